@@ -1,0 +1,885 @@
+"""Auto-checked questions: the learner API (``check``, ``hint``, ``solution``).
+
+A question is *declared* from a few reusable answer kinds rather than written by hand::
+
+    q1 = exercise.question(
+        "baseline_accuracy", Number(expected=_baseline_accuracy, atol=0.005),
+        points=1, hints=[...], solution="baseline_accuracy = ...",
+    )
+
+Every answer kind works in two steps, so that a grader can run them in two places:
+
+``extract(value, seed)``
+    Runs where the learner's object lives (their kernel). It turns the object into plain
+    data -- numbers, strings, lists -- or raises :class:`Feedback` when the object cannot be
+    used (wrong type, unfitted model, ...). It never compares with the expected answer.
+``judge(data, seed)``
+    Runs anywhere, on that plain data only, and decides the verdict.
+
+``check`` runs both in-process and never raises: whatever the learner passes, the result
+is a :class:`Result` with one of four statuses and a message the learner can act on.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import math
+import numbers
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "Status",
+    "Result",
+    "Feedback",
+    "Note",
+    "Answer",
+    "Number",
+    "Choice",
+    "Array",
+    "EstimatorSpec",
+    "HeldoutScore",
+    "FunctionCases",
+    "Question",
+    "Exercise",
+    "DEFAULT_SEED",
+]
+
+#: Seed used for generated check data when the learner calls ``check`` (the grader sets its own).
+DEFAULT_SEED = 0
+#: Answers bigger than this are refused before any work is done on them.
+MAX_ELEMENTS = 5_000_000
+
+
+class Status(str, Enum):
+    """The four outcomes of a check."""
+
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    NOT_ATTEMPTED = "not attempted"
+    UNCHECKABLE = "could not be checked"
+
+
+_STYLE = {
+    Status.CORRECT: ("#1b7837", "#e7f4e4", "\u2714", "Correct"),
+    Status.INCORRECT: ("#b2182b", "#fbe9e7", "\u2718", "Incorrect"),
+    Status.NOT_ATTEMPTED: ("#4d4d4d", "#f2f2f2", "\u2026", "Not attempted"),
+    Status.UNCHECKABLE: ("#8c510a", "#fdf3e1", "?", "Could not be checked"),
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """Outcome of one ``check()`` call.
+
+    Its truth value is ``True`` only for a correct answer. It renders as HTML in Jupyter
+    and as one line of text elsewhere.
+
+    Attributes
+    ----------
+    status : Status
+    message : str
+        What is right or wrong, in words the learner can act on.
+    points, max_points : float
+        Credit earned and available.
+    question : str
+        Label of the question, e.g. ``"ex02.q3"``.
+    """
+
+    status: Status
+    message: str
+    points: float = 0.0
+    max_points: float = 0.0
+    question: str = ""
+
+    def __bool__(self) -> bool:
+        return self.status is Status.CORRECT
+
+    @property
+    def label(self) -> str:
+        return _STYLE[self.status][3]
+
+    def __str__(self) -> str:
+        head = f"{self.question}: " if self.question else ""
+        return f"{_STYLE[self.status][2]} {head}{self.label}. {self.message}".rstrip()
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour, background, icon, label = _STYLE[self.status]
+        head = f"{html.escape(self.question)} &middot; " if self.question else ""
+        return (
+            f'<div style="border-left:4px solid {colour};background:{background};'
+            f'padding:6px 10px;margin:2px 0;color:#1a1a1a">'
+            f'<b style="color:{colour}">{icon} {head}{label}.</b> '
+            f"{_markup(self.message)}</div>"
+        )
+
+    def to_dict(self) -> dict:
+        """Plain-data form, for the grader's records."""
+        return {
+            "question": self.question,
+            "status": self.status.value,
+            "message": self.message,
+            "points": self.points,
+            "max_points": self.max_points,
+        }
+
+
+def _markup(text: str) -> str:
+    """Escape text for HTML, rendering `backticks` as code."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+@dataclass(frozen=True)
+class Note:
+    """A hint or a solution: Markdown-ish text shown in a box."""
+
+    title: str
+    text: str
+    code: str = ""
+
+    def __str__(self) -> str:
+        body = f"{self.title}: {self.text}".strip()
+        return body + (f"\n\n{self.code}" if self.code else "")
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        code = (
+            f'<pre style="margin:4px 0 0 0;padding:4px 8px;background:#fff">{html.escape(self.code)}</pre>'
+            if self.code
+            else ""
+        )
+        return (
+            '<div style="border-left:4px solid #2166ac;background:#eaf1f8;padding:6px 10px;'
+            f'margin:2px 0;color:#1a1a1a"><b style="color:#2166ac">{html.escape(self.title)}:</b> '
+            f"{_markup(self.text)}{code}</div>"
+        )
+
+
+class Feedback(Exception):
+    """Raised by answer kinds to end a check early with a given status and message."""
+
+    def __init__(self, status: Status, message: str):
+        super().__init__(message)
+        self.status = Status(status)
+        self.message = message
+
+
+def incorrect(message: str) -> Feedback:
+    return Feedback(Status.INCORRECT, message)
+
+
+def uncheckable(message: str) -> Feedback:
+    return Feedback(Status.UNCHECKABLE, message)
+
+
+def is_blank(value: Any) -> bool:
+    """True for the placeholders a learner has not replaced yet (``None`` and ``...``)."""
+    return value is None or value is Ellipsis
+
+
+def describe_type(value: Any) -> str:
+    """Name of an object's type, safe to call on anything."""
+    try:
+        cls = type(value)
+        module = getattr(cls, "__module__", "") or ""
+        name = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "object")
+        return name if module in ("builtins", "") else f"{module.split('.')[0]}.{name}"
+    except Exception:  # pragma: no cover - type() itself cannot fail, but be safe
+        return "object"
+
+
+# --------------------------------------------------------------------------- #
+# Answer kinds
+# --------------------------------------------------------------------------- #
+
+
+class Answer:
+    """Base class of answer kinds. Subclasses implement :meth:`extract` and :meth:`judge`."""
+
+    #: A short phrase saying what kind of value is expected ("a number", ...).
+    expects = "an answer"
+
+    def extract(self, value: Any, seed: int = DEFAULT_SEED) -> Any:
+        raise NotImplementedError
+
+    def judge(self, data: Any, seed: int = DEFAULT_SEED) -> Result:
+        raise NotImplementedError
+
+
+def _resolve(expected: Any) -> Any:
+    """Expected values may be given lazily, as a function computed on first use."""
+    return expected() if callable(expected) else expected
+
+
+def as_plain_number(value: Any) -> float:
+    """Convert a learner's value to a Python float, or raise :class:`Feedback`.
+
+    Accepts Python and NumPy real numbers, and one-element arrays or Series. Refuses
+    booleans and strings (with a message that says how to fix the answer).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise uncheckable("Expected a number, but got a boolean (`True`/`False`).")
+    if isinstance(value, str):
+        raise uncheckable(
+            f"Expected a number, but got the string {_short(value)!r}. "
+            "Remove the quotes, or convert it with `float(...)`."
+        )
+    if isinstance(value, numbers.Real):
+        number = float.__new__(float, float(value))
+    else:
+        size = _safe_size(value)
+        if size != 1:
+            what = f"{describe_type(value)} with {size} values" if size else describe_type(value)
+            raise uncheckable(f"Expected a single number, but got {what}.")
+        try:
+            number = float(np.asarray(value, dtype=float).reshape(-1)[0])
+        except Exception:
+            raise uncheckable(f"Expected a number, but got {describe_type(value)}.") from None
+    if math.isnan(number):
+        raise incorrect("Your answer is NaN (not a number): check the computation that produced it.")
+    return number
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = str.__str__(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _safe_size(value: Any) -> int | None:
+    try:
+        return int(np.size(value)) if isinstance(value, (np.ndarray, list, tuple)) or hasattr(
+            value, "to_numpy"
+        ) else None
+    except Exception:
+        return None
+
+
+@dataclass
+class Number(Answer):
+    """A number compared with tolerance.
+
+    Parameters
+    ----------
+    expected : float or callable
+        The right value, or a function computing it (called once, lazily).
+    atol, rtol : float
+        Absolute and relative tolerance, as in :func:`math.isclose`.
+    mistakes : sequence of (float or callable, str)
+        Known wrong answers and the message to give for each. A float matches within the
+        same tolerance; a callable receives the learner's number and returns True on match.
+    direction_hint : bool
+        Whether to say "too high" / "too low" for other wrong values.
+    """
+
+    expected: Any
+    atol: float = 1e-6
+    rtol: float = 0.0
+    mistakes: Sequence[tuple[Any, str]] = ()
+    direction_hint: bool = True
+    expects = "a number"
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        return as_plain_number(value)
+
+    def _close(self, a: float, b: float) -> bool:
+        return math.isclose(a, b, rel_tol=self.rtol, abs_tol=self.atol)
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        value = float(data)
+        expected = float(_resolve(self.expected))
+        if self._close(value, expected):
+            return Result(Status.CORRECT, f"{value:.4g} is right.")
+        for match, message in self.mistakes:
+            hit = match(value) if callable(match) else self._close(value, float(match))
+            if hit:
+                return Result(Status.INCORRECT, message)
+        if self.direction_hint:
+            side = "too high" if value > expected else "too low"
+            return Result(Status.INCORRECT, f"{value:.4g} is {side}.")
+        return Result(Status.INCORRECT, f"{value:.4g} is not right.")
+
+
+@dataclass
+class Choice(Answer):
+    """One option out of several, given by its key (``"a"``, ``"b"``, ...).
+
+    Parameters
+    ----------
+    options : mapping of str to str
+        Option key -> option text.
+    correct : str
+        Key of the right option.
+    explanations : mapping of str to str
+        Per-option explanation, shown when that option is chosen (right or wrong).
+    """
+
+    options: Mapping[str, str]
+    correct: str
+    explanations: Mapping[str, str] = field(default_factory=dict)
+    expects = "one of the option letters"
+
+    def _keys(self) -> str:
+        return ", ".join(repr(k) for k in self.options)
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        if not isinstance(value, str):
+            raise uncheckable(
+                f"Answer with one of the option letters as a string, e.g. `'a'` (one of {self._keys()}); "
+                f"got {describe_type(value)}."
+            )
+        # str.strip on the base class, so a str subclass cannot override the comparison.
+        return str.lower(str.strip(str.__str__(value))).strip("()'\". ")
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        key = str(data)
+        if key not in self.options:
+            raise uncheckable(f"{_short(key)!r} is not an option: answer with one of {self._keys()}.")
+        why = self.explanations.get(key, "")
+        if key == self.correct:
+            return Result(Status.CORRECT, f"({key}) {self.options[key]}. {why}".strip())
+        return Result(Status.INCORRECT, f"({key}) is not it. {why}".strip())
+
+
+def as_plain_array(value: Any, *, name: str = "array") -> np.ndarray:
+    """Convert a list, array, Series or DataFrame to a numeric NumPy array, or raise Feedback."""
+    if isinstance(value, (str, bytes, dict, set, map, filter, zip)) or inspect.isgenerator(value):
+        raise uncheckable(
+            f"Expected an {name} (a NumPy array, list or Series), but got {describe_type(value)}."
+            + ("" if isinstance(value, (str, bytes, dict, set)) else " Turn it into a list first: `list(...)`.")
+        )
+    if hasattr(value, "to_numpy") and callable(value.to_numpy):
+        try:
+            value = value.to_numpy()
+        except Exception:
+            raise uncheckable(f"Could not read your {describe_type(value)} as an {name}.") from None
+    if not isinstance(value, (np.ndarray, list, tuple, range)) and not isinstance(value, numbers.Number):
+        raise uncheckable(f"Expected an {name} (a NumPy array, list or Series), but got {describe_type(value)}.")
+    try:
+        array = np.asarray(value)
+    except Exception:
+        raise uncheckable(f"Could not turn your answer into an {name}: are all rows the same length?") from None
+    if array.size > MAX_ELEMENTS:
+        raise uncheckable(f"Your {name} has {array.size:,} values, far more than expected.")
+    if array.dtype == bool:
+        array = array.astype(int)
+    if not np.issubdtype(array.dtype, np.number):
+        raise uncheckable(f"Expected numbers in your {name}, but it holds {array.dtype} values.")
+    return array
+
+
+@dataclass
+class Array(Answer):
+    """A numeric array compared element-wise with tolerance.
+
+    Parameters
+    ----------
+    expected : array-like or callable
+    atol, rtol : float
+        Tolerances, as in :func:`numpy.allclose`.
+    mistakes : sequence of (callable, str)
+        Each callable receives ``(answer, expected)`` arrays of the right shape and
+        returns True when the answer shows that mistake.
+    """
+
+    expected: Any
+    atol: float = 1e-8
+    rtol: float = 1e-5
+    mistakes: Sequence[tuple[Callable[[np.ndarray, np.ndarray], bool], str]] = ()
+    expects = "an array"
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        return as_plain_array(value).tolist()
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        answer = np.asarray(data, dtype=float)
+        expected = np.asarray(_resolve(self.expected), dtype=float)
+        if answer.shape != expected.shape:
+            tip = ""
+            if answer.ndim == 2 and answer.shape[1] == 1 and expected.ndim == 1:
+                tip = " Flatten it with `.ravel()`, or select the column you need."
+            elif answer.ndim == 2 and answer.shape[1] == 2 and expected.ndim == 1:
+                tip = " For probabilities, keep only the positive class: `[:, 1]`."
+            raise incorrect(f"Expected shape {expected.shape}, got {answer.shape}.{tip}")
+        if np.isnan(answer).any():
+            raise incorrect(f"Your array contains {int(np.isnan(answer).sum())} NaN value(s).")
+        if np.allclose(answer, expected, atol=self.atol, rtol=self.rtol):
+            return Result(Status.CORRECT, f"All {answer.size} values match.")
+        for match, message in self.mistakes:
+            if match(answer, expected):
+                return Result(Status.INCORRECT, message)
+        wrong = int((~np.isclose(answer, expected, atol=self.atol, rtol=self.rtol)).sum())
+        return Result(Status.INCORRECT, f"{wrong} of {answer.size} values differ from the expected ones.")
+
+
+# --------------------------------------------------------------------------- #
+# Estimators and pipelines
+# --------------------------------------------------------------------------- #
+
+
+def _qualname(obj: Any) -> str:
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _plain_param(value: Any) -> Any:
+    """Parameter value as plain data: simple values kept, estimators by class name."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): _plain_param(v) for k, v in list(value.items())[:20]}
+    if isinstance(value, (list, tuple)) and len(value) <= 20:
+        return [_plain_param(v) for v in value]
+    if hasattr(value, "get_params"):
+        return {"class": _qualname(value)}
+    return {"repr_type": describe_type(value)}
+
+
+def describe_estimator(estimator: Any) -> dict:
+    """Plain-data description of an estimator or pipeline: classes, steps, params, fitted state.
+
+    Raises :class:`Feedback` if ``estimator`` is not a scikit-learn style estimator.
+    """
+    from sklearn.base import is_classifier
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if isinstance(estimator, type):
+        raise uncheckable(
+            f"You passed the class `{estimator.__name__}` itself; create an instance: `{estimator.__name__}(...)`."
+        )
+    if not (hasattr(estimator, "get_params") and hasattr(estimator, "fit")):
+        raise uncheckable(f"Expected a scikit-learn estimator or pipeline, but got {describe_type(estimator)}.")
+    try:
+        check_is_fitted(estimator)
+        fitted = True
+    except NotFittedError:
+        fitted = False
+    except Exception:
+        fitted = False
+    steps = []
+    for name, step in getattr(estimator, "steps", []) or []:
+        steps.append(
+            {
+                "name": str(name),
+                "class": _qualname(step) if step not in (None, "passthrough") else "passthrough",
+                "params": {k: _plain_param(v) for k, v in step.get_params(deep=False).items()}
+                if hasattr(step, "get_params")
+                else {},
+                "is_sampler": hasattr(step, "fit_resample"),
+            }
+        )
+    return {
+        "class": _qualname(estimator),
+        "fitted": fitted,
+        "is_classifier": bool(is_classifier(estimator)),
+        "params": {k: _plain_param(v) for k, v in estimator.get_params(deep=False).items() if k != "steps"},
+        "steps": steps,
+    }
+
+
+@dataclass
+class EstimatorSpec(Answer):
+    """Properties an estimator or pipeline must have.
+
+    Parameters
+    ----------
+    requirements : sequence of (callable, str)
+        Each callable receives the plain description made by :func:`describe_estimator`
+        and returns True when satisfied; the message says what to change when it is not.
+        They are checked in order and the first unmet one is reported.
+    must_be_fitted : bool
+        Whether the estimator must have been fitted.
+    """
+
+    requirements: Sequence[tuple[Callable[[dict], bool], str]]
+    must_be_fitted: bool = False
+    expects = "an estimator"
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        return describe_estimator(value)
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        if self.must_be_fitted and not data["fitted"]:
+            raise incorrect("Your model is not fitted yet: call `.fit(X_train, y_train)` on it first.")
+        for requirement, message in self.requirements:
+            if not requirement(data):
+                raise incorrect(message)
+        return Result(Status.CORRECT, "Your estimator has everything asked for.")
+
+
+@dataclass
+class HeldoutScore(Answer):
+    """A fitted classifier scored on held-out data it has never seen.
+
+    The held-out inputs ``X`` go to the learner's model; the labels stay with the judge.
+
+    Parameters
+    ----------
+    make_heldout : callable
+        ``make_heldout(seed) -> (X, y)``; draws fresh held-out data.
+    metric : callable
+        ``metric(y_true, y_pred_or_score) -> float``.
+    minimum : float
+        Score needed to pass.
+    response : {"predict", "predict_proba"}
+        What to ask the model for; with ``"predict_proba"`` the positive-class column is used.
+    metric_name : str
+        Name used in messages.
+    spec : EstimatorSpec, optional
+        Structural requirements checked first (for instance where the sampler sits).
+    """
+
+    make_heldout: Callable[[int], tuple[Any, Any]]
+    metric: Callable[[Any, Any], float]
+    minimum: float
+    response: str = "predict"
+    metric_name: str = "score"
+    spec: EstimatorSpec | None = None
+    expects = "a fitted classifier"
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        description = describe_estimator(value)
+        if not description["fitted"]:
+            raise incorrect("Your model is not fitted yet: call `.fit(X_train, y_train)` on it first.")
+        X, _ = self.make_heldout(seed)
+        method = getattr(value, self.response, None)
+        if method is None:
+            raise uncheckable(f"Your model has no `{self.response}` method.")
+        try:
+            output = np.asarray(method(X))
+        except Exception as error:
+            raise uncheckable(
+                f"Your model failed when asked to `{self.response}` on new data "
+                f"({type(error).__name__}). Was it fitted on the same columns?"
+            ) from None
+        if self.response == "predict_proba":
+            if output.ndim != 2 or output.shape[1] < 2:
+                raise uncheckable("`predict_proba` should return one column per class.")
+            output = output[:, 1]
+        return {"estimator": description, "output": np.asarray(output, dtype=float).tolist()}
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        if self.spec is not None:
+            self.spec.judge(data["estimator"], seed)
+        _, y = self.make_heldout(seed)
+        output = np.asarray(data["output"], dtype=float)
+        if output.shape != (len(y),):
+            raise uncheckable("Your model returned the wrong number of predictions.")
+        score = float(self.metric(np.asarray(y), output))
+        if score >= self.minimum:
+            return Result(Status.CORRECT, f"{self.metric_name} on unseen data: {score:.3f} (needed {self.minimum:.2f}).")
+        return Result(
+            Status.INCORRECT,
+            f"{self.metric_name} on unseen data is {score:.3f}; it needs to reach {self.minimum:.2f}.",
+        )
+
+
+@dataclass
+class FunctionCases(Answer):
+    """A function tested on generated cases.
+
+    Parameters
+    ----------
+    make_cases : callable
+        ``make_cases(seed) -> list of dict``; each dict holds the keyword arguments of one call.
+    judge_case : callable
+        ``judge_case(kwargs, output) -> str or None``: ``None`` when the output is right,
+        otherwise a message saying what is wrong. ``output`` is plain data (a list, number,
+        or a dict ``{"error": "TypeError: ..."}`` when the call raised).
+    to_plain : callable
+        Turns a raw return value into plain data (default: NumPy arrays to lists).
+    """
+
+    make_cases: Callable[[int], list[dict]]
+    judge_case: Callable[[dict, Any], str | None]
+    to_plain: Callable[[Any], Any] | None = None
+    expects = "a function"
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        if not callable(value) or isinstance(value, type):
+            raise uncheckable(f"Expected a function (the name, without calling it), but got {describe_type(value)}.")
+        outputs = []
+        for kwargs in self.make_cases(seed):
+            try:
+                raw = value(**kwargs)
+                outputs.append(self.to_plain(raw) if self.to_plain else _to_plain(raw))
+            except Feedback:
+                raise
+            except Exception as error:
+                outputs.append({"error": f"{type(error).__name__}: {_short(str(error), 120)}"})
+        return outputs
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        cases = self.make_cases(seed)
+        if len(data) != len(cases):
+            raise uncheckable("The function's results could not be read.")
+        if all(output is None or output == "Ellipsis" for output in data):
+            return Result(Status.NOT_ATTEMPTED, "Your function returns nothing yet: fill in its body.")
+        for kwargs, output in zip(cases, data):
+            if isinstance(output, dict) and "error" in output:
+                raise incorrect(f"Your function raised {output['error']}.")
+            problem = self.judge_case(kwargs, output)
+            if problem:
+                raise incorrect(problem)
+        return Result(Status.CORRECT, f"Your function passed all {len(cases)} test cases.")
+
+
+def _to_plain(value: Any) -> Any:
+    if value is None:
+        return None
+    if value is Ellipsis:
+        return "Ellipsis"
+    if isinstance(value, tuple):
+        return [_to_plain(v) for v in value]
+    if isinstance(value, (np.ndarray, list)) or hasattr(value, "to_numpy"):
+        array = as_plain_array(value, name="output")
+        return {"array": array.tolist(), "dtype": str(array.dtype), "shape": list(array.shape)}
+    if isinstance(value, numbers.Number):
+        return as_plain_number(value)
+    return {"repr_type": describe_type(value)}
+
+
+# --------------------------------------------------------------------------- #
+# Questions and exercises
+# --------------------------------------------------------------------------- #
+
+
+class Question:
+    """One auto-checked question of an exercise.
+
+    Parameters
+    ----------
+    label : str
+        Its name in messages, e.g. ``"ex02.q3"``.
+    parts : mapping of str to Answer
+        Variable name in the notebook -> answer kind. ``check`` takes the values in
+        this order; the grader reads these variables by name. Several parts give partial credit.
+    points : float
+        Worth of the whole question, split equally between its parts.
+    hints : sequence of str
+        Successive hints, from gentle to explicit.
+    solution : str
+        Code of the solution, as it appears in the solution notebook.
+    """
+
+    def __init__(self, label: str, parts: Mapping[str, Answer], *, points: float, hints: Sequence[str], solution: str):
+        self.label = label
+        self.parts = dict(parts)
+        self.points = float(points)
+        self.hints = list(hints)
+        self.solution_code = solution.strip()
+        self._hints_shown = 0
+        self.last_result: Result | None = None
+        self.solution_viewed = False
+
+    @property
+    def variables(self) -> list[str]:
+        return list(self.parts)
+
+    def __repr__(self) -> str:
+        return f"<question {self.label}: check({', '.join(self.variables)}), hint(), solution()>"
+
+    # -- learner API -------------------------------------------------------- #
+    def check(self, *values: Any) -> Result:
+        """Check your answer; returns a :class:`Result` (it never raises)."""
+        try:
+            result = self.grade(self.extract(*values))
+        except BaseException as error:  # noqa: BLE001 - a check must never raise
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            result = self._result(
+                Status.UNCHECKABLE,
+                f"Your answer could not be checked ({type(error).__name__}). "
+                "Re-run the cells above it, then try again.",
+            )
+        self.last_result = result
+        return result
+
+    def hint(self) -> Note:
+        """Show the next hint (each call reveals one more)."""
+        if not self.hints:
+            return Note(f"Hint for {self.label}", "No hint for this one; `solution()` shows the answer.")
+        index = min(self._hints_shown, len(self.hints) - 1)
+        self._hints_shown = min(self._hints_shown + 1, len(self.hints))
+        more = "" if index + 1 < len(self.hints) else " (last hint)"
+        return Note(f"Hint {index + 1}/{len(self.hints)} for {self.label}{more}", self.hints[index])
+
+    def solution(self) -> Note:
+        """Show the solution code."""
+        self.solution_viewed = True
+        return Note(f"Solution to {self.label}", "", code=self.solution_code)
+
+    # -- two steps, usable apart by the grader ------------------------------ #
+    def extract(self, *values: Any, seed: int = DEFAULT_SEED) -> dict:
+        """Turn the learner's values into plain data, part by part.
+
+        Returns a dict ``{variable: {"data": ...} or {"status": ..., "message": ...}}``.
+        """
+        if len(values) > len(self.parts):
+            names = ", ".join(self.variables)
+            return {"_error": f"`check` takes {len(self.parts)} value(s): {names}; you gave {len(values)}."}
+        padded = list(values) + [None] * (len(self.parts) - len(values))
+        extracted = {}
+        for (name, answer), value in zip(self.parts.items(), padded):
+            if is_blank(value):
+                extracted[name] = {"status": Status.NOT_ATTEMPTED.value, "message": f"Set `{name}` first."}
+                continue
+            try:
+                extracted[name] = {"data": answer.extract(value, seed)}
+            except Feedback as feedback:
+                extracted[name] = {"status": feedback.status.value, "message": feedback.message}
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as error:  # noqa: BLE001
+                extracted[name] = {
+                    "status": Status.UNCHECKABLE.value,
+                    "message": f"Reading `{name}` failed with {type(error).__name__}; "
+                    f"expected {answer.expects}.",
+                }
+        return extracted
+
+    def grade(self, extracted: Mapping[str, Any], seed: int = DEFAULT_SEED) -> Result:
+        """Judge plain data made by :meth:`extract`; the same verdict in any process."""
+        if "_error" in extracted:
+            return self._result(Status.UNCHECKABLE, str(extracted["_error"]))
+        part_results = {}
+        for name, answer in self.parts.items():
+            item = extracted.get(name) or {"status": Status.NOT_ATTEMPTED.value, "message": f"Set `{name}` first."}
+            if "data" not in item:
+                part_results[name] = Result(Status(item["status"]), str(item["message"]))
+                continue
+            try:
+                part_results[name] = answer.judge(item["data"], seed)
+            except Feedback as feedback:
+                part_results[name] = Result(feedback.status, feedback.message)
+            except Exception as error:  # noqa: BLE001
+                part_results[name] = Result(
+                    Status.UNCHECKABLE, f"Your value for `{name}` could not be checked ({type(error).__name__})."
+                )
+        return self._combine(part_results)
+
+    def _combine(self, parts: Mapping[str, Result]) -> Result:
+        share = self.points / max(len(parts), 1)
+        earned = share * sum(r.status is Status.CORRECT for r in parts.values())
+        statuses = {r.status for r in parts.values()}
+        if len(parts) == 1:
+            (only,) = parts.values()
+            return self._result(only.status, only.message, earned)
+        if statuses == {Status.CORRECT}:
+            status = Status.CORRECT
+        elif statuses == {Status.NOT_ATTEMPTED}:
+            status = Status.NOT_ATTEMPTED
+        elif Status.INCORRECT in statuses:
+            status = Status.INCORRECT
+        elif Status.UNCHECKABLE in statuses:
+            status = Status.UNCHECKABLE
+        else:  # some parts right, the others not attempted yet
+            status = Status.INCORRECT
+        if status is Status.NOT_ATTEMPTED:
+            message = f"Set {', '.join(f'`{n}`' for n in parts)} first."
+        else:
+            message = " ".join(f"`{n}`: {r.label.lower()}. {r.message}" for n, r in parts.items())
+        return self._result(status, message, earned)
+
+    def _result(self, status: Status, message: str, points: float = 0.0) -> Result:
+        return Result(status, message, points if status is not Status.NOT_ATTEMPTED else 0.0, self.points, self.label)
+
+
+class Exercise:
+    """The questions of one exercise notebook, with a ``progress()`` summary.
+
+    Parameters
+    ----------
+    key : str
+        Module name, e.g. ``"ex02"``; also written into the exercise notebook's metadata.
+    title : str
+    """
+
+    def __init__(self, key: str, title: str):
+        self.key = key
+        self.title = title
+        self.questions: dict[str, Question] = {}
+        self.prompts: dict[str, Question] = {}
+
+    def question(self, name: str, parts: Mapping[str, Answer] | tuple[str, Answer], **kwargs) -> Question:
+        """Declare question ``name`` (``"q1"``, ...); ``parts`` may be one ``(variable, answer)`` pair."""
+        if isinstance(parts, tuple):
+            parts = {parts[0]: parts[1]}
+        q = Question(f"{self.key}.{name}", parts, **kwargs)
+        self.questions[name] = q
+        return q
+
+    def prompt(self, name: str, answer: "Choice", *, variable: str = "my_prediction", **kwargs) -> Question:
+        """Declare a lesson's predict-then-check prompt ``name`` (``"p1"``, ...): worth no points."""
+        q = Question(f"{self.key}.{name}", {variable: answer}, points=0, **kwargs)
+        self.prompts[name] = q
+        return q
+
+    @property
+    def max_points(self) -> float:
+        return sum(q.points for q in self.questions.values())
+
+    def progress(self) -> "Progress":
+        """Summarise the latest check of every question."""
+        rows = []
+        for name, q in self.questions.items():
+            result = q.last_result
+            rows.append(
+                (
+                    name,
+                    result.status if result is not None else Status.NOT_ATTEMPTED,
+                    result.points if result is not None else 0.0,
+                    q.points,
+                    q.solution_viewed,
+                )
+            )
+        return Progress(self.title, rows)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Table of question statuses; renders as HTML in Jupyter."""
+
+    title: str
+    rows: list
+
+    @property
+    def points(self) -> float:
+        return sum(r[2] for r in self.rows)
+
+    @property
+    def max_points(self) -> float:
+        return sum(r[3] for r in self.rows)
+
+    def __str__(self) -> str:
+        lines = [f"{self.title}: {self.points:g}/{self.max_points:g} points"]
+        for name, status, points, max_points, peeked in self.rows:
+            note = " (solution viewed)" if peeked else ""
+            lines.append(f"  {name}: {status.value} ({points:g}/{max_points:g}){note}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f"<tr><td>{html.escape(name)}</td><td style='color:{_STYLE[status][0]}'>{_STYLE[status][2]} "
+            f"{_STYLE[status][3]}</td><td>{points:g}/{max_points:g}</td>"
+            f"<td>{'solution viewed' if peeked else ''}</td></tr>"
+            for name, status, points, max_points, peeked in self.rows
+        )
+        return (
+            f"<div><b>{html.escape(self.title)}</b>: {self.points:g}/{self.max_points:g} points"
+            f"<table><tr><th>question</th><th>status</th><th>points</th><th></th></tr>{cells}</table></div>"
+        )

@@ -1,0 +1,60 @@
+"""Exercise notebooks run to the end untouched, every check saying "not attempted";
+solution notebooks pass every check. Both in a real kernel, as a learner would run them."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from conftest import ROOT, run_notebook
+from course_utils.authoring import exercise_key
+
+EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+_STATUSES = """
+import importlib as _importlib
+_exercise = _importlib.import_module("course_utils.exercises.{key}").exercise
+_statuses = {{name: (q.last_result.status.value if q.last_result is not None else "never checked")
+             for name, q in _exercise.questions.items()}}
+"""
+
+
+def _statuses(path):
+    key = exercise_key(path)
+    rel = str(path.relative_to(ROOT))
+    return run_notebook(rel, ["_statuses"], extra_code=_STATUSES.format(key=key))["_statuses"]
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", EXERCISES, ids=[p.name for p in EXERCISES])
+def test_blank_exercise_runs_to_the_end_with_nothing_attempted(path):
+    statuses = _statuses(path)
+    assert statuses and set(statuses.values()) == {"not attempted"}, statuses
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_solution_passes_every_check(path):
+    statuses = _statuses(path)
+    assert statuses and set(statuses.values()) == {"correct"}, statuses
+    assert nbformat.read(path, as_version=4).metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.notebook
+def test_kernels_started_by_the_tests_cannot_reach_the_network(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import socket\n"
+            "try:\n"
+            "    socket.create_connection(('192.0.2.1', 80), timeout=2)\n"
+            "    blocked = False\n"
+            "except OSError as error:\n"
+            "    blocked = 'disabled' in str(error)\n"
+        )
+    ]
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(nb, path)
+    # An absolute path works too: ROOT / "/abs/path" is "/abs/path".
+    assert run_notebook(str(path), ["blocked"])["blocked"] is True
