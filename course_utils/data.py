@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.datasets import make_classification, make_moons
+from sklearn.datasets import make_moons
 from sklearn.utils import Bunch, check_random_state
 
 __all__ = [
@@ -92,12 +92,16 @@ def make_imbalanced(
     label_noise: float = 0.0,
     n_features: int = 10,
     n_informative: int | None = None,
-    random_state: int | None = 0,
+    random_state: int = 0,
+    draw: int = 0,
 ):
     """Binary data with a controlled imbalance ratio, class overlap and label noise.
 
-    A thin layer over :func:`sklearn.datasets.make_classification` whose parameters are
-    the three things that make imbalanced problems hard.
+    Each class is a mixture of Gaussian clusters placed at the vertices of a hypercube, as in
+    :func:`sklearn.datasets.make_classification`, but the *problem* and the *sample* are drawn
+    separately: ``random_state`` fixes where the classes sit, and ``draw`` picks an independent
+    sample from that same problem. Use ``draw=0`` for training data and another ``draw`` for
+    fresh test data that no model has seen.
 
     Parameters
     ----------
@@ -105,14 +109,17 @@ def make_imbalanced(
     imbalance_ratio : float, default=10.0
         Majority count / minority count (exact up to rounding).
     class_sep : float, default=1.0
-        Distance between the classes; smaller means more overlap.
+        Distance between the cluster centres; smaller means more overlap.
     label_noise : float, default=0.0
         Fraction of minority samples whose label is swapped with a majority sample's.
         The swap keeps the imbalance ratio unchanged.
     n_features : int, default=10
     n_informative : int, optional
-        Defaults to ``min(n_features, 5)``.
-    random_state : int, RandomState instance or None, default=0
+        Features that carry signal; the rest are pure noise. Defaults to ``min(n_features, 5)``.
+    random_state : int, default=0
+        Seed of the problem: cluster centres and shapes.
+    draw : int, default=0
+        Seed of the sample, given the problem.
 
     Returns
     -------
@@ -120,21 +127,29 @@ def make_imbalanced(
     y : ndarray of shape (n_samples,)
         1 for the minority class, 0 for the majority.
     """
-    rng = check_random_state(random_state)
-    n_majority, _ = _split_counts(n_samples, imbalance_ratio)
     informative = min(n_features, 5) if n_informative is None else n_informative
-    X, y = make_classification(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=informative,
-        n_redundant=0,
-        n_clusters_per_class=1 if informative < 2 else 2,
-        weights=[n_majority / n_samples],
-        class_sep=class_sep,
-        flip_y=0.0,
-        random_state=rng,
-    )
-    return X, _flip_labels(y, label_noise, rng)
+    if not 1 <= informative <= n_features:
+        raise ValueError(f"n_informative must be in [1, n_features], got {informative}")
+    n_majority, n_minority = _split_counts(n_samples, imbalance_ratio)
+    problem = np.random.default_rng(random_state)
+    n_clusters = 1 if informative < 2 else 2
+    # Distinct hypercube vertices for the clusters of both classes, as make_classification does.
+    vertices = problem.permutation(2**informative if informative < 20 else 2**20)[: 2 * n_clusters]
+    bits = ((vertices[:, None] >> np.arange(informative)) & 1).astype(float)
+    centres = (2 * bits - 1) * class_sep
+    shapes = problem.uniform(-1, 1, size=(2 * n_clusters, informative, informative))
+    sample = np.random.default_rng([random_state, draw, 1])
+    parts = []
+    for label, count in ((0, n_majority), (1, n_minority)):
+        cluster = sample.integers(n_clusters, size=count) + label * n_clusters
+        signal = np.einsum("ni,nij->nj", sample.standard_normal((count, informative)), shapes[cluster])
+        parts.append(signal + centres[cluster])
+    X = np.vstack(parts)
+    if n_features > informative:
+        X = np.hstack([X, sample.standard_normal((n_samples, n_features - informative))])
+    y = np.r_[np.zeros(n_majority, dtype=int), np.ones(n_minority, dtype=int)]
+    order = sample.permutation(n_samples)
+    return X[order], _flip_labels(y[order], label_noise, sample)
 
 
 def make_toy_2d(
