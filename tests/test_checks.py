@@ -123,11 +123,11 @@ def test_heldout_score_uses_fresh_data_and_never_sends_labels(exercise):
 
     def make_heldout(seed):
         calls.append(seed)
-        return make_imbalanced(400, n_features=4, imbalance_ratio=5, draw=1000 + seed)
+        return make_imbalanced(400, n_features=4, imbalance_ratio=5, class_sep=2.0, draw=1000 + seed)
 
     kind = HeldoutScore(make_heldout, average_precision_score, minimum=0.5, response="predict_proba", metric_name="AP")
     q = exercise.question("q1", ("model", kind), points=1, hints=["h"], solution="")
-    X, y = make_imbalanced(1000, n_features=4, imbalance_ratio=5, random_state=0)
+    X, y = make_imbalanced(1000, n_features=4, imbalance_ratio=5, class_sep=2.0)
     model = LogisticRegression().fit(X, y)
     assert q.check(model).status is Status.CORRECT
     data = q.extract(model, seed=7)
