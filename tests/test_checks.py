@@ -123,17 +123,17 @@ def test_heldout_score_uses_fresh_data_and_never_sends_labels(exercise):
 
     def make_heldout(seed):
         calls.append(seed)
-        return make_imbalanced(400, n_features=4, imbalance_ratio=5, class_sep=2.0, draw=1000 + seed)
+        return make_imbalanced(400, imbalance_ratio=5, draw=1000 + seed)
 
     kind = HeldoutScore(make_heldout, average_precision_score, minimum=0.5, response="predict_proba", metric_name="AP")
     q = exercise.question("q1", ("model", kind), points=1, hints=["h"], solution="")
-    X, y = make_imbalanced(1000, n_features=4, imbalance_ratio=5, class_sep=2.0)
+    X, y = make_imbalanced(1000, imbalance_ratio=5)
     model = LogisticRegression().fit(X, y)
     assert q.check(model).status is Status.CORRECT
     data = q.extract(model, seed=7)
     assert calls[-1] == 7 and set(data["model"]["data"]) == {"estimator", "output"}
     assert q.grade(data, seed=7).status is Status.CORRECT
-    constant = LogisticRegression().fit(X[:, :4] * 0, y)
+    constant = LogisticRegression().fit(X * 0, y)
     assert "AP on unseen data" in q.check(constant).message
 
 
