@@ -24,6 +24,7 @@ __all__ = [
     "plot_decision_boundary",
     "plot_confusion_matrix",
     "plot_precision_recall",
+    "plot_synthetic",
 ]
 
 MAJORITY_COLOR = "#0072B2"  # Okabe-Ito blue
@@ -236,4 +237,52 @@ def plot_precision_recall(y_true, y_score, *, ax=None, name=None, title=None, co
     ax.set_ylim(0, 1.02)
     ax.set_title(title or "Precision-recall curve")
     ax.legend(loc="upper right", fontsize=9)
+    return ax
+
+
+def plot_synthetic(X, y, X_new, *, ax=None, title=None, legend=True, s=18):
+    """Original samples, plus the new minority samples made by an over-sampler.
+
+    New samples are drawn in :data:`SYNTHETIC_COLOR`. Copies of one location (random
+    over-sampling makes exact duplicates) are merged into one ring whose area grows with the
+    number of copies, so that duplicates stay visible instead of hiding under the originals.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 2)
+        The original samples.
+    y : array-like of shape (n_samples,)
+    X_new : array-like of shape (n_new, 2)
+        The samples the over-sampler added, e.g. ``X_resampled[len(X):]``.
+    ax : matplotlib Axes, optional
+    title : str, optional
+    legend : bool, default=True
+    s : float, default=18
+        Marker size of one sample.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax)
+    plot_scatter(X, y, ax=ax, legend=False, s=s)
+    X_new = np.asarray(X_new, dtype=float).reshape(-1, 2)
+    locations, copies = np.unique(X_new, axis=0, return_counts=True)
+    label = f"new: {len(X_new)} at {len(locations)} distinct locations"
+    if (copies > 1).any():
+        ax.scatter(
+            locations[:, 0], locations[:, 1], s=s * 2.5 * copies, facecolors="none",
+            edgecolors=SYNTHETIC_COLOR, linewidths=1.5, label=label, zorder=4,
+        )
+    else:
+        ax.scatter(
+            locations[:, 0], locations[:, 1], s=s, c=SYNTHETIC_COLOR, marker="D",
+            edgecolors="white", linewidths=0.3, label=label, zorder=2.5,
+        )
+    if legend:
+        shown = ax.legend(loc="best", fontsize=9)
+        for handle in shown.legend_handles:
+            handle.set_sizes([s * 1.5])
+    if title:
+        ax.set_title(title)
     return ax
