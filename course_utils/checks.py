@@ -600,11 +600,16 @@ class FunctionCases(Answer):
         or a dict ``{"error": "TypeError: ..."}`` when the call raised).
     to_plain : callable
         Turns a raw return value into plain data (default: NumPy arrays to lists).
+    judge_all : callable, optional
+        ``judge_all(cases, outputs) -> str or None``, called once every case has passed
+        ``judge_case``: for properties that compare calls, such as "the same seed gives the
+        same output".
     """
 
     make_cases: Callable[[int], list[dict]]
     judge_case: Callable[[dict, Any], str | None]
     to_plain: Callable[[Any], Any] | None = None
+    judge_all: Callable[[list[dict], list], str | None] | None = None
     expects = "a function"
 
     def extract(self, value, seed=DEFAULT_SEED):
@@ -631,6 +636,10 @@ class FunctionCases(Answer):
             if isinstance(output, dict) and "error" in output:
                 raise incorrect(f"Your function raised {output['error']}.")
             problem = self.judge_case(kwargs, output)
+            if problem:
+                raise incorrect(problem)
+        if self.judge_all is not None:
+            problem = self.judge_all(cases, data)
             if problem:
                 raise incorrect(problem)
         return Result(Status.CORRECT, f"Your function passed all {len(cases)} test cases.")
