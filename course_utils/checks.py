@@ -539,6 +539,11 @@ class HeldoutScore(Answer):
         Name used in messages.
     spec : EstimatorSpec, optional
         Structural requirements checked first (for instance where the sampler sits).
+    mistakes : sequence of (callable, str)
+        Known reasons for a low score. Each callable receives ``(output, score)`` -- the
+        model's predictions or scores on the held-out inputs as a float array, and the metric
+        -- and returns True when that mistake shows; the first match's message is added to a
+        failing verdict. Never consulted when the score passes.
     """
 
     make_heldout: Callable[[int], tuple[Any, Any]]
@@ -547,6 +552,7 @@ class HeldoutScore(Answer):
     response: str = "predict"
     metric_name: str = "score"
     spec: EstimatorSpec | None = None
+    mistakes: Sequence[tuple[Callable[[np.ndarray, float], bool], str]] = ()
     expects = "a fitted classifier"
 
     def extract(self, value, seed=DEFAULT_SEED):
@@ -580,9 +586,10 @@ class HeldoutScore(Answer):
         score = float(self.metric(np.asarray(y), output))
         if score >= self.minimum:
             return Result(Status.CORRECT, f"{self.metric_name} on unseen data: {score:.3f} (needed {self.minimum:.2f}).")
+        why = next((message for match, message in self.mistakes if match(output, score)), "")
         return Result(
             Status.INCORRECT,
-            f"{self.metric_name} on unseen data is {score:.3f}; it needs to reach {self.minimum:.2f}.",
+            f"{self.metric_name} on unseen data is {score:.3f}; it needs to reach {self.minimum:.2f}. {why}".rstrip(),
         )
 
 
