@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(JUPYTER_ROOT_FLAG) notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab $(JUPYTER_ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" notebooks/00_start_here.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile tests \
