@@ -22,6 +22,7 @@ help:
 	@echo "make test       set up .venv and run every test"
 	@echo "make notebooks  execute lessons and solutions in place, then regenerate exercises/"
 	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make bench      time every notebook, check() latency and grading cost into bench/"
 
 setup: $(STAMP)
 
@@ -48,6 +49,12 @@ exercises: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m course_utils.authoring execute notebooks/*.ipynb solutions/*.ipynb
 	$(BIN)/python -m course_utils.authoring make-exercises
+
+# The course's performance record: every notebook's run time and memory, check() latency and
+# grading cost, measured in one run (see course_utils/bench.py). Writes bench/; takes a few minutes.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m course_utils.bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info
