@@ -9,7 +9,8 @@ Solutions are the master copy. ``make exercises`` turns each ``solutions/NN_*.ip
   and an empty body for each function it defines, so that the exercise still runs to the end
   and its checks report "not attempted";
 * outputs and execution counts are cleared;
-* the notebook's metadata gets ``course.exercise`` (``"ex02"``), which the grader reads.
+* the notebook's metadata gets ``course.exercise`` (``"ex02"``), which the grader reads;
+* an "Open in Colab" badge copied from the solution is pointed at the exercise's own path.
 
 Command line::
 
@@ -124,10 +125,14 @@ def _write(nb: nbformat.NotebookNode, path: Path) -> None:
 
 def expected_exercises(root: Path = ROOT) -> dict[Path, str]:
     """Map each exercise path to the text it should have, generated from solutions/."""
+    from course_utils.colab import retarget_badge
+
     result = {}
     for solution_path in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")):
         key = exercise_key(solution_path)
         exercise = make_exercise(nbformat.read(solution_path, as_version=4), key)
+        # The solution's "Open in Colab" badge (course_utils.colab) must open the exercise instead.
+        retarget_badge(exercise, f"exercises/{solution_path.name}")
         result[root / "exercises" / solution_path.name] = nbformat.writes(exercise) + "\n"
     return result
 
