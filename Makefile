@@ -22,6 +22,8 @@ help:
 	@echo "make test       set up .venv and run every test"
 	@echo "make notebooks  execute lessons and solutions in place, then regenerate exercises/"
 	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make colab      write Colab badges and install lines, README cloud badges ([tool.course])"
+	@echo "make test-oldest  build .venv-oldest at pyproject's lower bounds and run every notebook there"
 	@echo "make bench      time every notebook, check() latency and grading cost into bench/"
 
 setup: $(STAMP)
@@ -30,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): install your Python's venv module (Debian/Ubuntu: apt install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab,test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab,test,browser]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	@touch $@
 
@@ -56,5 +58,32 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m course_utils.bench
 
+# Colab badges, Colab-only install lines and the README's cloud badges, from [tool.course] in
+# pyproject.toml; then regenerates exercises/. Idempotent.
+.PHONY: colab
+colab: $(STAMP)
+	$(BIN)/python -m course_utils.colab
+
+# The oldest supported versions: a second venv with every dependency at exactly the lower bound
+# pyproject.toml declares (read from it by `course_utils.colab lower-bounds`), on $(PYTHON);
+# every notebook runs there to the end without error. Outputs are not compared (--nbval-lax):
+# older libraries may print numbers a little differently.
+OLDEST       := .venv-oldest
+OLDEST_STAMP := $(OLDEST)/.installed
+.PHONY: test-oldest
+$(OLDEST_STAMP): pyproject.toml
+	@test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(PYTHON) -m course_utils.colab lower-bounds > $(OLDEST)/lower-bounds.txt
+	$(OLDEST)/bin/python -m pip install --quiet -r $(OLDEST)/lower-bounds.txt
+	$(OLDEST)/bin/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+test-oldest: $(OLDEST_STAMP)
+	@echo "Oldest supported versions:" && cat $(OLDEST)/lower-bounds.txt | tr '\n' ' ' && echo
+	PYTHONPATH=tests/offline PYDEVD_DISABLE_FILE_VALIDATION=1 $(OLDEST)/bin/python -m pytest \
+		-n $(PYTEST_WORKERS) --dist loadfile \
+		--nbval-lax --nbval-current-env notebooks solutions exercises
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(OLDEST) build *.egg-info
