@@ -1,0 +1,410 @@
+"""Checks for lesson 02 and exercise 02: misleading accuracy, and the metrics to use instead.
+
+Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q6``. Every expected
+value is computed from the shipped data or the course's generator, once, and cached.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    auc,
+    average_precision_score,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ..checks import Choice, Exercise, HeldoutScore, Number
+from ..data import load_yeast4, make_imbalanced
+
+exercise = Exercise("ex02", "Exercise 02 - misleading accuracy and metrics")
+progress = exercise.progress
+
+# --------------------------------------------------------------------------- #
+# Lesson 02 prompts (predict, then check): worth no points.
+# --------------------------------------------------------------------------- #
+
+p1 = exercise.prompt(
+    "p1",
+    Choice(
+        options={
+            "a": "about 3 %",
+            "b": "about 50 %",
+            "c": "about 97 %",
+            "d": "0 %, since it never finds a positive",
+        },
+        correct="c",
+        explanations={
+            "a": "About 3 % is the share of positives. The baseline is right on every *negative*. "
+            "Run the next cell to measure it.",
+            "b": "50 % would be a coin flip on balanced classes. Here the baseline is right on every negative, "
+            "and almost every protein is negative. Run the next cell.",
+            "c": "It is right on every negative, and negatives are nearly all the data. Run the next cell to measure it.",
+            "d": "That describes its recall (the share of positives found). Accuracy also counts the negatives "
+            "it gets right. Run the next cell.",
+        },
+    ),
+    hints=["The baseline predicts 'negative' for every protein. On which proteins is that right?"],
+    solution='my_prediction = "c"',
+)
+
+p2 = exercise.prompt(
+    "p2",
+    Choice(
+        options={
+            "a": "all of them: it finds more positives",
+            "b": "none of them: its accuracy is lower",
+            "c": "they split: recall, balanced accuracy and G-mean prefer it; precision, F1 and MCC prefer "
+            "the plain model",
+        },
+        correct="c",
+        explanations={
+            "a": "Finding more positives cost it many false alarms, and some metrics punish those. "
+            "Run the next cell to see which.",
+            "b": "Accuracy is one metric among seven here. Run the next cell: some of them prefer the weighted model.",
+            "c": "Run the next cell to see it: the choice of metric decides which model wins.",
+        },
+    ),
+    hints=[
+        "Compare the two confusion matrices: the weighted model has more true positives *and* many more "
+        "false positives. Which metrics count false positives?"
+    ],
+    solution='my_prediction = "c"',
+)
+
+p3 = exercise.prompt(
+    "p3",
+    Choice(
+        options={
+            "a": "both fall by about the same amount",
+            "b": "ROC-AUC stays almost flat while average precision falls a lot",
+            "c": "both stay flat: the classes are just as separable at every ratio",
+            "d": "average precision stays flat while ROC-AUC falls",
+        },
+        correct="b",
+        explanations={
+            "a": "They react very differently. Run the next cells to measure both.",
+            "b": "Run the next cells to measure by how much.",
+            "c": "The classes are indeed just as separable, and one of the two metrics says so. "
+            "The other one also depends on how many negatives there are per positive. Run the next cells.",
+            "d": "The other way round. Run the next cells.",
+        },
+    ),
+    hints=[
+        "ROC-AUC is built from rates *within* each class (recall among positives, false-positive rate among "
+        "negatives). Precision mixes the two classes. Which one feels the number of negatives per positive?"
+    ],
+    solution='my_prediction = "b"',
+)
+
+p4 = exercise.prompt(
+    "p4",
+    Choice(
+        options={
+            "a": "narrow: every fold within 0.02 of the mean",
+            "b": "moderate: every fold within 0.05 of the mean",
+            "c": "wide: the folds span 0.3 or more, from near 0 upwards",
+        },
+        correct="c",
+        explanations={
+            "a": "With about ten positives per fold, one positive more or less moves recall by about 0.1. "
+            "Run the next cell.",
+            "b": "Wider still: one positive more or less moves recall by about 0.1. Run the next cell.",
+            "c": "Run the next cell to measure the spread of every metric.",
+        },
+    ),
+    hints=["How much does recall change when one of ten positives flips from missed to found?"],
+    solution='my_prediction = "c"',
+)
+
+# --------------------------------------------------------------------------- #
+# Exercise 02
+# --------------------------------------------------------------------------- #
+
+#: The exercise's split of yeast4 (the lesson uses another one).
+TEST_SIZE = 0.3
+SPLIT_SEED = 42
+#: The generated problem of q5, and the minimum average precision on fresh data.
+GEN_PARAMS = {"imbalance_ratio": 30, "class_sep": 0.7, "random_state": 3}
+GEN_TRAIN_SIZE = 2000
+HELDOUT_SIZE = 6000
+MIN_AP = 0.5
+
+
+@cache
+def _split():
+    X, y = load_yeast4(return_X_y=True)
+    return train_test_split(X, y, test_size=TEST_SIZE, stratify=y, random_state=SPLIT_SEED)
+
+
+@cache
+def _baseline_values() -> dict:
+    """Expected value of q1 and its mistakes: no model to fit, the class shares say it all."""
+    _, _, y_train, y_test = _split()
+    return {
+        "baseline_accuracy": float(1 - np.mean(y_test)),
+        "baseline_train_accuracy": float(1 - np.mean(y_train)),
+        "prevalence": float(np.mean(y_test)),
+    }
+
+
+@cache
+def _model_values() -> dict:
+    """Expected values of q2-q3 (the class-weighted model of the exercise) and of their mistakes."""
+    X_train, X_test, y_train, y_test = _split()
+    y_test, y_train = np.asarray(y_test), np.asarray(y_train)
+    model = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced")).fit(X_train, y_train)
+    pred, pred_train = model.predict(X_test), model.predict(X_train)
+    proba = model.predict_proba(X_test)
+    precision_curve, recall_curve, _ = precision_recall_curve(y_test, proba[:, 1])
+    return {
+        "precision": float(precision_score(y_test, pred)),
+        "recall": float(recall_score(y_test, pred)),
+        "precision_0": float(precision_score(y_test, pred, pos_label=0)),
+        "recall_0": float(recall_score(y_test, pred, pos_label=0)),
+        "precision_macro": float(precision_score(y_test, pred, average="macro")),
+        "recall_macro": float(recall_score(y_test, pred, average="macro")),
+        "precision_weighted": float(precision_score(y_test, pred, average="weighted")),
+        "recall_weighted": float(recall_score(y_test, pred, average="weighted")),
+        "precision_train": float(precision_score(y_train, pred_train)),
+        "recall_train": float(recall_score(y_train, pred_train)),
+        "ap": float(average_precision_score(y_test, proba[:, 1])),
+        "ap_hard": float(average_precision_score(y_test, pred)),
+        "ap_column_0": float(average_precision_score(y_test, proba[:, 0])),
+        "ap_train": float(average_precision_score(y_train, model.predict_proba(X_train)[:, 1])),
+        "roc_auc": float(roc_auc_score(y_test, proba[:, 1])),
+        "pr_auc_trapezoid": float(auc(recall_curve, precision_curve)),
+    }
+
+
+def _lookup(key: str) -> float:
+    """An expected value of q1-q3, or the value of one of their realistic mistakes."""
+    baseline = _baseline_values()
+    return baseline[key] if key in baseline else _model_values()[key]
+
+
+def _value(key: str):
+    return lambda: _lookup(key)
+
+
+def _near(key: str, atol: float):
+    return lambda v: abs(v - _lookup(key)) <= atol
+
+
+def _percent_of(key: str, atol: float):
+    return lambda v: v > 1 and abs(v / 100 - _lookup(key)) <= atol
+
+
+_PERCENT = "Give it as a fraction between 0 and 1, not a percentage (0.9 rather than 90)."
+_TRAIN = "That is measured on the training set; compute it on `X_test, y_test`, data the model never saw."
+
+q1 = exercise.question(
+    "q1",
+    (
+        "baseline_accuracy",
+        Number(
+            expected=_value("baseline_accuracy"),
+            atol=0.0005,
+            mistakes=[
+                (_percent_of("baseline_accuracy", 0.0005), _PERCENT),
+                (lambda v: v == 0, "0 is the baseline's recall instead of its accuracy: it finds no positive, "
+                 "but accuracy also counts every negative it gets right."),
+                (_near("prevalence", 0.0005), "That is the share of positives (the prevalence). The baseline is "
+                 "right on the negatives, so its accuracy is the share of negatives."),
+                (lambda v: abs(v - 0.5) <= 0.0005, "0.5 is the baseline's balanced accuracy (the mean of its recall "
+                 "on each class), not its accuracy."),
+                (_near("baseline_train_accuracy", 0.0005), "That is the accuracy on the training set; score the "
+                 "baseline on `X_test, y_test`."),
+            ],
+        ),
+    ),
+    points=1,
+    hints=[
+        "Accuracy is the share of test samples whose predicted label equals the true label.",
+        "`accuracy_score(y_test, baseline.predict(X_test))`, or `baseline.score(X_test, y_test)`.",
+    ],
+    solution="baseline_accuracy = accuracy_score(y_test, baseline.predict(X_test))",
+)
+
+q2 = exercise.question(
+    "q2",
+    {
+        "model_precision": Number(
+            expected=_value("precision"),
+            atol=0.002,
+            mistakes=[
+                (_percent_of("precision", 0.002), _PERCENT),
+                (_near("recall", 0.002), "That is the recall instead of the precision. Precision = TP / (TP + FP): "
+                 "the share of *predicted* positives that are real."),
+                (_near("precision_0", 0.002), "That is the precision of the majority class (label 0). Keep the "
+                 "default `pos_label=1`: the minority class is the positive class."),
+                (_near("precision_macro", 0.002), "That is the macro average over both classes. Ask for the "
+                 "minority class only: keep the default `average='binary'`."),
+                (_near("precision_weighted", 0.002), "That is the support-weighted average over both classes, "
+                 "dominated by the majority. Keep the default `average='binary'`."),
+                (_near("precision_train", 0.002), _TRAIN),
+            ],
+        ),
+        "model_recall": Number(
+            expected=_value("recall"),
+            atol=0.002,
+            mistakes=[
+                (_percent_of("recall", 0.002), _PERCENT),
+                (_near("precision", 0.002), "That is the precision instead of the recall. Recall = TP / (TP + FN): "
+                 "the share of *real* positives that the model finds."),
+                (_near("recall_0", 0.002), "That is the recall of the majority class (label 0), also called the "
+                 "specificity. Keep the default `pos_label=1`: the minority class is the positive class."),
+                (_near("recall_macro", 0.002), "That is the macro average of both classes' recalls (the balanced "
+                 "accuracy). Ask for the minority class only: keep the default `average='binary'`."),
+                (_near("recall_weighted", 0.002), "That is the support-weighted average recall, which equals the "
+                 "accuracy. Keep the default `average='binary'`."),
+                (_near("recall_train", 0.002), _TRAIN),
+            ],
+        ),
+    },
+    points=2,
+    hints=[
+        "Use `precision_score` and `recall_score` from `sklearn.metrics`, with `y_test` first and `y_pred` second.",
+        "`model_precision = precision_score(y_test, y_pred)` and `model_recall = recall_score(y_test, y_pred)`.",
+    ],
+    solution="model_precision = precision_score(y_test, y_pred)\nmodel_recall = recall_score(y_test, y_pred)",
+)
+
+q3 = exercise.question(
+    "q3",
+    (
+        "model_ap",
+        Number(
+            expected=_value("ap"),
+            atol=0.002,
+            mistakes=[
+                (_percent_of("ap", 0.002), _PERCENT),
+                (_near("ap_hard", 0.002), "You scored hard 0/1 predictions (`predict`). Average precision needs the "
+                 "scores: use `model.predict_proba(X_test)[:, 1]`."),
+                (_near("ap_column_0", 0.002), "You used column 0 of `predict_proba`, the probability of the majority "
+                 "class. Take column 1: `[:, 1]`."),
+                (_near("roc_auc", 0.002), "That is the ROC-AUC, not the average precision: use "
+                 "`average_precision_score`."),
+                (_near("pr_auc_trapezoid", 0.002), "That is the area under the precision-recall curve by the "
+                 "trapezoidal rule (`auc(recall, precision)`), which interpolates linearly between points. Use "
+                 "`average_precision_score`."),
+                (_near("ap_train", 0.002), _TRAIN),
+            ],
+        ),
+    ),
+    points=1,
+    hints=[
+        "Average precision judges a ranking, so it needs scores, not 0/1 labels: "
+        "`model.predict_proba(X_test)[:, 1]` is the probability of the minority class.",
+        "`average_precision_score(y_test, model.predict_proba(X_test)[:, 1])`.",
+    ],
+    solution="model_ap = average_precision_score(y_test, model.predict_proba(X_test)[:, 1])",
+)
+
+q4 = exercise.question(
+    "q4",
+    (
+        "metric_choice",
+        Choice(
+            options={
+                "a": "accuracy",
+                "b": "ROC-AUC",
+                "c": "average precision, shown next to the prevalence it must beat",
+                "d": "F1 on the training set",
+            },
+            correct="c",
+            explanations={
+                "a": "Labelling everyone healthy is right for 199 patients in 200: accuracy rewards doing nothing.",
+                "b": "ROC-AUC barely moves with the prevalence, so it can look excellent while most flagged patients "
+                "are false alarms (the lesson measured this). It is fine beside AP, not instead of it.",
+                "c": "AP summarises precision over all recall levels, and its chance level is the prevalence.",
+                "d": "Training-set scores are optimistic, and F1 judges a single threshold, not the ranking.",
+            },
+        ),
+    ),
+    points=1,
+    hints=[
+        "Which metric changes when the share of false alarms among the flagged patients changes?",
+        "Precision is the share of flagged patients who are real cases; one of the options summarises it over "
+        "every threshold.",
+    ],
+    solution='metric_choice = "c"',
+)
+
+
+@cache
+def _heldout(seed: int):
+    return make_imbalanced(HELDOUT_SIZE, **GEN_PARAMS, draw=1000 + int(seed))
+
+
+def _distinct(output: np.ndarray) -> int:
+    return int(np.unique(output).size)
+
+
+q5 = exercise.question(
+    "q5",
+    (
+        "ranker",
+        HeldoutScore(
+            make_heldout=_heldout,
+            metric=average_precision_score,
+            minimum=MIN_AP,
+            response="predict_proba",
+            metric_name="Average precision",
+            mistakes=[
+                (lambda out, score: _distinct(out) == 1, "Your model gives every sample the same score, so it ranks "
+                 "nothing and its AP equals the prevalence. Fit a classifier that uses the features, not the "
+                 "always-majority baseline."),
+                (lambda out, score: _distinct(out) <= 10, "Your model's probabilities take only a few distinct "
+                 "values (a fully grown tree or 1-nearest-neighbour gives just 0 and 1), so many samples tie and "
+                 "the ranking is coarse. Use a model with graded scores, such as `LogisticRegression`."),
+            ],
+        ),
+    ),
+    points=2,
+    hints=[
+        "Any classifier with `predict_proba` will do, as long as it ranks the positives high. Accuracy does "
+        "not matter here.",
+        "A scaled `LogisticRegression` is enough: `make_pipeline(StandardScaler(), LogisticRegression())`, "
+        "fitted on `X_gen, y_gen`.",
+    ],
+    solution="ranker = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_gen, y_gen)",
+)
+
+q6 = exercise.question(
+    "q6",
+    (
+        "cv_choice",
+        Choice(
+            options={
+                "a": "A is better: report A",
+                "b": "not enough evidence yet: repeat the cross-validation with other shuffles, "
+                "and compare the two models fold by fold against the spread",
+                "c": "B is better: a lower F1 means fewer false alarms",
+                "d": "A is better by 5 %: report the difference",
+            },
+            correct="b",
+            explanations={
+                "a": "With four positives per test fold, one positive found or missed moves F1 by far more than "
+                "0.05. The lesson measured how far.",
+                "b": "`RepeatedStratifiedKFold` gives many folds; a difference smaller than their spread is noise.",
+                "c": "F1 combines precision and recall; a lower F1 says nothing on its own about false alarms.",
+                "d": "A difference is only worth reporting when it is larger than the noise, which you have not "
+                "measured yet.",
+            },
+        ),
+    ),
+    points=1,
+    hints=[
+        "Ask how much F1 changes between folds with so few positives. The last part of the lesson measured it.",
+    ],
+    solution='cv_choice = "b"',
+)
