@@ -670,10 +670,11 @@ class Report:
     # -- budgets ------------------------------------------------------------ #
     def budget_rows(self) -> list[tuple[str, str, str]]:
         rows = []
-        if self.notebooks:
-            seconds = [r.seconds for _, r in self.notebooks]
-            slowest = max(self.notebooks, key=lambda item: item[1].seconds)
-            heaviest = max(self.notebooks, key=lambda item: item[1].peak_mib)
+        measured_notebooks = [(n, r) for n, r in self.notebooks if math.isfinite(r.seconds)]
+        if measured_notebooks:
+            seconds = [r.seconds for _, r in measured_notebooks]
+            slowest = max(measured_notebooks, key=lambda item: item[1].seconds)
+            heaviest = max(measured_notebooks, key=lambda item: item[1].peak_mib)
             over = [n for n, r in self.notebooks if r.seconds > BUDGET_NOTEBOOK_S]
             rows.append(
                 (
@@ -692,6 +693,7 @@ class Report:
                     "holds" if not over_mem else "BROKEN",
                 )
             )
+        if self.notebooks:
             errors = [n for n, r in self.notebooks if r.error]
             rows.append(("every notebook runs without error", f"{len(errors)} failed" + (f": {', '.join(errors)}" if errors else ""), "holds" if not errors else "BROKEN"))
         measured = [c for c in self.checks if "samples_ms" in c]
@@ -802,10 +804,11 @@ class Report:
             lines.append("")
             by_kind: dict[str, list[float]] = {}
             for name, run in self.notebooks:
-                by_kind.setdefault(name.split("/")[0], []).append(run.seconds)
-            seconds = [r.seconds for _, r in self.notebooks]
+                if math.isfinite(run.seconds):
+                    by_kind.setdefault(name.split("/")[0], []).append(run.seconds)
+            seconds = [r.seconds for _, r in self.notebooks if math.isfinite(r.seconds)]
             summary = ", ".join(f"{kind} {statistics.median(v):.1f} s" for kind, v in by_kind.items())
-            lines.append(f"Median {statistics.median(seconds):.1f} s over {len(seconds)} notebooks ({summary}); total {sum(seconds):.0f} s.")
+            lines.append(f"Median {statistics.median(seconds or [0.0]):.1f} s over {len(seconds)} notebooks ({summary}); total {sum(seconds):.0f} s.")
         else:
             lines.append("No notebooks found.")
         lines += ["", "## Feedback latency", ""]
@@ -871,11 +874,13 @@ class Report:
 
         matplotlib.use("Agg", force=True)
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
+        from matplotlib.patches import Patch
 
         names = [n for n, _ in self.notebooks]
         measured = [c for c in self.checks if "samples_ms" in c]
         check_labels = sorted({f"{c['exercise']}.{c['question']}" for c in measured})
-        height = max(3.0, 0.28 * max(len(names), len(check_labels), 1) + 1.5)
+        height = max(4.0, 0.28 * max(len(names), len(check_labels), 1) + 1.5)
         fig, axes = plt.subplots(1, 3, figsize=(17, height), gridspec_kw={"width_ratios": [1.2, 1, 1]})
         colors = {"notebooks": "#0072B2", "solutions": "#009E73", "exercises": "#E69F00"}
         y = list(range(len(names)))[::-1]
@@ -886,13 +891,16 @@ class Report:
             ax.set_yticks(y, names, fontsize=8)
             ax.axvline(BUDGET_NOTEBOOK_S, color="#D55E00", ls="-", lw=1, label=f"budget {BUDGET_NOTEBOOK_S:g} s")
             ax.axvline(BUDGET_MEDIAN_S, color="#D55E00", ls="--", lw=1, label=f"median budget {BUDGET_MEDIAN_S:g} s")
-            median = statistics.median(r.seconds for _, r in self.notebooks)
+            median = statistics.median([r.seconds for _, r in self.notebooks if math.isfinite(r.seconds)] or [0.0])
             ax.axvline(median, color="black", ls="--", lw=1, label=f"median {median:.1f} s")
             if self.floor:
                 ax.axvline(self.floor, color="#999999", ls=":", lw=1.5, label=f"floor {self.floor:.1f} s")
             ax.set_xlabel("wall time, fresh kernel (s)")
             ax.set_title("Notebook run time")
-            ax.legend(fontsize=8, loc="lower right")
+            handles, _ = ax.get_legend_handles_labels()
+            if any(r.error for _, r in self.notebooks):
+                handles.append(Patch(color="#D55E00", label="failed (time until the error)"))
+            ax.legend(handles=handles, fontsize=8, loc="lower right")
             ax = axes[1]
             ax.barh(y, [r.peak_mib for _, r in self.notebooks], color=bar_colors)
             ax.set_yticks(y, [""] * len(names))
@@ -917,13 +925,17 @@ class Report:
             ax.set_xscale("log")
             ax.axvline(BUDGET_CHECK_MS, color="#D55E00", lw=1, label=f"budget {BUDGET_CHECK_MS:g} ms")
             ax.set_xlabel("check() time (ms, log scale)")
-            ax.legend(fontsize=7, loc="lower right")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            smallest = min(min(c["samples_ms"]) for c in measured)
+            ax.set_xlim(left=max(smallest / 2, 1e-3), right=max(BUDGET_CHECK_MS * 2, max(max(c["samples_ms"]) for c in measured) * 1.5))
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.7 / (height - 1.0)), ncol=3)
         else:
             ax.text(0.5, 0.5, "no checks measured", ha="center")
         ax.set_title("Feedback latency")
         fig.suptitle(f"make bench, {self.machine['date']}, {self.machine['cores_logical']} cores", fontsize=11)
         fig.tight_layout()
-        fig.savefig(path, dpi=90)
+        fig.savefig(path, dpi=90, bbox_inches="tight")
         plt.close(fig)
 
 
