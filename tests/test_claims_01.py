@@ -1,0 +1,173 @@
+"""Lesson 01's quantitative claims, re-measured by running the lesson itself.
+
+Each test names the sentence it backs. Margins are wide enough to survive a library upgrade that
+keeps the story, and narrow enough to fail when the story changes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_notebook
+
+LESSON = "notebooks/01_imbalance_basics.ipynb"
+
+# Tables keyed by their index (run_notebook's plain form of a DataFrame drops the index).
+_EXTRA = """
+import numpy as _np
+_summary = summary.to_dict(orient="index")
+_drift = drift.to_dict(orient="index")
+_myth = myth.to_dict(orient="index")
+_base_rates = base_rates.to_dict(orient="index")
+_grid = _np.mgrid[-3.3:3.7:200j, -3.3:3.7:200j].reshape(2, -1).T
+_orange_share = {r: float(m.predict(_grid).mean()) for r, m in models.items()}
+"""
+NAMES = [
+    "_summary", "_drift", "_myth", "_base_rates", "_orange_share", "mean_recall",
+    "n_majority", "n_minority", "yeast_ir", "yeast_prevalence",
+    "share_sick", "true_alarms", "false_alarms",
+]
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return run_notebook(LESSON, NAMES, extra_code=_EXTRA)
+
+
+def by_ratio(table):
+    """{"1": {...}, "5": {...}} -> [(1, {...}), (5, {...})] sorted by ratio."""
+    return sorted(((int(float(k)), v) for k, v in table.items()), key=lambda kv: kv[0])
+
+
+# -- 1. Two numbers ------------------------------------------------------------ #
+
+
+def test_real_datasets_are_imbalanced_with_few_dozen_minority_rows(lesson):
+    # "three real datasets ... whose minority classes hold only a few dozen rows" (recap)
+    summary = lesson["_summary"]
+    assert set(summary) == {"ecoli4", "yeast4", "abalone19"}
+    assert summary["ecoli4"]["imbalance_ratio"] == pytest.approx(15.8, abs=0.1)
+    assert summary["yeast4"]["imbalance_ratio"] == pytest.approx(28.1, abs=0.1)
+    assert summary["abalone19"]["imbalance_ratio"] == pytest.approx(129.4, abs=0.1)
+    assert all(10 <= row["minority"] <= 60 for row in summary.values())
+
+
+def test_yeast4_by_hand_matches_the_table_and_prevalence_formula(lesson):
+    # "imbalance ratio = 1433 / 51 = 28.1"; "prevalence = 51 / 1484 = 0.034, and 1 / (1 + IR) = 0.034"
+    assert (lesson["n_majority"], lesson["n_minority"]) == (1433, 51)
+    assert lesson["yeast_ir"] == pytest.approx(lesson["_summary"]["yeast4"]["imbalance_ratio"], abs=0.05)
+    assert lesson["yeast_prevalence"] == pytest.approx(1 / (1 + lesson["yeast_ir"]), rel=1e-12)
+    assert lesson["yeast_prevalence"] == pytest.approx(0.034, abs=0.0005)
+
+
+def test_abalone19_test_folds_hold_about_six_positives(lesson):
+    # "A score computed on six positives can move a lot"
+    assert round(lesson["_summary"]["abalone19"]["minority"] / 5) == 6
+
+
+# -- 2. Drift toward the majority --------------------------------------------- #
+
+
+def test_minority_recall_collapses_as_the_ratio_grows(lesson):
+    # "at 100 : 1 almost every minority point sits on the blue side"; recap: "minority recall collapsing"
+    rows = by_ratio(lesson["_drift"])
+    recalls = [row["minority recall"] for _, row in rows]
+    assert recalls == sorted(recalls, reverse=True)
+    assert recalls[0] > 0.85
+    assert recalls[-1] < 0.15
+    assert recalls[0] - recalls[-1] > 0.7
+
+
+def test_majority_recall_rises_as_the_ratio_grows(lesson):
+    # recap: "while its majority recall rose"
+    recalls = [row["majority recall"] for _, row in by_ratio(lesson["_drift"])]
+    assert recalls == sorted(recalls)
+    assert recalls[-1] > 0.98 and recalls[-1] - recalls[0] > 0.05
+
+
+def test_orange_region_shrinks(lesson):
+    # "The orange region shrinks and slides into the minority cloud"
+    shares = [share for _, share in sorted((int(k), v) for k, v in lesson["_orange_share"].items())]
+    assert shares == sorted(shares, reverse=True)
+    assert shares[0] > 2 * shares[-1]
+
+
+def test_probability_at_the_minority_centre_falls_below_one_half(lesson):
+    # "Even at the centre of the minority cloud ... at 100 : 1 it is below 0.5"
+    probs = [row["P(minority) at the minority centre"] for _, row in by_ratio(lesson["_drift"])]
+    assert probs == sorted(probs, reverse=True)
+    assert probs[0] > 0.5 > probs[-1]
+
+
+def test_drift_is_not_the_luck_of_one_draw(lesson):
+    # "Refit on ten independent training samples per ratio and average"
+    means = [lesson["mean_recall"][str(r)] for r in (1, 5, 20, 100)]
+    assert means == sorted(means, reverse=True)
+    assert means[0] > 0.85 and means[-1] < 0.15
+    drift = [row["minority recall"] for _, row in by_ratio(lesson["_drift"])]
+    assert all(abs(m - d) < 0.1 for m, d in zip(means, drift))
+
+
+# -- 3. Base rates ---------------------------------------------------------------- #
+
+
+def test_screening_example_gives_about_fifteen_percent(lesson):
+    # p2's answer "about 15 %"; "90 sick + 495 healthy = 585"; "false alarms win"
+    assert lesson["share_sick"] == pytest.approx(90 / 585, rel=1e-9)
+    assert 0.12 < lesson["share_sick"] < 0.18
+    assert lesson["false_alarms"] > 5 * lesson["true_alarms"]
+
+
+def test_share_of_real_alarms_falls_with_prevalence(lesson):
+    # "at low prevalence even a good test raises mostly false alarms"
+    rows = sorted((float(k), v) for k, v in lesson["_base_rates"].items())
+    shares = [row["share real"] for _, row in rows]
+    assert shares == sorted(shares)  # ascending prevalence -> ascending share
+    by_prevalence = dict(rows)
+    assert by_prevalence[0.01]["share real"] < 0.5 < by_prevalence[0.1]["share real"]
+    assert by_prevalence[0.001]["share real"] < 0.05
+    assert by_prevalence[0.01]["imbalance ratio"] == pytest.approx(99)
+
+
+# -- 4. Myth buster ----------------------------------------------------------------- #
+
+
+def test_imbalance_costs_almost_nothing_when_classes_are_well_separated(lesson):
+    # "With well-separated classes, a hundredfold imbalance costs the model almost nothing"
+    myth = dict(by_ratio(lesson["_myth"]))
+    assert myth[1]["well separated"] > 0.97
+    assert myth[100]["well separated"] > 0.9
+    assert myth[1]["well separated"] - myth[100]["well separated"] < 0.05
+
+
+def test_imbalance_wipes_out_recall_when_classes_overlap(lesson):
+    # "With heavy overlap, the same ratio wipes out most of the minority recall"
+    myth = dict(by_ratio(lesson["_myth"]))
+    assert myth[100]["heavy overlap"] < 0.5 * myth[1]["heavy overlap"]
+    assert myth[1]["heavy overlap"] - myth[100]["heavy overlap"] > 0.4
+
+
+def test_overlap_orders_the_damage(lesson):
+    # p3's answer: the drop is "much more when the classes overlap"; recall falls with the ratio
+    myth = dict(by_ratio(lesson["_myth"]))
+    drop = {c: myth[1][c] - myth[100][c] for c in ("heavy overlap", "some overlap", "well separated")}
+    assert drop["heavy overlap"] > drop["some overlap"] > drop["well separated"]
+    assert drop["heavy overlap"] - drop["well separated"] > 0.4
+    for column in drop:
+        recalls = [row[column] for _, row in sorted(myth.items())]
+        assert all(a >= b - 0.01 for a, b in zip(recalls, recalls[1:])), column
+
+
+def test_exercise_q7_answer_follows_from_the_lesson(lesson):
+    # ex01.q7: "ratio 10, heavy overlap" is harder than "ratio 100, well separated" and "ratio 1, heavy overlap"
+    myth = dict(by_ratio(lesson["_myth"]))
+    hardest = myth[10]["heavy overlap"]
+    assert hardest < myth[100]["well separated"] - 0.5
+    assert hardest < myth[1]["heavy overlap"] - 0.3
+
+
+def test_exercise_q6_premise_fewer_than_half_found():
+    # Exercise 01 step 6: "Your model finds fewer than half of the minority test points."
+    from course_utils.exercises import ex01
+
+    assert 0.2 < ex01._toy_scores()["recall"] < 0.5

@@ -1,0 +1,339 @@
+"""Exercise 01 and lesson 01's prompts: the solution's answer passes, realistic wrong answers fail
+with their specific message, and every check is fast."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import make_pipeline
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, precision_score, recall_score
+from sklearn.model_selection import train_test_split
+from sklearn.tree import DecisionTreeClassifier
+
+from course_utils import data
+from course_utils.checks import Status
+from course_utils.exercises import ex01
+
+
+def assert_fails(result, *fragments, status=Status.INCORRECT, points=0):
+    """``result`` fails with ``status``; its message holds every fragment. For questions with
+    two parts, ``points`` is the credit the other (right) part still earns."""
+    assert result.status is status, result
+    assert result.points == points
+    for fragment in fragments:
+        assert fragment in result.message, (fragment, result.message)
+
+
+# --------------------------------------------------------------------------- #
+# Shared answers, computed here the way a learner would.
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def y_abalone():
+    return data.load_abalone19(return_X_y=True)[1]
+
+
+@pytest.fixture(scope="module")
+def abalone_counts(y_abalone):
+    return y_abalone.value_counts().sort_index().to_numpy()
+
+
+@pytest.fixture(scope="module")
+def toy():
+    X, y = data.make_toy_2d(n_samples=2000, imbalance_ratio=20, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
+    model = LogisticRegression().fit(X_train, y_train)
+    return {"X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test, "model": model}
+
+
+# --------------------------------------------------------------------------- #
+# q1: class counts
+# --------------------------------------------------------------------------- #
+
+
+def test_q1_solution_passes(abalone_counts, y_abalone):
+    assert ex01.q1.check(abalone_counts)
+    assert ex01.q1.check(list(abalone_counts))
+    assert ex01.q1.check(np.bincount(y_abalone))
+    assert ex01.q1.check(y_abalone.value_counts().sort_index())  # a Series works too
+
+
+def test_q1_wrong_answers(abalone_counts, y_abalone):
+    # value_counts() without sort_index is majority first here, so the realistic reversal is explicit:
+    assert_fails(ex01.q1.check(abalone_counts[::-1]), "minority count first", "label 0")
+    assert_fails(ex01.q1.check(y_abalone.value_counts(normalize=True).sort_index()), "shares", "counts")
+    assert_fails(ex01.q1.check(100 * y_abalone.value_counts(normalize=True).sort_index()), "percentages")
+    assert_fails(ex01.q1.check(abalone_counts[1]), "shape")
+    assert_fails(ex01.q1.check(data.load_abalone19().data.shape), "differ")
+
+
+# --------------------------------------------------------------------------- #
+# q2: imbalance ratio and prevalence, with partial credit
+# --------------------------------------------------------------------------- #
+
+
+def test_q2_solution_passes(abalone_counts):
+    majority, minority = abalone_counts
+    result = ex01.q2.check(majority / minority, minority / (majority + minority))
+    assert result and result.points == 2
+
+
+def test_q2_wrong_ratio(abalone_counts):
+    majority, minority = abalone_counts
+    prevalence = minority / (majority + minority)
+    assert_fails(ex01.q2.check(minority / majority, prevalence), "other way round", points=1)
+    assert_fails(ex01.q2.check((majority + minority) / minority, prevalence), "total / minority", points=1)
+    assert_fails(ex01.q2.check(majority // minority, prevalence), "Integer division", points=1)
+    assert_fails(ex01.q2.check(float(majority), prevalence), "one class's count", points=1)
+    # One part right earns its share of the points.
+    assert ex01.q2.check(minority / majority, prevalence).points == 1
+
+
+def test_q2_wrong_prevalence(abalone_counts):
+    majority, minority = abalone_counts
+    ratio = majority / minority
+    assert_fails(ex01.q2.check(ratio, minority / majority), "minority / majority", "all rows", points=1)
+    assert_fails(ex01.q2.check(ratio, 100 * minority / (majority + minority)), "percentage", points=1)
+    assert_fails(ex01.q2.check(ratio, majority / (majority + minority)), "majority class", points=1)
+    assert_fails(ex01.q2.check(ratio, round(minority / (majority + minority), 3)), "do not round", points=1)
+    assert ex01.q2.check(ratio, minority / majority).points == 1
+
+
+# --------------------------------------------------------------------------- #
+# q3: a function for any labels
+# --------------------------------------------------------------------------- #
+
+
+def ratio_unique(y):
+    labels, counts = np.unique(y, return_counts=True)
+    return counts.max() / counts.min()
+
+
+def ratio_pandas(y):
+    counts = pd.Series(y).value_counts()
+    return counts.iloc[0] / counts.iloc[-1]
+
+
+def ratio_assumes_one_is_minority(y):
+    y = np.asarray(y)
+    return (y == 0).sum() / (y == 1).sum()
+
+
+def ratio_inverted(y):
+    counts = pd.Series(y).value_counts()
+    return counts.min() / counts.max()
+
+
+def ratio_total_over_minority(y):
+    return len(y) / pd.Series(y).value_counts().min()
+
+
+def ratio_integer_division(y):
+    counts = pd.Series(y).value_counts()
+    return counts.max() // counts.min()
+
+
+def ratio_returns_counts(y):
+    return pd.Series(y).value_counts().to_numpy()
+
+
+def ratio_returns_prevalence(y):
+    counts = pd.Series(y).value_counts()
+    return counts.min() / counts.sum()
+
+
+def ratio_value_counts_on_array(y):
+    return y.value_counts().max() / y.value_counts().min()
+
+
+def ratio_forgets_return(y):
+    counts = pd.Series(y).value_counts()
+    counts.max() / counts.min()
+
+
+def test_q3_solutions_pass():
+    assert ex01.q3.check(ratio_unique)
+    assert ex01.q3.check(ratio_pandas)
+    assert ex01.q3.check(data.imbalance_ratio)
+
+
+@pytest.mark.parametrize(
+    "function, fragments",
+    [
+        (ratio_assumes_one_is_minority, ["assumes label 1 is the minority"]),
+        (ratio_inverted, ["minority / majority"]),
+        (ratio_total_over_minority, ["total / minority"]),
+        (ratio_integer_division, ["integer division", "use `/`"]),
+        (ratio_returns_counts, ["returned an array", "one number"]),
+        (ratio_returns_prevalence, ["class share"]),
+        (ratio_value_counts_on_array, ["raised AttributeError"]),
+    ],
+    ids=lambda v: getattr(v, "__name__", "")[:40],
+)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_q3_wrong_functions(function, fragments):
+    assert_fails(ex01.q3.check(function), *fragments)
+
+
+def test_q3_division_by_zero_is_explained():
+    def counts_zeros_and_ones(y):
+        y = np.asarray(y)
+        ones, zeros = (y == 1).sum(), (y == 0).sum()
+        return max(ones, zeros) / min(ones, zeros)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert_fails(ex01.q3.check(counts_zeros_and_ones), "divided by zero", "strings")
+
+
+def test_q3_unfinished_and_not_a_function():
+    assert ex01.q3.check(ratio_forgets_return).status is Status.NOT_ATTEMPTED
+
+    def stub(y):
+        """Size of the largest class divided by the size of the smallest."""
+        ...
+
+    assert ex01.q3.check(stub).status is Status.NOT_ATTEMPTED
+    assert_fails(ex01.q3.check(ratio_unique([0, 0, 1])), "Expected a function", status=Status.UNCHECKABLE)
+
+
+def test_q3_cases_do_not_depend_on_hidden_state():
+    # The grader draws its own cases: the same function passes for any seed.
+    for seed in (0, 1, 7):
+        plain = ex01.q3.parts["imbalance_ratio"]
+        assert ex01.q3.grade({"imbalance_ratio": {"data": plain.extract(ratio_unique, seed)}}, seed)
+
+
+# --------------------------------------------------------------------------- #
+# q4: base rates
+# --------------------------------------------------------------------------- #
+
+
+def test_q4_solution_passes():
+    sick = 10_000 * 0.02
+    healthy = 10_000 - sick
+    true_positives, false_positives = 0.90 * sick, (1 - 0.95) * healthy
+    assert ex01.q4.check(true_positives / (true_positives + false_positives))
+    assert ex01.q4.check(0.269)  # rounded to three decimals is fine
+
+
+def test_q4_wrong_answers():
+    assert_fails(ex01.q4.check(0.90), "share of sick people who test positive")
+    assert_fails(ex01.q4.check(0.02), "prevalence before testing")
+    assert_fails(ex01.q4.check(0.95), "healthy people")
+    assert_fails(ex01.q4.check(180), "count of people")
+    assert_fails(ex01.q4.check(490), "count of people")
+    assert_fails(ex01.q4.check(180 / 10_000), "whole population")
+    assert_fails(ex01.q4.check(90 / 585), "prevalence of 1 %")
+    assert_fails(ex01.q4.check(26.87), "percentage")
+
+
+# --------------------------------------------------------------------------- #
+# q5: a plain model's minority recall
+# --------------------------------------------------------------------------- #
+
+
+def test_q5_solution_passes(toy):
+    recall = recall_score(toy["y_test"], toy["model"].predict(toy["X_test"]))
+    result = ex01.q5.check(toy["model"], recall)
+    assert result and result.points == 2
+
+
+def test_q5_wrong_recalls(toy):
+    model, X_test, y_test = toy["model"], toy["X_test"], toy["y_test"]
+    pred = model.predict(X_test)
+    train_recall = recall_score(toy["y_train"], model.predict(toy["X_train"]))
+    assert_fails(ex01.q5.check(model, train_recall), "training set", points=1)
+    assert_fails(ex01.q5.check(model, recall_score(y_test, pred, pos_label=0)), "majority class", points=1)
+    assert_fails(ex01.q5.check(model, accuracy_score(y_test, pred)), "accuracy", points=1)
+    assert_fails(ex01.q5.check(model, precision_score(y_test, pred)), "precision", points=1)
+    assert ex01.q5.check(model, accuracy_score(y_test, pred)).points == 1  # the model part is right
+
+
+def test_q5_wrong_models(toy):
+    X_train, y_train = toy["X_train"], toy["y_train"]
+    recall = recall_score(toy["y_test"], toy["model"].predict(toy["X_test"]))
+    balanced = LogisticRegression(class_weight="balanced").fit(X_train, y_train)
+    assert_fails(ex01.q5.check(balanced, recall), "default `class_weight`", points=1)
+    assert_fails(ex01.q5.check(LogisticRegression(C=0.01).fit(X_train, y_train), recall), "C=1.0", points=1)
+    tree = DecisionTreeClassifier(random_state=0).fit(X_train, y_train)
+    assert_fails(ex01.q5.check(tree, recall), "LogisticRegression", points=1)
+    pipe = make_pipeline(SMOTE(random_state=0), LogisticRegression()).fit(X_train, y_train)
+    assert_fails(ex01.q5.check(pipe, recall), "not a pipeline", points=1)
+    assert_fails(ex01.q5.check(LogisticRegression(), recall), "not fitted", points=1)
+
+
+# --------------------------------------------------------------------------- #
+# q6, q7: concepts
+# --------------------------------------------------------------------------- #
+
+
+def test_q6_choices():
+    assert ex01.q6.check("a")
+    assert ex01.q6.check("(A)")
+    assert_fails(ex01.q6.check("b"), "no point is dropped")
+    assert_fails(ex01.q6.check("c"), "same centre and spread")
+    assert_fails(ex01.q6.check("d"), "has a direction")
+    assert_fails(ex01.q6.check("e"), "not an option", status=Status.UNCHECKABLE)
+    assert_fails(ex01.q6.check(1), "option letters", status=Status.UNCHECKABLE)
+
+
+def test_q7_choices():
+    assert ex01.q7.check("b")
+    assert_fails(ex01.q7.check("a"), "well-separated", "whatever their sizes")
+    assert_fails(ex01.q7.check("c"), "shared about evenly")
+
+
+# --------------------------------------------------------------------------- #
+# Lesson prompts
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    "prompt, right, wrong, fragment",
+    [
+        (ex01.p1, "a", "c", "pulls harder"),
+        (ex01.p1, "a", "b", "compensates"),
+        (ex01.p2, "c", "a", "not the share of positive tests"),
+        (ex01.p2, "c", "d", "does carry information"),
+        (ex01.p3, "b", "a", "very different damage"),
+        (ex01.p3, "b", "c", "far apart"),
+    ],
+)
+def test_lesson_prompts(prompt, right, wrong, fragment):
+    assert prompt.check(right)
+    assert prompt.points == 0
+    assert_fails(prompt.check(wrong), fragment)
+
+
+def test_hints_step_through_and_solution_is_marked():
+    ex01.q4._hints_shown = 0
+    first, second, third = ex01.q4.hint(), ex01.q4.hint(), ex01.q4.hint()
+    assert "Hint 1/2" in first.title and "Hint 2/2" in second.title and "last hint" in third.title
+    assert "share_truly_sick" in ex01.q4.solution().code
+
+
+# --------------------------------------------------------------------------- #
+# Speed: every check well under half a second, even on a cold cache.
+# --------------------------------------------------------------------------- #
+
+
+def test_every_check_is_fast(toy, abalone_counts):
+    answers = {
+        "q1": (abalone_counts,),
+        "q2": (129.4375, 32 / 4174),
+        "q3": (ratio_unique,),
+        "q4": (0.2687,),
+        "q5": (toy["model"], 0.45),
+        "q6": ("a",),
+        "q7": ("b",),
+    }
+    for name, values in answers.items():
+        start = time.perf_counter()
+        ex01.exercise.questions[name].check(*values)
+        assert time.perf_counter() - start < 0.5, name
