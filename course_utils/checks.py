@@ -447,8 +447,48 @@ def _plain_param(value: Any) -> Any:
     return {"repr_type": describe_type(value)}
 
 
-def describe_estimator(estimator: Any) -> dict:
+def _wrapped_estimator(estimator: Any) -> Any:
+    """The estimator a meta-estimator wraps (search, threshold or calibration wrapper), or None.
+
+    The fitted copy (``best_estimator_``, ``estimator_``) when there is one, else the ``estimator``
+    parameter.
+    """
+    candidates = []
+    for attr in ("best_estimator_", "estimator_"):
+        try:
+            candidates.append(getattr(estimator, attr, None))
+        except Exception:
+            pass
+    try:
+        candidates.append(estimator.get_params(deep=False).get("estimator"))
+    except Exception:
+        pass
+    for inner in candidates:
+        if inner is not None and not isinstance(inner, type) and hasattr(inner, "get_params") and hasattr(inner, "fit"):
+            return inner
+    return None
+
+
+def _rows_seen(step: Any) -> int | None:
+    """Rows a fitted step saw at fit time, when it records them (scalers: ``n_samples_seen_``)."""
+    try:
+        seen = getattr(step, "n_samples_seen_", None)
+    except Exception:
+        return None
+    if isinstance(seen, np.ndarray) and seen.size and np.issubdtype(seen.dtype, np.number):
+        seen = seen.max()  # one count per feature when some values are missing
+    if isinstance(seen, numbers.Real) and not isinstance(seen, (bool, np.bool_)) and math.isfinite(seen):
+        return int(round(float(seen)))  # scikit-learn stores it as a float
+    return None
+
+
+def describe_estimator(estimator: Any, *, _depth: int = 0) -> dict:
     """Plain-data description of an estimator or pipeline: classes, steps, params, fitted state.
+
+    Each pipeline step also records ``n_samples_seen`` (rows it saw at fit, for steps that count
+    them, such as scalers; else None). For a meta-estimator (``GridSearchCV``,
+    ``TunedThresholdClassifierCV``, ``CalibratedClassifierCV``, ``FrozenEstimator``, ...), ``inner``
+    describes the estimator it wraps -- the fitted copy when there is one; it is None otherwise.
 
     Raises :class:`Feedback` if ``estimator`` is not a scikit-learn style estimator.
     """
@@ -479,14 +519,17 @@ def describe_estimator(estimator: Any) -> dict:
                 if hasattr(step, "get_params")
                 else {},
                 "is_sampler": hasattr(step, "fit_resample"),
+                "n_samples_seen": _rows_seen(step),
             }
         )
+    inner = _wrapped_estimator(estimator) if _depth < 4 else None
     return {
         "class": _qualname(estimator),
         "fitted": fitted,
         "is_classifier": bool(is_classifier(estimator)),
         "params": {k: _plain_param(v) for k, v in estimator.get_params(deep=False).items() if k != "steps"},
         "steps": steps,
+        "inner": describe_estimator(inner, _depth=_depth + 1) if inner is not None else None,
     }
 
 
@@ -496,10 +539,11 @@ class EstimatorSpec(Answer):
 
     Parameters
     ----------
-    requirements : sequence of (callable, str)
+    requirements : sequence of (callable, str or callable)
         Each callable receives the plain description made by :func:`describe_estimator`
         and returns True when satisfied; the message says what to change when it is not.
-        They are checked in order and the first unmet one is reported.
+        A message may also be a callable that receives the same description and returns the
+        text, to quote what was found. They are checked in order and the first unmet one is reported.
     must_be_fitted : bool
         Whether the estimator must have been fitted.
     """
@@ -516,7 +560,7 @@ class EstimatorSpec(Answer):
             raise incorrect("Your model is not fitted yet: call `.fit(X_train, y_train)` on it first.")
         for requirement, message in self.requirements:
             if not requirement(data):
-                raise incorrect(message)
+                raise incorrect(message(data) if callable(message) else message)
         return Result(Status.CORRECT, "Your estimator has everything asked for.")
 
 
