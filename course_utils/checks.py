@@ -388,12 +388,16 @@ class Array(Answer):
     mistakes : sequence of (callable, str)
         Each callable receives ``(answer, expected)`` arrays of the right shape and
         returns True when the answer shows that mistake.
+    shape_mistakes : sequence of (callable, str), optional
+        Like ``mistakes``, for answers of the *wrong* shape: each callable receives
+        ``(answer, expected)`` and the first match replaces the generic shape message.
     """
 
     expected: Any
     atol: float = 1e-8
     rtol: float = 1e-5
     mistakes: Sequence[tuple[Callable[[np.ndarray, np.ndarray], bool], str]] = ()
+    shape_mistakes: Sequence[tuple[Callable[[np.ndarray, np.ndarray], bool], str]] = ()
     expects = "an array"
 
     def extract(self, value, seed=DEFAULT_SEED):
@@ -403,6 +407,9 @@ class Array(Answer):
         answer = np.asarray(data, dtype=float)
         expected = np.asarray(_resolve(self.expected), dtype=float)
         if answer.shape != expected.shape:
+            for match, message in self.shape_mistakes:
+                if match(answer, expected):
+                    raise incorrect(message)
             tip = ""
             if answer.ndim == 2 and answer.shape[1] == 1 and expected.ndim == 1:
                 tip = " Flatten it with `.ravel()`, or select the column you need."
@@ -660,12 +667,17 @@ class FunctionCases(Answer):
         ``judge_all(cases, outputs) -> str or None``, called once every case has passed
         ``judge_case``: for properties that compare calls, such as "the same seed gives the
         same output".
+    explain_error : callable, optional
+        ``explain_error(kwargs, error) -> str or None`` for a case whose call raised
+        (``error`` is ``"TypeError: ..."``): a message naming the input that broke the
+        function. ``None`` keeps the default "Your function raised ..." message.
     """
 
     make_cases: Callable[[int], list[dict]]
     judge_case: Callable[[dict, Any], str | None]
     to_plain: Callable[[Any], Any] | None = None
     judge_all: Callable[[list[dict], list], str | None] | None = None
+    explain_error: Callable[[dict, str], str | None] | None = None
     expects = "a function"
 
     def extract(self, value, seed=DEFAULT_SEED):
@@ -690,7 +702,8 @@ class FunctionCases(Answer):
             return Result(Status.NOT_ATTEMPTED, "Your function returns nothing yet: fill in its body.")
         for kwargs, output in zip(cases, data):
             if isinstance(output, dict) and "error" in output:
-                raise incorrect(f"Your function raised {output['error']}.")
+                explained = self.explain_error(kwargs, str(output["error"])) if self.explain_error else None
+                raise incorrect(explained or f"Your function raised {output['error']}.")
             problem = self.judge_case(kwargs, output)
             if problem:
                 raise incorrect(problem)
