@@ -207,6 +207,7 @@ def run_notebook(
     timeout: int = 300,
     inject_after_setup: str | None = None,
     after: list[str] | None = None,
+    measure_memory: bool = True,
 ) -> Run:
     """Execute ``nb`` (a NotebookNode, modified in place) in a fresh ``python3`` kernel.
 
@@ -215,7 +216,8 @@ def run_notebook(
     peak RSS (with descendants) is taken when the last cell ends. ``inject_after_setup`` is code
     run right after the first code cell (inside the timing: keep it trivial). Each code in
     ``after`` then runs in the same kernel, outside the timing, and its printed output is returned
-    in ``extra_outputs``.
+    in ``extra_outputs``. ``measure_memory=False`` skips the sampling thread (``peak_mib`` is then
+    the kernel's exact high-water mark on Linux, else 0, and ``cpu_seconds`` is None).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -237,8 +239,10 @@ def run_notebook(
     # The kernel's own stderr (its start-up chatter) is dropped; cell errors come back as messages.
     with client.setup_kernel(stderr=subprocess.DEVNULL):
         ready = time.perf_counter()
-        monitor = MemoryMonitor(_kernel_pid(client))
-        monitor.start()
+        pid = _kernel_pid(client)
+        monitor = MemoryMonitor(pid) if measure_memory else None
+        if monitor is not None:
+            monitor.start()
         try:
             for index, cell in enumerate(nb.cells):
                 client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
@@ -248,8 +252,8 @@ def run_notebook(
                 index -= 1  # the cell's position in the notebook as stored
             error = f"{type(exc).__name__} in cell {index}" + (f": {text.splitlines()[-1][:200]}" if text else "")
         end = time.perf_counter()
-        cpu = monitor.cpu_seconds()
-        peak = monitor.stop()
+        cpu = monitor.cpu_seconds() if monitor is not None else None
+        peak = monitor.stop() if monitor is not None else (_vm_hwm_mib(pid) or 0.0)
         # Measuring code still runs after a cell that raised: what was defined before it can be
         # measured. Not after a timeout (the kernel is still busy) or a dead kernel.
         if error is None or error.startswith("CellExecutionError"):
@@ -462,6 +466,19 @@ def _parse_probe(text: str) -> list[dict] | None:
 # --------------------------------------------------------------------------- #
 
 
+def _cpu_self_and_children() -> float:
+    """User + system CPU seconds of this process and of its children reaped so far."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def grader_available(module: str = "course_utils.grade") -> bool:
     try:
         return importlib.util.find_spec(module) is not None
@@ -544,33 +561,40 @@ def bench_grading(
         submissions = make_submissions(solutions, workdir / "submissions", copies)
         n = len(submissions)
         _say(f"grading: {n} submissions ({copies} per exercise); first executing them with nbclient")
-        exec_seconds = 0.0
         errors = []
+        # CPU time too (this process, for nbclient, plus its reaped children, the kernels), which a
+        # busy machine disturbs less than wall time; the grader's is measured the same way.
+        cpu_before = _cpu_self_and_children()
+        loop_start = time.perf_counter()
         for i, path in enumerate(submissions, 1):
             try:
-                run = run_notebook_file(path, timeout=timeout)
+                run = run_notebook_file(path, timeout=timeout, measure_memory=False)
             except Exception as error:  # noqa: BLE001 - recorded, grading goes on
                 run = Run(seconds=0.0, kernel_start=0.0, peak_mib=0.0, error=f"{type(error).__name__}: {error}")
-            exec_seconds += run.seconds
             if run.error:
                 errors.append(f"{path.parent.name}/{path.name}: {run.error}")
             _say(f"  execute [{i}/{n}] {path.parent.name}/{path.name}: {run.seconds:.1f} s")
-        result = {"submissions": n, "copies": copies, "execute_seconds": exec_seconds, "execute_errors": errors, "jobs": {}}
+        # The whole loop, kernel shut-downs included, as the grader's time includes its own.
+        exec_seconds = time.perf_counter() - loop_start
+        exec_cpu = _cpu_self_and_children() - cpu_before
+        result = {"bwrap": shutil.which("bwrap") is not None, "submissions": n, "copies": copies, "execute_seconds": exec_seconds, "execute_cpu": exec_cpu, "execute_errors": errors, "jobs": {}}
         for j in jobs:
             out = workdir / f"results_jobs{j}"
             log = workdir / f"grade_jobs{j}.log"
             command = [sys.executable, "-m", grader, str(workdir / "submissions"), "--out", str(out), "--jobs", str(j)]
             _say(f"grading with --jobs {j} ...")
             start = time.perf_counter()
+            cpu_before = _cpu_self_and_children()
             with log.open("wb") as handle:
                 completed = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(workdir))
             seconds = time.perf_counter() - start
+            cpu = _cpu_self_and_children() - cpu_before
             grades = _read_grades(out)
-            entry = {"seconds": seconds, "returncode": completed.returncode, **grades}
+            entry = {"seconds": seconds, "cpu": cpu, "returncode": completed.returncode, **grades}
             if completed.returncode != 0:
                 entry["log_tail"] = log.read_text(encoding="utf-8", errors="replace")[-1500:]
             result["jobs"][j] = entry
-            _say(f"  --jobs {j}: {seconds:.1f} s, exit {completed.returncode}, {grades['rows']} rows, {len(grades['problems'])} not full marks")
+            _say(f"  --jobs {j}: {seconds:.1f} s (CPU {cpu:.1f} s), exit {completed.returncode}, {grades['rows']} rows, {len(grades['problems'])} not full marks")
         return result
     finally:
         if owned:
@@ -735,13 +759,15 @@ class Report:
                     writer.writerow([c["exercise"], c["question"], f"{statistics.median(c['samples_ms']):.3f}", f"{max(c['samples_ms']):.3f}", c["answer"], c["status"]])
         with (out / "grading.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["what", "jobs", "submissions", "seconds", "submissions_per_minute", "ratio_to_execute"])
+            writer.writerow(["what", "jobs", "submissions", "seconds", "submissions_per_minute", "ratio_to_execute", "cpu_seconds", "cpu_ratio_to_execute"])
             g = self.grading
             if g.get("execute_seconds"):
                 n = g["submissions"]
-                writer.writerow(["execute (nbclient)", 1, n, f"{g['execute_seconds']:.1f}", f"{60 * n / g['execute_seconds']:.1f}", "1.00"])
+                cpu0 = g.get("execute_cpu") or 0.0
+                writer.writerow(["execute (nbclient)", 1, n, f"{g['execute_seconds']:.1f}", f"{60 * n / g['execute_seconds']:.1f}", "1.00", f"{cpu0:.1f}", "1.00"])
                 for j, entry in g["jobs"].items():
-                    writer.writerow(["grade", j, n, f"{entry['seconds']:.1f}", f"{60 * n / entry['seconds']:.1f}", f"{entry['seconds'] / g['execute_seconds']:.2f}"])
+                    cpu_ratio = f"{entry['cpu'] / cpu0:.2f}" if cpu0 else ""
+                    writer.writerow(["grade", j, n, f"{entry['seconds']:.1f}", f"{60 * n / entry['seconds']:.1f}", f"{entry['seconds'] / g['execute_seconds']:.2f}", f"{entry['cpu']:.1f}", cpu_ratio])
         self.write_chart(out / "bench.png")
         (out / "results.md").write_text(self.markdown(), encoding="utf-8")
 
@@ -848,16 +874,23 @@ class Report:
             lines += [
                 f"{n} submissions ({g['copies']} correct copies of each solution, one folder per student), first "
                 "executed one after another with nbclient (the floor of grading), then graded with "
-                "`python -m course_utils.grade SUBMISSIONS --out RESULTS --jobs J` into a fresh RESULTS folder.",
+"`python -m course_utils.grade SUBMISSIONS --out RESULTS --jobs J` into a fresh RESULTS folder, with its "
+                f"default options (bubblewrap {'installed' if g.get('bwrap') else 'not installed'} on this machine).",
                 "",
-                "| what | seconds | submissions / min | × plain execution | graded rows | not full marks |",
-                "|---|---|---|---|---|---|",
-                f"| execute with nbclient | {g['execute_seconds']:.1f} | {60 * n / g['execute_seconds']:.1f} | 1.00 | | |",
+                "*CPU s*: user + system time of the process and all its (reaped) children, kernels included; "
+                "a busy machine disturbs it less than wall time, so its ratio is the steadier measure of the "
+                "grader's own overhead.",
+                "",
+                "| what | seconds | submissions / min | × plain execution | CPU s | CPU × plain | graded rows | not full marks |",
+                "|---|---|---|---|---|---|---|---|",
+                f"| execute with nbclient | {g['execute_seconds']:.1f} | {60 * n / g['execute_seconds']:.1f} | 1.00 | "
+                f"{g.get('execute_cpu') or 0:.1f} | 1.00 | | |",
             ]
+            cpu0 = g.get("execute_cpu") or 0.0
             for j, e in g["jobs"].items():
                 lines.append(
                     f"| grade --jobs {j} | {e['seconds']:.1f} | {60 * n / e['seconds']:.1f} | {e['seconds'] / g['execute_seconds']:.2f} | "
-                    f"{e['rows']} | {len(e['problems'])} |"
+                    f"{e['cpu']:.1f} | {(e['cpu'] / cpu0) if cpu0 else float('nan'):.2f} | {e['rows']} | {len(e['problems'])} |"
                 )
             if g.get("execute_errors"):
                 lines += ["", "Plain execution errors: " + "; ".join(g["execute_errors"])]
