@@ -69,7 +69,11 @@ def test_q1_wrong_answers(abalone_counts, y_abalone):
     assert_fails(ex01.q1.check(abalone_counts[::-1]), "minority count first", "label 0")
     assert_fails(ex01.q1.check(y_abalone.value_counts(normalize=True).sort_index()), "shares", "counts")
     assert_fails(ex01.q1.check(100 * y_abalone.value_counts(normalize=True).sort_index()), "percentages")
-    assert_fails(ex01.q1.check(abalone_counts[1]), "shape")
+    # Wrong shapes get their own message (Array(shape_mistakes=...)):
+    assert_fails(ex01.q1.check(np.unique(y_abalone, return_counts=True)), "`(labels, counts)`", "np.unique")
+    assert_fails(ex01.q1.check(abalone_counts[1]), "single number", "both counts")
+    assert_fails(ex01.q1.check(y_abalone), "one value per row")
+    assert_fails(ex01.q1.check([1, 2, 3]), "Expected shape (2,)")  # otherwise the generic message
     assert_fails(ex01.q1.check(data.load_abalone19().data.shape), "differ")
 
 
@@ -181,6 +185,23 @@ def test_q3_wrong_functions(function, fragments):
     assert_fails(ex01.q3.check(function), *fragments)
 
 
+def ratio_bincount(y):
+    counts = np.bincount(y)
+    return counts.max() / counts.min()
+
+
+def ratio_list_count(y):
+    return max(y.count(0), y.count(1)) / min(y.count(0), y.count(1))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_q3_errors_name_the_input_that_broke_the_function():
+    # FunctionCases(explain_error=...): the message says which input raised, and what to do.
+    assert_fails(ex01.q3.check(ratio_value_counts_on_array), "For an array of", "pd.Series(y)")
+    assert_fails(ex01.q3.check(ratio_bincount), "For a list of", "labels can be strings", "np.unique")
+    assert_fails(ex01.q3.check(ratio_list_count), "has no attribute 'count'", "lists, NumPy arrays and Series")
+
+
 def test_q3_division_by_zero_is_explained():
     def counts_zeros_and_ones(y):
         y = np.asarray(y)
@@ -249,6 +270,11 @@ def test_q5_wrong_recalls(toy):
     pred = model.predict(X_test)
     train_recall = recall_score(toy["y_train"], model.predict(toy["X_train"]))
     assert_fails(ex01.q5.check(model, train_recall), "training set", points=1)
+    all_recall = recall_score(np.r_[toy["y_train"], y_test], model.predict(np.vstack([toy["X_train"], X_test])))
+    assert_fails(ex01.q5.check(model, all_recall), "on all the data", points=1)
+    fitted_on_all = LogisticRegression().fit(np.vstack([toy["X_train"], X_test]), np.r_[toy["y_train"], y_test])
+    assert_fails(ex01.q5.check(fitted_on_all, recall_score(y_test, fitted_on_all.predict(X_test))),
+                 "fitted on all the data", points=1)
     assert_fails(ex01.q5.check(model, recall_score(y_test, pred, pos_label=0)), "majority class", points=1)
     assert_fails(ex01.q5.check(model, accuracy_score(y_test, pred)), "accuracy", points=1)
     assert_fails(ex01.q5.check(model, precision_score(y_test, pred)), "precision", points=1)

@@ -126,9 +126,12 @@ def _toy_scores() -> dict:
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
     model = LogisticRegression().fit(X_train, y_train)
     pred = model.predict(X_test)
+    fitted_on_all = LogisticRegression().fit(X, y)
     return {
         "recall": recall_score(y_test, pred),
         "train_recall": recall_score(y_train, model.predict(X_train)),
+        "all_data_recall": recall_score(y, model.predict(X)),
+        "fitted_on_all_recall": recall_score(y_test, fitted_on_all.predict(X_test)),
         "majority_recall": recall_score(y_test, pred, pos_label=0),
         "precision": precision_score(y_test, pred),
         "accuracy": accuracy_score(y_test, pred),
@@ -166,6 +169,21 @@ q1 = exercise.question(
                 (
                     lambda a, e: np.isclose(a.sum(), 100.0, atol=1.0),
                     "Those are percentages; give the counts (numbers of rows) instead.",
+                ),
+            ],
+            shape_mistakes=[
+                (
+                    lambda a, e: a.shape == (2, 2) and np.allclose(a[1], e),
+                    "That is the pair `(labels, counts)` returned by `np.unique(..., return_counts=True)`; "
+                    "keep only the counts: `labels, counts = np.unique(...)`.",
+                ),
+                (
+                    lambda a, e: a.ndim == 0 or a.size == 1,
+                    "That is a single number; give both counts, the majority (label 0) first.",
+                ),
+                (
+                    lambda a, e: a.ndim == 1 and a.size == sum(_abalone_counts()),
+                    "That is one value per row (the labels themselves); count the rows of each class instead.",
                 ),
             ],
         ),
@@ -334,11 +352,29 @@ def _judge_ratio(kwargs: dict, output) -> str | None:
     return f"{where}, your function returned {value:.4g}; the ratio of the two counts is different."
 
 
+def _explain_ratio_error(kwargs: dict, error: str) -> str:
+    y = kwargs["y"]
+    where = f"For {_describe_labels(y)}, your function raised {error}."
+    is_text = any(isinstance(v, str) for v in np.asarray(y, dtype=object))
+    if "value_counts" in error:
+        return f"{where} Lists and NumPy arrays have no `.value_counts()`: wrap the input, `pd.Series(y)`, or use `np.unique`."
+    if is_text:
+        return f"{where} The labels can be strings: count them with `np.unique(y, return_counts=True)`."
+    if isinstance(y, list):
+        return f"{where} The input can be a plain list: convert it with `np.asarray(y)` first."
+    return f"{where} Make it work for lists, NumPy arrays and Series, with numbers or strings."
+
+
 q3 = exercise.question(
     "q3",
     (
         "imbalance_ratio",
-        FunctionCases(make_cases=_ratio_cases, judge_case=_judge_ratio, to_plain=_ratio_to_plain),
+        FunctionCases(
+            make_cases=_ratio_cases,
+            judge_case=_judge_ratio,
+            to_plain=_ratio_to_plain,
+            explain_error=_explain_ratio_error,
+        ),
     ),
     points=2,
     hints=[
@@ -444,6 +480,15 @@ q5 = exercise.question(
             mistakes=[
                 (_near("train_recall"), "That is the recall on the training set; compute it on the test set."),
                 (
+                    _near("all_data_recall"),
+                    "That is the recall on all the data; compute it on the test half (`X_test`, `y_test`) only.",
+                ),
+                (
+                    _near("fitted_on_all_recall"),
+                    "Your model seems to have been fitted on all the data, test half included: "
+                    "fit it on `X_train, y_train` only, then score it on the test half.",
+                ),
+                (
                     _near("majority_recall"),
                     "That is the recall of the majority class (label 0); the minority is label 1.",
                 ),
@@ -472,16 +517,15 @@ q6 = exercise.question(
         "why_drift",
         Choice(
             options={
-                "a": "the fit counts every training point once, so a boundary that gives up some minority points "
-                "to get more majority points right lowers the total error",
-                "b": "logistic regression detects the minority points as outliers and drops them before fitting",
-                "c": "the minority cloud itself gets smaller when the ratio grows, and the boundary follows it",
-                "d": "with fewer minority points the boundary is drawn more randomly, in no particular direction",
+                "a": "each training point counts once in the fit, so the many majority points outweigh the few minority ones",
+                "b": "logistic regression treats the rare minority points as outliers and leaves them out of the fit",
+                "c": "the minority cloud itself gets smaller as the ratio grows, and the boundary follows it",
+                "d": "with fewer minority points the boundary moves at random, in no particular direction",
             },
             correct="a",
             explanations={
                 "a": "The loss is a sum over points; with 20 majority points per minority point, the majority "
-                "dominates that sum, and the boundary moves into the minority cloud.",
+                "dominates that sum, and a boundary moved into the minority cloud makes it smaller.",
                 "b": "Logistic regression keeps and weighs every point; no point is dropped.",
                 "c": "In the toy data the minority cloud has the same centre and spread at every ratio; "
                 "only its number of points changes.",
