@@ -88,6 +88,7 @@ def test_q1_realistic_mistakes(split, baseline):
     assert_incorrect(ex02.q1.check(float(y_test.mean())), "prevalence")
     assert_incorrect(ex02.q1.check(0.5), "balanced accuracy")
     assert_incorrect(ex02.q1.check(baseline.score(X_train, y_train)), "training set")
+    assert_incorrect(ex02.q1.check(round(accuracy_score(y_test, pred), 2)), "looks rounded")
     assert_incorrect(ex02.q1.check(0.9), "too low")
 
 
@@ -138,6 +139,10 @@ def test_q2_other_realistic_mistakes(pr):
     assert_incorrect(ex02.q2.check(pr["precision_weighted"], pr["recall_weighted"]), "weighted average")
     assert_incorrect(ex02.q2.check(pr["precision_train"], pr["recall_train"]), "training set")
     assert_incorrect(ex02.q2.check(100 * pr["precision"], 100 * pr["recall"]), "percentage")
+    # Read off classification_report's two decimals.
+    rounded = ex02.q2.check(round(pr["precision"], 2), round(pr["recall"], 2))
+    assert_incorrect(rounded, "looks rounded")  # 0.67 for recall; 0.13 happens to be within tolerance
+    assert rounded.points < 2
 
 
 def test_q2_partial_credit(pr):
@@ -170,6 +175,9 @@ def test_q3_realistic_mistakes(split, model):
         ex02.q3.check(average_precision_score(y_train, model.predict_proba(X_train)[:, 1])), "training set"
     )
     assert_incorrect(ex02.q3.check(100 * average_precision_score(y_test, proba[:, 1])), "percentage")
+    assert_incorrect(ex02.q3.check(round(average_precision_score(y_test, proba[:, 1]), 2)), "looks rounded")
+    # Same ranking, same AP: decision_function is as good as predict_proba here.
+    assert ex02.q3.check(average_precision_score(y_test, model.decision_function(X_test)))
 
 
 # --------------------------------------------------------------------------- #
@@ -188,7 +196,7 @@ def test_q4_choice():
 
 def test_q6_choice():
     assert ex02.q6.check("b")
-    assert_incorrect(ex02.q6.check("a"), "four positives per test fold")
+    assert_incorrect(ex02.q6.check("a"), "about four per test fold")
     assert_incorrect(ex02.q6.check("c"), "says nothing on its own")
     assert_incorrect(ex02.q6.check("d"), "larger than the noise")
 

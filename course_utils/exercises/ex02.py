@@ -203,6 +203,13 @@ def _percent_of(key: str, atol: float):
     return lambda v: v > 1 and abs(v / 100 - _lookup(key)) <= atol
 
 
+def _rounded(key: str):
+    """True for the expected value rounded to 1 or 2 decimals (typed in, or read off a report)."""
+    return lambda v: any(abs(v - round(_lookup(key), digits)) < 1e-9 for digits in (1, 2))
+
+
+_ROUNDED = ("That looks rounded. Store the value you computed, without rounding it or typing it in: "
+            "the check allows tiny differences, not rounding to one or two decimals.")
 _PERCENT = "Give it as a fraction between 0 and 1, not a percentage (0.9 rather than 90)."
 _TRAIN = "That is measured on the training set; compute it on `X_test, y_test`, data the model never saw."
 
@@ -215,6 +222,7 @@ q1 = exercise.question(
             atol=0.0005,
             mistakes=[
                 (_percent_of("baseline_accuracy", 0.0005), _PERCENT),
+                (_rounded("baseline_accuracy"), _ROUNDED),
                 (lambda v: v == 0, "0 is the baseline's recall instead of its accuracy: it finds no positive, "
                  "but accuracy also counts every negative it gets right."),
                 (_near("prevalence", 0.0005), "That is the share of positives (the prevalence). The baseline is "
@@ -239,11 +247,13 @@ q2 = exercise.question(
     {
         "model_precision": Number(
             expected=_value("precision"),
-            atol=0.002,
+            atol=0.0005,
             mistakes=[
                 (_percent_of("precision", 0.002), _PERCENT),
-                (_near("recall", 0.002), "That is the recall instead of the precision. Precision = TP / (TP + FP): "
-                 "the share of *predicted* positives that are real."),
+                (_rounded("precision"), _ROUNDED),
+                (_near("recall", 0.002), "That is the recall instead of the precision (did you swap "
+                 "`y_test` and `y_pred`? The truth comes first). Precision = TP / (TP + FP): the share of *predicted* "
+                 "positives that are real."),
                 (_near("precision_0", 0.002), "That is the precision of the majority class (label 0). Keep the "
                  "default `pos_label=1`: the minority class is the positive class."),
                 (_near("precision_macro", 0.002), "That is the macro average over both classes. Ask for the "
@@ -255,11 +265,13 @@ q2 = exercise.question(
         ),
         "model_recall": Number(
             expected=_value("recall"),
-            atol=0.002,
+            atol=0.0005,
             mistakes=[
                 (_percent_of("recall", 0.002), _PERCENT),
-                (_near("precision", 0.002), "That is the precision instead of the recall. Recall = TP / (TP + FN): "
-                 "the share of *real* positives that the model finds."),
+                (_rounded("recall"), _ROUNDED),
+                (_near("precision", 0.002), "That is the precision instead of the recall (did you swap "
+                 "`y_test` and `y_pred`? The truth comes first). Recall = TP / (TP + FN): the share of *real* positives "
+                 "that the model finds."),
                 (_near("recall_0", 0.002), "That is the recall of the majority class (label 0), also called the "
                  "specificity. Keep the default `pos_label=1`: the minority class is the positive class."),
                 (_near("recall_macro", 0.002), "That is the macro average of both classes' recalls (the balanced "
@@ -284,9 +296,10 @@ q3 = exercise.question(
         "model_ap",
         Number(
             expected=_value("ap"),
-            atol=0.002,
+            atol=0.0005,
             mistakes=[
                 (_percent_of("ap", 0.002), _PERCENT),
+                (_rounded("ap"), _ROUNDED),
                 (_near("ap_hard", 0.002), "You scored hard 0/1 predictions (`predict`). Average precision needs the "
                  "scores: use `model.predict_proba(X_test)[:, 1]`."),
                 (_near("ap_column_0", 0.002), "You used column 0 of `predict_proba`, the probability of the majority "
@@ -393,8 +406,8 @@ q6 = exercise.question(
             },
             correct="b",
             explanations={
-                "a": "With four positives per test fold, one positive found or missed moves F1 by far more than "
-                "0.05. The lesson measured how far.",
+                "a": "ecoli4 has 20 positives, so about four per test fold: one positive found or missed moves F1 "
+                "by far more than 0.05. The lesson measured how far.",
                 "b": "`RepeatedStratifiedKFold` gives many folds; a difference smaller than their spread is noise.",
                 "c": "F1 combines precision and recall; a lower F1 says nothing on its own about false alarms.",
                 "d": "A difference is only worth reporting when it is larger than the noise, which you have not "
