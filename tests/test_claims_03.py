@@ -1,0 +1,130 @@
+"""Lesson 03's quantitative claims, re-measured by running the lesson and reading its variables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import run_notebook
+
+LESSON = "notebooks/03_class_weights.ipynb"
+
+# Turn the lesson's tables into plain, index-aware values before reading them.
+_EXTRA = """
+claims = {
+    "by_hand": by_hand.to_list(),
+    "by_sklearn": by_sklearn.tolist(),
+    "weight_ratio": float(weight_ratio),
+    "imbalance_ratio": float(counts[0] / counts[1]),
+    "gap": float(gap),
+    "product_gap": float(product_gap),
+    "weighted_balanced": weighted_balanced.tolist(),
+    "toy_ratio": float((y_toy == 0).sum() / (y_toy == 1).sum()),
+    "toy_true_share": float(y_toy.mean()),
+    "toy_share": [float(toy_share[w]) for w in toy_weights],
+    "mean_proba": float(p_plain.mean()),
+    "prevalence": float(y.mean()),
+    "weights": [float(w) for w in weights],
+    "w_balanced": float(w_balanced),
+    "agreement": agreement["rows where the rules agree"].to_list(),
+    "flagged": agreement["rows predicted minority"].to_list(),
+    "agree_up_to_balanced": float(agree_up_to_balanced),
+    "agree_at_1000": float(agree_at_1000),
+    "intercept_shift": [float(v) for v in intercept_shift.values()],
+    "slope_change": [float(v) for v in slope_change.values()],
+    "precision": metrics["precision"].to_list(),
+    "recall": metrics["recall"].to_list(),
+    "f1": metrics["F1"].to_list(),
+    "ap": metrics["average precision"].to_list(),
+    "cv_weights": [float(w) for w in cv_weights],
+    "cv_mean": cv_table["mean F1"].to_list(),
+    "cv_std": cv_table["std over folds"].to_list(),
+    "best_weight": float(best_weight),
+    "positives_per_fold": positives_per_fold,
+    "families": {f"{m}|{cw}": row for (m, cw), row in by_family.to_dict(orient="index").items()},
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return run_notebook(LESSON, ["claims"], extra_code=_EXTRA)["claims"]
+
+
+def test_balanced_formula_by_hand_matches_sklearn(lesson):
+    np.testing.assert_allclose(lesson["by_hand"], lesson["by_sklearn"], rtol=1e-12)
+    assert lesson["weight_ratio"] == pytest.approx(lesson["imbalance_ratio"])
+    assert 25 < lesson["imbalance_ratio"] < 31  # yeast4: "about 28"
+
+
+def test_class_weight_is_a_per_class_sample_weight_and_they_multiply(lesson):
+    assert lesson["gap"] < 1e-8
+    assert lesson["product_gap"] < 1e-8
+    # With sample_weight, 'balanced' counts each class by its total sample weight.
+    assert abs(lesson["weighted_balanced"][1] - lesson["by_sklearn"][1]) > 0.1
+
+
+def test_boundary_moves_into_the_majority_as_the_weight_grows(lesson):
+    share, true_share = lesson["toy_share"], lesson["toy_true_share"]
+    assert lesson["toy_ratio"] == pytest.approx(10, rel=0.02)  # "'balanced' is about w = 10"
+    assert share == sorted(share)
+    assert share[0] < true_share < share[2] < share[3]
+    assert share[3] > 2 * true_share
+
+
+def test_weight_acts_like_threshold_one_over_one_plus_w(lesson):
+    assert abs(lesson["mean_proba"] - lesson["prevalence"]) < 0.005  # calibrated on average
+    weights, agreement = lesson["weights"], lesson["agreement"]
+    assert lesson["agree_up_to_balanced"] >= 0.93
+    assert all(a >= 0.99 for w, a in zip(weights, agreement) if w <= 5)
+    assert lesson["agree_at_1000"] < lesson["agree_up_to_balanced"] - 0.05
+
+
+def test_huge_weights_bend_the_slopes_not_just_the_intercept(lesson):
+    shift, bend = lesson["intercept_shift"], lesson["slope_change"]
+    assert shift[0] == pytest.approx(np.log(5), abs=0.3)
+    assert bend == sorted(bend)
+    assert bend[2] > 3 * bend[0]
+
+
+def test_myth_too_high_weights_hurt_precision_and_average_precision(lesson):
+    i_bal = lesson["weights"].index(lesson["w_balanced"])
+    i_huge = lesson["weights"].index(1000.0)
+    precision, recall, f1, ap = lesson["precision"], lesson["recall"], lesson["f1"], lesson["ap"]
+    prevalence = lesson["prevalence"]
+    assert recall[i_huge] > recall[i_bal]  # a little more recall...
+    assert precision[i_huge] < precision[i_bal] / 2  # ...for most of the precision
+    assert precision[i_huge] < 2 * prevalence  # "barely above the prevalence"
+    assert f1[i_huge] < f1[i_bal] / 2
+    assert lesson["flagged"][i_huge] > 0.5  # "flags most rows"
+    # Average precision is highest at small weights and lowest at the largest ones.
+    assert int(np.argmax(ap)) <= 2
+    assert int(np.argmin(ap)) >= len(ap) - 3
+    assert ap[i_huge] <= ap[i_bal] + 0.005
+    assert max(ap) - ap[i_huge] > 0.04
+
+
+def test_weight_chosen_by_stratified_cv_is_far_below_balanced(lesson):
+    assert all(9 <= n <= 12 for n in lesson["positives_per_fold"])  # "about 10 positives per fold"
+    means = lesson["cv_mean"]
+    i_bal = lesson["cv_weights"].index(lesson["w_balanced"])
+    assert lesson["best_weight"] < lesson["w_balanced"] / 3
+    assert max(means) - means[i_bal] > 0.05
+    # Spread: some neighbouring weights differ by less than their standard deviation.
+    assert max(lesson["cv_std"]) > 0.08
+
+
+def test_weights_move_logistic_regression_more_than_tree_ensembles(lesson):
+    rows = lesson["families"]
+
+    def change(model, column="rows predicted minority"):
+        return rows[f"{model}|balanced"][column] - rows[f"{model}|None"][column]
+
+    lr = change("logistic regression")
+    rf = change("random forest (30 full trees)")
+    hgb = change("gradient boosting (HGB, 30 rounds)")
+    assert lr > 3 * rf and lr > 1.5 * hgb
+    assert rf < 0.03
+    # Average precision hardly moves for the trees.
+    assert abs(change("random forest (30 full trees)", "average precision")) < 0.03
+    assert abs(change("gradient boosting (HGB, 30 rounds)", "average precision")) < 0.03
