@@ -699,7 +699,10 @@ class FunctionCases(Answer):
         if len(data) != len(cases):
             raise uncheckable("The function's results could not be read.")
         if all(output is None or output == "Ellipsis" for output in data):
-            return Result(Status.NOT_ATTEMPTED, "Your function returns nothing yet: fill in its body.")
+            return Result(
+                Status.NOT_ATTEMPTED,
+                "Your function returns `None` for every test case: fill in its body, and end it with `return ...`.",
+            )
         for kwargs, output in zip(cases, data):
             if isinstance(output, dict) and "error" in output:
                 explained = self.explain_error(kwargs, str(output["error"])) if self.explain_error else None
