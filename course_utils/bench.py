@@ -767,6 +767,15 @@ class Report:
             "- threads: " + ", ".join(f"{k}={v}" for k, v in m["threads"].items()),
             "- " + ", ".join(f"{name} {v}" for name, v in m["versions"]),
             "",
+        ]
+        # The load before the run is other people's work (the run itself keeps one or two cores busy).
+        if m["load"] and m["load"][0] > 1.0:
+            lines += [
+                f"**The machine was busy** (1-minute load {m['load'][0]:.1f} on {m['cores_logical']} cores before the run "
+                "started): wall times are inflated and this run is not a record; the CPU seconds are the steadier figures.",
+                "",
+            ]
+        lines += [
             "## Budgets",
             "",
             "| budget | measured | verdict |",
@@ -780,13 +789,16 @@ class Report:
                 "matplotlib, seaborn, course_utils), measured at the start, middle and end of the run. Figures below "
                 "given as `× floor` are multiples of the median.",
                 "",
-                "| when | total s | kernel start s | imports s | peak MiB |",
-                "|---|---|---|---|---|",
+                "| when | total s | kernel start s | imports s | CPU s | peak MiB |",
+                "|---|---|---|---|---|---|",
             ]
             labels = ["start", "middle", "end"] + [f"run {i}" for i in range(4, len(self.floors) + 1)]
             for label, run in zip(labels, self.floors):
-                lines.append(f"| {label} | {run.seconds:.2f} | {run.kernel_start:.2f} | {run.seconds - run.kernel_start:.2f} | {run.peak_mib:.0f} |")
-            lines.append(f"| **median** | **{floor:.2f}** | | | **{self.floor_peak:.0f}** |")
+                lines.append(
+                    f"| {label} | {run.seconds:.2f} | {run.kernel_start:.2f} | {run.seconds - run.kernel_start:.2f} | "
+                    f"{_fmt(run.cpu_seconds)} | {run.peak_mib:.0f} |"
+                )
+            lines.append(f"| **median** | **{floor:.2f}** | | | | **{self.floor_peak:.0f}** |")
         lines += ["", "## Notebooks", ""]
         if self.notebooks:
             lines += [
