@@ -6,7 +6,7 @@ Solutions are the master copy. ``make exercises`` turns each ``solutions/NN_*.ip
 * a cell tagged ``solution`` is dropped whole (use it for worked answers in Markdown);
 * in a code cell, every line after a line reading ``# solution`` is replaced by a stub:
   ``# Your code here`` plus ``name = ...`` for each name the removed code assigns at top level,
-  and an empty body for each function it defines, so that the exercise still runs to the end
+  and a ``return ...`` body for each function it defines, so that the exercise still runs to the end
   and its checks report "not attempted";
 * outputs and execution counts are cleared;
 * the notebook's metadata gets ``course.exercise`` (``"ex02"``), which the grader reads;
@@ -75,7 +75,8 @@ def _function_stub(node: ast.FunctionDef) -> str:
     docstring = ast.get_docstring(node)
     if docstring:
         lines.append('    """' + docstring.replace("\n", "\n    ") + '"""')
-    lines.append(f"    ...  {STUB_COMMENT}")
+    # Returning the placeholder lets the check tell "not attempted" from "forgot to return".
+    lines.append(f"    return ...  {STUB_COMMENT}")
     return "\n".join(lines)
 
 

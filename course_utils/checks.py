@@ -297,15 +297,20 @@ class Number(Answer):
         value = float(data)
         expected = float(_resolve(self.expected))
         if self._close(value, expected):
-            return Result(Status.CORRECT, f"{value:.4g} is right.")
+            return Result(Status.CORRECT, f"{value:.6g} is right.")
         for match, message in self.mistakes:
             hit = match(value) if callable(match) else self._close(value, float(match))
             if hit:
                 return Result(Status.INCORRECT, message)
+        if expected and abs(value - expected) <= 0.01 * abs(expected):
+            # Within 1 %: almost always a rounded intermediate or final value.
+            return Result(
+                Status.INCORRECT, f"{value:.6g} is close, but not close enough: do not round, keep full precision."
+            )
         if self.direction_hint:
             side = "too high" if value > expected else "too low"
-            return Result(Status.INCORRECT, f"{value:.4g} is {side}.")
-        return Result(Status.INCORRECT, f"{value:.4g} is not right.")
+            return Result(Status.INCORRECT, f"{value:.6g} is {side}.")
+        return Result(Status.INCORRECT, f"{value:.6g} is not right.")
 
 
 @dataclass
@@ -698,10 +703,13 @@ class FunctionCases(Answer):
         cases = self.make_cases(seed)
         if len(data) != len(cases):
             raise uncheckable("The function's results could not be read.")
-        if all(output is None or output == "Ellipsis" for output in data):
+        if all(output == "Ellipsis" for output in data):
+            return Result(Status.NOT_ATTEMPTED, "Your function returns the placeholder `...`: fill in its body.")
+        if all(output is None for output in data):
             return Result(
-                Status.NOT_ATTEMPTED,
-                "Your function returns `None` for every test case: fill in its body, and end it with `return ...`.",
+                Status.INCORRECT,
+                "Your function returns `None` for every test case: end it with `return <your result>` "
+                "(printing a value does not return it).",
             )
         for kwargs, output in zip(cases, data):
             if isinstance(output, dict) and "error" in output:

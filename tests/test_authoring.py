@@ -14,10 +14,10 @@ def test_stub_keeps_function_signature_and_docstring():
     source = 'import numpy as np\n# solution\ndef my_smote(X, n_new, k_neighbors=5, random_state=None):\n    """Make n_new points."""\n    return X[:n_new]'
     stub = stub_code(source)
     assert stub.startswith("import numpy as np\ndef my_smote(X, n_new, k_neighbors=5, random_state=None):")
-    assert '"""Make n_new points."""' in stub and "return" not in stub
+    assert '"""Make n_new points."""' in stub and "return X" not in stub
     namespace = {}
     exec(stub.replace("import numpy as np\n", ""), namespace)
-    assert namespace["my_smote"](None, 1) is None
+    assert namespace["my_smote"](None, 1) is Ellipsis
 
 
 def test_cells_without_marker_are_unchanged():

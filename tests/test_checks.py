@@ -151,7 +151,9 @@ def test_function_cases(exercise):
     assert q.check(lambda x: np.square(x)).status is Status.CORRECT
     assert q.check(lambda x: np.asarray(x)).message == "Square each value."
     assert "raised ZeroDivisionError" in q.check(lambda x: 1 / 0).message
-    assert q.check(lambda x: None).status is Status.NOT_ATTEMPTED
+    assert q.check(lambda x: ...).status is Status.NOT_ATTEMPTED
+    forgot_return = q.check(lambda x: None)
+    assert forgot_return.status is Status.INCORRECT and "return <your result>" in forgot_return.message
     assert q.check(np.square(2)).status is Status.UNCHECKABLE
 
 

@@ -213,11 +213,12 @@ def test_q3_division_by_zero_is_explained():
 
 
 def test_q3_unfinished_and_not_a_function():
-    assert ex01.q3.check(ratio_forgets_return).status is Status.NOT_ATTEMPTED
+    forgot = ex01.q3.check(ratio_forgets_return)
+    assert forgot.status is Status.INCORRECT and "return <your result>" in forgot.message
 
     def stub(y):
         """Size of the largest class divided by the size of the smallest."""
-        ...
+        return ...
 
     assert ex01.q3.check(stub).status is Status.NOT_ATTEMPTED
     assert_fails(ex01.q3.check(ratio_unique([0, 0, 1])), "Expected a function", status=Status.UNCHECKABLE)

@@ -1,0 +1,398 @@
+"""Exercise 04 checker: the solution passes; wrong answers, and wrong SMOTE implementations in
+particular, fail with a message that says why; checks stay fast; the judge needs plain data only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from imblearn.over_sampling import SMOTE, RandomOverSampler
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import NearestNeighbors
+
+from course_utils import data, plots
+from course_utils.checks import Status
+from course_utils.exercises import ex04
+
+
+def incorrect(result, *fragments):
+    assert result.status is Status.INCORRECT, result
+    for fragment in fragments:
+        assert fragment in result.message, result.message
+    return result
+
+
+# --------------------------------------------------------------------------- implementations of SMOTE
+
+
+def my_smote(X, y, n_new, k_neighbors=5, random_state=None):
+    """The solution notebook's implementation."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    nn = NearestNeighbors(n_neighbors=k_neighbors + 1).fit(X_min)
+    neighbours = nn.kneighbors(X_min, return_distance=False)[:, 1:]
+    base = rng.integers(len(X_min), size=n_new)
+    chosen = neighbours[base, rng.integers(k_neighbors, size=n_new)]
+    gap = rng.random((n_new, 1))
+    return X_min[base] + gap * (X_min[chosen] - X_min[base])
+
+
+def loop_smote(X, y, n_new, k_neighbors=5, random_state=None):
+    """Another right implementation: a Python loop, a legacy RandomState, (1 - gap) x + gap nn."""
+    from sklearn.utils import check_random_state
+
+    random = check_random_state(random_state)
+    X_min = X[y == 1]
+    neighbours = NearestNeighbors(n_neighbors=k_neighbors + 1).fit(X_min).kneighbors(X_min, return_distance=False)
+    rows = []
+    for _ in range(n_new):
+        i = random.randint(len(X_min))
+        j = neighbours[i, random.randint(1, k_neighbors + 1)]
+        gap = random.uniform()
+        rows.append((1 - gap) * X_min[i] + gap * X_min[j])
+    return np.array(rows)
+
+
+def imblearn_smote(X, y, n_new, k_neighbors=5, random_state=None):
+    """imblearn's SMOTE, wrapped to this signature: the reference must pass too."""
+    target = {1: int(np.sum(y == 1)) + n_new}
+    X_res, _ = SMOTE(sampling_strategy=target, k_neighbors=k_neighbors, random_state=random_state).fit_resample(X, y)
+    return X_res[len(X):]
+
+
+def _neighbours(X_min, k):
+    return NearestNeighbors(n_neighbors=k + 1).fit(X_min).kneighbors(X_min, return_distance=False)[:, 1:]
+
+
+def duplicates(X, y, n_new, k_neighbors=5, random_state=None):
+    """Random over-sampling in disguise: copies of minority samples."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    return X_min[rng.integers(len(X_min), size=n_new)]
+
+
+def toward_majority(X, y, n_new, k_neighbors=5, random_state=None):
+    """Neighbours searched among all samples, so some are majority samples."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    neighbours = NearestNeighbors(n_neighbors=k_neighbors + 1).fit(X).kneighbors(X_min, return_distance=False)[:, 1:]
+    base = rng.integers(len(X_min), size=n_new)
+    chosen = neighbours[base, rng.integers(k_neighbors, size=n_new)]
+    return X_min[base] + rng.random((n_new, 1)) * (X[chosen] - X_min[base])
+
+
+def ignores_k(X, y, n_new, k_neighbors=5, random_state=None):
+    """Always five neighbours, whatever k_neighbors says."""
+    return my_smote(X, y, n_new, 5, random_state)
+
+
+def any_minority_partner(X, y, n_new, k_neighbors=5, random_state=None):
+    """Interpolates toward any other minority sample: ignores k another way."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    base = rng.integers(len(X_min), size=n_new)
+    other = (base + rng.integers(1, len(X_min), size=n_new)) % len(X_min)
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[other] - X_min[base])
+
+
+def nearest_only(X, y, n_new, k_neighbors=5, random_state=None):
+    """Ignores k a third way: always the nearest neighbour."""
+    return my_smote(X, y, n_new, 1, random_state)
+
+
+def wrong_count(X, y, n_new, k_neighbors=5, random_state=None):
+    """n_new // n_minority new points per minority sample: too few when n_new is not a multiple."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    neighbours = _neighbours(X_min, k_neighbors)
+    base = np.repeat(np.arange(len(X_min)), n_new // len(X_min))
+    chosen = neighbours[base, rng.integers(k_neighbors, size=len(base))]
+    return X_min[base] + rng.random((len(base), 1)) * (X_min[chosen] - X_min[base])
+
+
+def own_neighbour(X, y, n_new, k_neighbors=5, random_state=None):
+    """Forgets that NearestNeighbors returns each sample itself first."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    neighbours = NearestNeighbors(n_neighbors=k_neighbors).fit(X_min).kneighbors(X_min, return_distance=False)
+    base = rng.integers(len(X_min), size=n_new)
+    chosen = neighbours[base, rng.integers(k_neighbors, size=n_new)]
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
+def global_random(X, y, n_new, k_neighbors=5, random_state=None):
+    """Draws from np.random's global state: not reproducible."""
+    X_min = X[y == 1]
+    neighbours = _neighbours(X_min, k_neighbors)
+    base = np.random.randint(len(X_min), size=n_new)
+    chosen = neighbours[base, np.random.randint(k_neighbors, size=n_new)]
+    return X_min[base] + np.random.random((n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
+def fixed_seed(X, y, n_new, k_neighbors=5, random_state=None):
+    return my_smote(X, y, n_new, k_neighbors, 42)
+
+
+def with_originals(X, y, n_new, k_neighbors=5, random_state=None):
+    return np.vstack([X[y == 1], my_smote(X, y, n_new, k_neighbors, random_state)])
+
+
+def wide_gap(X, y, n_new, k_neighbors=5, random_state=None):
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    neighbours = _neighbours(X_min, k_neighbors)
+    base = rng.integers(len(X_min), size=n_new)
+    chosen = neighbours[base, rng.integers(k_neighbors, size=n_new)]
+    return X_min[base] + rng.uniform(-1, 1, (n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
+def integer_gap(X, y, n_new, k_neighbors=5, random_state=None):
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    neighbours = _neighbours(X_min, k_neighbors)
+    base = rng.integers(len(X_min), size=n_new)
+    chosen = neighbours[base, rng.integers(k_neighbors, size=n_new)]
+    return X_min[base] + rng.integers(0, 2, (n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
+def like_fit_resample(X, y, n_new, k_neighbors=5, random_state=None):
+    new = my_smote(X, y, n_new, k_neighbors, random_state)
+    return np.vstack([X, new]), np.r_[y, np.ones(n_new, dtype=int)]
+
+
+def as_float32(X, y, n_new, k_neighbors=5, random_state=None):
+    return my_smote(X, y, n_new, k_neighbors, random_state).astype(np.float32)
+
+
+def transposed(X, y, n_new, k_neighbors=5, random_state=None):
+    return my_smote(X, y, n_new, k_neighbors, random_state).T
+
+
+def forgot_return(X, y, n_new, k_neighbors=5, random_state=None):
+    my_smote(X, y, n_new, k_neighbors, random_state)
+
+
+# --------------------------------------------------------------------------- q4: the from-scratch SMOTE
+
+
+@pytest.mark.parametrize("function", [my_smote, loop_smote, imblearn_smote])
+def test_right_implementations_pass(function):
+    result = ex04.q4.check(function)
+    assert result, result
+    assert result.points == 3
+
+
+@pytest.mark.parametrize(
+    "function, fragments",
+    [
+        # The four the issue names:
+        (duplicates, ["exact copies", "random over-sampling", "[0, 1)"]),
+        (toward_majority, ["touches a majority sample", "SMOTE only uses minority samples"]),
+        (ignores_k, ["not among each other's", "k_neighbors"]),
+        (wrong_count, ["new samples, but `n_new=", "exactly `n_new` rows"]),
+        # More ways to go wrong, each with its own message:
+        (any_minority_partner, ["not among each other's", "all the minority samples"]),
+        (nearest_only, ["nearest neighbour", "at random among the `k_neighbors` nearest"]),
+        (own_neighbour, ["own neighbour", "k_neighbors + 1"]),
+        (global_random, ["same `random_state` gave different points", "default_rng(random_state)"]),
+        (fixed_seed, ["different `random_state` values gave the same points"]),
+        (with_originals, ["original minority samples plus", "Return only"]),
+        (wide_gap, ["outside the segment", "[0, 1)"]),
+        (integer_gap, ["exact copies"]),
+        (like_fit_resample, ["several values", "not `(X, y)`"]),
+        (as_float32, ["dtype float32", "float64"]),
+        (transposed, ["columns", "one per feature"]),
+        (forgot_return, []),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_wrong_implementations_fail_and_say_why(function, fragments):
+    result = ex04.q4.check(function)
+    if function is forgot_return:
+        assert result.status is Status.INCORRECT and "return <your result>" in result.message
+        return
+    incorrect(result, *fragments)
+    assert result.points == 0
+    assert "Traceback" not in result.message and "_judge" not in result.message
+
+
+def test_wrong_count_names_the_case():
+    message = ex04.q4.check(wrong_count).message
+    assert "minority and" in message and "n_new=" in message and "k_neighbors=" in message
+
+
+def test_smote_function_that_raises_reports_the_error():
+    def broken(X, y, n_new, k_neighbors=5, random_state=None):
+        return X[y == 1][np.arange(n_new) + 10_000]
+
+    incorrect(ex04.q4.check(broken), "raised IndexError")
+
+
+def test_smote_check_is_not_a_function():
+    assert ex04.q4.check(my_smote(*_case_args())).status is Status.UNCHECKABLE
+
+
+def _case_args():
+    case = ex04._smote_cases(0)[0]
+    return case["X"], case["y"], case["n_new"], case["k_neighbors"], case["random_state"]
+
+
+def test_cases_are_fresh_per_seed_and_reproducible():
+    first, again, other = ex04._smote_cases(0), ex04._smote_cases(0), ex04._smote_cases(7)
+    assert all(np.array_equal(a["X"], b["X"]) for a, b in zip(first, again))
+    assert not np.array_equal(first[0]["X"], other[0]["X"])
+    # Minority and majority overlap, and the labels are shuffled.
+    for case in first[:4]:
+        assert 0 < case["y"][: len(case["y"]) // 2].mean() < 1
+        assert case["k_neighbors"] < np.sum(case["y"] == 1)
+    # n_new is not always a multiple of the minority count; k = 1 is tested.
+    assert any(c["n_new"] % np.sum(c["y"] == 1) for c in first)
+    assert {c["k_neighbors"] for c in first} >= {1, 5}
+    # The learner's function may modify its inputs: the repeated cases get their own arrays.
+    assert first[4]["X"] is not first[0]["X"]
+
+
+def test_judge_runs_on_plain_data_in_another_process():
+    """The grader's way: extract in the learner's kernel, send JSON, judge in a fresh process."""
+    for function, status in [(my_smote, "correct"), (toward_majority, "incorrect")]:
+        extracted = ex04.q4.extract(function, seed=3)
+        code = (
+            "import json, sys\n"
+            "from course_utils.exercises import ex04\n"
+            "print(json.dumps(ex04.q4.grade(json.loads(sys.stdin.read()), seed=3).to_dict()))\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], input=json.dumps(extracted), capture_output=True,
+                             text=True, check=True)
+        assert json.loads(out.stdout)["status"] == status
+
+
+def test_other_seeds_give_the_same_verdicts():
+    for seed in (1, 2, 12345):
+        assert ex04.q4.grade(ex04.q4.extract(my_smote, seed=seed), seed=seed).status is Status.CORRECT
+        for wrong in (duplicates, toward_majority, ignores_k, wrong_count):
+            assert ex04.q4.grade(ex04.q4.extract(wrong, seed=seed), seed=seed).status is Status.INCORRECT
+
+
+def test_smote_check_is_fast():
+    ex04.q4.check(my_smote)  # warm imports
+    for function in (my_smote, duplicates, toward_majority, ignores_k, wrong_count):
+        start = time.perf_counter()
+        ex04.q4.check(function)
+        elapsed = time.perf_counter() - start
+        assert elapsed < 0.5, f"{function.__name__}: {elapsed:.2f} s"
+
+
+# --------------------------------------------------------------------------- the other questions
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return data.make_toy_2d(n_samples=330, imbalance_ratio=10, random_state=1)
+
+
+def test_q1_sampling_strategy_meaning():
+    assert ex04.q1.check("a")
+    incorrect(ex04.q1.check("b"), "not a growth rate")
+    incorrect(ex04.q1.check("c"), "not to all samples")
+    incorrect(ex04.q1.check("d"), "never removes")
+
+
+def test_q2_counts_what_smote_adds(toy):
+    X_toy, y_toy = toy
+    X_res, y_res = SMOTE(sampling_strategy=0.25, random_state=0).fit_resample(X_toy, y_toy)
+    n_synthetic = len(y_res) - len(y_toy)
+    assert ex04.q2.check(n_synthetic)
+    n_majority, n_minority = np.sum(y_toy == 0), np.sum(y_toy == 1)
+    incorrect(ex04.q2.check(np.sum(y_res == 1)), "*after* resampling")
+    incorrect(ex04.q2.check(0.25 * n_minority), "majority class")
+    _, y_auto = SMOTE(random_state=0).fit_resample(X_toy, y_toy)
+    incorrect(ex04.q2.check(len(y_auto) - len(y_toy)), "'auto'")
+    incorrect(ex04.q2.check(len(y_res)), "whole resampled data set")
+    assert ex04.q2.check("45").status is Status.UNCHECKABLE
+
+
+def test_q3_k_neighbors_meaning():
+    assert ex04.q3.check("a")
+    incorrect(ex04.q3.check("b"), "k = N_minority - 1")
+    incorrect(ex04.q3.check("c"), "[0, 1)")
+    incorrect(ex04.q3.check("d"), "minority samples only")
+
+
+def test_q5_comparison():
+    assert ex04.q5.check("b")
+    incorrect(ex04.q5.check("a"), "own order")
+    incorrect(ex04.q5.check("c"), "interpolates")
+
+
+def test_q5_premise_same_seed_different_points(toy):
+    X_toy, y_toy = toy
+    mine = my_smote(X_toy, y_toy, n_new=60, k_neighbors=5, random_state=0)
+    X_imb, _ = SMOTE(sampling_strategy={1: 90}, k_neighbors=5, random_state=0).fit_resample(X_toy, y_toy)
+    assert mine.shape == X_imb[len(X_toy):].shape
+    assert not np.allclose(mine, X_imb[len(X_toy):])
+
+
+def test_q6_random_oversampling_is_a_sample_weight(toy):
+    X_toy, y_toy = toy
+    ros = RandomOverSampler(random_state=0)
+    X_ros, y_ros = ros.fit_resample(X_toy, y_toy)
+    copies = np.bincount(ros.sample_indices_, minlength=len(y_toy))
+    on_copies = LogisticRegression().fit(X_ros, y_ros)
+    weighted = LogisticRegression().fit(X_toy, y_toy, sample_weight=copies)
+    coef_gap = round(np.abs(on_copies.coef_ - weighted.coef_).max(), 6)
+    result = ex04.q6.check(copies, coef_gap)
+    assert result and result.points == 2
+
+    incorrect(ex04.q6.check(copies - 1, coef_gap), "only the added copies")
+    incorrect(ex04.q6.check(copies[::-1], coef_gap), "wrong order")
+    incorrect(ex04.q6.check(np.ones_like(copies), coef_gap), "add up")
+    assert ex04.q6.check(np.bincount(y_ros), coef_gap).status is Status.INCORRECT  # wrong shape
+    unweighted = LogisticRegression().fit(X_toy, y_toy)
+    wrong_gap = np.abs(on_copies.coef_ - unweighted.coef_).max()  # forgot sample_weight
+    result = incorrect(ex04.q6.check(copies, wrong_gap), "sample_weight=copies")
+    assert result.points == 1
+    incorrect(ex04.q6.check(copies, -wrong_gap), "absolute value")
+
+
+# --------------------------------------------------------------------------- the plot helper lesson 04 uses
+
+
+def test_plot_synthetic_marks_copies_and_new_points(toy):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X_toy, y_toy = toy
+    X_ros, _ = RandomOverSampler(random_state=0).fit_resample(X_toy, y_toy)
+    X_sm, _ = SMOTE(random_state=0).fit_resample(X_toy, y_toy)
+    fig, axes = plt.subplots(1, 2)
+    plots.plot_synthetic(X_toy, y_toy, X_ros[len(X_toy):], ax=axes[0], title="ROS")
+    plots.plot_synthetic(X_toy, y_toy, X_sm[len(X_toy):], ax=axes[1])
+    labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert labels[-1] == f"new: {len(X_ros) - len(X_toy)} at {np.sum(y_toy == 1)} distinct locations"
+    assert axes[0].get_title() == "ROS"
+    new_points = axes[1].collections[-1]
+    assert new_points.get_facecolor()[0][:3] == pytest.approx(matplotlib.colors.to_rgb(plots.SYNTHETIC_COLOR))
+    plt.close(fig)
+
+
+def test_a_crash_names_the_case():
+    def crashes_on_small_k(X, y, n_new, k_neighbors=5, random_state=None):
+        if k_neighbors < 2:
+            raise ValueError("k too small")
+        return my_smote(X, y, n_new, k_neighbors, random_state)
+
+    incorrect(ex04.q4.check(crashes_on_small_k), "raised ValueError: k too small", "k_neighbors=1")
+
+
+def test_q6_shape_mistakes(toy):
+    X_toy, y_toy = toy
+    ros = RandomOverSampler(random_state=0)
+    ros.fit_resample(X_toy, y_toy)
+    incorrect(ex04.q6.check(np.ones(len(ros.sample_indices_)), 0.0), "*resampled* row")
+    incorrect(ex04.q6.check(np.bincount(ros.sample_indices_)[:-5], 0.0), "minlength")
