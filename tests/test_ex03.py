@@ -197,3 +197,11 @@ def test_every_check_is_fast_even_the_first_time(solution):
         elapsed = time.perf_counter() - start
         # The budget is 0.5 s on a quiet machine; leave room for a loaded CI runner.
         assert elapsed < 1.5, f"{question.label} took {elapsed:.2f} s"
+
+
+def test_shape_mistakes_get_specific_messages(solution, split):
+    y_train = split[2]
+    per_row = solution["balanced_weights"][y_train]  # a sample_weight, not class weights
+    incorrect(ex03.q1.check(per_row), "one weight per row")
+    per_fold = np.tile(np.asarray(solution["cv_f1"])[:, None], (1, 5))
+    incorrect(ex03.q5.check(per_fold, solution["best_weight"]), "every fold")

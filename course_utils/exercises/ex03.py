@@ -203,6 +203,11 @@ q1 = exercise.question(
         expected=_balanced,
         atol=1e-4,
         rtol=0,
+        shape_mistakes=[
+            (lambda a, e: a.ndim == 1 and len(a) == int(_counts().sum()),
+             "That is one weight per row (a `sample_weight`). Give one weight per class: "
+             "`[weight of class 0, weight of class 1]`."),
+        ],
         mistakes=[
             (lambda a, e: np.allclose(a, e[::-1], atol=1e-4),
              "Right numbers, wrong order: give `[weight of class 0, weight of class 1]`."),
@@ -336,6 +341,11 @@ q5 = exercise.question(
             expected=_cv_f1,
             atol=1e-6,
             rtol=0,
+            shape_mistakes=[
+                (lambda a, e: a.ndim == 2 and len(e) in a.shape,
+                 "You kept the score of every fold. Give one number per weight: the `.mean()` of its "
+                 "`cross_val_score` result."),
+            ],
             mistakes=[
                 (_looks_like_accuracy,
                  "These look like accuracy (or ROC-AUC) scores: pass `scoring='f1'` to `cross_val_score`."),

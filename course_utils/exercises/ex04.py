@@ -1,0 +1,503 @@
+"""Checks for lesson 04 and exercise 04: SMOTE mechanics.
+
+Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q6``. Question ``q4``
+tests the learner's own SMOTE, ``my_smote(X, y, n_new, k_neighbors=5, random_state=None)``, on
+freshly generated data: it checks the number of rows, the shape and the dtype, that every new point
+lies on a segment between a minority sample and one of its k nearest minority neighbours, that no
+majority sample is used, and that the same seed gives the same points. The judge regenerates the
+data from the seed, so it needs nothing but the plain outputs.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from ..checks import Array, Choice, Exercise, FunctionCases, Number
+from ..data import make_toy_2d
+
+exercise = Exercise("ex04", "Exercise 04 - SMOTE mechanics")
+progress = exercise.progress
+
+# --------------------------------------------------------------------------- #
+# Lesson 04 prompts (predict, then check): worth no points.
+# --------------------------------------------------------------------------- #
+
+p1 = exercise.prompt(
+    "p1",
+    Choice(
+        options={
+            "a": "it copies existing minority samples, like random over-sampling",
+            "b": "it makes new points, each between a minority sample and one of its minority neighbours",
+            "c": "it draws new points from a Gaussian fitted to the minority class",
+        },
+        correct="b",
+        explanations={
+            "a": "That is the myth. Run the next cells and count the copies.",
+            "b": "Run the next cells to see the new points and count the copies.",
+            "c": "SMOTE fits no distribution: it only uses the minority samples and their neighbours. Run the next cells.",
+        },
+    ),
+    hints=["The name: Synthetic Minority Over-sampling TEchnique. What does 'synthetic' suggest?"],
+    solution='my_prediction = "b"',
+)
+
+p2 = exercise.prompt(
+    "p2",
+    Choice(
+        options={"a": "100", "b": "30", "c": "110", "d": "220"},
+        correct="a",
+        explanations={
+            "a": "0.5 x 200 majority rows = 100 minority rows after resampling. Run the next cell.",
+            "b": "That would be 'add 50 % more minority rows'. The float is a target ratio, "
+            "minority / majority, after resampling. Run the next cell.",
+            "c": "That would be 'add half the majority count'. The float is a target ratio, "
+            "minority / majority, after resampling. Run the next cell.",
+            "d": "That is the size of the whole original data set. Run the next cell.",
+        },
+    ),
+    hints=["For binary data, a float `sampling_strategy` is the ratio N_minority / N_majority wanted after resampling."],
+    solution='my_prediction = "a"',
+)
+
+p3 = exercise.prompt(
+    "p3",
+    Choice(
+        options={
+            "a": "identical, up to rounding",
+            "b": "close but different: the duplicated rows carry extra information",
+            "c": "very different: one changes the data, the other the loss",
+        },
+        correct="a",
+        explanations={
+            "a": "Run the next cell to measure the difference.",
+            "b": "A copy carries no new information: it adds the very same loss term a second time. Run the next cell.",
+            "c": "Adding a row twice to a sum of per-row terms is the same as giving it weight 2. Run the next cell.",
+        },
+    ),
+    hints=["The loss is a sum with one term per row. What does a duplicated row add to that sum?"],
+    solution='my_prediction = "a"',
+)
+
+p4 = exercise.prompt(
+    "p4",
+    Choice(
+        options={
+            "a": "random over-sampling: trees memorise the duplicated points",
+            "b": "SMOTE: its new points are all different, so more splits are needed to separate them",
+            "c": "about the same: both add the same number of rows",
+        },
+        correct="b",
+        explanations={
+            "a": "Duplicates sit on top of each other: one leaf holds all the copies of a point. Run the next cell.",
+            "b": "Run the next cell to count the leaves.",
+            "c": "The number of rows is the same, but not the number of distinct points. Run the next cell.",
+        },
+    ),
+    hints=["How many leaves does a tree need for ten copies of the same point? For ten different points?"],
+    solution='my_prediction = "b"',
+)
+
+# --------------------------------------------------------------------------- #
+# The exercise's toy data: must match the given code of the solution notebook.
+# --------------------------------------------------------------------------- #
+
+_TOY = {"n_samples": 330, "imbalance_ratio": 10, "random_state": 1}
+STRATEGY = 0.25
+
+
+@cache
+def _toy():
+    return make_toy_2d(**_TOY)
+
+
+def _toy_counts() -> tuple[int, int]:
+    y = _toy()[1]
+    return int(np.sum(y == 0)), int(np.sum(y == 1))
+
+
+def _n_synthetic() -> float:
+    n_majority, n_minority = _toy_counts()
+    return float(int(n_majority * STRATEGY - n_minority))  # imblearn's rule for a float strategy
+
+
+@cache
+def _ros_copies() -> np.ndarray:
+    from imblearn.over_sampling import RandomOverSampler
+
+    X, y = _toy()
+    ros = RandomOverSampler(random_state=0)
+    ros.fit_resample(X, y)
+    return np.bincount(ros.sample_indices_, minlength=len(y))
+
+
+# --------------------------------------------------------------------------- #
+# The from-scratch SMOTE: generated cases and their judge.
+# --------------------------------------------------------------------------- #
+
+#: (n_features, n_majority, n_minority, n_new, k_neighbors) of each generated case.
+SMOTE_CASES = (
+    (2, 36, 12, 30, 3),
+    (3, 45, 15, 40, 1),
+    (4, 30, 16, 48, 5),
+    (2, 30, 10, 7, 2),
+)
+
+
+def _smote_cases(seed: int) -> list[dict]:
+    """Fresh inputs for the learner's function: overlapping minority and majority clouds, shuffled.
+
+    The last two cases repeat the first one, with the same and with another ``random_state``.
+    """
+    rng = np.random.default_rng([int(seed), 404])
+    cases = []
+    for n_features, n_majority, n_minority, n_new, k in SMOTE_CASES:
+        minority = rng.normal(0.0, 1.0, size=(n_minority, n_features))
+        majority = rng.normal(0.5, 1.3, size=(n_majority, n_features))
+        X = np.vstack([majority, minority])
+        y = np.r_[np.zeros(n_majority, dtype=int), np.ones(n_minority, dtype=int)]
+        order = rng.permutation(len(y))
+        cases.append(
+            {"X": X[order], "y": y[order], "n_new": n_new, "k_neighbors": k, "random_state": int(rng.integers(1000))}
+        )
+    first = cases[0]
+    cases.append({**first, "X": first["X"].copy(), "y": first["y"].copy()})
+    cases.append({**first, "X": first["X"].copy(), "y": first["y"].copy(), "random_state": first["random_state"] + 1})
+    return cases
+
+
+def _on_segments(points: np.ndarray, starts: np.ndarray, ends: np.ndarray, tol: float):
+    """For each point and segment: whether the point lies on the segment, and its position t along the line."""
+    direction = ends - starts  # (s, d)
+    length2 = np.maximum((direction**2).sum(axis=1), 1e-300)
+    offset = points[:, None, :] - starts[None, :, :]  # (m, s, d)
+    t = (offset * direction[None]).sum(axis=2) / length2  # (m, s)
+    residual = np.sqrt(((offset - t[..., None] * direction[None]) ** 2).sum(axis=2))
+    on_line = residual <= tol
+    return on_line & (t >= -1e-9) & (t <= 1 + 1e-9), on_line
+
+
+def _neighbours(X_min: np.ndarray, k: int) -> np.ndarray:
+    distances = np.sqrt(((X_min[:, None, :] - X_min[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(distances, np.inf)
+    return np.argsort(distances, axis=1)[:, :k]
+
+
+def _describe_case(kwargs: dict) -> str:
+    X, y = kwargs["X"], kwargs["y"]
+    return (
+        f"(test case: {int(np.sum(y == 1))} minority and {int(np.sum(y == 0))} majority samples, "
+        f"{X.shape[1]} features, n_new={kwargs['n_new']}, k_neighbors={kwargs['k_neighbors']})"
+    )
+
+
+def _judge_smote(kwargs: dict, output) -> str | None:
+    X, y, n_new, k = kwargs["X"], kwargs["y"], kwargs["n_new"], kwargs["k_neighbors"]
+    case = _describe_case(kwargs)
+    X_min, X_maj = X[y == 1], X[y == 0]
+    if output is None or output == "Ellipsis":
+        return "Your function returned nothing for one of the calls: end it with `return` and the array of new samples."
+    if isinstance(output, list):
+        return (
+            "Your function returned several values (a tuple). Return only the array of new samples, "
+            "not `(X, y)` as imblearn's `fit_resample` does."
+        )
+    if not isinstance(output, dict) or "array" not in output:
+        return "Your function must return a NumPy array of shape (n_new, n_features), not a single number or another object."
+    shape = tuple(output["shape"])
+    if len(shape) != 2:
+        return f"Return a 2-D array of shape (n_new, n_features); yours has shape {shape} {case}."
+    rows, columns = shape
+    if columns != X.shape[1]:
+        return f"Your array has {columns} columns; it needs one per feature of `X`, here {X.shape[1]} {case}."
+    if rows != n_new:
+        if rows == n_new + len(X_min):
+            return (
+                f"Your function returned {rows} rows: the {len(X_min)} original minority samples plus the "
+                f"{n_new} new ones. Return only the {n_new} new samples {case}."
+            )
+        if rows == n_new + len(X):
+            return f"Your function returned the original `X` as well as the new samples: return only the {n_new} new ones {case}."
+        return (
+            f"Your function returned {rows} new samples, but `n_new={n_new}` were asked for {case}. It must return "
+            "exactly `n_new` rows, also when `n_new` is not a multiple of the number of minority samples: "
+            "draw the sample each new point starts from at random."
+        )
+    if output["dtype"] != str(X.dtype):
+        extra = ""
+        if "int" in output["dtype"]:
+            extra = " The gap \u03bb must be a float drawn in [0, 1), for example with `rng.random()`, not an integer."
+        return f"Your array has dtype {output['dtype']}; the new samples must have the dtype of `X`, {X.dtype}.{extra}"
+    new = np.asarray(output["array"], dtype=float).reshape(rows, columns)
+    if not np.isfinite(new).all():
+        return "Your array contains NaN or infinite values."
+
+    tol = 1e-8 * (1.0 + float(np.abs(X).max()))
+    to_minority = np.sqrt(((new[:, None, :] - X_min[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+    copies = to_minority <= tol
+    if copies.all():
+        return (
+            f"All {rows} of your new points are exact copies of minority samples: that is random over-sampling, "
+            "not SMOTE. Each new point must be `x + gap * (neighbour - x)`, with a gap drawn uniformly in [0, 1)."
+        )
+    if copies.any():
+        return (
+            f"{int(copies.sum())} of your {rows} new points are exact copies of minority samples {case}. Did you count "
+            "each sample as its own neighbour? `NearestNeighbors` fitted on the minority samples returns each sample "
+            "itself first: ask for `k_neighbors + 1` neighbours and drop the first column."
+        )
+
+    neighbours = _neighbours(X_min, k)
+    starts = np.repeat(np.arange(len(X_min)), k)
+    ends = neighbours.reshape(-1)
+    valid, valid_line = _on_segments(new, X_min[starts], X_min[ends], tol)
+    bad = ~valid.any(axis=1)
+    if bad.any():
+        wrong = new[bad]
+        i, j = np.triu_indices(len(X_min), k=1)
+        both = np.vstack([X_min, X_maj])
+        a, b = np.meshgrid(np.arange(len(X_min)), len(X_min) + np.arange(len(X_maj)), indexing="ij")
+        maj_i, maj_j = np.triu_indices(len(X_maj), k=1)
+        seg_start = np.r_[a.reshape(-1), len(X_min) + maj_i]
+        seg_end = np.r_[b.reshape(-1), len(X_min) + maj_j]
+        with_majority, _ = _on_segments(wrong, both[seg_start], both[seg_end], tol)
+        n_majority = int(with_majority.any(axis=1).sum())
+        if n_majority:
+            return (
+                f"{n_majority} of your {rows} new points lie on a segment that touches a majority sample {case}. "
+                "SMOTE only uses minority samples: select them first (`X[y == 1]`), and find the neighbours "
+                "among them only."
+            )
+        any_minority, _ = _on_segments(wrong, X_min[i], X_min[j], tol)
+        n_far = int(any_minority.any(axis=1).sum())
+        if n_far:
+            return (
+                f"{n_far} of your {rows} new points lie between two minority samples that are not among each "
+                f"other's {k} nearest neighbours {case}. Pick each neighbour among the `k_neighbors` nearest "
+                "minority samples only: does your function use its `k_neighbors` argument, or a fixed number, "
+                "or all the minority samples?"
+            )
+        if valid_line[bad].any(axis=1).all():
+            return (
+                f"{int(bad.sum())} of your {rows} new points lie on the line through a sample and its neighbour, but "
+                f"outside the segment between them {case}: the gap must be drawn in [0, 1), e.g. `rng.random()`."
+            )
+        return (
+            f"{int(bad.sum())} of your {rows} new points do not lie between a minority sample and one of its "
+            f"nearest minority neighbours {case}. Each new point must be `x + gap * (neighbour - x)`, with `x` a "
+            "minority sample, `neighbour` one of its k nearest minority samples and the gap in [0, 1)."
+        )
+    if k >= 3 and rows >= 30:
+        nearest, _ = _on_segments(new, X_min, X_min[neighbours[:, 0]], tol)
+        if nearest.any(axis=1).all():
+            return (
+                f"Every one of your new points uses the nearest neighbour {case}. SMOTE picks the neighbour at "
+                "random among the `k_neighbors` nearest, so that new points spread in several directions."
+            )
+    return None
+
+
+def _judge_smote_seeds(cases: list[dict], outputs: list) -> str | None:
+    first, same_seed, other_seed = outputs[0], outputs[4], outputs[5]
+    if first["array"] != same_seed["array"]:
+        return (
+            "Two calls with the same `random_state` gave different points. Make one generator from it, "
+            "`rng = np.random.default_rng(random_state)`, and draw every random number from `rng` "
+            "(not from `np.random` directly)."
+        )
+    if first["array"] == other_seed["array"]:
+        return (
+            "Two calls with different `random_state` values gave the same points: your function ignores "
+            "`random_state` (is a seed fixed inside it?). Build the generator from the argument."
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- #
+# Exercise questions.
+# --------------------------------------------------------------------------- #
+
+q1 = exercise.question(
+    "q1",
+    ("strategy_answer", Choice(
+        options={
+            "a": "after resampling, the minority class has 0.25 times as many samples as the majority class",
+            "b": "SMOTE adds 25 % more minority samples",
+            "c": "after resampling, the minority class makes up 25 % of all samples",
+            "d": "25 % of the majority samples are removed",
+        },
+        correct="a",
+        explanations={
+            "a": "For binary data a float is the ratio N_minority / N_majority wanted after resampling.",
+            "b": "The float is not a growth rate: it is the ratio N_minority / N_majority wanted after resampling.",
+            "c": "Close, but the ratio is to the majority class, not to all samples: "
+            "N_minority / N_majority after resampling.",
+            "d": "SMOTE is an over-sampler: it only adds minority samples and never removes any.",
+        },
+    )),
+    points=1,
+    hints=["Read the `sampling_strategy` entry of `help(SMOTE)`: what does a float mean for binary data?"],
+    solution='strategy_answer = "a"',
+)
+
+q2 = exercise.question(
+    "q2",
+    ("n_synthetic", Number(
+        expected=_n_synthetic,
+        atol=0.5,
+        mistakes=[
+            (lambda v: abs(v - _toy_counts()[0] * STRATEGY) < 0.5,
+             "That is the number of minority samples *after* resampling; subtract the ones that were already there."),
+            (lambda v: abs(v - _toy_counts()[1] * STRATEGY) < 0.5,
+             "The ratio is taken with respect to the majority class, not the minority class."),
+            (lambda v: abs(v - (_toy_counts()[0] - _toy_counts()[1])) < 0.5,
+             "That is what the default `sampling_strategy='auto'` adds. Pass `sampling_strategy=0.25`."),
+            (lambda v: abs(v - sum(_toy_counts()) * (1 + STRATEGY)) < 0.5 or abs(v - sum(_toy_counts()) - _n_synthetic()) < 0.5,
+             "That is the size of the whole resampled data set. Count only the rows SMOTE added."),
+        ],
+    )),
+    points=1,
+    hints=[
+        "`X_res, y_res = SMOTE(sampling_strategy=0.25, random_state=0).fit_resample(X_toy, y_toy)`.",
+        "SMOTE keeps every original row and adds new minority rows: compare `len(y_res)` with `len(y_toy)`.",
+    ],
+    solution=(
+        "X_res, y_res = SMOTE(sampling_strategy=0.25, random_state=0).fit_resample(X_toy, y_toy)\n"
+        "n_synthetic = len(y_res) - len(y_toy)"
+    ),
+)
+
+q3 = exercise.question(
+    "q3",
+    ("k_answer", Choice(
+        options={
+            "a": "only on the segments between each minority sample and its single nearest minority neighbour",
+            "b": "anywhere between any two minority samples",
+            "c": "exactly on top of existing minority samples",
+            "d": "between a minority sample and its nearest sample of either class",
+        },
+        correct="a",
+        explanations={
+            "a": "With k = 1 there is only one neighbour to choose from, so SMOTE fills in the segments of a "
+            "nearest-neighbour graph.",
+            "b": "That would be k = N_minority - 1. With `k_neighbors=1` the neighbour can only be the nearest one.",
+            "c": "Only the gap 0 would give a copy; the gap is drawn in [0, 1), so the points lie along segments.",
+            "d": "SMOTE looks for neighbours among the minority samples only.",
+        },
+    )),
+    points=1,
+    hints=["`k_neighbors` is the number of nearest *minority* samples a new point can be interpolated toward."],
+    solution='k_answer = "a"',
+)
+
+q4 = exercise.question(
+    "q4",
+    ("my_smote", FunctionCases(
+        make_cases=_smote_cases,
+        judge_case=_judge_smote,
+        judge_all=_judge_smote_seeds,
+        explain_error=lambda kwargs, error: f"Your function raised {error} {_describe_case(kwargs)}.",
+    )),
+    points=3,
+    hints=[
+        "Steps: `X_min = X[y == 1]`; `NearestNeighbors(n_neighbors=k_neighbors + 1).fit(X_min)`; "
+        "`kneighbors(X_min, return_distance=False)[:, 1:]` gives each sample's k neighbours (column 0 is the sample itself).",
+        "With `rng = np.random.default_rng(random_state)`: draw `n_new` base indices with "
+        "`rng.integers(len(X_min), size=n_new)`, one neighbour column each with `rng.integers(k_neighbors, size=n_new)`, "
+        "and the gaps with `rng.random((n_new, 1))`.",
+        "Then `X_min[base] + gap * (X_min[neighbour] - X_min[base])` is the array to return.",
+    ],
+    solution='''def my_smote(X, y, n_new, k_neighbors=5, random_state=None):
+    """Make n_new synthetic minority samples, as SMOTE does.
+
+    X: float array of shape (n_samples, n_features); y: labels, 1 = minority, 0 = majority.
+    n_new: how many new samples to make. k_neighbors: each new sample lies between a minority
+    sample and one of its k_neighbors nearest minority neighbours. random_state: seed; the
+    same seed must give the same samples.
+    Returns only the new samples: an array of shape (n_new, n_features), with the dtype of X.
+    """
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    nn = NearestNeighbors(n_neighbors=k_neighbors + 1).fit(X_min)
+    neighbours = nn.kneighbors(X_min, return_distance=False)[:, 1:]  # drop each sample itself
+    base = rng.integers(len(X_min), size=n_new)
+    chosen = neighbours[base, rng.integers(k_neighbors, size=n_new)]
+    gap = rng.random((n_new, 1))
+    return X_min[base] + gap * (X_min[chosen] - X_min[base])''',
+)
+
+q5 = exercise.question(
+    "q5",
+    ("compare_answer", Choice(
+        options={
+            "a": "yes: with the same `random_state`, the two give the same points",
+            "b": "no, but both lie on segments between minority neighbours: the random numbers are drawn differently",
+            "c": "no: imblearn's points are copies of minority samples",
+        },
+        correct="b",
+        explanations={
+            "a": "The seed fixes a stream of random numbers, but imblearn draws its base samples, neighbours and "
+            "gaps from its own generator, in its own order. Look at your two plots again.",
+            "b": "Same method, different random draws: to test a random algorithm, check its properties "
+            "(counts, segments, seeds), as this exercise's checker does, not equality with another implementation.",
+            "c": "imblearn's SMOTE interpolates, like yours: look at the green points in its plot.",
+        },
+    )),
+    points=1,
+    hints=["Compare the two plots point by point. Does imblearn use `np.random.default_rng` in the same order as you?"],
+    solution='compare_answer = "b"',
+)
+
+q6 = exercise.question(
+    "q6",
+    {
+        "copies": Array(
+            expected=_ros_copies,
+            atol=0,
+            rtol=0,
+            shape_mistakes=[
+                (lambda a, e: a.ndim == 1 and len(a) == e.sum(),
+                 "You gave one value per *resampled* row; `copies` needs one count per *original* row of `X_toy`."),
+                (lambda a, e: a.ndim == 1 and len(a) < len(e),
+                 "`copies` needs one count per original row of `X_toy`: use "
+                 "`np.bincount(ros.sample_indices_, minlength=len(y_toy))`."),
+            ],
+            mistakes=[
+                (lambda a, e: np.array_equal(a, e - 1),
+                 "You counted only the added copies. Each original row is in the resampled data once, plus its "
+                 "copies: count how often each index appears in `sample_indices_`."),
+                (lambda a, e: np.array_equal(np.sort(a), np.sort(e)),
+                 "Right counts, wrong order: `copies[i]` must be the count of original row `i`."),
+                (lambda a, e: a.sum() != e.sum(),
+                 "Your counts do not add up to the number of resampled rows. Use "
+                 "`np.bincount(ros.sample_indices_, minlength=len(y_toy))`."),
+            ],
+        ),
+        "coef_gap": Number(
+            expected=0.0,
+            atol=1e-6,
+            mistakes=[
+                (lambda v: v < 0, "A gap is a distance: take the absolute value of the difference, then the largest one."),
+                (lambda v: True,
+                 "The two models should have the same coefficients. Fit one on `(X_ros, y_ros)`, the other on "
+                 "`(X_toy, y_toy)` with `sample_weight=copies`, then take `round(np.abs(a.coef_ - b.coef_).max(), 6)`."),
+            ],
+        ),
+    },
+    points=2,
+    hints=[
+        "`ros = RandomOverSampler(random_state=0)`; `X_ros, y_ros = ros.fit_resample(X_toy, y_toy)`; "
+        "`ros.sample_indices_` lists, for each resampled row, the original row it came from.",
+        "`copies = np.bincount(ros.sample_indices_, minlength=len(y_toy))`.",
+        "`LogisticRegression().fit(X_toy, y_toy, sample_weight=copies)` versus `LogisticRegression().fit(X_ros, y_ros)`.",
+    ],
+    solution=(
+        "ros = RandomOverSampler(random_state=0)\n"
+        "X_ros, y_ros = ros.fit_resample(X_toy, y_toy)\n"
+        "copies = np.bincount(ros.sample_indices_, minlength=len(y_toy))\n"
+        "on_copies = LogisticRegression().fit(X_ros, y_ros)\n"
+        "weighted = LogisticRegression().fit(X_toy, y_toy, sample_weight=copies)\n"
+        "coef_gap = round(np.abs(on_copies.coef_ - weighted.coef_).max(), 6)"
+    ),
+)

@@ -1,0 +1,118 @@
+"""Lesson 04's quantitative claims, re-measured by running the lesson and reading its variables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import run_notebook
+
+LESSON = "notebooks/04_smote_mechanics.ipynb"
+
+_EXTRA = """
+def _row(frame, key):
+    return {str(k): float(v) for k, v in frame.loc[key].items()}
+
+claims = {
+    "n_majority": int(np.sum(y_toy == 0)),
+    "n_minority": int(np.sum(y_toy == 1)),
+    "ros": {"new": len(new_ros), "distinct": len(np.unique(new_ros, axis=0)), "copies": count_copies(new_ros)},
+    "smote": {"new": len(new_smote), "distinct": len(np.unique(new_smote, axis=0)), "copies": count_copies(new_smote)},
+    "step_gap": float(gap),
+    "step_neighbour_ok": bool(j in neighbours[i]),
+    "step_on_segment": float(np.linalg.norm(np.cross(X_min[j] - X_min[i], x_new - X_min[i]))),
+    "step_between": bool(np.all(np.minimum(X_min[i], X_min[j]) <= x_new) and np.all(x_new <= np.maximum(X_min[i], X_min[j]))),
+    "originals_first": bool(np.array_equal(X_smote[:len(X_toy)], X_toy)),
+    "on_segment_share": float(np.mean(distance < 1e-9)),
+    "in_majority_territory": {str(k): float(v) for k, v in in_majority_territory.items()},
+    "strategies": {s: _row(strategies, s) for s in strategies.index},
+    "refused": refused,
+    "majority_copies": np.unique(copies[y_toy == 0]).tolist(),
+    "minority_copies_total": int(copies[y_toy == 1].sum()),
+    "ros_gap": float(ros_gap),
+    "compared": {m: _row(compared, m) for m in compared.index},
+    "trees": {t: _row(trees, t) for t in trees.index},
+    "mixed_share": float(mixed.mean()),
+    "smotenc_new_sex": new_rows["sex"].value_counts().to_dict(),
+    "minority_sex": X_ab.loc[y_ab == 1, "sex"].value_counts().to_dict(),
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return run_notebook(LESSON, ["claims"], extra_code=_EXTRA)["claims"]
+
+
+def test_toy_data_is_200_to_20(lesson):
+    assert (lesson["n_majority"], lesson["n_minority"]) == (200, 20)
+
+
+def test_myth_smote_is_not_duplication(lesson):
+    added = lesson["n_majority"] - lesson["n_minority"]
+    assert lesson["ros"] == {"new": added, "distinct": lesson["n_minority"], "copies": added}
+    assert lesson["smote"] == {"new": added, "distinct": added, "copies": 0}
+
+
+def test_one_smote_point_by_hand(lesson):
+    assert 0 <= lesson["step_gap"] < 1
+    assert lesson["step_neighbour_ok"]
+    assert lesson["step_on_segment"] < 1e-12 and lesson["step_between"]
+
+
+def test_imblearn_smote_points_lie_on_minority_neighbour_segments(lesson):
+    assert lesson["originals_first"]
+    assert lesson["on_segment_share"] == 1.0
+
+
+def test_larger_k_puts_more_new_points_among_the_majority(lesson):
+    share = lesson["in_majority_territory"]
+    assert share["1"] < share["5"] < share["19"]
+    assert share["19"] > 3 * share["1"]
+
+
+def test_float_sampling_strategy_is_the_ratio_after_resampling(lesson):
+    strategies, n_majority, n_minority = lesson["strategies"], lesson["n_majority"], lesson["n_minority"]
+    for key in ("0.5", "0.25", "1.0"):
+        row = strategies[key]
+        assert row["majority after"] == n_majority  # an over-sampler never removes
+        assert row["minority after"] == int(float(key) * n_majority)
+        assert row["minority / majority after"] == pytest.approx(float(key))
+        assert row["added"] == row["minority after"] - n_minority
+    assert strategies["auto"]["minority after"] == n_majority
+    assert strategies["{1: 60}"]["minority after"] == 60
+    assert lesson["refused"] and "increase the ratio" in lesson["refused"]
+
+
+def test_random_oversampling_is_an_integer_sample_weight(lesson):
+    assert lesson["majority_copies"] == [1]
+    assert lesson["minority_copies_total"] == lesson["n_majority"]
+    assert lesson["ros_gap"] < 1e-10
+
+
+def test_class_weights_and_random_oversampling_score_alike(lesson):
+    weights = lesson["compared"]["class_weight='balanced'"]
+    ros = lesson["compared"]["random over-sampling"]
+    smote = lesson["compared"]["SMOTE"]
+    assert abs(weights["ROC-AUC"] - ros["ROC-AUC"]) < 0.01
+    assert abs(weights["average precision"] - ros["average precision"]) < 0.01
+    # SMOTE "leaves ROC-AUC where it was and nudges average precision up".
+    assert abs(smote["ROC-AUC"] - weights["ROC-AUC"]) < 0.01
+    assert 0 < smote["average precision"] - weights["average precision"] < 0.06
+
+
+def test_unpruned_trees_grow_bigger_on_smote_with_no_better_test_scores(lesson):
+    trees = lesson["trees"]
+    ros, smote, plain = trees["random over-sampling"], trees["SMOTE"], trees["no resampling"]
+    assert smote["leaves"] > 1.4 * ros["leaves"]
+    for score, margin in (("test F1", 0.05), ("test AP", 0.03)):
+        values = [plain[score], ros[score], smote[score]]
+        assert max(values) - min(values) < margin, score
+    assert smote["test F1"] <= ros["test F1"] + 0.01  # SMOTE does not win
+
+
+def test_smotenc_keeps_categories_and_smote_blends_them(lesson):
+    assert 0.01 < lesson["mixed_share"] < 0.5
+    assert set(lesson["smotenc_new_sex"]) <= {"F", "M", "I"}
+    assert "I" not in lesson["smotenc_new_sex"]
+    assert lesson["minority_sex"]["I"] == 2
