@@ -204,6 +204,19 @@ def plot_confusion_matrix(y_true, y_pred, *, ax=None, normalize=None, title=None
     return ax
 
 
+def _curve_style(style: dict | None) -> dict:
+    """Line style for a scikit-learn curve display, for every supported scikit-learn version.
+
+    scikit-learn 1.9 takes it as ``curve_kwargs`` (passing matplotlib keywords directly is
+    deprecated there); older versions, such as the 1.6 that Colab preinstalls, take them directly.
+    """
+    import inspect
+
+    if "curve_kwargs" in inspect.signature(PrecisionRecallDisplay.from_predictions).parameters:
+        return {"curve_kwargs": style}
+    return dict(style or {})
+
+
 def plot_precision_recall(y_true, y_score, *, ax=None, name=None, title=None, color=None):
     """Precision-recall curve with its average precision and the chance level (the prevalence).
 
@@ -231,7 +244,7 @@ def plot_precision_recall(y_true, y_score, *, ax=None, name=None, title=None, co
         ax=ax,
         plot_chance_level=not has_chance,
         chance_level_kw={"color": NEUTRAL_COLOR, "linestyle": "--"},
-        curve_kwargs={"color": color} if color else None,
+        **_curve_style({"color": color} if color else None),
     )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
