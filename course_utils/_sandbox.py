@@ -86,7 +86,7 @@ class Sandbox:
 
     @property
     def description(self) -> str:
-        parts = ["bubblewrap" if self.bwrap else "no sandbox (bubblewrap unavailable)"]
+        parts = ["bubblewrap" if self.bwrap else "no sandbox"]
         parts.append(f"kernel user {NOBODY}" if self.uid >= 0 else "kernel runs as the grader's user")
         return ", ".join(parts)
 
@@ -201,11 +201,12 @@ def probe(package_dir: Path, *, use_sandbox: bool = True, workdir: Path) -> Sand
         if done.returncode == 0:
             if candidate.bwrap:
                 info = json.loads(done.stdout.strip().splitlines()[-1])
-                extra = [p for p in info["path"] if p and os.path.isdir(p)]
+                extra = [p for p in info["path"] if p and os.path.isabs(p) and os.path.isdir(p)]
                 candidate.binds = _dedupe(candidate.binds + extra)
             candidate.notes = notes
             return candidate
-        notes.append(f"{candidate.description} failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
+        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        notes.append(f"could not start a kernel with {candidate.description}: {reason}")
     raise RuntimeError("no way to start a Python kernel here: " + "; ".join(notes))
 
 
@@ -223,8 +224,8 @@ def _dedupe(paths: list[str]) -> list[str]:
 def _python_binds(package_dir: Path) -> list[str]:
     paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
     paths += [os.path.dirname(sys.executable), str(package_dir)]
-    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    paths += [p for p in sys.path if p and os.path.isdir(p) and p != os.getcwd()]
+    paths += [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths += [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p) and os.path.abspath(p) != os.getcwd()]
     return _dedupe(paths)
 
 
@@ -278,9 +279,15 @@ class Kernel:
         from jupyter_client import BlockingKernelClient
         from jupyter_client.connect import write_connection_file
 
-        conn_dir = self.scratch / "conn"
-        conn_dir.mkdir(exist_ok=True)
-        connection = conn_dir / f"kernel-{time.monotonic_ns()}.json"
+        # A fresh folder per start: the notebook may have replaced anything it could write.
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        conn_dir = self.scratch / f"conn-{os.urandom(8).hex()}"
+        conn_dir.mkdir(mode=0o700)
+        for name in ("work", "home"):
+            (self.scratch / name).mkdir(exist_ok=True)
+        for decoy in self.decoys.values():
+            decoy.mkdir(parents=True, exist_ok=True)
+        connection = conn_dir / "kernel.json"
         write_connection_file(str(connection), transport="ipc", ip=str(connection.with_suffix("")) + "-ipc")
         if self.sandbox.uid >= 0:
             for path in [conn_dir, connection]:
@@ -353,9 +360,10 @@ class Kernel:
                 return psutil.Process(self._kernel_pid)
             except psutil.Error:
                 return None
-        for process in self._tree():
+        for process in reversed(self._tree()):  # the kernel, not the bwrap processes above it
             try:
-                if "ipykernel_launcher" in " ".join(process.cmdline()):
+                cmdline = process.cmdline()
+                if cmdline and os.path.basename(cmdline[0]) != "bwrap" and "ipykernel_launcher" in cmdline:
                     self._kernel_pid = process.pid
                     return process
             except psutil.Error:

@@ -44,6 +44,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 import tempfile
 import threading
@@ -73,6 +74,7 @@ MAX_MESSAGE_CHARS = 600
 STATUS_ORDER = ("tampered", "memory", "disk", "timeout", "died", "error", "ok")
 KERNEL_STATUSES = {"not attempted", "could not be checked", "incorrect"}
 SEED_RANGE = 2**32
+PLACEHOLDER = b"placeholder\n"
 
 __all__ = ["grade", "main", "measure_overhead", "identify_student", "identify_exercise"]
 
@@ -287,6 +289,13 @@ class Context:
     inputs: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     decoy_template: dict = field(default_factory=dict)
+    fingerprints: dict = field(default_factory=dict)
+
+    def fingerprint_for(self, key: str | None) -> str:
+        with self.lock:
+            if key not in self.fingerprints:
+                self.fingerprints[key] = _fingerprint(key)
+            return self.fingerprints[key]
 
     def exercise(self, key: str):
         with self.lock:
@@ -326,12 +335,21 @@ class Context:
         return result
 
 
-def _fingerprint() -> str:
+def _fingerprint(key: str | None = None) -> str:
+    """Version of the grader for exercise ``key``: the package's shared code, data and that checker.
+
+    Editing one exercise's checker re-grades only that exercise's submissions on a re-run.
+    """
     digest = hashlib.sha256(__version__.encode())
     for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".csv") and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-            digest.update(path.read_bytes())
+        if not path.is_file() or path.suffix not in (".py", ".csv") or "__pycache__" in path.parts:
+            continue
+        if path.parent.name == "exercises" and path.stem != key and path.stem != "__init__":
+            continue
+        if path.parent == PACKAGE_DIR and path.stem in ("bench", "colab", "authoring"):
+            continue  # tools that graders do not use
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -342,7 +360,7 @@ def _fingerprint() -> str:
 
 def _prepare_scratch(ctx: Context, sub: Submission) -> tuple[Path, dict[str, Path]]:
     scratch = Path(tempfile.mkdtemp(prefix="sub-", dir=ctx.workdir))
-    for name in ("work", "home", "conn", "home/.config/matplotlib", "home/.ipython"):
+    for name in ("work", "home", "home/.config/matplotlib", "home/.ipython"):
         (scratch / name).mkdir(parents=True, exist_ok=True)
     (scratch / "work" / PurePosixPath(sub.relpath).name).write_bytes(sub.data)
     font_cache = ctx.workdir / "mplcache"
@@ -356,7 +374,7 @@ def _prepare_scratch(ctx: Context, sub: Submission) -> tuple[Path, dict[str, Pat
             for rel in listing:
                 target = decoy / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text("placeholder\n")
+                target.write_bytes(PLACEHOLDER)
             decoys[real] = decoy
     if ctx.sandbox.uid >= 0:
         for folder, dirs, files in os.walk(scratch):
@@ -377,8 +395,12 @@ def _decoy_changes(decoys: dict[str, Path], template: dict) -> list[str]:
                 rel = os.path.relpath(os.path.join(folder, name), decoy)
                 present.add(rel)
                 if rel in expected:
+                    path = os.path.join(folder, name)
                     try:
-                        if Path(folder, name).read_bytes() != b"placeholder\n":
+                        info = os.lstat(path)
+                        if not stat.S_ISREG(info.st_mode) or info.st_size != len(PLACEHOLDER):
+                            changes.append(f"overwrote {os.path.join(real, rel)}")
+                        elif Path(path).read_bytes() != PLACEHOLDER:
                             changes.append(f"overwrote {os.path.join(real, rel)}")
                     except OSError:
                         changes.append(f"changed {os.path.join(real, rel)}")
@@ -411,7 +433,7 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
     budget_end = time.monotonic() + max(10 * ctx.cell_timeout, 300)
     scratch, decoys = _prepare_scratch(ctx, sub)
     nonce = secrets.token_hex(16)
-    inputs_path = scratch / "conn" / f"inputs-{nonce}.json"
+    inputs_path = scratch / f"inputs-{nonce}" / "inputs.json"
     log_path = ctx.workdir / f"{scratch.name}.log"
     record["flags"] = []
     try:
@@ -419,7 +441,7 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
             kernel = _sandbox.Kernel(ctx.sandbox, scratch, max_memory_mb=ctx.max_memory_mb, decoys=decoys, log_path=log_path)
             try:
                 kernel.start()
-            except RuntimeError as error:
+            except (RuntimeError, OSError) as error:
                 events.append(f"kernel could not start: {error}")
                 for name in pending:
                     exported[name] = {"problem": "The notebook could not be run (the kernel did not start).", "grader": str(error)}
@@ -463,9 +485,15 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
                     events.append("kernel restarted; the notebook runs again without the cells that stopped it")
                     continue
                 # Export: a pristine course_utils, then one request per question.
-                inputs_path.write_text(inputs_json, encoding="utf-8")
-                if ctx.sandbox.uid >= 0:
-                    os.chown(inputs_path, ctx.sandbox.uid, ctx.sandbox.gid)
+                try:
+                    _write_inputs(inputs_path, inputs_json)
+                except OSError as error:
+                    events.append(f"answer export could not start: the notebook removed its own folder ({error.strerror})")
+                    for name in pending:
+                        exported[name] = {"problem": "Your answers could not be read: the notebook interfered with the grader."}
+                    record["flags"].append("export-failed")
+                    pending = []
+                    break
                 setup = kernel.execute(_setup_code(nonce, inputs_path, sub.exercise), ctx.cell_timeout, silent=True)
                 if setup.status != "ok":
                     events.append(f"answer export could not start: {_describe_run(setup, ctx)}")
@@ -505,6 +533,17 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
     if record["flags"] and any(f in ("died", "memory") for f in record["flags"]):
         record["kernel_log_tail"] = log_tail
     return exported
+
+
+def _write_inputs(path: Path, text: str) -> None:
+    """Write the grader's inputs in a new folder the grader owns: never through a planted link."""
+    if path.parent.exists():
+        return
+    path.parent.parent.mkdir(parents=True, exist_ok=True)  # the notebook may have deleted its own folder
+    os.mkdir(path.parent, 0o755)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _describe_run(run: _sandbox.Run, ctx: Context) -> str:
@@ -652,7 +691,7 @@ def _grade_submission(ctx: Context, sub: Submission) -> dict:
         "submission": sub.relpath,
         "sha256": sub.sha256,
         "seed": ctx.seed,
-        "grader": ctx.fingerprint,
+        "grader": ctx.fingerprint_for(sub.exercise),
     }
     started = time.monotonic()
     if sub.status:
@@ -898,7 +937,7 @@ def grade(
         backup = {s.relpath: s.data for s in subs if s.data is not None}
         box = _sandbox.probe(PACKAGE_DIR, use_sandbox=sandbox, workdir=workdir / "probe")
         for note in box.notes:
-            _say(progress, f"note: {note}")
+            _say(True, f"course-grade: warning: {note}")
         ctx = Context(root, out, seed, float(cell_timeout), int(max_memory), box, workdir, _fingerprint())
         ctx.decoy_template = {
             str(root): [s.relpath for s in subs] + [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()][:500],
@@ -914,7 +953,7 @@ def grade(
             prior = old.get(sub.relpath)
             if (
                 isinstance(prior, dict) and prior.get("sha256") == sub.sha256 and prior.get("seed") == seed
-                and prior.get("grader") == ctx.fingerprint and prior.get("status") != "grader-error"
+                and prior.get("grader") == ctx.fingerprint_for(sub.exercise) and prior.get("status") != "grader-error"
             ):
                 prior["reused"] = True
                 records.append(prior)
