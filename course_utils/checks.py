@@ -305,7 +305,7 @@ class Number(Answer):
         if expected and abs(value - expected) <= 0.01 * abs(expected):
             # Within 1 %: almost always a rounded intermediate or final value.
             return Result(
-                Status.INCORRECT, f"{value:.6g} is close, but not close enough: do not round, keep full precision."
+                Status.INCORRECT, f"{value:.6g} is close, but outside the tolerance: do not round, and check you used exactly the data asked for."
             )
         if self.direction_hint:
             side = "too high" if value > expected else "too low"
@@ -558,10 +558,13 @@ class EstimatorSpec(Answer):
         text, to quote what was found. They are checked in order and the first unmet one is reported.
     must_be_fitted : bool
         Whether the estimator must have been fitted.
+    fit_call : str
+        The fit call the question expects, quoted when the model is not fitted.
     """
 
     requirements: Sequence[tuple[Callable[[dict], bool], str]]
     must_be_fitted: bool = False
+    fit_call: str = ".fit(X_train, y_train)"
     expects = "an estimator"
 
     def extract(self, value, seed=DEFAULT_SEED):
@@ -569,7 +572,7 @@ class EstimatorSpec(Answer):
 
     def judge(self, data, seed=DEFAULT_SEED):
         if self.must_be_fitted and not data["fitted"]:
-            raise incorrect("Your model is not fitted yet: call `.fit(X_train, y_train)` on it first.")
+            raise incorrect(f"Your model is not fitted yet: call `{self.fit_call}` on it first.")
         for requirement, message in self.requirements:
             if not requirement(data):
                 raise incorrect(message(data) if callable(message) else message)
@@ -601,6 +604,8 @@ class HeldoutScore(Answer):
         model's predictions or scores on the held-out inputs as a float array, and the metric
         -- and returns True when that mistake shows; the first match's message is added to a
         failing verdict. Never consulted when the score passes.
+    fit_call : str
+        The fit call the question expects, quoted when the model is not fitted.
     """
 
     make_heldout: Callable[[int], tuple[Any, Any]]
@@ -610,16 +615,23 @@ class HeldoutScore(Answer):
     metric_name: str = "score"
     spec: EstimatorSpec | None = None
     mistakes: Sequence[tuple[Callable[[np.ndarray, float], bool], str]] = ()
+    fit_call: str = ".fit(X_train, y_train)"
     expects = "a fitted classifier"
 
     def extract(self, value, seed=DEFAULT_SEED):
         description = describe_estimator(value)
         if not description["fitted"]:
-            raise incorrect("Your model is not fitted yet: call `.fit(X_train, y_train)` on it first.")
+            raise incorrect(f"Your model is not fitted yet: call `{self.fit_call}` on it first.")
         X, _ = self.make_heldout(seed)
         method = getattr(value, self.response, None)
         if method is None:
-            raise uncheckable(f"Your model has no `{self.response}` method.")
+            tip = (
+                " Use a classifier that gives probabilities (such as `LogisticRegression`), or wrap yours in "
+                "`CalibratedClassifierCV`."
+                if self.response == "predict_proba"
+                else ""
+            )
+            raise uncheckable(f"Your model has no `{self.response}` method.{tip}")
         try:
             # The learner's model may warn about the held-out inputs (feature names, ...): the
             # verdict says what matters, so keep the check's output to the verdict.
@@ -953,7 +965,7 @@ class Progress:
         return sum(r[3] for r in self.rows)
 
     def __str__(self) -> str:
-        lines = [f"{self.title}: {self.points:g}/{self.max_points:g} points"]
+        lines = [f"{self.title}: {self.points:g}/{self.max_points:g} points (latest check of each question)"]
         for name, status, points, max_points, peeked in self.rows:
             note = " (solution viewed)" if peeked else ""
             lines.append(f"  {name}: {status.value} ({points:g}/{max_points:g}){note}")
@@ -969,6 +981,7 @@ class Progress:
             for name, status, points, max_points, peeked in self.rows
         )
         return (
-            f"<div><b>{html.escape(self.title)}</b>: {self.points:g}/{self.max_points:g} points"
+            f"<div><b>{html.escape(self.title)}</b>: {self.points:g}/{self.max_points:g} points "
+            "(latest check of each question)"
             f"<table><tr><th>question</th><th>status</th><th>points</th><th></th></tr>{cells}</table></div>"
         )
