@@ -271,6 +271,35 @@ def test_lower_bounds_cover_every_dependency_and_admit_the_pins():
         assert pinned and Version(pinned) >= Version(lower), f"constraints.txt pins {req.name} {pinned}, below {lower}"
 
 
+# What Google Colab preinstalls (googlecolab/backend-info, pip freeze of Feb 2026). The Colab install
+# line must add course_utils without upgrading any of these: each lower bound must admit them.
+COLAB_PREINSTALLED = {
+    "numpy": "2.0.2",
+    "scipy": "1.16.3",
+    "pandas": "2.2.2",
+    "scikit-learn": "1.6.1",
+    "imbalanced-learn": "0.14.1",
+    "matplotlib": "3.10.0",
+    "seaborn": "0.13.2",
+    "nbformat": "5.10.4",
+    "nbclient": "0.10.4",
+    "ipykernel": "6.17.1",
+    "psutil": "5.9.5",
+}
+
+
+def test_lower_bounds_admit_what_colab_preinstalls():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for requirement in map(Requirement, project["dependencies"]):
+        colab_version = COLAB_PREINSTALLED.get(requirement.name)
+        assert colab_version, f"what version of {requirement.name} does Colab preinstall? Add it above."
+        assert Version(colab_version) in requirement.specifier, (
+            f"{requirement} would upgrade Colab's {requirement.name} {colab_version} on install"
+        )
+
+
 # --- bug reports --------------------------------------------------------------------------
 
 
