@@ -109,7 +109,7 @@ def install_block(course: Course) -> str:
     return (
         "import sys\n"
         "\n"
-        'if "google.colab" in sys.modules:  # On Colab only: install the course\'s package (about 30 s).\n'
+        'if "google.colab" in sys.modules:  # On Colab only: install course_utils from the course\'s repository.\n'
         f'    get_ipython().run_line_magic("pip", "install --quiet {course.pip_target()}")\n'
         "\n"
     )
