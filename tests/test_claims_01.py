@@ -20,10 +20,11 @@ _drift = drift.to_dict(orient="index")
 _myth = myth.to_dict(orient="index")
 _base_rates = base_rates.to_dict(orient="index")
 _grid = _np.mgrid[-3.3:3.7:200j, -3.3:3.7:200j].reshape(2, -1).T
-_orange_share = {r: float(m.predict(_grid).mean()) for r, m in models.items()}
+_minority_region_share = {r: float(m.predict(_grid).mean()) for r, m in models.items()}
+_myth_test_shape = (X_test.shape[1], len(y_test), int(y_test.sum()))
 """
 NAMES = [
-    "_summary", "_drift", "_myth", "_base_rates", "_orange_share", "mean_recall",
+    "_summary", "_drift", "_myth", "_base_rates", "_minority_region_share", "_myth_test_shape", "mean_recall",
     "n_majority", "n_minority", "yeast_ir", "yeast_prevalence",
     "share_sick", "true_alarms", "false_alarms",
 ]
@@ -50,6 +51,16 @@ def test_real_datasets_are_imbalanced_with_few_dozen_minority_rows(lesson):
     assert summary["yeast4"]["imbalance_ratio"] == pytest.approx(28.1, abs=0.1)
     assert summary["abalone19"]["imbalance_ratio"] == pytest.approx(129.4, abs=0.1)
     assert all(10 <= row["minority"] <= 60 for row in summary.values())
+
+
+def test_prevalence_column_matches_its_definition(lesson):
+    # intro: "measure imbalance with two numbers ... on three real datasets"; section 1:
+    # "prevalence = 1 / (1 + IR)" -- the summary table shows both numbers for every dataset.
+    for name, row in lesson["_summary"].items():
+        assert row["prevalence"] == pytest.approx(row["minority"] / row["rows"], abs=5e-5), name
+        assert row["prevalence"] == pytest.approx(1 / (1 + row["imbalance_ratio"]), rel=0.01), name
+    prevalences = [row["prevalence"] for row in lesson["_summary"].values()]
+    assert all(0.005 < p < 0.07 for p in prevalences)
 
 
 def test_yeast4_by_hand_matches_the_table_and_prevalence_formula(lesson):
@@ -85,18 +96,21 @@ def test_majority_recall_rises_as_the_ratio_grows(lesson):
     assert recalls[-1] > 0.98 and recalls[-1] - recalls[0] > 0.05
 
 
-def test_orange_region_shrinks(lesson):
-    # "The orange region shrinks and slides into the minority cloud"
-    shares = [share for _, share in sorted((int(k), v) for k, v in lesson["_orange_share"].items())]
+def test_minority_region_shrinks(lesson):
+    # "The vermillion region shrinks and slides into the minority cloud"
+    shares = [share for _, share in sorted((int(k), v) for k, v in lesson["_minority_region_share"].items())]
     assert shares == sorted(shares, reverse=True)
     assert shares[0] > 2 * shares[-1]
 
 
 def test_probability_at_the_minority_centre_falls_below_one_half(lesson):
-    # "Even at the centre of the minority cloud ... at 100 : 1 it is below 0.5"
-    probs = [row["P(minority) at the minority centre"] for _, row in by_ratio(lesson["_drift"])]
-    assert probs == sorted(probs, reverse=True)
-    assert probs[0] > 0.5 > probs[-1]
+    # "Even at the centre of the minority cloud ... from 20 : 1 on it is below 0.5"
+    probs = dict(by_ratio(lesson["_drift"]))
+    probs = {ratio: row["P(minority) at the minority centre"] for ratio, row in probs.items()}
+    assert list(probs) == [1, 5, 20, 100]
+    assert list(probs.values()) == sorted(probs.values(), reverse=True)
+    assert probs[1] > 0.5 and probs[5] > 0.5
+    assert probs[20] < 0.5 and probs[100] < 0.5
 
 
 def test_drift_is_not_the_luck_of_one_draw(lesson):
@@ -130,6 +144,13 @@ def test_share_of_real_alarms_falls_with_prevalence(lesson):
 
 
 # -- 4. Myth buster ----------------------------------------------------------------- #
+
+
+def test_myth_buster_data(lesson):
+    # "Its data have 10 features"; "fresh rows ... (half of them minority)"
+    n_features, n_test, n_minority = lesson["_myth_test_shape"]
+    assert n_features == 10
+    assert n_minority == n_test // 2
 
 
 def test_imbalance_costs_almost_nothing_when_classes_are_well_separated(lesson):

@@ -3,6 +3,7 @@ with their specific message, and every check is fast."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -73,8 +74,19 @@ def test_q1_wrong_answers(abalone_counts, y_abalone):
     assert_fails(ex01.q1.check(np.unique(y_abalone, return_counts=True)), "`(labels, counts)`", "np.unique")
     assert_fails(ex01.q1.check(abalone_counts[1]), "single number", "both counts")
     assert_fails(ex01.q1.check(y_abalone), "one value per row")
-    assert_fails(ex01.q1.check([1, 2, 3]), "Expected shape (2,)")  # otherwise the generic message
-    assert_fails(ex01.q1.check(data.load_abalone19().data.shape), "differ")
+    assert_fails(ex01.q1.check([1, 2, 3]), "exactly two numbers", "majority count (label 0)")
+    assert_fails(ex01.q1.check(y_abalone.value_counts().sort_index().reset_index()), "table of labels and counts")
+    assert_fails(ex01.q1.check([4000, 30]), "values differ")  # otherwise the generic message
+
+
+def test_q1_total_rows_and_extra_values(abalone_counts, y_abalone):
+    majority, minority = abalone_counts
+    # The number of rows in place of the majority count (either order):
+    assert_fails(ex01.q1.check([len(y_abalone), minority]), "total number of rows", "label 0 only")
+    assert_fails(ex01.q1.check([minority, len(y_abalone)]), "total number of rows")
+    assert_fails(ex01.q1.check(data.load_abalone19().data.shape), "total number of rows")
+    # A third value (a zero count, say): exactly two numbers.
+    assert_fails(ex01.q1.check([majority, minority, 0]), "Give exactly two numbers", "then the minority count")
 
 
 # --------------------------------------------------------------------------- #
@@ -93,8 +105,10 @@ def test_q2_wrong_ratio(abalone_counts):
     prevalence = minority / (majority + minority)
     assert_fails(ex01.q2.check(minority / majority, prevalence), "other way round", points=1)
     assert_fails(ex01.q2.check((majority + minority) / minority, prevalence), "total / minority", points=1)
-    assert_fails(ex01.q2.check(majority // minority, prevalence), "Integer division", points=1)
+    assert_fails(ex01.q2.check(majority // minority, prevalence), "integer division (`//`)", "use `/`", points=1)
+    assert_fails(ex01.q2.check(round(majority / minority), prevalence), "or rounding", points=1)
     assert_fails(ex01.q2.check(float(majority), prevalence), "one class's count", points=1)
+    assert_fails(ex01.q2.check(float(majority + minority), prevalence), "number of rows", points=1)
     # One part right earns its share of the points.
     assert ex01.q2.check(minority / majority, prevalence).points == 1
 
@@ -106,7 +120,39 @@ def test_q2_wrong_prevalence(abalone_counts):
     assert_fails(ex01.q2.check(ratio, 100 * minority / (majority + minority)), "percentage", points=1)
     assert_fails(ex01.q2.check(ratio, majority / (majority + minority)), "majority class", points=1)
     assert_fails(ex01.q2.check(ratio, round(minority / (majority + minority), 3)), "do not round", points=1)
+    assert_fails(ex01.q2.check(ratio, round(100 * minority / (majority + minority), 2)), "percentage", points=1)
+    assert_fails(ex01.q2.check(ratio, minority // (majority + minority)), "integer division", points=1)
     assert ex01.q2.check(ratio, minority / majority).points == 1
+
+
+def test_q2_rounding_is_judged_alike_for_both_numbers(abalone_counts):
+    """Both parts use the same relative tolerance (about five significant figures): the value shown
+    by "... is right" passes when typed back, a rounded value gets "do not round", never "is right"."""
+    majority, minority = abalone_counts
+    ratio, prevalence = majority / minority, minority / (majority + minority)
+    right = ex01.q2.check(ratio, prevalence)
+    assert f"{ratio:.6g} is right" in right.message and f"{prevalence:.6g} is right" in right.message
+    assert ex01.q2.check(float(f"{ratio:.6g}"), float(f"{prevalence:.6g}")).points == 2
+    for digits in (1, 2):
+        assert_fails(ex01.q2.check(round(ratio, digits - 1), prevalence), "do not round", points=1)
+        assert_fails(ex01.q2.check(ratio, float(f"{prevalence:.{digits + 1}g}")), "do not round", points=1)
+    # Rounded up to a whole number: a near miss, not "integer division".
+    rounded_up = ex01.q2.check(math.ceil(ratio), prevalence)
+    assert_fails(rounded_up, "do not round", points=1)
+    assert "//" not in rounded_up.message
+    # A rounded value is never displayed as right (the display has six significant figures).
+    assert "`abalone_ir`: incorrect. That is the ratio rounded" in ex01.q2.check(round(ratio, 1), prevalence).message
+    assert "`abalone_prevalence`: incorrect. That is the prevalence rounded" in ex01.q2.check(
+        ratio, round(prevalence, 4)
+    ).message
+
+
+def test_q2_hints_say_more_each_time():
+    hints = ex01.q2.hints
+    assert len(hints) == 3
+    assert "majority, minority = abalone_counts" in hints[0]
+    assert "minority / (majority + minority)" in hints[1]
+    assert "round" in hints[2] and "//" in hints[2]
 
 
 # --------------------------------------------------------------------------- #
@@ -161,6 +207,24 @@ def ratio_forgets_return(y):
     counts.max() / counts.min()
 
 
+def ratio_uses_global(y):
+    labels, counts = np.unique(Y_ABALONE, return_counts=True)
+    return counts.max() / counts.min()
+
+
+def ratio_rounded(y):
+    labels, counts = np.unique(y, return_counts=True)
+    return round(counts.max() / counts.min(), 2)
+
+
+def ratio_rounded_to_whole(y):
+    labels, counts = np.unique(y, return_counts=True)
+    return round(counts.max() / counts.min())
+
+
+Y_ABALONE = data.load_abalone19(return_X_y=True)[1]
+
+
 def test_q3_solutions_pass():
     assert ex01.q3.check(ratio_unique)
     assert ex01.q3.check(ratio_pandas)
@@ -177,6 +241,9 @@ def test_q3_solutions_pass():
         (ratio_returns_counts, ["returned an array", "one number"]),
         (ratio_returns_prevalence, ["class share"]),
         (ratio_value_counts_on_array, ["raised AttributeError"]),
+        (ratio_uses_global, ["comes from abalone19", "argument `y`", "not a global variable"]),
+        (ratio_rounded, ["the ratio rounded", "do not round"]),
+        (ratio_rounded_to_whole, ["or rounding", "do not round"]),
     ],
     ids=lambda v: getattr(v, "__name__", "")[:40],
 )
@@ -240,8 +307,9 @@ def test_q4_solution_passes():
     sick = 10_000 * 0.02
     healthy = 10_000 - sick
     true_positives, false_positives = 0.90 * sick, (1 - 0.95) * healthy
-    assert ex01.q4.check(true_positives / (true_positives + false_positives))
-    assert ex01.q4.check(0.269)  # rounded to three decimals is fine
+    share = true_positives / (true_positives + false_positives)
+    assert ex01.q4.check(share)
+    assert ex01.q4.check(float(f"{share:.6g}"))  # the value shown by "... is right", typed back
 
 
 def test_q4_wrong_answers():
@@ -253,6 +321,45 @@ def test_q4_wrong_answers():
     assert_fails(ex01.q4.check(180 / 10_000), "whole population")
     assert_fails(ex01.q4.check(90 / 585), "prevalence of 1 %")
     assert_fails(ex01.q4.check(26.87), "percentage")
+    assert_fails(ex01.q4.check(27), "percentage")
+
+
+def screening(prevalence=0.02, sensitivity=0.90, specificity=0.95, population=10_000):
+    sick = population * prevalence
+    healthy = population - sick
+    return sick, healthy, sensitivity * sick, (1 - specificity) * healthy
+
+
+def test_q4_realistic_slips_are_named():
+    sick, healthy, tp, fp = screening()
+    # The three values of the learner's report, and the slips that produce them:
+    assert_fails(ex01.q4.check(round(tp / (tp + 0.95 * healthy), 5)), "specificity where 1 - specificity belongs")
+    assert_fails(ex01.q4.check(round(tp / fp, 4)), "true positives / false positives")
+    assert_fails(ex01.q4.check(round(fp / (tp + fp), 4)), "false alarms")
+    # Other slips:
+    assert_fails(ex01.q4.check(tp / (tp + 0.05 * 10_000)), "among all 10,000 people")
+    assert_fails(ex01.q4.check(sick / (sick + fp)), "every sick person")
+    assert_fails(ex01.q4.check(0.95 * healthy / (0.95 * healthy + 0.10 * sick)), "*negative* tests")
+    assert_fails(ex01.q4.check((tp + fp) / 10_000), "whole population")
+    assert_fails(ex01.q4.check(tp + fp), "count of people")
+
+
+def test_q4_rates_typed_as_percentages():
+    sick, healthy, tp, fp = screening(prevalence=2)  # 20,000 "sick" people out of 10,000
+    share = tp / (tp + fp)
+    assert 1 < share < 1.1
+    assert_fails(ex01.q4.check(share), "prevalence went in as a percentage", "0.02")
+    assert "not a percentage" not in ex01.q4.check(share).message
+    sick, healthy, tp, fp = screening(sensitivity=90)
+    assert_fails(ex01.q4.check(tp / (tp + fp)), "90 % as 0.90")
+
+
+def test_q4_rounding_is_refused_like_elsewhere():
+    sick, healthy, tp, fp = screening()
+    share = tp / (tp + fp)
+    for rounded in (round(share, 2), round(share, 3), round(share, 4)):
+        assert_fails(ex01.q4.check(rounded), "do not round")
+    assert_fails(ex01.q4.check(0.268), "do not round")  # truncated: the shared near-miss message
 
 
 # --------------------------------------------------------------------------- #
@@ -274,12 +381,47 @@ def test_q5_wrong_recalls(toy):
     all_recall = recall_score(np.r_[toy["y_train"], y_test], model.predict(np.vstack([toy["X_train"], X_test])))
     assert_fails(ex01.q5.check(model, all_recall), "on all the data", points=1)
     fitted_on_all = LogisticRegression().fit(np.vstack([toy["X_train"], X_test]), np.r_[toy["y_train"], y_test])
-    assert_fails(ex01.q5.check(fitted_on_all, recall_score(y_test, fitted_on_all.predict(X_test))),
-                 "fitted on all the data", points=1)
+    # Fitted on all the data: the model part fails too, with the same diagnosis.
+    both = ex01.q5.check(fitted_on_all, recall_score(y_test, fitted_on_all.predict(X_test)))
+    assert_fails(both, "fitted on all the data", points=0)
+    assert "`model`: incorrect" in both.message and "`model`: correct" not in both.message
     assert_fails(ex01.q5.check(model, recall_score(y_test, pred, pos_label=0)), "majority class", points=1)
     assert_fails(ex01.q5.check(model, accuracy_score(y_test, pred)), "accuracy", points=1)
     assert_fails(ex01.q5.check(model, precision_score(y_test, pred)), "precision", points=1)
     assert ex01.q5.check(model, accuracy_score(y_test, pred)).points == 1  # the model part is right
+    recall = recall_score(y_test, pred)
+    assert_fails(ex01.q5.check(model, round(100 * recall, 2)), "percentage", points=1)
+    assert_fails(ex01.q5.check(model, round(recall, 2)), "do not round", points=1)
+    assert_fails(ex01.q5.check(model, round(recall, 1)), "do not round", points=1)
+    found = int(((pred == 1) & (y_test == 1)).sum())
+    assert_fails(ex01.q5.check(model, found), "count of minority test points", points=1)
+    assert_fails(ex01.q5.check(model, int((y_test == 1).sum())), "count of minority test points", points=1)
+
+
+def test_q5_model_must_be_fitted_on_the_training_half(toy):
+    """The model part compares the fitted coefficients with a reference fit on X_train, y_train."""
+    X_train, X_test, y_train, y_test = toy["X_train"], toy["X_test"], toy["y_train"], toy["y_test"]
+    recall = recall_score(y_test, toy["model"].predict(X_test))
+    on_test = LogisticRegression().fit(X_test, y_test)
+    assert_fails(ex01.q5.check(on_test, recall), "fitted on the test half", "`X_train, y_train`", points=1)
+    X, y = np.vstack([X_train, X_test]), np.r_[y_train, y_test]
+    X_a, _, y_a, _ = train_test_split(X, y, test_size=0.5, stratify=y, random_state=1)
+    assert_fails(ex01.q5.check(LogisticRegression().fit(X_a, y_a), recall),
+                 "fitted on other data than `X_train, y_train`", points=1)
+    X_b, _, y_b, _ = train_test_split(X, y, test_size=0.5, random_state=0)  # not stratified
+    assert_fails(ex01.q5.check(LogisticRegression().fit(X_b, y_b), recall), "other data", points=1)
+    assert_fails(ex01.q5.check(LogisticRegression(solver="liblinear").fit(X_train, y_train), recall),
+                 "keep the default settings", "`solver`", points=1)
+    # Another solver reaching the same optimum, more iterations, or a DataFrame pass.
+    for same in (LogisticRegression(solver="newton-cg"), LogisticRegression(max_iter=1000)):
+        assert ex01.q5.check(same.fit(X_train, y_train), recall)
+    assert ex01.q5.check(LogisticRegression().fit(pd.DataFrame(X_train), y_train), recall)
+
+
+def test_q5_correct_model_message_says_what_was_verified(toy):
+    result = ex01.q5.check(toy["model"], recall_score(toy["y_test"], toy["model"].predict(toy["X_test"])))
+    assert "fitted on `X_train, y_train`" in result.message
+    assert "everything asked for" not in result.message
 
 
 def test_q5_wrong_models(toy):
@@ -340,8 +482,9 @@ def test_lesson_prompts(prompt, right, wrong, fragment):
 
 def test_hints_step_through_and_solution_is_marked():
     ex01.q4._hints_shown = 0
-    first, second, third = ex01.q4.hint(), ex01.q4.hint(), ex01.q4.hint()
-    assert "Hint 1/2" in first.title and "Hint 2/2" in second.title and "last hint" in third.title
+    first, second, third, again = ex01.q4.hint(), ex01.q4.hint(), ex01.q4.hint(), ex01.q4.hint()
+    assert "Hint 1/3" in first.title and "Hint 2/3" in second.title and "last hint" in third.title
+    assert again.text == third.text
     assert "share_truly_sick" in ex01.q4.solution().code
 
 
@@ -351,6 +494,7 @@ def test_hints_step_through_and_solution_is_marked():
 
 
 def test_every_check_is_fast(toy, abalone_counts):
+    ex01._toy_scores.cache_clear()  # q5 refits its reference models: still fast
     answers = {
         "q1": (abalone_counts,),
         "q2": (129.4375, 32 / 4174),

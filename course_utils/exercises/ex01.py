@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
-from ..checks import Array, Choice, EstimatorSpec, Exercise, FunctionCases, Number, describe_type
+from ..checks import (
+    DEFAULT_SEED,
+    Array,
+    Choice,
+    EstimatorSpec,
+    Exercise,
+    FunctionCases,
+    Number,
+    Result,
+    describe_type,
+)
 from ..data import load_abalone19, make_toy_2d
 
 exercise = Exercise("ex01", "Exercise 01 - imbalance basics")
@@ -33,7 +44,7 @@ p1 = exercise.prompt(
         correct="a",
         explanations={
             "a": "Run the next cells to see by how much.",
-            "b": "Nothing in a plain model compensates for rarity. Run the next cells and watch the orange region.",
+            "b": "Nothing in a plain model compensates for rarity. Run the next cells and watch the vermillion region.",
             "c": "The fit weighs every training point equally, so the class with more points pulls harder. "
             "Run the next cells to see it.",
         },
@@ -63,7 +74,7 @@ p3 = exercise.prompt(
     "p3",
     Choice(
         options={
-            "a": "about the same for both problems: the ratio is what matters",
+            "a": "about the same for all three problems: the ratio is what matters",
             "b": "much more when the classes overlap",
             "c": "much more when the classes are well separated",
         },
@@ -82,6 +93,38 @@ p3 = exercise.prompt(
 # --------------------------------------------------------------------------- #
 # Expected values, computed once.
 # --------------------------------------------------------------------------- #
+
+#: Relative tolerance of every computed number: about five significant figures, so a value
+#: typed from the "... is right" display (six figures) passes and a rounded one does not.
+_RTOL = 1e-4
+
+
+def _about(target, rel: float = 1e-3):
+    """Matcher for a known wrong value, allowing the learner's own rounding of it."""
+    return lambda v: math.isclose(v, float(_resolve_lazy(target)), rel_tol=rel, abs_tol=0.0)
+
+
+def _resolve_lazy(target):
+    return target() if callable(target) else target
+
+
+def _rounded(target, digits=range(0, 7)):
+    """Matcher for ``target`` rounded to some number of decimals (but not to zero, nor unchanged)."""
+
+    def match(v: float) -> bool:
+        exact = float(_resolve_lazy(target))
+        for k in digits:
+            r = round(exact, k)
+            if r != 0 and not math.isclose(r, exact, rel_tol=_RTOL) and math.isclose(v, r, rel_tol=1e-9, abs_tol=1e-12):
+                return True
+        return False
+
+    return match
+
+
+def _as_percentage(target, rel: float = 0.01):
+    """Matcher for ``target`` typed as a percentage (times 100), rounded or not."""
+    return lambda v: math.isclose(v, 100 * float(_resolve_lazy(target)), rel_tol=rel)
 
 
 @cache
@@ -104,16 +147,51 @@ def _abalone_prevalence() -> float:
 _POPULATION, _PREVALENCE, _SENSITIVITY, _SPECIFICITY = 10_000, 0.02, 0.90, 0.95
 
 
-def _screening() -> dict:
-    sick = _POPULATION * _PREVALENCE
+def _screening(prevalence=_PREVALENCE, sensitivity=_SENSITIVITY, specificity=_SPECIFICITY) -> dict:
+    """Counts of the screening question; other arguments give the results of realistic slips."""
+    sick = _POPULATION * prevalence
     healthy = _POPULATION - sick
-    true_pos = _SENSITIVITY * sick
-    false_pos = (1 - _SPECIFICITY) * healthy
-    return {"sick": sick, "true_pos": true_pos, "false_pos": false_pos, "ppv": true_pos / (true_pos + false_pos)}
+    true_pos = sensitivity * sick
+    false_pos = (1 - specificity) * healthy
+    return {
+        "sick": sick,
+        "healthy": healthy,
+        "true_pos": true_pos,
+        "false_pos": false_pos,
+        "true_neg": specificity * healthy,
+        "false_neg": (1 - sensitivity) * sick,
+        "ppv": true_pos / (true_pos + false_pos),
+    }
+
+
+def _ppv_with_percentages(*, prevalence_as_percentage: bool):
+    """Matcher for the answer computed with some of 2 %, 90 %, 95 % typed as 2, 90, 95 (with or
+    without the prevalence among them)."""
+
+    def match(v: float) -> bool:
+        prevalences = [100 * _PREVALENCE] if prevalence_as_percentage else [_PREVALENCE]
+        for prevalence in prevalences:
+            for sensitivity in (_SENSITIVITY, 100 * _SENSITIVITY):
+                for specificity in (_SPECIFICITY, 100 * _SPECIFICITY):
+                    if (prevalence, sensitivity, specificity) == (_PREVALENCE, _SENSITIVITY, _SPECIFICITY):
+                        continue
+                    if math.isclose(v, _screening(prevalence, sensitivity, specificity)["ppv"], rel_tol=1e-3):
+                        return True
+        return False
+
+    return match
 
 
 # Toy problem of question 5: must match the given code of the solution notebook.
 _TOY = {"n_samples": 2000, "imbalance_ratio": 20, "random_state": 0}
+#: Largest difference allowed between a coefficient (or the intercept) of the learner's model and
+#: the reference fit: other solvers reach the same optimum within about 0.02; fits on other rows
+#: of the toy data differ by 0.06 or more.
+_COEF_ATOL = 0.03
+
+
+def _plain_fit(model) -> dict:
+    return {"coef": [float(c) for c in np.ravel(model.coef_)], "intercept": [float(c) for c in np.ravel(model.intercept_)]}
 
 
 @cache
@@ -127,21 +205,27 @@ def _toy_scores() -> dict:
     model = LogisticRegression().fit(X_train, y_train)
     pred = model.predict(X_test)
     fitted_on_all = LogisticRegression().fit(X, y)
+    fitted_on_test = LogisticRegression().fit(X_test, y_test)
+    found = int(((pred == 1) & (y_test == 1)).sum())
     return {
         "recall": recall_score(y_test, pred),
         "train_recall": recall_score(y_train, model.predict(X_train)),
         "all_data_recall": recall_score(y, model.predict(X)),
         "fitted_on_all_recall": recall_score(y_test, fitted_on_all.predict(X_test)),
+        "fitted_on_test_recall": recall_score(y_test, fitted_on_test.predict(X_test)),
         "majority_recall": recall_score(y_test, pred, pos_label=0),
         "precision": precision_score(y_test, pred),
         "accuracy": accuracy_score(y_test, pred),
         "balanced_accuracy": balanced_accuracy_score(y_test, pred),
         "f1": f1_score(y_test, pred),
+        # Counts of minority test points: found, missed, all.
+        "counts": (found, int((y_test == 1).sum()) - found, int((y_test == 1).sum())),
+        "fits": {"train": _plain_fit(model), "all": _plain_fit(fitted_on_all), "test": _plain_fit(fitted_on_test)},
     }
 
 
-def _near(key: str, atol: float = 0.002):
-    return lambda v: abs(v - _toy_scores()[key]) <= atol
+def _near(key: str, rel: float = 1e-3):
+    return _about(lambda: _toy_scores()[key], rel)
 
 
 # --------------------------------------------------------------------------- #
@@ -163,6 +247,11 @@ q1 = exercise.question(
                     "then the count of label 1 (minority).",
                 ),
                 (
+                    lambda a, e: np.isclose(a, e.sum(), atol=0.5, rtol=0).any(),
+                    "One of your numbers is the total number of rows (both classes together). "
+                    "The majority count is the number of rows with label 0 only.",
+                ),
+                (
                     lambda a, e: np.isclose(a.sum(), 1.0, atol=0.01),
                     "Those are the shares of each class; give the counts (numbers of rows) instead.",
                 ),
@@ -178,12 +267,20 @@ q1 = exercise.question(
                     "keep only the counts: `labels, counts = np.unique(...)`.",
                 ),
                 (
+                    lambda a, e: a.shape == (2, 2) and np.allclose(a[:, 1], e),
+                    "That is a table of labels and counts; keep only the counts (its second column).",
+                ),
+                (
                     lambda a, e: a.ndim == 0 or a.size == 1,
                     "That is a single number; give both counts, the majority (label 0) first.",
                 ),
                 (
                     lambda a, e: a.ndim == 1 and a.size == sum(_abalone_counts()),
                     "That is one value per row (the labels themselves); count the rows of each class instead.",
+                ),
+                (
+                    lambda a, e: True,
+                    "Give exactly two numbers: the majority count (label 0), then the minority count (label 1).",
                 ),
             ],
         ),
@@ -196,12 +293,15 @@ q1 = exercise.question(
     solution="abalone_counts = y_abalone.value_counts().sort_index().to_numpy()",
 )
 
+_DO_NOT_ROUND = "do not round, keep full precision."
+
 q2 = exercise.question(
     "q2",
     {
         "abalone_ir": Number(
             expected=_abalone_ir,
-            atol=0.01,
+            atol=0.0,
+            rtol=_RTOL,
             mistakes=[
                 (
                     lambda v: v < 1,
@@ -209,47 +309,58 @@ q2 = exercise.question(
                     "you divided the other way round (or computed a share).",
                 ),
                 (
-                    lambda v: abs(v - _abalone_ir() - 1) < 0.05,
+                    _about(lambda: _abalone_ir() + 1),
                     "That is total / minority; divide the majority count by the minority count.",
                 ),
                 (
-                    lambda v: abs(v - round(v)) < 1e-9 and abs(v - _abalone_ir()) < 1,
-                    "Integer division (`//`) dropped the fraction: use `/`.",
+                    lambda v: v == math.floor(_abalone_ir()),
+                    "That is the ratio without its fraction, from integer division (`//`) or rounding to a "
+                    "whole number: use `/`, and " + _DO_NOT_ROUND,
                 ),
                 (
                     lambda v: v in _abalone_counts(),
                     "That is one class's count; the ratio divides the majority count by the minority count.",
                 ),
+                (
+                    lambda v: v == sum(_abalone_counts()),
+                    "That is the number of rows; the ratio divides the majority count by the minority count.",
+                ),
+                (_rounded(_abalone_ir), "That is the ratio rounded: " + _DO_NOT_ROUND),
             ],
         ),
         "abalone_prevalence": Number(
             expected=_abalone_prevalence,
-            atol=2e-5,
+            atol=0.0,
+            rtol=_RTOL,
             mistakes=[
                 (
-                    lambda v: abs(v - _abalone_counts()[1] / _abalone_counts()[0]) < 2e-5,
+                    _about(lambda: _abalone_counts()[1] / _abalone_counts()[0]),
                     "That is minority / majority. The prevalence divides the minority count by all rows "
                     "(minority + majority).",
                 ),
                 (
-                    lambda v: abs(v - 100 * _abalone_prevalence()) < 0.01,
+                    _as_percentage(_abalone_prevalence),
                     "That is a percentage; give the prevalence as a fraction between 0 and 1.",
                 ),
                 (
-                    lambda v: abs(v - (1 - _abalone_prevalence())) < 0.001,
+                    _about(lambda: 1 - _abalone_prevalence()),
                     "That is the share of the majority class; the prevalence is the share of the minority (label 1).",
                 ),
                 (
-                    lambda v: abs(v - _abalone_prevalence()) < 0.001,
-                    "Close, but do not round: keep the full value.",
+                    lambda v: v == 0,
+                    "0 comes from integer division (`//`) or from rounding: use `/`, and " + _DO_NOT_ROUND,
                 ),
+                (_rounded(_abalone_prevalence), "That is the prevalence rounded: " + _DO_NOT_ROUND),
             ],
         ),
     },
     points=2,
     hints=[
-        "Use the two counts from the previous step.",
-        "Ratio: majority count / minority count. Prevalence: minority count / number of rows.",
+        "`abalone_counts` holds the two counts, majority first: unpack them with "
+        "`majority, minority = abalone_counts`.",
+        "The imbalance ratio is majority / minority (at least 1). The prevalence is the minority's share "
+        "of all rows: minority / (majority + minority), between 0 and 1.",
+        "Divide with `/` (not `//`), and store the results as they come: no `round()`, no `* 100`.",
     ],
     solution=(
         "majority, minority = abalone_counts\n"
@@ -309,6 +420,13 @@ def _ratio_to_plain(value):
     return {"repr_type": describe_type(value)}
 
 
+def _abalone_values() -> list[float]:
+    """Numbers a function computes when it reads the notebook's abalone19 variables instead of ``y``."""
+    majority, minority = _abalone_counts()
+    total = majority + minority
+    return [majority / minority, minority / majority, minority / total, majority / total, majority, minority, total]
+
+
 def _judge_ratio(kwargs: dict, output) -> str | None:
     y = kwargs["y"]
     _, counts = np.unique(np.asarray(y, dtype=object).astype(str), return_counts=True)
@@ -321,7 +439,7 @@ def _judge_ratio(kwargs: dict, output) -> str | None:
             "that is not there (for instance `0` or `1` when the labels are strings)? Count the labels that occur."
         )
     if output is None:
-        return "Your function returns `None` for some inputs: does every path end with `return ...`?"
+        return "Your function returns `None` for some inputs: does every path end with `return <your result>`?"
     if isinstance(output, dict):
         if "array" in output:
             return f"{where}, your function returned an array; return one number: majority count / minority count."
@@ -333,6 +451,11 @@ def _judge_ratio(kwargs: dict, output) -> str | None:
     value = float(output)
     if math.isclose(value, expected, rel_tol=1e-9):
         return None
+    if any(math.isclose(value, v, rel_tol=1e-9) for v in _abalone_values()):
+        return (
+            f"{where}, your function returned {value:.6g}, a number that comes from abalone19, not from this "
+            "input: use the function's argument `y`, not a global variable such as `y_abalone` or `abalone_counts`."
+        )
     ones = sum(1 for v in np.asarray(y, dtype=object) if str(v) == "1")
     if math.isclose(value, 1 / expected, rel_tol=1e-9):
         if ones == majority:
@@ -348,8 +471,14 @@ def _judge_ratio(kwargs: dict, output) -> str | None:
     ):
         return f"{where}, your function returned {value:.4g}: that is a class share, not the ratio of the two counts."
     if value == math.floor(expected):
-        return f"{where}, your function returned {value:.4g}: integer division (`//`) dropped the fraction; use `/`."
-    return f"{where}, your function returned {value:.4g}; the ratio of the two counts is different."
+        how = "integer division (`//`)" + (" or rounding" if round(expected) == value else "")
+        return f"{where}, your function returned {value:.6g}: {how} dropped the fraction; use `/` and do not round."
+    if any(math.isclose(value, round(expected, k), rel_tol=1e-9) for k in range(0, 7)):
+        return (
+            f"{where}, your function returned {value:.6g}, the ratio rounded ({expected:.6g} before rounding): "
+            "do not round, return the full value."
+        )
+    return f"{where}, your function returned {value:.6g}; the ratio of the two counts is different."
 
 
 def _explain_ratio_error(kwargs: dict, error: str) -> str:
@@ -378,7 +507,8 @@ q3 = exercise.question(
     ),
     points=2,
     hints=[
-        "Do not assume which label is the minority, nor that labels are numbers: count every distinct label.",
+        "Do not assume which label is the minority, nor that labels are numbers: count every distinct label "
+        "of the argument `y`.",
         "`labels, counts = np.unique(y, return_counts=True)` works for lists, arrays and Series, "
         "with numbers or strings.",
         "Return `counts.max() / counts.min()`.",
@@ -391,45 +521,104 @@ q3 = exercise.question(
     ),
 )
 
+
+def _screening_value(key_or_function):
+    """Lazy value of the screening question: a key of ``_screening()``, or a function of it."""
+    if callable(key_or_function):
+        return lambda: key_or_function(_screening())
+    return lambda: _screening()[key_or_function]
+
+
 q4 = exercise.question(
     "q4",
     (
         "share_truly_sick",
         Number(
             expected=lambda: _screening()["ppv"],
-            atol=0.002,
+            atol=0.0,
+            rtol=_RTOL,
             mistakes=[
                 (
-                    lambda v: abs(v - _SENSITIVITY) < 0.002,
+                    _about(_SENSITIVITY, 3e-3),
                     "0.90 is the share of sick people who test positive. The question asks the reverse: "
                     "among the positive tests, which share comes from sick people?",
                 ),
                 (
-                    lambda v: abs(v - _PREVALENCE) < 0.0005,
+                    _about(_PREVALENCE, 3e-3),
                     "That is the prevalence before testing; a positive test should raise it. "
                     "Count the true and the false positives.",
                 ),
                 (
-                    lambda v: abs(v - _SPECIFICITY) < 0.002,
+                    _about(_SPECIFICITY, 3e-3),
                     "0.95 is the share of healthy people the test clears; it does not answer the question.",
                 ),
                 (
-                    lambda v: abs(v - _screening()["true_pos"]) < 0.5 or abs(v - _screening()["false_pos"]) < 0.5,
+                    lambda v: any(
+                        abs(v - _screening()[k]) < 0.5 for k in ("sick", "healthy", "true_pos", "false_pos")
+                    )
+                    or abs(v - (_screening()["true_pos"] + _screening()["false_pos"])) < 0.5,
                     "That is a count of people; give the share: true positives / all positives.",
                 ),
                 (
-                    lambda v: abs(v - _screening()["true_pos"] / _POPULATION) < 0.0005,
-                    "You divided by the whole population; divide by the number of positive tests "
-                    "(true positives + false positives).",
+                    lambda v: any(
+                        math.isclose(v, _screening()[k] / _POPULATION, rel_tol=3e-3)
+                        for k in ("true_pos", "false_pos")
+                    )
+                    or math.isclose(
+                        v, (_screening()["true_pos"] + _screening()["false_pos"]) / _POPULATION, rel_tol=3e-3
+                    ),
+                    "You divided by the whole population; divide the true positives by the number of positive "
+                    "tests (true positives + false positives).",
                 ),
                 (
-                    lambda v: abs(v - 0.15385) < 0.002,
+                    _about(_screening_value(lambda s: s["true_pos"] / s["false_pos"]), 3e-3),
+                    "That is true positives / false positives; divide the true positives by all the positive "
+                    "tests: true positives + false positives.",
+                ),
+                (
+                    _about(_screening_value(lambda s: s["false_pos"] / (s["true_pos"] + s["false_pos"])), 3e-3),
+                    "That is the share of positive tests that are false alarms (healthy people); the question "
+                    "asks for the share that is truly sick.",
+                ),
+                (
+                    _about(_screening_value(lambda s: s["true_pos"] / (s["true_pos"] + s["true_neg"])), 3e-3),
+                    "You used the specificity where 1 - specificity belongs: the specificity (0.95) is the share "
+                    "of healthy people the test *clears*; the false positives are the other 5 %: "
+                    "(1 - 0.95) x healthy.",
+                ),
+                (
+                    _about(_screening_value(lambda s: s["true_pos"] / (s["true_pos"] + (1 - _SPECIFICITY) * _POPULATION)), 3e-3),
+                    "You counted false positives among all 10,000 people; only the healthy ones can be false "
+                    "positives: (1 - 0.95) x (10,000 - sick).",
+                ),
+                (
+                    _about(_screening_value(lambda s: s["sick"] / (s["sick"] + s["false_pos"])), 3e-3),
+                    "You counted every sick person as a positive test; the test finds 90 % of them: "
+                    "true positives = 0.90 x sick.",
+                ),
+                (
+                    _about(_screening_value(lambda s: s["true_neg"] / (s["true_neg"] + s["false_neg"])), 1e-3),
+                    "That is the share of *negative* tests that are truly healthy; the question asks about the "
+                    "positive tests.",
+                ),
+                (
+                    _about(lambda: _screening(0.01)["ppv"], 3e-3),
                     "That is the lesson's answer for a prevalence of 1 %; here the prevalence is 2 %.",
                 ),
                 (
-                    lambda v: 1 < v <= 100,
-                    "Give the share as a fraction between 0 and 1, not a percentage.",
+                    _ppv_with_percentages(prevalence_as_percentage=True),
+                    "The prevalence went in as a percentage: 2 % is 0.02, not 2 (with 2, there would be more "
+                    "sick people than people).",
                 ),
+                (
+                    _ppv_with_percentages(prevalence_as_percentage=False),
+                    "A rate went in as a percentage: write 90 % as 0.90 and 95 % as 0.95.",
+                ),
+                (
+                    _as_percentage(lambda: _screening()["ppv"]),
+                    "That is a percentage; give the share as a fraction between 0 and 1.",
+                ),
+                (_rounded(lambda: _screening()["ppv"], range(1, 5)), "That is the share rounded: " + _DO_NOT_ROUND),
             ],
         ),
     ),
@@ -437,6 +626,7 @@ q4 = exercise.question(
     hints=[
         "Out of 10,000 people, 2 % are sick. How many sick people test positive? How many healthy people test positive?",
         "True positives = 0.90 x sick; false positives = (1 - 0.95) x healthy. The share is true / (true + false).",
+        "Write the rates as fractions (2 % is 0.02) and keep the result as it comes: no `round()`, no `* 100`.",
     ],
     solution=(
         "sick = 10_000 * 0.02\n"
@@ -448,14 +638,84 @@ q4 = exercise.question(
 )
 
 
+@dataclass
+class _FittedModelSpec(EstimatorSpec):
+    """An :class:`EstimatorSpec` whose plain description also holds the fitted coefficients and
+    intercept (key ``"fit"``), so that a requirement can tell which rows the model was fitted on;
+    ``correct_message`` replaces the generic verdict when every requirement holds."""
+
+    correct_message: str = ""
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        description = super().extract(value, seed)
+        description["fit"] = None
+        if description["fitted"]:
+            try:
+                coef = np.asarray(value.coef_, dtype=float)
+                intercept = np.asarray(value.intercept_, dtype=float)
+                if coef.size <= 100 and intercept.size <= 10 and np.isfinite(coef).all() and np.isfinite(intercept).all():
+                    description["fit"] = {"coef": coef.ravel().tolist(), "intercept": intercept.ravel().tolist()}
+            except Exception:
+                pass
+        return description
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        result = super().judge(data, seed)
+        return Result(result.status, self.correct_message or result.message)
+
+
 def _is_logistic(d: dict) -> bool:
     return d["class"].endswith(".LogisticRegression")
+
+
+def _fitted_like(d: dict, which: str) -> bool:
+    """Whether the model's coefficients and intercept match a default fit on ``which`` rows."""
+    fit, reference = d.get("fit"), _toy_scores()["fits"][which]
+    if not isinstance(fit, dict):
+        return False
+    mine = np.asarray(list(fit.get("coef", [])) + list(fit.get("intercept", [])), dtype=float)
+    theirs = np.asarray(reference["coef"] + reference["intercept"], dtype=float)
+    return mine.shape == theirs.shape and bool(np.allclose(mine, theirs, atol=_COEF_ATOL, rtol=0))
+
+
+#: Settings that change the fitted coefficients, with their defaults.
+_FIT_DEFAULTS = {
+    "fit_intercept": True,
+    "intercept_scaling": 1,
+    "l1_ratio": 0.0,
+    "solver": "lbfgs",
+    "tol": 0.0001,
+    "max_iter": 100,
+    "dual": False,
+}
+
+
+def _wrong_data_message(d: dict) -> str:
+    if _fitted_like(d, "all"):
+        return (
+            "Your model was fitted on all the data, test half included: fit it on `X_train, y_train` only, "
+            "so that the test half stays unseen."
+        )
+    if _fitted_like(d, "test"):
+        return "Your model was fitted on the test half: fit it on `X_train, y_train`, and keep the test half for scoring."
+    changed = [k for k, v in _FIT_DEFAULTS.items() if k in d["params"] and d["params"][k] != v]
+    changed += ["penalty"] if d["params"].get("penalty", "deprecated") not in ("deprecated", "l2") else []
+    if changed:
+        names = ", ".join(f"`{k}`" for k in changed)
+        return (
+            f"Your model's coefficients differ from those of a default `LogisticRegression()` fitted on "
+            f"`X_train, y_train`: keep the default settings (you changed {names})."
+        )
+    return (
+        "Your model was fitted on other data than `X_train, y_train`: fit it on the training half made by the "
+        "given cell, `LogisticRegression().fit(X_train, y_train)`."
+    )
 
 
 q5 = exercise.question(
     "q5",
     {
-        "model": EstimatorSpec(
+        "model": _FittedModelSpec(
             requirements=[
                 (
                     lambda d: not d["steps"],
@@ -471,12 +731,15 @@ q5 = exercise.question(
                     lambda d: d["params"].get("C") == 1.0,
                     "Keep the default regularisation (`C=1.0`), so your recall matches the check.",
                 ),
+                (lambda d: _fitted_like(d, "train"), _wrong_data_message),
             ],
             must_be_fitted=True,
+            correct_message="A default `LogisticRegression`, fitted on `X_train, y_train`.",
         ),
         "minority_recall": Number(
             expected=lambda: _toy_scores()["recall"],
-            atol=0.002,
+            atol=0.0,
+            rtol=_RTOL,
             mistakes=[
                 (_near("train_recall"), "That is the recall on the training set; compute it on the test set."),
                 (
@@ -489,6 +752,11 @@ q5 = exercise.question(
                     "fit it on `X_train, y_train` only, then score it on the test half.",
                 ),
                 (
+                    _near("fitted_on_test_recall"),
+                    "Your model seems to have been fitted on the test half: fit it on `X_train, y_train`, "
+                    "then score it on the test half.",
+                ),
+                (
                     _near("majority_recall"),
                     "That is the recall of the majority class (label 0); the minority is label 1.",
                 ),
@@ -496,6 +764,16 @@ q5 = exercise.question(
                 (_near("precision"), "That is the precision; recall = minority points found / all minority points."),
                 (_near("balanced_accuracy"), "That is the balanced accuracy; compute the recall of label 1 alone."),
                 (_near("f1"), "That is the F1 score; compute the recall of label 1 alone."),
+                (
+                    lambda v: v in _toy_scores()["counts"],
+                    "That is a count of minority test points; the recall is a share: minority test points "
+                    "found / all minority test points, as `recall_score(y_test, y_pred)` returns it.",
+                ),
+                (
+                    _as_percentage(lambda: _toy_scores()["recall"]),
+                    "That is a percentage; give the recall as a fraction between 0 and 1, as `recall_score` returns it.",
+                ),
+                (_rounded(lambda: _toy_scores()["recall"], range(1, 5)), "That is the recall rounded: " + _DO_NOT_ROUND),
             ],
         ),
     },
@@ -503,6 +781,7 @@ q5 = exercise.question(
     hints=[
         "`model = LogisticRegression().fit(X_train, y_train)`, then predict on `X_test`.",
         "`recall_score(y_test, y_pred)` is the share of minority (label 1) test points the model finds.",
+        "Store the recall as `recall_score` returns it: a fraction between 0 and 1, not rounded.",
     ],
     solution=(
         "model = LogisticRegression().fit(X_train, y_train)\n"
