@@ -13,8 +13,9 @@ Run it with ``make bench`` (or ``python -m course_utils.bench``). In one run it 
   its solution notebook, with the solution's own answer and with a wrong one made from it; lesson
   prompts likewise in their lesson's kernel;
 * **grading cost** (when ``course_utils.grade`` exists): grading N copies of the solutions with
-  ``python -m course_utils.grade`` against merely executing the same notebooks with nbclient,
-  and submissions per minute at ``--jobs 1`` and ``--jobs 2``.
+  ``python -m course_utils.grade`` against merely executing the same notebooks with nbclient
+  (just before and just after ``--jobs 1``, averaged), and submissions per minute at ``--jobs 1``
+  and ``--jobs 2``.
 
 It writes ``bench/results.md``, ``bench/notebooks.csv`` (notebook,seconds,peak_mib),
 ``bench/checks.csv`` (exercise,question,median_ms,max_ms, then answer,status),
@@ -547,23 +548,25 @@ def bench_grading(
     try:
         submissions = make_submissions(solutions, workdir / "submissions", copies)
         n = len(submissions)
-        _say(f"grading: {n} submissions ({copies} per exercise); first executing them with nbclient")
-        errors = []
-        # Wall time only: CPU time cannot be compared, because the grader's sandboxed kernels live in
-        # their own PID namespace and are not reaped into this process's RUSAGE_CHILDREN.
-        loop_start = time.perf_counter()
-        for i, path in enumerate(submissions, 1):
-            try:
-                run = run_notebook_file(path, timeout=timeout, measure_memory=False)
-            except Exception as error:  # noqa: BLE001 - recorded, grading goes on
-                run = Run(seconds=0.0, kernel_start=0.0, peak_mib=0.0, error=f"{type(error).__name__}: {error}")
-            if run.error:
-                errors.append(f"{path.parent.name}/{path.name}: {run.error}")
-            _say(f"  execute [{i}/{n}] {path.parent.name}/{path.name}: {run.seconds:.1f} s")
-        # The whole loop, kernel shut-downs included, as the grader's time includes its own.
-        exec_seconds = time.perf_counter() - loop_start
-        result = {"bwrap": shutil.which("bwrap") is not None, "submissions": n, "copies": copies, "execute_seconds": exec_seconds, "execute_errors": errors, "jobs": {}}
-        for j in jobs:
+        _say(f"grading: {n} submissions ({copies} per exercise)")
+        errors: list[str] = []
+
+        def execute_all(label: str) -> float:
+            # Wall time of the whole loop, kernel shut-downs included, as the grader's time includes its own.
+            # (Wall time only: CPU time cannot be compared, because the grader's sandboxed kernels live in
+            # their own PID namespace and are not reaped into this process's RUSAGE_CHILDREN.)
+            start = time.perf_counter()
+            for i, path in enumerate(submissions, 1):
+                try:
+                    run = run_notebook_file(path, timeout=timeout, measure_memory=False)
+                except Exception as error:  # noqa: BLE001 - recorded, grading goes on
+                    run = Run(seconds=0.0, kernel_start=0.0, peak_mib=0.0, error=f"{type(error).__name__}: {error}")
+                if run.error and label == "A":
+                    errors.append(f"{path.parent.name}/{path.name}: {run.error}")
+                _say(f"  execute ({label}) [{i}/{n}] {path.parent.name}/{path.name}: {run.seconds:.1f} s")
+            return time.perf_counter() - start
+
+        def grade_all(j: int) -> dict:
             out = workdir / f"results_jobs{j}"
             log = workdir / f"grade_jobs{j}.log"
             command = [sys.executable, "-m", grader, str(workdir / "submissions"), "--out", str(out), "--jobs", str(j)]
@@ -576,8 +579,29 @@ def bench_grading(
             entry = {"seconds": seconds, "returncode": completed.returncode, **grades}
             if completed.returncode != 0:
                 entry["log_tail"] = log.read_text(encoding="utf-8", errors="replace")[-1500:]
-            result["jobs"][j] = entry
             _say(f"  --jobs {j}: {seconds:.1f} s, exit {completed.returncode}, {grades['rows']} rows, {len(grades['problems'])} not full marks")
+            return entry
+
+        # A-B-A: plain execution before and after the first grading run, so that a change in the
+        # machine's load during the measurement shows, and the ratio uses the mean of the two.
+        jobs = tuple(jobs)
+        results: dict[int, dict] = {}
+        before = execute_all("A")
+        if jobs:
+            results[jobs[0]] = grade_all(jobs[0])
+        after = execute_all("B")
+        for j in jobs[1:]:
+            results[j] = grade_all(j)
+        result = {
+            "bwrap": shutil.which("bwrap") is not None,
+            "submissions": n,
+            "copies": copies,
+            "execute_before": before,
+            "execute_after": after,
+            "execute_seconds": (before + after) / 2,
+            "execute_errors": errors,
+            "jobs": results,
+        }
         return result
     finally:
         if owned:
@@ -746,7 +770,8 @@ class Report:
             g = self.grading
             if g.get("execute_seconds"):
                 n = g["submissions"]
-                writer.writerow(["execute (nbclient)", 1, n, f"{g['execute_seconds']:.1f}", f"{60 * n / g['execute_seconds']:.1f}", "1.00"])
+                for what, seconds in (("execute A (nbclient, before)", g["execute_before"]), ("execute B (nbclient, after)", g["execute_after"]), ("execute (mean of A and B)", g["execute_seconds"])):
+                    writer.writerow([what, 1, n, f"{seconds:.1f}", f"{60 * n / seconds:.1f}", f"{seconds / g['execute_seconds']:.2f}"])
                 for j, entry in g["jobs"].items():
                     writer.writerow(["grade", j, n, f"{entry['seconds']:.1f}", f"{60 * n / entry['seconds']:.1f}", f"{entry['seconds'] / g['execute_seconds']:.2f}"])
         self.write_chart(out / "bench.png")
@@ -870,12 +895,14 @@ class Report:
 "`python -m course_utils.grade SUBMISSIONS --out RESULTS --jobs J` into a fresh RESULTS folder, with its "
                 f"default options (bubblewrap {'installed' if g.get('bwrap') else 'not installed'} on this machine).",
                 "",
-                "Wall time of the whole batch in both cases (process start-up and kernel shut-downs included). The "
-                "execution baseline runs just before `--jobs 1`, so that both see the same machine.",
+                "Wall time of the whole batch in both cases (process start-up and kernel shut-downs included). Plain "
+                f"execution ran just before (A: {g.get('execute_before', 0):.1f} s) and just after "
+                f"(B: {g.get('execute_after', 0):.1f} s) `--jobs {next(iter(g['jobs']), 1)}`; the baseline is their mean, "
+                "and a large gap between A and B means the machine's load changed during the measurement.",
                 "",
                 "| what | seconds | submissions / min | × plain execution | graded rows | not full marks |",
                 "|---|---|---|---|---|---|",
-                f"| execute with nbclient | {g['execute_seconds']:.1f} | {60 * n / g['execute_seconds']:.1f} | 1.00 | | |",
+                f"| execute with nbclient (mean of A and B) | {g['execute_seconds']:.1f} | {60 * n / g['execute_seconds']:.1f} | 1.00 | | |",
             ]
             for j, e in g["jobs"].items():
                 lines.append(

@@ -260,7 +260,9 @@ def test_the_whole_benchmark_runs_on_a_tiny_course_and_writes_every_output(tmp_p
 
     with (out / "grading.csv").open(newline="") as handle:
         grading = {(r["what"], r["jobs"]): r for r in csv.DictReader(handle)}
-    assert set(grading) == {("execute (nbclient)", "1"), ("grade", "1")}
+    assert set(grading) == {
+        ("execute A (nbclient, before)", "1"), ("execute B (nbclient, after)", "1"), ("execute (mean of A and B)", "1"), ("grade", "1")
+    }
     assert grading[("grade", "1")]["submissions"] == "1"
     assert float(grading[("grade", "1")]["ratio_to_execute"]) > 0
 
