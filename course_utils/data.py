@@ -109,7 +109,9 @@ def make_imbalanced(
     imbalance_ratio : float, default=10.0
         Majority count / minority count (exact up to rounding).
     class_sep : float, default=1.0
-        Distance between the cluster centres; smaller means more overlap.
+        Separation scale: cluster centres sit at the vertices of a hypercube with side
+        ``2 * class_sep``, as in ``make_classification``. Larger means the classes sit further
+        apart and overlap less.
     label_noise : float, default=0.0
         Fraction of minority samples whose label is swapped with a majority sample's.
         The swap keeps the imbalance ratio unchanged.
