@@ -890,15 +890,16 @@ class Report:
         elif g:
             n = g["submissions"]
             lines += [
-                f"{n} submissions ({g['copies']} correct copies of each solution, one folder per student), first "
-                "executed one after another with nbclient (the floor of grading), then graded with "
-"`python -m course_utils.grade SUBMISSIONS --out RESULTS --jobs J` into a fresh RESULTS folder, with its "
+                f"{n} submissions ({g['copies']} correct copies of each solution, one folder per student), executed one "
+                "after another with nbclient (the floor of grading), and graded with "
+                "`python -m course_utils.grade SUBMISSIONS --out RESULTS --jobs J` into a fresh RESULTS folder, with its "
                 f"default options (bubblewrap {'installed' if g.get('bwrap') else 'not installed'} on this machine).",
                 "",
                 "Wall time of the whole batch in both cases (process start-up and kernel shut-downs included). Plain "
                 f"execution ran just before (A: {g.get('execute_before', 0):.1f} s) and just after "
                 f"(B: {g.get('execute_after', 0):.1f} s) `--jobs {next(iter(g['jobs']), 1)}`; the baseline is their mean, "
-                "and a large gap between A and B means the machine's load changed during the measurement.",
+                "and a large gap between A and B means the machine's load changed during the measurement. The grader's "
+                "fixed start-up cost is spread over the N submissions, so the ratio shrinks as N grows.",
                 "",
                 "| what | seconds | submissions / min | × plain execution | graded rows | not full marks |",
                 "|---|---|---|---|---|---|",
