@@ -80,6 +80,9 @@ def test_q1_wrong_answers(solution, split):
     incorrect(ex03.q1.check(2 * right), "number of classes")
     incorrect(ex03.q1.check(1 / counts), "scale")
     incorrect(ex03.q1.check(len(split[3]) / (2 * np.bincount(split[3]))), "y_train")  # test labels by mistake
+    y_all = np.r_[split[2], split[3]]
+    incorrect(ex03.q1.check(len(y_all) / (2 * np.bincount(y_all))), "y_train")  # all labels
+    incorrect(ex03.q1.check(np.round(right, 2)), "do not round")
     assert ex03.q1.check(right[:1]).status is Status.INCORRECT  # one number instead of two
 
 

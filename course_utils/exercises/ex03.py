@@ -124,9 +124,18 @@ def _counts() -> np.ndarray:
     return np.bincount(y_train, minlength=2).astype(float)
 
 
-def _balanced() -> np.ndarray:
-    counts = _counts()
+def _balanced_of(labels) -> np.ndarray:
+    counts = np.bincount(np.asarray(labels), minlength=2).astype(float)
     return counts.sum() / (2 * counts)
+
+
+def _balanced() -> np.ndarray:
+    return _balanced_of(_split()[2])
+
+
+def _other_labels():
+    _, _, _, y_test = _split()
+    return [y_test, np.r_[_split()[2], y_test]]
 
 
 def _threshold() -> float:
@@ -219,8 +228,10 @@ q1 = exercise.question(
              "1 / n_c has the right proportions but not the right scale: the formula is n_samples / (n_classes * n_c)."),
             (lambda a, e: np.allclose(a[1] / a[0], e[1] / e[0], rtol=1e-3),
              "The ratio between your weights is right, but not their scale: use n_samples / (n_classes * n_c)."),
-            (lambda a, e: not np.allclose(a, e, rtol=0.02) and np.allclose(a, e, rtol=0.1),
-             "Close, but not computed on `y_train`: count the classes of the training labels only."),
+            (lambda a, e: any(np.allclose(a, _balanced_of(labels), atol=1e-4) for labels in _other_labels()),
+             "Those are the weights of other labels: count the classes of the training labels `y_train` only."),
+            (lambda a, e: np.allclose(a, e, rtol=0.01),
+             "Close, but not close enough: compute the weights with code and do not round them."),
         ],
     )),
     points=1,
