@@ -1,0 +1,471 @@
+"""Checks for lesson 05 and exercise 05: pitfalls.
+
+Lesson prompts ``p1``-``p4`` (no points) and exercise questions. Every expected value is computed
+from the shipped data, once, and cached.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from ..checks import Choice, EstimatorSpec, Exercise, HeldoutScore, Number
+from ..data import load_ecoli4, make_imbalanced
+
+exercise = Exercise("ex05", "Exercise 05 - pitfalls")
+progress = exercise.progress
+
+# --------------------------------------------------------------------------- #
+# Lesson 05 prompts (predict, then check): worth no points.
+# --------------------------------------------------------------------------- #
+
+p1 = exercise.prompt(
+    "p1",
+    Choice(
+        options={
+            "a": "about the same: cross-validation is an honest estimate",
+            "b": "a little higher, within 0.1",
+            "c": "far higher: more than twice the vault score",
+        },
+        correct="c",
+        explanations={
+            "a": "Cross-validation is honest only if the test folds are untouched. Here they were resampled "
+            "together with the training folds. Run the next cells to measure the gap.",
+            "b": "Much more than that. Run the next cells to measure the gap.",
+            "c": "Run the next cells to measure how far.",
+        },
+    ),
+    hints=["After resampling, where do the copies and synthetic neighbours of a minority test point end up?"],
+    solution='my_prediction = "c"',
+)
+
+p2 = exercise.prompt(
+    "p2",
+    Choice(
+        options={
+            "a": "nothing: SMOTE detects it as an outlier and leaves it out",
+            "b": "it draws new minority points on segments from it to its minority neighbours, across the majority cloud",
+            "c": "it removes it, as Tomek links would",
+        },
+        correct="b",
+        explanations={
+            "a": "SMOTE has no outlier detection: every minority point is used as a starting point. Run the next cells.",
+            "b": "Run the next cells to count how many such points it makes.",
+            "c": "SMOTE only adds points; removing them is the job of cleaning methods such as Tomek links or ENN.",
+        },
+    ),
+    hints=["SMOTE picks a minority point, one of its k nearest minority neighbours, and a point on the segment between them."],
+    solution='my_prediction = "b"',
+)
+
+p3 = exercise.prompt(
+    "p3",
+    Choice(
+        options={
+            "a": "SMOTE: balanced training data is what the model needed",
+            "b": "the tuned threshold, without any balancing",
+            "c": "no balancing at 0.5: the plain model is best",
+        },
+        correct="b",
+        explanations={
+            "a": "SMOTE beats the plain model at 0.5, but most of its gain comes from moving the operating point, "
+            "which a tuned threshold does directly. Run the next cells.",
+            "b": "Run the next cells to see by how much, and how noisy the comparison is.",
+            "c": "At 0.5 the plain model finds few positives, which costs F1. Run the next cells.",
+        },
+    ),
+    hints=["Resampling changes what the model learns and where its 0.5 threshold falls. Which of the two matters for F1?"],
+    solution='my_prediction = "b"',
+)
+
+p4 = exercise.prompt(
+    "p4",
+    Choice(
+        options={
+            "a": "close to 0.034: the model still knows positives are rare",
+            "b": "several times higher than 0.034",
+            "c": "lower than 0.034",
+        },
+        correct="b",
+        explanations={
+            "a": "The model learnt from data where half the rows were positive; it has no way to know the real "
+            "prevalence. Run the next cells.",
+            "b": "Run the next cells to see how many times higher.",
+            "c": "SMOTE adds positives, so the model sees more of them, not fewer. Run the next cells.",
+        },
+    ),
+    hints=["What share of positives did the model see during training, after SMOTE?"],
+    solution='my_prediction = "b"',
+)
+
+# --------------------------------------------------------------------------- #
+# Expected values, computed once. The settings must match the given code of the
+# solution notebook.
+# --------------------------------------------------------------------------- #
+
+_CV_SEED = 0
+_PROBLEM = {"imbalance_ratio": 30, "class_sep": 0.7, "random_state": 6}
+_N_TRAIN, _N_TEST, _N_HELDOUT = 2000, 20_000, 20_000
+
+
+@cache
+def _ecoli():
+    X, y = load_ecoli4(return_X_y=True)
+    return X.to_numpy(), y.to_numpy()
+
+
+def _cv():
+    from sklearn.model_selection import StratifiedKFold
+
+    return StratifiedKFold(n_splits=5, shuffle=True, random_state=_CV_SEED)
+
+
+def _knn(*steps):
+    from imblearn.pipeline import make_pipeline
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return make_pipeline(*steps, KNeighborsClassifier(n_neighbors=5))
+
+
+@cache
+def _ecoli_f1(workflow: str) -> float:
+    """Mean 5-fold CV F1 on ecoli4 of one workflow (the right ones and the realistic wrong ones)."""
+    from imblearn.over_sampling import RandomOverSampler
+    from sklearn.base import clone
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _ecoli()
+    sampler = RandomOverSampler(random_state=0)
+    if workflow.startswith("leaky"):
+        X, y = sampler.fit_resample(X, y)
+    model = {
+        "leaky": lambda: _knn(StandardScaler()),
+        "leaky_unscaled": lambda: _knn(),
+        "pipeline": lambda: _knn(StandardScaler(), sampler),
+        "pipeline_sampler_first": lambda: _knn(sampler, StandardScaler()),
+        "pipeline_unscaled": lambda: _knn(sampler),
+        "plain": lambda: _knn(StandardScaler()),
+    }[workflow]()
+    # The same numbers as cross_val_score(model, X, y, cv=cv, scoring="f1").mean(), computed faster.
+    scores = []
+    for train, test in _cv().split(X, y):
+        pred = clone(model).fit(X[train], y[train]).predict(X[test])
+        true_pos = np.sum((y[test] == 1) & (pred == 1))
+        scores.append(2 * true_pos / max(np.sum(y[test] == 1) + np.sum(pred == 1), 1))
+    return float(np.mean(scores))
+
+
+def _near_f1(workflow: str, atol: float = 5e-4):
+    return lambda v: abs(v - _ecoli_f1(workflow)) <= atol
+
+
+@cache
+def _synthetic():
+    X_train, y_train = make_imbalanced(n_samples=_N_TRAIN, **_PROBLEM)
+    X_test, y_test = make_imbalanced(n_samples=_N_TEST, draw=1, **_PROBLEM)
+    return X_train, y_train, X_test, y_test
+
+
+@cache
+def _fitted(kind: str):
+    from imblearn.over_sampling import SMOTE
+    from imblearn.pipeline import make_pipeline
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, y_train, _, _ = _synthetic()
+    steps = [StandardScaler(), SMOTE(random_state=0)] if kind == "smote" else [StandardScaler()]
+    return make_pipeline(*steps, LogisticRegression()).fit(X_train, y_train)
+
+
+@cache
+def _synthetic_numbers() -> dict:
+    from sklearn.metrics import f1_score
+
+    X_train, y_train, X_test, y_test = _synthetic()
+    out = {"prevalence": float(y_test.mean())}
+    for kind in ("plain", "smote"):
+        model = _fitted(kind)
+        proba = model.predict_proba(X_test)
+        out[f"{kind}_f1"] = float(f1_score(y_test, model.predict(X_test)))
+        out[f"{kind}_train_f1"] = float(f1_score(y_train, model.predict(X_train)))
+        out[f"{kind}_risk"] = float(proba[:, 1].mean())
+        out[f"{kind}_risk_class0"] = float(proba[:, 0].mean())
+        out[f"{kind}_alarm_rate"] = float(model.predict(X_test).mean())
+        out[f"{kind}_train_risk"] = float(model.predict_proba(X_train)[:, 1].mean())
+    return out
+
+
+def _num(key: str):
+    return lambda: _synthetic_numbers()[key]
+
+
+def _is(key: str, atol: float):
+    return lambda v: abs(v - _synthetic_numbers()[key]) <= atol
+
+
+@cache
+def _heldout(seed: int):
+    """Fresh draws from the exercise's problem, never given to the learner."""
+    return make_imbalanced(n_samples=_N_HELDOUT, draw=1000 + int(seed), **_PROBLEM)
+
+
+def _f1(y_true, y_pred) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, (np.asarray(y_pred) >= 0.5).astype(int), zero_division=0))
+
+
+# --------------------------------------------------------------------------- #
+# Exercise 05
+# --------------------------------------------------------------------------- #
+
+q1 = exercise.question(
+    "q1",
+    {
+        "leaky_f1": Number(
+            expected=lambda: _ecoli_f1("leaky"),
+            atol=5e-4,
+            mistakes=[
+                (_near_f1("pipeline"), "That is the pipeline's score. For `leaky_f1`, resample all of `X_ecoli`, "
+                 "`y_ecoli` first, then cross-validate `knn_model()` on the resampled data."),
+                (_near_f1("plain"), "That is the score without any resampling. Resample with `sampler.fit_resample` "
+                 "first, then cross-validate on the resampled data."),
+                (_near_f1("leaky_unscaled"), "Close, but your model has no scaler: cross-validate `knn_model()`, "
+                 "which scales the features before the vote."),
+                (lambda v: 1 < v <= 100, "Give the F1 as a fraction between 0 and 1, not a percentage."),
+            ],
+        ),
+        "pipeline_f1": Number(
+            expected=lambda: _ecoli_f1("pipeline"),
+            atol=5e-4,
+            mistakes=[
+                (_near_f1("leaky"), "That is the leaky score: you cross-validated on resampled data. Cross-validate "
+                 "the pipeline on the original `X_ecoli`, `y_ecoli`; the pipeline resamples the training folds itself."),
+                (_near_f1("plain"), "That is the score without any resampling: put `sampler` inside the pipeline, "
+                 "between the scaler and the classifier."),
+                (_near_f1("pipeline_sampler_first"), "Your pipeline resamples before scaling. Put the steps in the "
+                 "order asked: `StandardScaler()`, then `sampler`, then the classifier."),
+                (_near_f1("pipeline_unscaled"), "Your pipeline has no scaler: start it with `StandardScaler()`."),
+                (lambda v: 1 < v <= 100, "Give the F1 as a fraction between 0 and 1, not a percentage."),
+            ],
+        ),
+    },
+    points=2,
+    hints=[
+        "Leaky: `X_res, y_res = sampler.fit_resample(X_ecoli, y_ecoli)`, then `cross_val_score(knn_model(), X_res, "
+        "y_res, cv=cv, scoring=\"f1\")`, and take the `.mean()`.",
+        "Leak-free: `pipe = make_pipeline(StandardScaler(), sampler, KNeighborsClassifier(n_neighbors=5))`, then "
+        "`cross_val_score(pipe, X_ecoli, y_ecoli, cv=cv, scoring=\"f1\").mean()`.",
+    ],
+    solution=(
+        "X_res, y_res = sampler.fit_resample(X_ecoli, y_ecoli)\n"
+        'leaky_f1 = cross_val_score(knn_model(), X_res, y_res, cv=cv, scoring="f1").mean()\n'
+        "pipe = make_pipeline(StandardScaler(), sampler, KNeighborsClassifier(n_neighbors=5))\n"
+        'pipeline_f1 = cross_val_score(pipe, X_ecoli, y_ecoli, cv=cv, scoring="f1").mean()'
+    ),
+)
+
+q2 = exercise.question(
+    "q2",
+    (
+        "recall_cause",
+        Choice(
+            options={
+                "a": "each minority point of a test fold has exact copies in the training folds, and the "
+                "nearest-neighbour vote finds them",
+                "b": "the test folds are about half minority, so the model's alarms are rarely wrong",
+                "c": "random oversampling gives the model more information about the minority class",
+                "d": "the classes of ecoli4 are well separated, so any workflow finds every positive",
+            },
+            correct="a",
+            explanations={
+                "a": "Random oversampling copies minority rows before the split into folds, so copies of a test "
+                "point sit in the training folds: its nearest neighbour is itself.",
+                "b": "That is the other cause, and it inflates precision, not recall: the share of alarms that are "
+                "right. Recall only looks at the positives.",
+                "c": "Copies carry no new information; the pipeline's recall, measured without the leak, is much lower.",
+                "d": "The pipeline's recall on the same data is much lower, so the data alone do not explain it.",
+            },
+        ),
+    ),
+    points=1,
+    hints=["Recall = positives found / all positives. What makes a positive in a test fold easy to find after resampling?"],
+    solution='recall_cause = "a"',
+)
+
+q3 = exercise.question(
+    "q3",
+    (
+        "noise_remedy",
+        Choice(
+            options={
+                "a": "SMOTE with a larger `k_neighbors`, to dilute the mislabelled points",
+                "b": "clean the data: SMOTE followed by ENN (`SMOTEENN`), or remove the suspect minority points "
+                "before oversampling",
+                "c": "random oversampling instead of SMOTE, since it creates no new locations",
+                "d": "more SMOTE (`sampling_strategy=1.0`), so that real minority points outnumber the mislabelled ones",
+            },
+            correct="b",
+            explanations={
+                "a": "SMOTE still draws segments from each mislabelled point, now towards farther neighbours: "
+                "longer lines of synthetic points through the majority region.",
+                "b": "Cleaning removes points whose neighbourhood disagrees with their label, including most "
+                "synthetic points SMOTE drew from the mislabelled ones.",
+                "c": "Random oversampling copies the mislabelled points too, so each of them counts many times.",
+                "d": "More oversampling also makes more points from the mislabelled ones: it multiplies the noise "
+                "along with the signal.",
+            },
+        ),
+    ),
+    points=1,
+    hints=["SMOTE uses every minority point as a starting point, mislabelled or not. What removes such points?"],
+    solution='noise_remedy = "b"',
+)
+
+q4 = exercise.question(
+    "q4",
+    (
+        "smote_f1",
+        Number(
+            expected=_num("smote_f1"),
+            atol=1e-3,
+            mistakes=[
+                (_is("plain_f1", 1e-3), "That is the plain model's F1 (no SMOTE). Fit the pipeline with SMOTE and "
+                 "score its predictions on `X_test`."),
+                (_is("smote_train_f1", 1e-3), "That is the F1 on the training set; compute it on `X_test`, `y_test`."),
+                (lambda v: 1 < v <= 100, "Give the F1 as a fraction between 0 and 1, not a percentage."),
+            ],
+        ),
+    ),
+    points=1,
+    hints=[
+        "`smote_pipe = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression())`, then `.fit(X_train, y_train)`.",
+        "`f1_score(y_test, smote_pipe.predict(X_test))`.",
+    ],
+    solution=(
+        "smote_pipe = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression()).fit(X_train, y_train)\n"
+        "smote_f1 = f1_score(y_test, smote_pipe.predict(X_test))"
+    ),
+)
+
+
+def _risk_mistakes(kind: str) -> list:
+    other = "smote" if kind == "plain" else "plain"
+    return [
+        (_is(f"{kind}_alarm_rate", 2e-4), "That is the share of cases predicted positive (`predict`); the mean "
+         "predicted risk averages the probabilities: `predict_proba(X_test)[:, 1].mean()`."),
+        (_is(f"{kind}_risk_class0", 2e-4), "That is the mean probability of class 0; take column 1, the minority class."),
+        (_is(f"{kind}_train_risk", 2e-4), "That is computed on the training set; use `X_test`."),
+        (_is(f"{other}_risk", 2e-4), "That is the other model's mean risk: check which model you used."),
+        (_is("prevalence", 2e-4), "That is the prevalence of the test set, not the model's mean predicted risk."),
+    ]
+
+
+q5 = exercise.question(
+    "q5",
+    {
+        "mean_risk_plain": Number(expected=_num("plain_risk"), atol=2e-4, mistakes=_risk_mistakes("plain")),
+        "mean_risk_smote": Number(expected=_num("smote_risk"), atol=2e-4, mistakes=_risk_mistakes("smote")),
+    },
+    points=2,
+    hints=[
+        "`model.predict_proba(X_test)` has one column per class; column 1 is the minority class.",
+        "`plain.predict_proba(X_test)[:, 1].mean()`, and the same with `smote_pipe`.",
+    ],
+    solution=(
+        "mean_risk_plain = plain.predict_proba(X_test)[:, 1].mean()\n"
+        "mean_risk_smote = smote_pipe.predict_proba(X_test)[:, 1].mean()"
+    ),
+)
+
+
+def _scoring_is_f1(d: dict) -> bool:
+    scoring = d["params"].get("scoring")
+    return scoring == "f1" or (isinstance(scoring, dict) and "Scorer" in str(scoring.get("repr_type", "")))
+
+
+def _scoring_message(d: dict) -> str:
+    scoring = d["params"].get("scoring")
+    if scoring == "balanced_accuracy":
+        return ("Your `TunedThresholdClassifierCV` optimises balanced accuracy, its default. "
+                'Pass `scoring="f1"` so that it picks the threshold with the best F1.')
+    return 'Pass `scoring="f1"`: this step picks the threshold with the best F1.'
+
+
+_tuned_spec = EstimatorSpec(
+    requirements=[
+        (
+            lambda d: d["class"].endswith(".TunedThresholdClassifierCV"),
+            "Wrap the plain pipeline in `TunedThresholdClassifierCV(...)` and fit that: this step moves the "
+            "threshold instead of resampling.",
+        ),
+        (lambda d: d["inner"] is not None, "Give `TunedThresholdClassifierCV` the plain pipeline to tune."),
+        (
+            lambda d: not any(s["is_sampler"] for s in d["inner"]["steps"]),
+            "Tune the threshold of the *plain* pipeline (scaler + logistic regression), without SMOTE: the point "
+            "is to see what a tuned threshold does on its own.",
+        ),
+        (
+            lambda d: all(s["params"].get("class_weight") in (None, {}) for s in d["inner"]["steps"])
+            and d["inner"]["params"].get("class_weight") in (None, {}),
+            "Tune the plain model, without class weights: the point is to see what a tuned threshold does on its own.",
+        ),
+        (_scoring_is_f1, _scoring_message),
+    ],
+    must_be_fitted=True,
+)
+
+q6 = exercise.question(
+    "q6",
+    (
+        "tuned",
+        HeldoutScore(
+            make_heldout=_heldout,
+            metric=_f1,
+            minimum=0.30,
+            response="predict",
+            metric_name="F1",
+            spec=_tuned_spec,
+            mistakes=[
+                (lambda out, score: out.mean() < 0.02, "Your model flags very few cases: was the threshold tuned for F1?"),
+                (lambda out, score: out.mean() > 0.2, "Your model flags far too many cases: was the threshold tuned for F1?"),
+            ],
+        ),
+    ),
+    points=2,
+    hints=[
+        "`TunedThresholdClassifierCV(make_pipeline(StandardScaler(), LogisticRegression()), scoring=\"f1\")`.",
+        "Fit it on `X_train, y_train`; it cross-validates the threshold internally, so `X_test` stays untouched.",
+    ],
+    solution=(
+        "tuned = TunedThresholdClassifierCV(make_pipeline(StandardScaler(), LogisticRegression()), scoring=\"f1\")\n"
+        "tuned = tuned.fit(X_train, y_train)"
+    ),
+)
+
+q7 = exercise.question(
+    "q7",
+    (
+        "balancing_verdict",
+        Choice(
+            options={
+                "a": "SMOTE raised F1 above the plain model's: balancing helps, as expected",
+                "b": "SMOTE lowered F1 compared with the plain model at 0.5, and tuning the plain model's threshold "
+                "beat both",
+                "c": "all three gave about the same F1: the choice does not matter here",
+            },
+            correct="b",
+            explanations={
+                "a": "Compare `smote_f1` with the plain model's F1 printed at the start of part 2: SMOTE was lower.",
+                "b": "Balancing guarantees nothing: here it moved the operating point the wrong way for F1, while "
+                "a tuned threshold chose a good one directly.",
+                "c": "Compare the three numbers: the tuned threshold's F1 on unseen data was far above the other two.",
+            },
+        ),
+    ),
+    points=1,
+    hints=["Put side by side: the plain model's F1 (printed), `smote_f1`, and the F1 that `ex05.q6.check` reported."],
+    solution='balancing_verdict = "b"',
+)
