@@ -41,6 +41,9 @@ NAMES = [
     "positives_per_fold",
     "_spread",
     "_repeat_f1",
+    "n_negative_mcc",
+    "single_f1",
+    "n_folds_as_high",
 ]
 
 
@@ -99,6 +102,9 @@ def test_roc_auc_stays_flat_while_ap_falls_as_imbalance_grows(lesson):
     assert lesson["ap_drop"] > 10 * lesson["auc_range"]
     ap = table["AP"]
     assert all(later < earlier for earlier, later in zip(ap, ap[1:])), ap
+    # "The sample size stays fixed too, so a larger ratio also means fewer positives."
+    positives = table["test positives"]
+    assert all(later < earlier for earlier, later in zip(positives, positives[1:])), positives
     # Every model still beats AP's chance level, the prevalence, by far.
     assert all(a > p + 0.3 for a, p in zip(ap, table["prevalence"]))
     assert min(table["ROC-AUC"]) > 0.85
@@ -129,8 +135,19 @@ def test_metrics_are_noisy_with_few_positives(lesson):
     assert spread["recall"]["max"] - spread["recall"]["min"] >= 0.2
     # "Accuracy looks stable"
     assert spread["accuracy"]["std"] < 0.02
-    # "the single test split of section 5 is just one draw from that spread"
-    single_f1 = lesson["_scores"]["logistic regression"]["F1"]
+    # "... and so do the ranking metrics, ROC-AUC and AP (their ranges are printed above)."
+    assert spread["ROC-AUC"]["max"] - spread["ROC-AUC"]["min"] > 0.15
+    assert spread["AP"]["max"] - spread["AP"]["min"] > 0.3
+    # "MCC even drops below 0 on a few folds" (and the metrics table: "below 0 is worse than chance").
+    assert spread["MCC"]["min"] < 0
+    assert 1 <= lesson["n_negative_mcc"] <= 10
+    # "its F1 is one draw from the spread of single folds, not from the much narrower spread of 5-fold
+    #  means ... It happened to land near the top of that spread: a lucky split."
+    single_f1 = lesson["single_f1"]
+    assert single_f1 == lesson["_scores"]["logistic regression"]["F1"]
     assert f1["min"] <= single_f1 <= f1["max"]
+    assert single_f1 > max(lesson["_repeat_f1"])
+    assert max(lesson["_repeat_f1"]) - min(lesson["_repeat_f1"]) < 0.5 * (f1["max"] - f1["min"])
+    assert lesson["n_folds_as_high"] <= 5  # the top tenth of the 50 folds
     # "A single 5-fold run reports a mean F1 anywhere from ... to ..., depending only on the shuffle."
     assert max(lesson["_repeat_f1"]) - min(lesson["_repeat_f1"]) > 0.03

@@ -115,13 +115,17 @@ p4 = exercise.prompt(
         },
         correct="c",
         explanations={
-            "a": "With about ten positives per fold, one positive more or less moves recall by about 0.1. "
-            "Run the next cell.",
-            "b": "Wider still: one positive more or less moves recall by about 0.1. Run the next cell.",
+            "a": "F1 = 2·TP / (2·TP + FP + FN). With about ten positives per fold and only one or two of them "
+            "found, one positive more or less found moves F1 by about 0.15. Run the next cell.",
+            "b": "Wider still: with only one or two of about ten positives found, one positive more or less found "
+            "moves F1 by about 0.15. Run the next cell.",
             "c": "Run the next cell to measure the spread of every metric.",
         },
     ),
-    hints=["How much does recall change when one of ten positives flips from missed to found?"],
+    hints=[
+        "F1 = 2·TP / (2·TP + FP + FN). With about ten positives in a fold, how much does F1 change when TP goes "
+        "from 1 to 2?"
+    ],
     solution='my_prediction = "c"',
 )
 
@@ -149,10 +153,14 @@ def _split():
 def _baseline_values() -> dict:
     """Expected value of q1 and its mistakes: no model to fit, the class shares say it all."""
     _, _, y_train, y_test = _split()
+    _, y = load_yeast4(return_X_y=True)
     return {
         "baseline_accuracy": float(1 - np.mean(y_test)),
         "baseline_train_accuracy": float(1 - np.mean(y_train)),
+        "baseline_all_accuracy": float(1 - np.mean(y)),
         "prevalence": float(np.mean(y_test)),
+        "prevalence_train": float(np.mean(y_train)),
+        "prevalence_all": float(np.mean(y)),
     }
 
 
@@ -195,23 +203,57 @@ def _value(key: str):
     return lambda: _lookup(key)
 
 
-def _near(key: str, atol: float):
-    return lambda v: abs(v - _lookup(key)) <= atol
+#: Tolerance of q1-q3: the same for every number, and tight enough that no rounding to 1, 2 or 3 decimals
+#: passes (tests/test_ex02.py checks it for each expected value), while 4 decimals do.
+ATOL = 1e-4
+#: Tolerance of the realistic mistakes of q2-q3; q1's mistakes are closer together and use ATOL.
+MISTAKE_ATOL = 0.002
 
 
-def _percent_of(key: str, atol: float):
+class _Near:
+    """A mistake that matches values within ``atol`` of a computed value (inspectable by the tests)."""
+
+    def __init__(self, key: str, atol: float):
+        self.key, self.atol = key, atol
+
+    def __call__(self, value: float) -> bool:
+        return abs(value - _lookup(self.key)) <= self.atol
+
+
+def _near(key: str, atol: float = MISTAKE_ATOL) -> _Near:
+    return _Near(key, atol)
+
+
+def _percent_of(key: str, atol: float = MISTAKE_ATOL):
     return lambda v: v > 1 and abs(v / 100 - _lookup(key)) <= atol
 
 
-def _rounded(key: str):
-    """True for the expected value rounded to 1 or 2 decimals (typed in, or read off a report)."""
-    return lambda v: any(abs(v - round(_lookup(key), digits)) < 1e-9 for digits in (1, 2))
+def _rounded(key: str) -> list:
+    """Mistakes for the expected value rounded to 1, 2 or 3 decimals (typed in, or read off a report).
 
+    A rounding to exactly 0 or 1 is left to the other messages: it says more than "rounded".
+    """
 
-_ROUNDED = ("That looks rounded. Store the value you computed, without rounding it or typing it in: "
-            "the check allows tiny differences, not rounding to one or two decimals.")
+    def match(digits):
+        def rounded(value):
+            target = round(_lookup(key), digits)
+            return target not in (0, 1) and abs(value - target) < 1e-9
+
+        return rounded
+
+    return [
+        (
+            match(digits),
+            f"That looks rounded to {digits} decimal{'s' if digits > 1 else ''}. Store the value you computed, "
+            f"without rounding it or typing it in: the check accepts differences up to {ATOL:g} only.",
+        )
+        for digits in (1, 2, 3)
+    ]
+
 _PERCENT = "Give it as a fraction between 0 and 1, not a percentage (0.9 rather than 90)."
 _TRAIN = "That is measured on the training set; compute it on `X_test, y_test`, data the model never saw."
+_PREVALENCE = ("That is a share of positives (a prevalence). The baseline is right on the negatives, so its "
+               "accuracy is the share of negatives in the test set.")
 
 q1 = exercise.question(
     "q1",
@@ -219,18 +261,21 @@ q1 = exercise.question(
         "baseline_accuracy",
         Number(
             expected=_value("baseline_accuracy"),
-            atol=0.0005,
+            atol=ATOL,
             mistakes=[
-                (_percent_of("baseline_accuracy", 0.0005), _PERCENT),
-                (_rounded("baseline_accuracy"), _ROUNDED),
+                (_percent_of("baseline_accuracy", ATOL), _PERCENT),
+                (lambda v: v == 1, "A perfect 1.0 is not what the baseline gets: it is wrong on every positive of "
+                 "the test set. Compute its accuracy with `accuracy_score`."),
                 (lambda v: v == 0, "0 is the baseline's recall instead of its accuracy: it finds no positive, "
                  "but accuracy also counts every negative it gets right."),
-                (_near("prevalence", 0.0005), "That is the share of positives (the prevalence). The baseline is "
-                 "right on the negatives, so its accuracy is the share of negatives."),
-                (lambda v: abs(v - 0.5) <= 0.0005, "0.5 is the baseline's balanced accuracy (the mean of its recall "
+                *((_near(key, ATOL), _PREVALENCE) for key in ("prevalence", "prevalence_train", "prevalence_all")),
+                (lambda v: abs(v - 0.5) <= ATOL, "0.5 is the baseline's balanced accuracy (the mean of its recall "
                  "on each class), not its accuracy."),
-                (_near("baseline_train_accuracy", 0.0005), "That is the accuracy on the training set; score the "
-                 "baseline on `X_test, y_test`."),
+                (_near("baseline_train_accuracy", ATOL), "That is the baseline's accuracy on the training set "
+                 "(1 − the share of positives in `y_train`). Score it on the test set: `X_test, y_test`."),
+                (_near("baseline_all_accuracy", ATOL), "That is 1 − the share of positives in the whole dataset "
+                 "(all of `y`). Score the baseline on the test set only: `X_test, y_test`."),
+                *_rounded("baseline_accuracy"),
             ],
         ),
     ),
@@ -247,38 +292,38 @@ q2 = exercise.question(
     {
         "model_precision": Number(
             expected=_value("precision"),
-            atol=0.0005,
+            atol=ATOL,
             mistakes=[
-                (_percent_of("precision", 0.002), _PERCENT),
-                (_rounded("precision"), _ROUNDED),
-                (_near("recall", 0.002), "That is the recall instead of the precision (did you swap "
+                (_percent_of("precision"), _PERCENT),
+                *_rounded("precision"),
+                (_near("recall"), "That is the recall instead of the precision (did you swap "
                  "`y_test` and `y_pred`? The truth comes first). Precision = TP / (TP + FP): the share of *predicted* "
                  "positives that are real."),
-                (_near("precision_0", 0.002), "That is the precision of the majority class (label 0). Keep the "
+                (_near("precision_0"), "That is the precision of the majority class (label 0). Keep the "
                  "default `pos_label=1`: the minority class is the positive class."),
-                (_near("precision_macro", 0.002), "That is the macro average over both classes. Ask for the "
+                (_near("precision_macro"), "That is the macro average over both classes. Ask for the "
                  "minority class only: keep the default `average='binary'`."),
-                (_near("precision_weighted", 0.002), "That is the support-weighted average over both classes, "
+                (_near("precision_weighted"), "That is the support-weighted average over both classes, "
                  "dominated by the majority. Keep the default `average='binary'`."),
-                (_near("precision_train", 0.002), _TRAIN),
+                (_near("precision_train"), _TRAIN),
             ],
         ),
         "model_recall": Number(
             expected=_value("recall"),
-            atol=0.0005,
+            atol=ATOL,
             mistakes=[
-                (_percent_of("recall", 0.002), _PERCENT),
-                (_rounded("recall"), _ROUNDED),
-                (_near("precision", 0.002), "That is the precision instead of the recall (did you swap "
+                (_percent_of("recall"), _PERCENT),
+                *_rounded("recall"),
+                (_near("precision"), "That is the precision instead of the recall (did you swap "
                  "`y_test` and `y_pred`? The truth comes first). Recall = TP / (TP + FN): the share of *real* positives "
                  "that the model finds."),
-                (_near("recall_0", 0.002), "That is the recall of the majority class (label 0), also called the "
+                (_near("recall_0"), "That is the recall of the majority class (label 0), also called the "
                  "specificity. Keep the default `pos_label=1`: the minority class is the positive class."),
-                (_near("recall_macro", 0.002), "That is the macro average of both classes' recalls (the balanced "
+                (_near("recall_macro"), "That is the macro average of both classes' recalls (the balanced "
                  "accuracy). Ask for the minority class only: keep the default `average='binary'`."),
-                (_near("recall_weighted", 0.002), "That is the support-weighted average recall, which equals the "
+                (_near("recall_weighted"), "That is the support-weighted average recall, which equals the "
                  "accuracy. Keep the default `average='binary'`."),
-                (_near("recall_train", 0.002), _TRAIN),
+                (_near("recall_train"), _TRAIN),
             ],
         ),
     },
@@ -296,20 +341,20 @@ q3 = exercise.question(
         "model_ap",
         Number(
             expected=_value("ap"),
-            atol=0.0005,
+            atol=ATOL,
             mistakes=[
-                (_percent_of("ap", 0.002), _PERCENT),
-                (_rounded("ap"), _ROUNDED),
-                (_near("ap_hard", 0.002), "You scored hard 0/1 predictions (`predict`). Average precision needs the "
+                (_percent_of("ap"), _PERCENT),
+                *_rounded("ap"),
+                (_near("ap_hard"), "You scored hard 0/1 predictions (`predict`). Average precision needs the "
                  "scores: use `model.predict_proba(X_test)[:, 1]`."),
-                (_near("ap_column_0", 0.002), "You used column 0 of `predict_proba`, the probability of the majority "
+                (_near("ap_column_0"), "You used column 0 of `predict_proba`, the probability of the majority "
                  "class. Take column 1: `[:, 1]`."),
-                (_near("roc_auc", 0.002), "That is the ROC-AUC, not the average precision: use "
+                (_near("roc_auc"), "That is the ROC-AUC, not the average precision: use "
                  "`average_precision_score`."),
-                (_near("pr_auc_trapezoid", 0.002), "That is the area under the precision-recall curve by the "
+                (_near("pr_auc_trapezoid"), "That is the area under the precision-recall curve by the "
                  "trapezoidal rule (`auc(recall, precision)`), which interpolates linearly between points. Use "
                  "`average_precision_score`."),
-                (_near("ap_train", 0.002), _TRAIN),
+                (_near("ap_train"), _TRAIN),
             ],
         ),
     ),
@@ -362,6 +407,10 @@ def _distinct(output: np.ndarray) -> int:
     return int(np.unique(output).size)
 
 
+def _only_zero_and_one(output: np.ndarray) -> bool:
+    return _distinct(output) == 2 and bool(np.isin(output, (0.0, 1.0)).all())
+
+
 q5 = exercise.question(
     "q5",
     (
@@ -376,10 +425,17 @@ q5 = exercise.question(
                 (lambda out, score: _distinct(out) == 1, "Your model gives every sample the same score, so it ranks "
                  "nothing and its AP equals the prevalence. Fit a classifier that uses the features, not the "
                  "always-majority baseline."),
+                (lambda out, score: _only_zero_and_one(out), "Your model's probabilities are only 0 and 1: a fully "
+                 "grown tree or 1-nearest-neighbour memorises its training data (it overfits), so every sample it "
+                 "flags ties with every other and nothing is ranked. Use a model with graded scores, such as "
+                 "`LogisticRegression`, or average many trees with `RandomForestClassifier`."),
                 (lambda out, score: _distinct(out) <= 10, "Your model's probabilities take only a few distinct "
-                 "values (a fully grown tree or 1-nearest-neighbour gives just 0 and 1), so many samples tie and "
-                 "the ranking is coarse. Use a model with graded scores, such as `LogisticRegression`."),
+                 "values (a depth-limited tree gives one per leaf, k-nearest neighbours one per count of positive "
+                 "neighbours), so many samples tie and the ranking is coarse; growing a tree deeper does not help, "
+                 "it overfits. Use a model with graded scores, such as `LogisticRegression`, or average many trees "
+                 "with `RandomForestClassifier`."),
             ],
+            fit_call=".fit(X_gen, y_gen)",
         ),
     ),
     points=2,
@@ -402,7 +458,7 @@ q6 = exercise.question(
                 "b": "not enough evidence yet: repeat the cross-validation with other shuffles, "
                 "and compare the two models fold by fold against the spread",
                 "c": "B is better: a lower F1 means fewer false alarms",
-                "d": "A is better by 5 %: report the difference",
+                "d": "A is better by 0.05 (5 points of F1): report the difference",
             },
             correct="b",
             explanations={
