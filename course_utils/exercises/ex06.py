@@ -278,10 +278,10 @@ _search_spec = EstimatorSpec(
             "Tune with `GridSearchCV(pipe, param_grid, ...)`, fit it, and pass the fitted search.",
         ),
         (lambda d: _pipeline_problem(d["inner"]) is None, lambda d: _pipeline_problem(d["inner"])),
+        (lambda d: _rows_seen(d) in (None, _N_TRAIN), _rows_message),
         (lambda d: _missing_grid_parameter(d) is None, _missing_grid_parameter),
         (lambda d: _scoring_problem(d) is None, _scoring_problem),
         (lambda d: _cv_problem(d) is None, _cv_problem),
-        (lambda d: _rows_seen(d) in (None, _N_TRAIN), _rows_message),
     ],
     must_be_fitted=True,
 )

@@ -1,0 +1,275 @@
+"""Exercise 06 and lesson 06's prompts: the solution's answers pass, realistic wrong answers fail
+with their specific message (a leak included), the held-out checks are stable across grading seeds,
+and every check is fast. Also the additions to ``checks.describe_estimator`` that exercise 06 reads."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import joblib
+import numpy as np
+import pytest
+from imblearn.over_sampling import SMOTE, RandomOverSampler
+from imblearn.pipeline import Pipeline, make_pipeline
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import make_scorer
+from sklearn.model_selection import (FixedThresholdClassifier, GridSearchCV, KFold, StratifiedKFold,
+                                     TunedThresholdClassifierCV)
+from sklearn.pipeline import Pipeline as SklearnPipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from course_utils import data
+from course_utils.checks import EstimatorSpec, Exercise, Status, describe_estimator
+from course_utils.exercises import ex06
+
+PROBLEM = dict(imbalance_ratio=19, class_sep=1.0, random_state=16)
+GRID = {"smote__sampling_strategy": [0.1, 0.3, 1.0], "smote__k_neighbors": [3, 10], "model__class_weight": [None, "balanced"]}
+SMALL_GRID = {"smote__sampling_strategy": [1.0], "smote__k_neighbors": [3], "model__class_weight": [None]}
+
+
+def assert_fails(result, *fragments, status=Status.INCORRECT, points=0):
+    assert result.status is status, result
+    assert result.points == points
+    for fragment in fragments:
+        assert fragment in result.message, (fragment, result.message)
+
+
+def make_pipe(*, sampler=None, model=None):
+    return Pipeline([
+        ("scale", StandardScaler()),
+        ("smote", sampler if sampler is not None else SMOTE(random_state=0)),
+        ("model", model if model is not None else LogisticRegression(max_iter=1000)),
+    ])
+
+
+def small_search(X, y, pipe=None, grid=SMALL_GRID, **kwargs):
+    kwargs.setdefault("scoring", "average_precision")
+    kwargs.setdefault("cv", StratifiedKFold(n_splits=3, shuffle=True, random_state=0))
+    return GridSearchCV(pipe if pipe is not None else make_pipe(), grid, **kwargs).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def train():
+    return data.make_imbalanced(n_samples=3000, **PROBLEM)
+
+
+@pytest.fixture(scope="module")
+def search(train):
+    """The solution's search, as the notebook builds it."""
+    return GridSearchCV(make_pipe(), GRID, scoring="average_precision",
+                        cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0)).fit(*train)
+
+
+@pytest.fixture(scope="module")
+def cost_model(train, search):
+    calibrated = CalibratedClassifierCV(search.best_estimator_, method="sigmoid", cv=5)
+    return FixedThresholdClassifier(calibrated, threshold=1 / 11).fit(*train)
+
+
+# --------------------------------------------------------------------------- #
+# Lesson prompts
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("name, right", [("p1", "a"), ("p2", "b"), ("p3", "b")])
+def test_prompts_accept_the_measured_answer_and_explain_the_others(name, right):
+    prompt = ex06.exercise.prompts[name]
+    assert prompt.check(right) and prompt.points == 0
+    for key in prompt.parts["my_prediction"].options:
+        if key != right:
+            result = prompt.check(key)
+            assert result.status is Status.INCORRECT and "Run the next" in result.message, result
+
+
+# --------------------------------------------------------------------------- #
+# q1, q4, q7: concepts and the cost threshold
+# --------------------------------------------------------------------------- #
+
+
+def test_q1_leak_answer():
+    assert ex06.q1.check("b")
+    assert_fails(ex06.q1.check("a"), "already chosen on leaky validation scores")
+    assert_fails(ex06.q1.check("d"), "already means `StratifiedKFold`")
+
+
+def test_q4_cost_threshold():
+    C_FN, C_FP = 10, 1
+    assert ex06.q4.check(C_FP / (C_FP + C_FN))
+    assert_fails(ex06.q4.check(C_FP / C_FN), "C_FP / C_FN")
+    assert_fails(ex06.q4.check(C_FN / (C_FP + C_FN)), "other way round")
+    assert_fails(ex06.q4.check(0.5), "both mistakes cost the same")
+    assert_fails(ex06.q4.check(1 / 6), "lesson's threshold")
+
+
+def test_q7_predict_time():
+    assert ex06.q7.check("a")
+    assert_fails(ex06.q7.check("b"), "one prediction per row")
+    assert_fails(ex06.q7.check("c"), "never needs labels")
+
+
+# --------------------------------------------------------------------------- #
+# q2: the pipeline's structure
+# --------------------------------------------------------------------------- #
+
+
+def test_q2_solution_passes_fitted_or_not(train):
+    assert ex06.q2.check(make_pipe())
+    assert ex06.q2.check(make_pipe().fit(*train))
+    # Other names and another scaler are fine too.
+    assert ex06.q2.check(make_pipeline(MinMaxScaler(), SMOTE(random_state=0), LogisticRegression()))
+
+
+def test_q2_wrong_answers():
+    scikit_learn_pipe = SklearnPipeline([("scale", StandardScaler()), ("smote", SMOTE(random_state=0)),
+                                         ("model", LogisticRegression())])
+    assert_fails(ex06.q2.check(scikit_learn_pipe), "scikit-learn's `Pipeline`", "imblearn.pipeline")
+    assert_fails(ex06.q2.check(LogisticRegression()), "bare `LogisticRegression`", "not a pipeline")
+    no_sampler = Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())])
+    assert_fails(ex06.q2.check(no_sampler), "no sampler", "leak")
+    sampler_first = Pipeline([("smote", SMOTE(random_state=0)), ("scale", StandardScaler()), ("model", LogisticRegression())])
+    assert_fails(ex06.q2.check(sampler_first), "scaler before the sampler")
+    sampler_last = Pipeline([("scale", StandardScaler()), ("model", LogisticRegression()), ("smote", SMOTE(random_state=0))])
+    assert_fails(ex06.q2.check(sampler_last), "cannot be the last step")
+    assert_fails(ex06.q2.check(make_pipe(sampler=RandomOverSampler(random_state=0))), "`RandomOverSampler`")
+    assert_fails(ex06.q2.check(make_pipe(sampler=SMOTE())), "random_state")
+    no_scaler = Pipeline([("smote", SMOTE(random_state=0)), ("model", LogisticRegression())])
+    assert_fails(ex06.q2.check(no_scaler), "StandardScaler")
+
+
+# --------------------------------------------------------------------------- #
+# q3: the tuned search, its leak detection, and its score on fresh data
+# --------------------------------------------------------------------------- #
+
+
+def test_q3_solution_passes(search):
+    result = ex06.q3.check(search)
+    assert result and result.points == 3 and "Average precision on unseen data" in result.message
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 123, 20240601])
+def test_q3_and_q5_solutions_pass_for_any_grading_seed(search, cost_model, seed):
+    for question, answer in [(ex06.q3, search), (ex06.q5, cost_model), (ex06.q6, cost_model)]:
+        plain = json.loads(json.dumps(question.extract(answer, seed=seed)))  # what the grader receives
+        assert question.grade(plain, seed=seed).status is Status.CORRECT, (question.label, seed)
+
+
+def test_q3_explains_a_search_fitted_on_data_resampled_outside_the_pipeline(train):
+    X, y = train
+    X_res, y_res = SMOTE(random_state=0).fit_resample(X, y)
+    # On balanced data SMOTE refuses ratios below 1, so a learner who resampled first drops them.
+    leaky = small_search(X_res, y_res, grid={"smote__k_neighbors": [3], "model__class_weight": [None]})
+    result = ex06.q3.check(leaky)
+    assert_fails(result, "Leak", f"{len(y_res):,} rows", "3,000", "original `X_train, y_train`")
+    # Resampled outside AND no sampler inside: the structure is reported first, naming the leak.
+    plain_pipe = Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())])
+    leaky_plain = small_search(X_res, y_res, pipe=plain_pipe, grid={"model__class_weight": [None]})
+    assert_fails(ex06.q3.check(leaky_plain), "no sampler", "leak")
+
+
+def test_q3_other_wrong_answers(train, search):
+    X, y = train
+    assert_fails(ex06.q3.check(search.best_estimator_), "not the search")
+    assert_fails(ex06.q3.check(small_search(X, y, scoring=None)), "accuracy", "average_precision")
+    assert_fails(ex06.q3.check(small_search(X, y, scoring="recall")), "flagging everything")
+    assert_fails(ex06.q3.check(small_search(X, y, cv=KFold(n_splits=3, shuffle=True, random_state=0))),
+                 "`KFold`", "StratifiedKFold")
+    no_weights = {k: v for k, v in SMALL_GRID.items() if k != "model__class_weight"}
+    assert_fails(ex06.q3.check(small_search(X, y, grid=no_weights)), "class weights")
+    assert_fails(ex06.q3.check(small_search(X[:2000], y[:2000])), "2,000 rows", "all of the original")
+    unfitted = GridSearchCV(make_pipe(), GRID, scoring="average_precision")
+    assert_fails(ex06.q3.check(unfitted), "not fitted")
+    # An integer cv is stratified for classifiers: accepted, and scored.
+    assert ex06.q3.check(small_search(X, y, cv=3))
+
+
+# --------------------------------------------------------------------------- #
+# q5, q6: cost-based decisions, before and after saving
+# --------------------------------------------------------------------------- #
+
+
+def _share_saving_scorer():
+    return make_scorer(ex06._share_saved)
+
+
+def test_q5_solution_and_other_good_routes_pass(train, search, cost_model):
+    assert ex06.q5.check(cost_model)
+    tuned = TunedThresholdClassifierCV(search.best_estimator_, scoring=_share_saving_scorer(), cv=5).fit(*train)
+    assert ex06.q5.check(tuned)
+
+
+def test_q5_wrong_answers(train, search):
+    # The search itself decides at 0.5: too few alarms for these costs.
+    assert_fails(ex06.q5.check(search), "flags few cases", "cost_threshold")
+    # The threshold applied to a fully balanced pipeline's inflated probabilities: far too many alarms.
+    inflated = FixedThresholdClassifier(make_pipe(), threshold=1 / 11).fit(*train)
+    assert_fails(ex06.q5.check(inflated), "far more cases", "CalibratedClassifierCV")
+    unfitted = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_), threshold=1 / 11)
+    assert_fails(ex06.q5.check(unfitted), "not fitted")
+
+
+def test_q6_reloaded_model(tmp_path, cost_model, search):
+    path = tmp_path / "cost_model.joblib"
+    joblib.dump(cost_model, path)
+    assert ex06.q6.check(joblib.load(path))
+    joblib.dump(search, path)
+    assert_fails(ex06.q6.check(joblib.load(path)), "flags few cases")
+
+
+# --------------------------------------------------------------------------- #
+# checks.describe_estimator: what exercise 06 reads
+# --------------------------------------------------------------------------- #
+
+
+def test_describe_estimator_reports_wrapped_estimators_and_rows_seen(train, search):
+    X, y = train
+    described = describe_estimator(search)
+    assert json.loads(json.dumps(described))["inner"] == described["inner"]  # plain data, for the grader
+    inner = described["inner"]
+    assert inner["class"] == "imblearn.pipeline.Pipeline" and inner["fitted"]
+    assert [s["n_samples_seen"] for s in inner["steps"]] == [len(y), None, None]
+    assert described["steps"] == []
+    # Unfitted search: the inner description is the unfitted `estimator` parameter.
+    unfitted = describe_estimator(GridSearchCV(make_pipe(), SMALL_GRID))
+    assert unfitted["inner"]["fitted"] is False and unfitted["inner"]["steps"][0]["n_samples_seen"] is None
+    # Threshold and calibration wrappers, down to the pipeline.
+    tuned = TunedThresholdClassifierCV(search.best_estimator_, cv=3).fit(X, y)
+    assert describe_estimator(tuned)["inner"]["steps"][0]["n_samples_seen"] == len(y)
+    frozen = CalibratedClassifierCV(FrozenEstimator(search.best_estimator_)).fit(X, y)
+    chain = describe_estimator(frozen)["inner"]
+    assert chain["class"].endswith("FrozenEstimator") and chain["inner"]["steps"][0]["n_samples_seen"] == len(y)
+    # A bare model has no inner estimator.
+    assert describe_estimator(LogisticRegression())["inner"] is None
+
+
+def test_estimator_spec_messages_may_quote_the_description():
+    exercise = Exercise("ex99", "test")
+    spec = EstimatorSpec(requirements=[(lambda d: not d["steps"], lambda d: f"{len(d['steps'])} steps found")])
+    q = exercise.question("q1", ("m", spec), points=1, hints=["h"], solution="m = ...")
+    assert q.check(LogisticRegression())
+    assert_fails(q.check(make_pipe()), "3 steps found")
+
+
+# --------------------------------------------------------------------------- #
+# Speed
+# --------------------------------------------------------------------------- #
+
+
+def test_every_check_is_fast(train, search, cost_model):
+    ex06._heldout.cache_clear()  # the first held-out check draws its data: still fast
+    answers = {
+        "q1": ("b",),
+        "q2": (make_pipe(),),
+        "q3": (search,),
+        "q4": (1 / 11,),
+        "q5": (cost_model,),
+        "q6": (cost_model,),
+        "q7": ("a",),
+    }
+    for name, values in answers.items():
+        start = time.perf_counter()
+        assert ex06.exercise.questions[name].check(*values), name
+        assert time.perf_counter() - start < 0.5, name
+    assert np.isclose(ex06._share_saved([1, 0, 0], [1, 1, 0]), 1 - 1 / 10)
