@@ -106,7 +106,6 @@ def _kernel_env(home: Path) -> dict:
         JUPYTER_PLATFORM_DIRS="1",
         PYDEVD_DISABLE_FILE_VALIDATION="1",
         PYTHONDONTWRITEBYTECODE="1",
-        MPLBACKEND="agg",
     )
     return env
 

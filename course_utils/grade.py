@@ -459,10 +459,11 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
                         crashed = None
                         break
                     run = kernel.execute(source, ctx.cell_timeout)
+                    first_time = index not in cells_log
                     cells_log.setdefault(index, run.to_dict())
                     if run.status != "ok":
                         record["flags"].append(run.status)
-                        if len(events) < 50:
+                        if first_time and len(events) < 50:
                             events.append(f"{_cell_label(sub, index)}: {_describe_run(run, ctx)}")
                     if run.killed or run.status == "memory":
                         # After a kill, or a MemoryError (the kernel may still hold the memory), start
@@ -621,7 +622,7 @@ def _sanitize(question, payload: dict) -> tuple[dict, list[str]]:
         if variable in missing:
             clean[variable] = {
                 "status": "not attempted",
-                "message": f"`{variable}` is not defined in the notebook: was its cell deleted or renamed?",
+                "message": f"`{variable}` is not defined after running your notebook: did its cell fail, or was it deleted or renamed?",
             }
         elif not isinstance(item, dict):
             clean[variable] = {"status": "could not be checked", "message": "Your answer could not be read."}
@@ -697,7 +698,11 @@ def _grade_submission(ctx: Context, sub: Submission) -> dict:
     if sub.status:
         record.update(status=sub.status, note=sub.problem, questions={}, total=0.0, max_total=0.0)
         if sub.exercise and sub.status == "empty":
-            exercise = ctx.exercise(sub.exercise)
+            try:
+                exercise = ctx.exercise(sub.exercise)
+            except Exception as error:  # noqa: BLE001
+                record.update(status="grader-error", grader_error=f"{type(error).__name__}: {error}")
+                return record
             record["questions"] = {
                 name: {"question": q.label, "status": "not attempted", "message": "The notebook has no code.", "points": 0.0, "max_points": q.points}
                 for name, q in exercise.questions.items()
@@ -712,8 +717,11 @@ def _grade_submission(ctx: Context, sub: Submission) -> dict:
         record["flags"] = sorted(set(record["flags"]))
     except Exception as error:  # noqa: BLE001 - a grader failure is a row, never a crash
         record.update(status="grader-error", grader_error="".join(traceback.format_exception(error))[-3000:], questions={})
-        if sub.exercise:
-            exercise = ctx.exercise(sub.exercise)
+        try:
+            exercise = ctx.exercise(sub.exercise) if sub.exercise else None
+        except Exception:  # noqa: BLE001 - e.g. a checker module that does not import
+            exercise = None
+        if exercise is not None:
             record["questions"] = {
                 name: {"question": q.label, "status": "could not be checked", "points": 0.0, "max_points": q.points,
                        "message": "This question could not be graded automatically; your instructor will look at it."}
@@ -755,6 +763,12 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _cell(text) -> str:
+    """A CSV field that a spreadsheet will not run as a formula."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _write_csv(out: Path, records: list[dict]) -> None:
     columns = _question_columns(records)
     buffer = io.StringIO()
@@ -763,9 +777,9 @@ def _write_csv(out: Path, records: list[dict]) -> None:
     for r in records:
         questions = r.get("questions", {})
         writer.writerow(
-            [r["student"], r["exercise"], r["submission"]]
+            [_cell(r["student"]), r["exercise"], _cell(r["submission"])]
             + [_fmt(questions[c]["points"]) if c in questions else "" for c in columns]
-            + [_fmt(r["total"]), _fmt(r["max_total"]), r["status"], _clean(r.get("note", ""), 500)]
+            + [_fmt(r["total"]), _fmt(r["max_total"]), r["status"], _cell(_clean(r.get("note", ""), 500))]
         )
     _write_atomic(out / "grades.csv", buffer.getvalue())
 
@@ -959,7 +973,10 @@ def grade(
                 records.append(prior)
                 bar.update(prior, reused=True)
                 if prior.get("exercise") and prior["exercise"] in known:
-                    ctx.exercise(prior["exercise"])
+                    try:
+                        ctx.exercise(prior["exercise"])  # for the feedback's title
+                    except Exception:  # noqa: BLE001
+                        pass
             else:
                 todo.append(sub)
         executed = 0
