@@ -1,0 +1,192 @@
+"""Lesson 05's quantitative claims, re-measured by running the lesson itself.
+
+Each test names the sentence it backs. Margins are wide enough to survive a library upgrade that
+keeps the story, and narrow enough to fail when the story changes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_notebook
+
+pytestmark = pytest.mark.notebook
+
+LESSON = "notebooks/05_pitfalls.ipynb"
+
+# Tables keyed by their index, as plain dicts (run_notebook's plain form of a DataFrame drops the index).
+_EXTRA = """
+def _keyed(frame):
+    return {" | ".join(map(str, k)) if isinstance(k, tuple) else str(k): row for k, row in frame.to_dict(orient="index").items()}
+_leakage = _keyed(leakage)
+_causes = _keyed(causes)
+_noise = _keyed(noise_effect)
+_traps = _keyed(traps)
+_calibration = _keyed(calibration)
+_balancing = {f"{l} | {s}": {"F1": float(g["F1"].mean()), "AP": float(g["AP"].mean()), "F1_std": float(g["F1"].std())}
+              for (l, s), g in balancing.groupby(["learner", "strategy"])}
+_tuned_wins = {l: float((balancing[balancing.learner == l].pivot(index="fold", columns="strategy", values="F1")
+                          .pipe(lambda t: t["tuned threshold"] > t["SMOTE"])).mean()) for l in learners}
+_counts = {"misleading": int(misleading.sum()), "n_new": int(n_new), "misleading_if_clean": int(misleading_if_clean),
+           "after_enn": int(misleading[kept["ENN"]].sum()), "after_tomek": int(misleading[kept["Tomek links"]].sum()),
+           "wrong_minority": int(wrong_minority.sum()),
+           "wrong_left_after_enn": int(wrong_minority[kept["ENN"][kept["ENN"] < len(y_noisy)]].sum()),
+           "n_minority": int((y_noisy == 1).sum())}
+_f1_same = float(abs(minority_f1(y_yeast, check_pred) - f1_score(y_yeast, check_pred)))
+_prevalence = float(y_yeast.mean())
+"""
+NAMES = ["_leakage", "_causes", "_noise", "_traps", "_calibration", "_balancing", "_tuned_wins", "_counts",
+         "_f1_same", "_prevalence", "top_risk", "top_share", "w_balanced", "y_vault"]
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return run_notebook(LESSON, NAMES, extra_code=_EXTRA)
+
+
+SAMPLERS = ["SMOTE", "RandomOverSampler"]
+
+
+def test_yeast4_prevalence_and_vault(lesson):
+    # "yeast4: 1484 rows, 51 minority rows, prevalence 0.034"; "each vault holds 15 minority rows"
+    assert lesson["_prevalence"] == pytest.approx(51 / 1484)
+    assert sum(lesson["y_vault"]) == 15
+
+
+# -- 1. Leakage ------------------------------------------------------------------ #
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_leaky_workflows_report_near_one_and_score_several_times_less(lesson, sampler):
+    # "Both leaky workflows report an F1 close to 1, and their models score several times less on the vault."
+    for workflow in ["resample, then split", "resample, then CV"]:
+        row = lesson["_leakage"][f"{sampler} | {workflow}"]
+        assert row["reported F1"] > 0.9
+        assert row["reported F1"] > 2.5 * row["F1 on the vault"]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_pipeline_reports_close_to_its_vault_score_and_vault_scores_are_similar(lesson, sampler):
+    # "The pipeline reports a score close to what its model gets on the vault" and
+    # "the vault scores of all three models are similar"
+    pipeline = lesson["_leakage"][f"{sampler} | sampler inside the pipeline"]
+    assert abs(pipeline["reported F1"] - pipeline["F1 on the vault"]) < 0.1
+    vault = [row["F1 on the vault"] for key, row in lesson["_leakage"].items() if key.startswith(sampler)]
+    assert max(vault) - min(vault) < 0.15
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_each_cause_inflates_its_half_of_f1(lesson, sampler):
+    # "neighbours in the training folds lift recall ... to 1.00"; "resampled test folds lift precision
+    # from 0.20 to 0.88"; "Together they turn an F1 of about 0.3 into one above 0.9."
+    c = {k.split(" | ")[1]: v for k, v in lesson["_causes"].items() if k.startswith(sampler + " |")}
+    honest = c["neither (pipeline)"]
+    assert c["neighbours only"]["recall"] >= 0.95 > honest["recall"] + 0.2
+    assert c["neighbours only"]["precision"] < 0.5  # neighbours alone do not fix precision
+    assert c["resampled test folds only"]["precision"] > 0.75 > honest["precision"] + 0.4
+    assert c["resampled test folds only"]["recall"] < 0.9  # resampled test folds alone do not fix recall
+    assert 0.2 < honest["F1"] < 0.4 and c["both causes"]["F1"] > 0.9
+
+
+# -- 2. Noise amplification ----------------------------------------------------- #
+
+
+def test_smote_turns_a_few_mislabelled_points_into_many_misleading_ones(lesson):
+    # "55 points labelled minority, 8 of them truly majority points"; "SMOTE made 490 new points, 82 of them
+    # misleading (17%)"; "with the correct labels ... 7 of them misleading"
+    n = lesson["_counts"]
+    assert n["n_minority"] == 55 and n["wrong_minority"] == 8
+    assert n["misleading"] / n["n_new"] > 0.1
+    assert n["misleading"] > 5 * n["misleading_if_clean"]
+
+
+def test_enn_removes_most_misleading_points_and_tomek_fewer(lesson):
+    # "ENN has removed most of them, together with the mislabelled stars it could reach"; Tomek links less
+    n = lesson["_counts"]
+    assert n["after_enn"] < 0.35 * n["misleading"]
+    assert n["after_enn"] < n["after_tomek"] < n["misleading"]
+    assert n["wrong_left_after_enn"] < n["wrong_minority"]
+
+
+def test_smote_on_noisy_labels_costs_precision_and_cleaning_wins_back_part(lesson):
+    # "SMOTE cost precision and F1 here"; "Cleaning with ENN ... wins back part of the loss; Tomek links less";
+    # "None of the three beats the model trained on the noisy data without resampling."
+    t = lesson["_noise"]
+    none, smote, enn, tomek = (t[k] for k in ["no resampling", "SMOTE", "SMOTE + ENN", "SMOTE + Tomek links"])
+    assert smote["precision"] < none["precision"] - 0.2 and smote["F1"] < none["F1"] - 0.08
+    assert smote["F1"] < tomek["F1"] < enn["F1"] < none["F1"]
+
+
+# -- 3. Accuracy and weights ---------------------------------------------------- #
+
+
+def test_accuracy_crowns_the_model_that_finds_nothing(lesson):
+    # "the model that never finds a single positive has the best accuracy (tied with the plain logistic regression)"
+    t = lesson["_traps"]
+    best = max(row["accuracy"] for row in t.values())
+    assert t["always majority"]["accuracy"] == best and t["always majority"]["recall"] == 0
+    assert t["logistic regression, weight 1"]["accuracy"] == pytest.approx(best, abs=0.002)
+    assert t["logistic regression, weight 1"]["recall"] < 0.3
+
+
+def test_too_high_weight_flags_almost_everything_without_improving_ap(lesson):
+    # "precision falls to barely above the prevalence ... and accuracy collapses. AP ... does not improve"
+    t = lesson["_traps"]
+    balanced = t[f"weight {lesson['w_balanced']:.0f} ('balanced')"]
+    heavy = t["weight 1000"]
+    assert heavy["recall"] > balanced["recall"]
+    assert heavy["precision"] < 1.6 * lesson["_prevalence"] < balanced["precision"]
+    assert heavy["accuracy"] < 0.5 < balanced["accuracy"]
+    assert heavy["AP"] <= balanced["AP"] + 0.005 and balanced["AP"] <= t["logistic regression, weight 1"]["AP"] + 0.005
+
+
+# -- 4. "Balancing always helps" ------------------------------------------------ #
+
+
+LEARNERS = ["logistic regression", "gradient boosting"]
+
+
+def test_lean_f1_equals_f1_score(lesson):
+    # "the same number as f1_score"
+    assert lesson["_f1_same"] < 1e-12
+
+
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_smote_helps_at_default_threshold_but_tuning_helps_more(lesson, learner):
+    # "at the default threshold, SMOTE does raise F1 ... for both learners"; "tuning the threshold of the plain
+    # model raises F1 more, for both learners"
+    b = {k.split(" | ")[1]: v for k, v in lesson["_balancing"].items() if k.startswith(learner)}
+    assert b["SMOTE"]["F1"] > b["no balancing"]["F1"] + 0.02
+    assert b["tuned threshold"]["F1"] > b["SMOTE"]["F1"] + 0.04
+    assert lesson["_tuned_wins"][learner] >= 0.7
+
+
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_smote_does_not_improve_ap_and_folds_spread_widely(lesson, learner):
+    # "SMOTE does not improve AP ... for either learner"; "the spread over folds is large"
+    b = {k.split(" | ")[1]: v for k, v in lesson["_balancing"].items() if k.startswith(learner)}
+    assert b["SMOTE"]["AP"] <= b["no balancing"]["AP"] + 0.005
+    assert b["tuned threshold"]["AP"] == pytest.approx(b["no balancing"]["AP"], abs=1e-9)  # same scores, new threshold
+    assert max(row["F1_std"] for row in b.values()) > 0.06
+
+
+# -- 5. Calibration ------------------------------------------------------------- #
+
+
+def test_corrections_inflate_risk_and_brier_but_not_auc(lesson):
+    # "Every correction multiplies the mean predicted risk several times over, and the Brier score several
+    # times too, while ROC-AUC hardly moves"
+    c, prevalence = lesson["_calibration"], lesson["_prevalence"]
+    plain = c["no correction"]
+    assert plain["mean predicted risk"] == pytest.approx(prevalence, abs=0.005)
+    for name in ["class_weight='balanced'", "SMOTE", "random undersampling"]:
+        assert c[name]["mean predicted risk"] > 5 * prevalence
+        assert c[name]["Brier score"] > 3 * plain["Brier score"]
+        assert abs(c[name]["ROC-AUC"] - plain["ROC-AUC"]) < 0.03
+
+
+def test_smote_riskiest_rows_are_rarely_positive(lesson):
+    # "in the riskiest sixth of the rows, SMOTE's model predicts a risk of about 0.75 on average, and fewer
+    # than one in five of those rows are positive"
+    assert 0.65 < lesson["top_risk"] < 0.85
+    assert lesson["top_share"] < 0.2
