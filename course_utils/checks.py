@@ -416,9 +416,9 @@ class Array(Answer):
                 if match(answer, expected):
                     raise incorrect(message)
             tip = ""
-            if answer.ndim == 2 and answer.shape[1] == 1 and expected.ndim == 1:
+            if answer.ndim == 2 and answer.shape == (expected.shape[0], 1) and expected.ndim == 1:
                 tip = " Flatten it with `.ravel()`, or select the column you need."
-            elif answer.ndim == 2 and answer.shape[1] == 2 and expected.ndim == 1:
+            elif answer.ndim == 2 and answer.shape == (expected.shape[0], 2) and expected.ndim == 1:
                 tip = " For probabilities, keep only the positive class: `[:, 1]`."
             raise incorrect(f"Expected shape {expected.shape}, got {answer.shape}.{tip}")
         if np.isnan(answer).any():
