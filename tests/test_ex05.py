@@ -111,6 +111,14 @@ def test_q1_wrong_answers(ecoli):
     # Leaky workflow without the scaler, and a percentage.
     assert_fails(ex05.q1.check(ecoli["leaky_unscaled"], ecoli["pipeline"]), "no scaler", points=1)
     assert_fails(ex05.q1.check(100 * ecoli["leaky"], ecoli["pipeline"]), "percentage", points=1)
+    # The default score (accuracy) instead of F1; another splitter than the given `cv`.
+    X, y = data.load_ecoli4(return_X_y=True)
+    X_res, y_res = RandomOverSampler(random_state=0).fit_resample(X.to_numpy(), y.to_numpy())
+    knn = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5))
+    accuracy = cross_val_score(knn, X_res, y_res, cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0)).mean()
+    assert_fails(ex05.q1.check(accuracy, ecoli["pipeline"]), "accuracy", 'scoring="f1"', points=1)
+    other_cv = cross_val_score(knn, X_res, y_res, cv=5, scoring="f1").mean()
+    assert_fails(ex05.q1.check(other_cv, ecoli["pipeline"]), "given `sampler`, `cv`", points=1)
 
 
 # --------------------------------------------------------------------------- #
@@ -147,6 +155,8 @@ def test_q4_solution_passes_and_wrong_answers(synthetic):
     assert ex05.q4.check(f1_score(y_test, synthetic["smote"].predict(X_test)))
     assert_fails(ex05.q4.check(f1_score(y_test, synthetic["plain"].predict(X_test))), "plain model's F1")
     assert_fails(ex05.q4.check(f1_score(y_train, synthetic["smote"].predict(X_train))), "training set")
+    ros = make_pipeline(StandardScaler(), RandomOverSampler(random_state=0), LogisticRegression()).fit(X_train, y_train)
+    assert_fails(ex05.q4.check(f1_score(y_test, ros.predict(X_test))), "exactly as the step says")
 
 
 def test_q5_solution_passes_and_wrong_answers(synthetic):
@@ -161,6 +171,7 @@ def test_q5_solution_passes_and_wrong_answers(synthetic):
     assert_fails(ex05.q5.check(plain.predict_proba(X_train)[:, 1].mean(), risk_smote), "training set", points=1)
     assert_fails(ex05.q5.check(risk_smote, risk_plain), "other model's mean risk")
     assert_fails(ex05.q5.check(synthetic["y_test"].mean(), risk_smote), "prevalence", points=1)
+    assert_fails(ex05.q5.check(plain.predict_proba(X_test).mean(), risk_smote), "always 0.5", points=1)
 
 
 # --------------------------------------------------------------------------- #
@@ -204,7 +215,7 @@ def test_q6_threshold_tuning_beats_both_untuned_models(synthetic, tuned):
 
 
 def test_every_check_is_fast(ecoli, synthetic, tuned):
-    for cached in (ex05._ecoli_f1, ex05._synthetic, ex05._synthetic_numbers, ex05._fitted, ex05._heldout):
+    for cached in (ex05._ecoli_scores, ex05._synthetic, ex05._synthetic_numbers, ex05._fitted, ex05._heldout):
         cached.cache_clear()  # first checks compute their reference values: still fast
     X_test = synthetic["X_test"]
     answers = {
@@ -217,7 +228,7 @@ def test_every_check_is_fast(ecoli, synthetic, tuned):
         "q7": ("b",),
     }
     ex05.q1.check(*answers["q1"])  # warm the libraries the first computation imports
-    ex05._ecoli_f1.cache_clear()
+    ex05._ecoli_scores.cache_clear()
     for name, values in answers.items():
         start = time.perf_counter()
         ex05.exercise.questions[name].check(*values)

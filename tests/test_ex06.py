@@ -206,6 +206,12 @@ def test_q5_wrong_answers(train, search):
     # The threshold applied to a fully balanced pipeline's inflated probabilities: far too many alarms.
     inflated = FixedThresholdClassifier(make_pipe(), threshold=1 / 11).fit(*train)
     assert_fails(ex06.q5.check(inflated), "far more cases", "CalibratedClassifierCV")
+    # A poor model, neither flagging too much nor too little (fitted on another problem's data):
+    # the message lists what to check.
+    X_other, y_other = data.make_imbalanced(n_samples=3000, imbalance_ratio=19, class_sep=1.0, random_state=17)
+    other = FixedThresholdClassifier(Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())]),
+                                     threshold=1 / 11).fit(X_other, y_other)
+    assert_fails(ex06.q5.check(other), "fitted on `X_train, y_train`", "decision rule follows the costs")
     unfitted = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_), threshold=1 / 11)
     assert_fails(ex06.q5.check(unfitted), "not fitted")
 

@@ -122,9 +122,13 @@ def _cv():
     return StratifiedKFold(n_splits=5, shuffle=True, random_state=_CV_SEED)
 
 
-@cache
 def _ecoli_f1(workflow: str) -> float:
-    """Mean 5-fold CV F1 on ecoli4 of one workflow (the right ones and the realistic wrong ones).
+    return _ecoli_scores(workflow)["f1"]
+
+
+@cache
+def _ecoli_scores(workflow: str) -> dict:
+    """Mean 5-fold CV F1 and accuracy on ecoli4 of one workflow (the right ones and the realistic wrong ones).
 
     The same number as ``cross_val_score(make_pipeline(*steps, KNeighborsClassifier(n_neighbors=5)),
     X, y, cv=cv, scoring="f1").mean()``: the steps are chained by hand, as imblearn's pipeline
@@ -145,7 +149,7 @@ def _ecoli_f1(workflow: str) -> float:
         "pipeline_unscaled": ["sample"],
         "plain": ["scale"],
     }[workflow]
-    scores = []
+    scores, accuracies = [], []
     for train, test in _cv().split(X, y):
         X_fit, y_fit, X_test = X[train], y[train], X[test]
         for step in steps:
@@ -157,11 +161,28 @@ def _ecoli_f1(workflow: str) -> float:
         pred = KNeighborsClassifier(n_neighbors=5).fit(X_fit, y_fit).predict(X_test)
         true_pos = np.sum((y[test] == 1) & (pred == 1))
         scores.append(2 * true_pos / max(np.sum(y[test] == 1) + np.sum(pred == 1), 1))
-    return float(np.mean(scores))
+        accuracies.append(np.mean(pred == y[test]))
+    return {"f1": float(np.mean(scores)), "accuracy": float(np.mean(accuracies))}
+
+
+def _elsewhere(expected):
+    """Matches a plausible value that is neither right nor within 1 % of right (that case has its own message)."""
+    return lambda v: 0 <= v <= 1 and abs(v - expected()) > 0.01 * abs(expected())
+
+
+_Q1_SETTINGS = ("Use the given `sampler`, `cv` and `knn_model()` exactly as defined, `scoring=\"f1\"`, and the mean "
+                "of the five fold scores: another splitter, model or score gives another number.")
 
 
 def _near_f1(workflow: str, atol: float = 5e-4):
     return lambda v: abs(v - _ecoli_f1(workflow)) <= atol
+
+
+def _near_accuracy(workflow: str, atol: float = 5e-4):
+    return lambda v: abs(v - _ecoli_scores(workflow)["accuracy"]) <= atol
+
+
+_ACCURACY = "That is the accuracy, the default score of `cross_val_score`: pass `scoring=\"f1\"`."
 
 
 @cache
@@ -239,6 +260,8 @@ q1 = exercise.question(
                 (_near_f1("leaky_unscaled"), "Close, but your model has no scaler: cross-validate `knn_model()`, "
                  "which scales the features before the vote."),
                 (lambda v: 1 < v <= 100, "Give the F1 as a fraction between 0 and 1, not a percentage."),
+                (_near_accuracy("leaky"), _ACCURACY),
+                (_elsewhere(lambda: _ecoli_f1("leaky")), _Q1_SETTINGS),
             ],
         ),
         "pipeline_f1": Number(
@@ -253,6 +276,8 @@ q1 = exercise.question(
                  "order asked: `StandardScaler()`, then `sampler`, then the classifier."),
                 (_near_f1("pipeline_unscaled"), "Your pipeline has no scaler: start it with `StandardScaler()`."),
                 (lambda v: 1 < v <= 100, "Give the F1 as a fraction between 0 and 1, not a percentage."),
+                (_near_accuracy("pipeline"), _ACCURACY),
+                (_elsewhere(lambda: _ecoli_f1("pipeline")), _Q1_SETTINGS),
             ],
         ),
     },
@@ -340,6 +365,9 @@ q4 = exercise.question(
                  "score its predictions on `X_test`."),
                 (_is("smote_train_f1", 1e-3), "That is the F1 on the training set; compute it on `X_test`, `y_test`."),
                 (lambda v: 1 < v <= 100, "Give the F1 as a fraction between 0 and 1, not a percentage."),
+                (_elsewhere(_num("smote_f1")), "Build the pipeline exactly as the step says (`StandardScaler()`, "
+                 "`SMOTE(random_state=0)`, `LogisticRegression()` with its defaults), fit it on `X_train, y_train`, "
+                 "and compute `f1_score(y_test, smote_pipe.predict(X_test))`."),
             ],
         ),
     ),
@@ -364,6 +392,10 @@ def _risk_mistakes(kind: str) -> list:
         (_is(f"{kind}_train_risk", 2e-4), "That is computed on the training set; use `X_test`."),
         (_is(f"{other}_risk", 2e-4), "That is the other model's mean risk: check which model you used."),
         (_is("prevalence", 2e-4), "That is the prevalence of the test set, not the model's mean predicted risk."),
+        (lambda v: abs(v - 0.5) < 1e-9, "That is the mean over both columns of `predict_proba`, which is always 0.5 "
+         "(each row sums to 1). Take column 1 only: `predict_proba(X_test)[:, 1].mean()`."),
+        (_elsewhere(_num(f"{kind}_risk")), "Average the predicted probability of class 1, "
+         "`predict_proba(X_test)[:, 1]`, over the test set, for the model this variable names."),
     ]
 
 

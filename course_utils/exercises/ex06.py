@@ -354,6 +354,12 @@ _decision_mistakes = [
         "Your model flags few cases, barely more than the 5 % that are positive: a miss costs 10 times a false "
         "alarm, so the threshold must sit far below 0.5. Did you apply `cost_threshold`?",
     ),
+    (
+        lambda out, score: True,
+        "Check that the model was fitted on `X_train, y_train`, and that the decision rule follows the costs: "
+        "`cost_threshold` applied to calibrated probabilities, or "
+        "`TunedThresholdClassifierCV` with a cost-based `scoring` (its default, balanced accuracy, ignores the costs).",
+    ),
 ]
 
 _decision_spec = EstimatorSpec(
