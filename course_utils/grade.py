@@ -953,11 +953,11 @@ def grade(
         for note in box.notes:
             _say(True, f"course-grade: warning: {note}")
         ctx = Context(root, out, seed, float(cell_timeout), int(max_memory), box, workdir, _fingerprint())
+        # Decoys hold placeholders only: no one's work, not even the class list.
         ctx.decoy_template = {
-            str(root): [s.relpath for s in subs] + [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()][:500],
-            str(out): [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()][:500] or ["grades.csv"],
+            str(root): ["placeholder/01_exercise.ipynb", "placeholder.ipynb"],
+            str(out): ["grades.csv", "details.json", "feedback/placeholder/ex01.md"],
         }
-        ctx.decoy_template = {k: sorted(set(v)) for k, v in ctx.decoy_template.items()}
         _prebuild_font_cache(ctx)
         old = previous.get("submissions", {}) if isinstance(previous.get("submissions"), dict) else {}
         records, todo = [], []
