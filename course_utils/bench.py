@@ -985,7 +985,7 @@ class Report:
             ax.text(0.5, 0.5, "no checks measured", ha="center")
         ax.set_title("Feedback latency")
         fig.suptitle(f"make bench, {self.machine['date']}, {self.machine['cores_logical']} cores", fontsize=11)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / height))
         fig.savefig(path, dpi=90, bbox_inches="tight")
         plt.close(fig)
 
