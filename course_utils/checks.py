@@ -631,6 +631,8 @@ class HeldoutScore(Answer):
                 if self.response == "predict_proba"
                 else ""
             )
+            if description["params"].get("refit") is False:  # a search that kept no fitted model
+                tip = " Your search was made with `refit=False`, so it keeps no fitted model: leave `refit` at its default, True."
             raise uncheckable(f"Your model has no `{self.response}` method.{tip}")
         try:
             # The learner's model may warn about the held-out inputs (feature names, ...): the
