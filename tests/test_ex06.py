@@ -181,6 +181,7 @@ def test_q3_other_wrong_answers(train, search):
     assert_fails(ex06.q3.check(small_search(X[:2000], y[:2000])), "2,000 rows", "all of the original")
     unfitted = GridSearchCV(make_pipe(), GRID, scoring="average_precision")
     assert_fails(ex06.q3.check(unfitted), "not fitted")
+    assert_fails(ex06.q3.check(small_search(X, y, refit=False)), "`refit=False`", status=Status.UNCHECKABLE)
     # An integer cv is stratified for classifiers: accepted, and scored.
     assert ex06.q3.check(small_search(X, y, cv=3))
 

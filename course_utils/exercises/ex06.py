@@ -277,6 +277,11 @@ _search_spec = EstimatorSpec(
             lambda d: d["class"].endswith(("GridSearchCV", "RandomizedSearchCV")),
             "Tune with `GridSearchCV(pipe, param_grid, ...)`, fit it, and pass the fitted search.",
         ),
+        (
+            lambda d: d["params"].get("refit") is not False,
+            "Keep `refit=True` (the default): the search must refit the best pipeline on all of `X_train`, "
+            "so that it can predict.",
+        ),
         (lambda d: _pipeline_problem(d["inner"]) is None, lambda d: _pipeline_problem(d["inner"])),
         (lambda d: _rows_seen(d) in (None, _N_TRAIN), _rows_message),
         (lambda d: _missing_grid_parameter(d) is None, _missing_grid_parameter),
