@@ -622,7 +622,9 @@ class HeldoutScore(Answer):
         description = describe_estimator(value)
         if not description["fitted"]:
             raise incorrect(f"Your model is not fitted yet: call `{self.fit_call}` on it first.")
-        X, _ = self.make_heldout(seed)
+        # Keep only the inputs: the labels must not be reachable from the learner's model, not even
+        # through this frame.
+        X = self.make_heldout(seed)[0]
         method = getattr(value, self.response, None)
         if method is None:
             tip = (
@@ -861,7 +863,11 @@ class Question:
         for name, answer in self.parts.items():
             item = extracted.get(name) or {"status": Status.NOT_ATTEMPTED.value, "message": f"Set `{name}` first."}
             if "data" not in item:
-                part_results[name] = Result(Status(item["status"]), str(item["message"]))
+                status = Status(item["status"])
+                # Only judge() may say "correct"; a status that arrives with extracted data never can.
+                if status is Status.CORRECT:
+                    status = Status.UNCHECKABLE
+                part_results[name] = Result(status, str(item["message"]))
                 continue
             try:
                 part_results[name] = answer.judge(item["data"], seed)

@@ -100,6 +100,8 @@ def test_extract_then_grade_round_trips_through_json(exercise):
     assert q.grade(plain).points == 2
     forged = {"p": {"data": "not a number"}, "c": {"data": ["b"]}}
     assert q.grade(forged).points == 0
+    claimed = {"p": {"status": "correct", "message": "trust me"}, "c": {"status": "correct", "message": ""}}
+    assert q.grade(claimed).points == 0
 
 
 def test_estimator_spec_reads_pipeline_structure(exercise):
