@@ -263,6 +263,16 @@ def _safe_size(value: Any) -> int | None:
         return None
 
 
+def _looks_rounded(value: float, expected: float) -> bool:
+    """Whether ``value`` is ``expected`` rounded, truncated or rounded up to 0-4 decimals."""
+    for digits in range(5):
+        scale = 10.0**digits
+        candidates = (round(expected, digits), math.floor(expected * scale) / scale, math.ceil(expected * scale) / scale)
+        if any(math.isclose(value, c, rel_tol=1e-9, abs_tol=1e-12) for c in candidates):
+            return True
+    return False
+
+
 @dataclass
 class Number(Answer):
     """A number compared with tolerance.
@@ -303,9 +313,12 @@ class Number(Answer):
             if hit:
                 return Result(Status.INCORRECT, message)
         if expected and abs(value - expected) <= 0.01 * abs(expected):
-            # Within 1 %: almost always a rounded intermediate or final value.
+            if _looks_rounded(value, expected):
+                return Result(Status.INCORRECT, f"{value:.6g} looks rounded: do not round, keep full precision.")
             return Result(
-                Status.INCORRECT, f"{value:.6g} is close, but outside the tolerance: do not round, and check you used exactly the data asked for."
+                Status.INCORRECT,
+                f"{value:.6g} is close, but outside the tolerance: check that you used exactly the data and "
+                "settings the step asks for.",
             )
         if self.direction_hint:
             side = "too high" if value > expected else "too low"
