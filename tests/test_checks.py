@@ -50,16 +50,16 @@ def test_html_escapes_learner_text(exercise):
 
 
 def test_number_mistakes_and_direction(exercise):
-    kind = Number(expected=lambda: 0.75, atol=0.001, mistakes=[(0.25, "That is 1 minus the answer.")])
+    kind = Number(expected=lambda: 0.7512, atol=0.0001, mistakes=[(0.25, "That is 1 minus the answer.")])
     q = exercise.question("q1", ("x", kind), points=2, hints=["h"], solution="x = 0.75")
-    assert q.check(0.7505).status is Status.CORRECT
+    assert q.check(0.75125).status is Status.CORRECT
     assert q.check(0.25).message == "That is 1 minus the answer."
     assert "too low" in q.check(0.5).message
-    assert "looks rounded" in q.check(0.7).message
-    assert "exactly the data" in q.check(0.755).message  # close, but not a rounding of 0.75
-    assert q.check(np.float32(0.75)).status is Status.CORRECT
-    assert q.check(np.array([0.75])).status is Status.CORRECT
-    assert q.check("0.75").status is Status.UNCHECKABLE
+    assert "looks rounded" in q.check(0.75).message
+    assert "exactly the data" in q.check(0.7545).message  # close, but not a rounding of 0.7512
+    assert q.check(np.float32(0.7512)).status is Status.CORRECT
+    assert q.check(np.array([0.7512])).status is Status.CORRECT
+    assert q.check("0.7512").status is Status.UNCHECKABLE
     assert q.check(True).status is Status.UNCHECKABLE
     assert q.check(float("nan")).status is Status.INCORRECT
 
