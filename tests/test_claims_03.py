@@ -19,6 +19,19 @@ claims = {
     "gap": float(gap),
     "product_gap": float(product_gap),
     "weighted_balanced": weighted_balanced.tolist(),
+    "rule_gap": {rule: float(gap_) for rule, gap_ in rule_gap.items()},
+    "toy_recall": [float(toy_recall[w]) for w in toy_weights],
+    "toy_majority_flagged": [float(toy_majority_flagged[w]) for w in toy_weights],
+    "same_prediction": float(same_prediction),
+    "ap_balanced_itself": float(average_precision_score(y, p_balanced)),
+    "ap_balanced_ratio": float(average_precision_score(y, proba[w_balanced])),
+    "overlap": agreement["flagged by both / by either"].to_list(),
+    "overlap_up_to_5": float(overlap_up_to_5),
+    "both_at_balanced": both_at_balanced,
+    "either_at_balanced": either_at_balanced,
+    "weighted_flags": int(weighted_flags.sum()),
+    "shifted_flags": int(shifted_flags.sum()),
+    "agree_at_300": float(agree_at_300),
     "toy_ratio": float((y_toy == 0).sum() / (y_toy == 1).sum()),
     "toy_true_share": float(y_toy.mean()),
     "toy_share": [float(toy_share[w]) for w in toy_weights],
@@ -60,8 +73,23 @@ def test_balanced_formula_by_hand_matches_sklearn(lesson):
 def test_class_weight_is_a_per_class_sample_weight_and_they_multiply(lesson):
     assert lesson["gap"] < 1e-8
     assert lesson["product_gap"] < 1e-8
-    # With sample_weight, 'balanced' counts each class by its total sample weight.
+    # The two ways of counting a class under sample_weight give different 'balanced' weights...
     assert abs(lesson["weighted_balanced"][1] - lesson["by_sklearn"][1]) > 0.1
+    # ...and the fit follows exactly one of them: totals since scikit-learn 1.7, rows before.
+    import sklearn
+
+    gaps = lesson["rule_gap"]
+    recent = tuple(int(part) for part in sklearn.__version__.split(".")[:2]) >= (1, 7)
+    follows, other = ("row weights' totals", "row counts") if recent else ("row counts", "row weights' totals")
+    assert gaps[follows] < 1e-8 and gaps[other] > 1e-4
+
+
+def test_section_3_balanced_weights_are_as_stated(lesson):
+    # "...the same ratio with smaller weights (0.52 and 14.55, section 1)"
+    assert [round(w, 2) for w in lesson["by_hand"]] == [0.52, 14.55]
+    # "We check below that the difference is negligible here."
+    assert lesson["same_prediction"] > 0.99
+    assert abs(lesson["ap_balanced_itself"] - lesson["ap_balanced_ratio"]) < 0.005
 
 
 def test_boundary_moves_into_the_majority_as_the_weight_grows(lesson):
@@ -70,6 +98,11 @@ def test_boundary_moves_into_the_majority_as_the_weight_grows(lesson):
     assert share == sorted(share)
     assert share[0] < true_share < share[2] < share[3]
     assert share[3] > 2 * true_share
+    recall, majority = lesson["toy_recall"], lesson["toy_majority_flagged"]
+    assert recall[0] < 0.7  # w = 1 "misses a large part" of the minority
+    assert recall[2] > 0.9  # near 'balanced' "catches almost every minority point"...
+    assert 0.02 < majority[2] < 0.2  # ..."at the price of flagging some majority points"
+    assert majority[3] > 0.15  # w = 100 "claims a large slice of the majority cloud"
 
 
 def test_weight_acts_like_threshold_one_over_one_plus_w(lesson):
@@ -80,10 +113,28 @@ def test_weight_acts_like_threshold_one_over_one_plus_w(lesson):
     assert lesson["agree_at_1000"] < lesson["agree_up_to_balanced"] - 0.05
 
 
+def test_agreement_among_flagged_rows_is_tight_only_for_small_weights(lesson):
+    weights, overlap = lesson["weights"], lesson["overlap"]
+    i_bal = weights.index(lesson["w_balanced"])
+    # "the match is tight up to w = 5"
+    assert lesson["overlap_up_to_5"] >= 0.85
+    # "...and only partial from 'balanced' on: there, about three flags in four are shared"
+    assert 0.65 <= overlap[i_bal] <= 0.85
+    assert lesson["both_at_balanced"] / lesson["either_at_balanced"] == pytest.approx(overlap[i_bal], abs=0.001)
+    assert all(0.6 <= o <= 0.9 for o in overlap[i_bal:])
+    # "...although both rules flag a similar number of rows"
+    assert 0.75 < lesson["weighted_flags"] / lesson["shifted_flags"] < 1.33
+    # The share of all rows overstates it (easy negatives): it is above the overlap for every weight > 1.
+    assert all(a > o for a, o, w in zip(lesson["agreement"], overlap, weights) if w > 1)
+    # "Nor does the agreement fall steadily as w grows (compare w = 300 and 1000)"
+    assert lesson["agree_at_1000"] > lesson["agree_at_300"]
+
+
 def test_huge_weights_bend_the_slopes_not_just_the_intercept(lesson):
     shift, bend = lesson["intercept_shift"], lesson["slope_change"]
     assert shift[0] == pytest.approx(np.log(5), abs=0.3)
-    assert bend == sorted(bend)
+    assert bend == sorted(bend)  # "the bend grows with w"
+    assert bend[0] > 0.05  # already at w = 5
     assert bend[2] > 3 * bend[0]
 
 

@@ -33,6 +33,12 @@ claims = {
     "compared": {m: _row(compared, m) for m in compared.index},
     "trees": {t: _row(trees, t) for t in trees.index},
     "mixed_share": float(mixed.mean()),
+    "blends": blends,
+    "other_sex_share": float(other_sex.mean()),
+    "with_other_sex_neighbour": pd.Series(minority_sex[other_sex.any(axis=1)]).value_counts().to_dict(),
+    "numeric_gap": float(numeric_gap),
+    "ap_mean_of_folds": float(mean_of_folds),
+    "ap_pooled": float(average_precision_score(y, pooled)),
     "smotenc_new_sex": new_rows["sex"].value_counts().to_dict(),
     "minority_sex": X_ab.loc[y_ab == 1, "sex"].value_counts().to_dict(),
 }
@@ -109,6 +115,23 @@ def test_unpruned_trees_grow_bigger_on_smote_with_no_better_test_scores(lesson):
         values = [plain[score], ros[score], smote[score]]
         assert max(values) - min(values) < margin, score
     assert smote["test F1"] <= ros["test F1"] + 0.01  # SMOTE does not win
+
+
+def test_per_fold_mean_and_pooled_average_precision_differ(lesson):
+    # "for average precision that gives a different number for the very same model"
+    assert abs(lesson["ap_mean_of_folds"] - lesson["ap_pooled"]) > 0.03
+    assert lesson["ap_mean_of_folds"] == lesson["compared"]["class_weight='balanced'"]["average precision"]
+
+
+def test_smote_blends_few_rows_and_only_across_the_infants(lesson):
+    # "Only a few new rows are blends, and none is part female, part male."
+    assert lesson["mixed_share"] < 0.1
+    assert lesson["blends"] and set(lesson["blends"]) <= {"F + I", "I + M"}
+    # "...share its sex whenever there are enough of that sex. Only the two infants must look elsewhere"
+    assert lesson["other_sex_share"] < 0.1
+    assert lesson["with_other_sex_neighbour"] == {"I": 2}
+    # "√2 apart, far more than the distance between neighbours in the numeric columns"
+    assert lesson["numeric_gap"] < np.sqrt(2) / 3
 
 
 def test_smotenc_keeps_categories_and_smote_blends_them(lesson):

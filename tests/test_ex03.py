@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
+from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -81,8 +81,12 @@ def test_q1_wrong_answers(solution, split):
     incorrect(ex03.q1.check(len(split[3]) / (2 * np.bincount(split[3]))), "y_train")  # test labels by mistake
     y_all = np.r_[split[2], split[3]]
     incorrect(ex03.q1.check(len(y_all) / (2 * np.bincount(y_all))), "y_train")  # all labels
-    incorrect(ex03.q1.check(np.round(right, 2)), "do not round")
     assert ex03.q1.check(right[:1]).status is Status.INCORRECT  # one number instead of two
+
+
+@pytest.mark.parametrize("digits", [1, 2, 3, 4, 5])
+def test_q1_rounded_weights_say_rounded(solution, digits):
+    incorrect(ex03.q1.check(np.round(solution["balanced_weights"], digits)), f"rounded to {digits} decimal")
 
 
 # --------------------------------------------------------------------------- q2
@@ -93,12 +97,25 @@ def test_q2_solution_passes(solution, split):
     assert ex03.q2.check(np.mean(split[2]))  # it is the prevalence of y_train
 
 
-def test_q2_wrong_answers(solution):
+def test_q2_wrong_answers(solution, split):
     w0, w1 = solution["balanced_weights"]
+    right = solution["equivalent_threshold"]
     incorrect(ex03.q2.check(w0 / w1), "1 / (1 + w)")
-    incorrect(ex03.q2.check(1 - solution["equivalent_threshold"]), "lower than 0.5")
+    incorrect(ex03.q2.check(1 - right), "lower than 0.5")
     incorrect(ex03.q2.check(1 / (1 + w1)), "ratio of the two weights")
     incorrect(ex03.q2.check(0.5), "unweighted model")
+    incorrect(ex03.q2.check(100 * right), "not as a percentage")
+    incorrect(ex03.q2.check(round(100 * right, 2)), "not as a percentage")
+    # The prevalence of all of y (or of y_test) is close to the right answer, but not it.
+    y_all = np.r_[split[2], split[3]]
+    incorrect(ex03.q2.check(np.mean(y_all)), "all of `y`", "y_train")
+    incorrect(ex03.q2.check(np.mean(split[3])), "all of `y`", "y_train")
+
+
+@pytest.mark.parametrize("digits", [2, 3, 4, 5])
+def test_q2_rounded_threshold_says_rounded(solution, digits):
+    """Rounding is diagnosed first: 0.05 (two decimals) is not read as 1 / w."""
+    incorrect(ex03.q2.check(round(solution["equivalent_threshold"], digits)), f"rounded to {digits} decimal")
 
 
 # --------------------------------------------------------------------------- q3
@@ -141,6 +158,38 @@ def test_q4_wrong_answers(solution, split):
     incorrect(ex03.q4.check(solution["precision_huge"], ap_labels), "predict_proba")
     ap_train = average_precision_score(y_train, huge.predict_proba(X_train)[:, 1])
     incorrect(ex03.q4.check(solution["precision_huge"], ap_train), "training data")
+    result = incorrect(ex03.q4.check(100 * solution["precision_huge"], 100 * solution["ap_huge"]), "not as a percentage")
+    assert result.message.count("not as a percentage") == 2
+    ap_class_0 = average_precision_score(y_test, huge.predict_proba(X_test)[:, 0])
+    incorrect(ex03.q4.check(solution["precision_huge"], ap_class_0), "`[:, 0]`")
+    roc_auc = roc_auc_score(y_test, huge.predict_proba(X_test)[:, 1])
+    incorrect(ex03.q4.check(solution["precision_huge"], roc_auc), "ROC-AUC")
+
+
+def test_q4_scaler_is_required(solution, split):
+    """The step asks for the pipeline with its StandardScaler; without it both numbers change a little."""
+    X_train, X_test, y_train, y_test = split
+    bare = LogisticRegression(class_weight={0: 1, 1: 1000}).fit(X_train, y_train)
+    precision = precision_score(y_test, bare.predict(X_test))
+    ap = average_precision_score(y_test, bare.predict_proba(X_test)[:, 1])
+    result = incorrect(ex03.q4.check(precision, ap), "without its scaler")
+    assert result.message.count("without its scaler") == 2
+
+
+@pytest.mark.parametrize("digits", [1, 2, 3, 4, 5])
+def test_q4_rounding_is_treated_alike_for_both_numbers(solution, digits):
+    result = ex03.q4.check(round(solution["precision_huge"], digits), round(solution["ap_huge"], digits))
+    incorrect(result, "rounded to")
+    assert result.points == 0
+
+
+def test_every_expected_number_fails_when_rounded_and_passes_when_exact():
+    """One tolerance (ATOL) for every number: a rounding to 1-4 decimals is refused (and gets the rounding message,
+    tested per question above), the exact value passes."""
+    for value in [*ex03._balanced(), ex03._threshold(), ex03._huge_scores()["precision"], ex03._huge_scores()["ap"],
+                  *ex03._cv_f1()]:
+        for digits in (1, 2, 3, 4):
+            assert abs(round(value, digits) - value) > ex03.ATOL, (value, digits)
 
 
 # --------------------------------------------------------------------------- q5
@@ -176,8 +225,47 @@ def test_q5_wrong_answers(solution, split):
     for w in weights:
         model = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w})).fit(X_train, y_train)
         train_f1.append(f1_score(y_train, model.predict(X_train)))
-    incorrect(ex03.q5.check(train_f1, solution["best_weight"]), "cross_val_score(model, X_train, y_train, cv=cv")
+    incorrect(ex03.q5.check(train_f1, solution["best_weight"]), "data each model was fitted on",
+              "cross_val_score(model, X_train, y_train, cv=cv")
     incorrect(ex03.q5.check(np.array(solution["cv_f1"]) + 0.01, solution["best_weight"]), "the `cv` given")
+
+
+def test_q5_more_wrong_scores(solution, split):
+    X_train, X_test, y_train, y_test = split
+    weights, cv, right, best = solution["weights"], solution["cv"], np.asarray(solution["cv_f1"]), solution["best_weight"]
+
+    def scores(X_, y_, model=None, **kwargs):
+        return [
+            cross_val_score(model(w) if model else make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w})),
+                            X_, y_, **kwargs).mean()
+            for w in weights
+        ]
+
+    # F1 as a percentage: not "accuracy" any more.
+    result = incorrect(ex03.q5.check(100 * right, best), "not as percentages")
+    assert "accuracy" not in result.message
+    incorrect(ex03.q5.check(np.sort(right), best), "wrong order")
+    incorrect(ex03.q5.check(scores(X_train, y_train, cv=cv, scoring="roc_auc"), best), "ROC-AUC", "scoring='f1'")
+    incorrect(ex03.q5.check(scores(X_train, y_train, cv=cv, scoring="average_precision"), best), "average precision")
+    incorrect(ex03.q5.check(scores(X_train, y_train, cv=cv, scoring="recall"), best), "These are recall scores")
+    incorrect(ex03.q5.check(scores(X_train, y_train, cv=5, scoring="f1"), best), "default folds", "cv=cv")
+    bare = scores(X_train, y_train, model=lambda w: LogisticRegression(class_weight={0: 1, 1: w}), cv=cv, scoring="f1")
+    incorrect(ex03.q5.check(bare, best), "without its scaler")
+    test_f1 = []
+    for w in weights:
+        model = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w})).fit(X_train, y_train)
+        test_f1.append(f1_score(y_test, model.predict(X_test)))
+    incorrect(ex03.q5.check(test_f1, best), "on the test set", "training set only")
+    # The position of the best score instead of the weight.
+    index = int(np.argmax(right))
+    assert index != best
+    result = incorrect(ex03.q5.check(right, index), "index", "weights[...]")
+    assert result.points == 1
+
+
+@pytest.mark.parametrize("digits", [1, 2, 3, 4, 5])
+def test_q5_rounded_scores_say_rounded(solution, digits):
+    incorrect(ex03.q5.check(np.round(solution["cv_f1"], digits), solution["best_weight"]), f"rounded to {digits} decimal")
 
 
 

@@ -175,10 +175,118 @@ def forgot_return(X, y, n_new, k_neighbors=5, random_state=None):
     my_smote(X, y, n_new, k_neighbors, random_state)
 
 
+def by_hand_neighbours(X, y, n_new, k_neighbors=5, random_state=None):
+    """A right implementation without NearestNeighbors: a distance matrix, sorted, the sample itself left out."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    distances = np.linalg.norm(X_min[:, None, :] - X_min[None, :, :], axis=2)
+    neighbours = np.argsort(distances, axis=1)[:, 1:k_neighbors + 1]
+    base = rng.integers(len(X_min), size=n_new)
+    chosen = neighbours[base, rng.integers(k_neighbors, size=n_new)]
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
+def _draw(X, y, n_new, k_neighbors, random_state):
+    """The solution's draws, for the wrong implementations below to change one of them."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    neighbours = _neighbours(X_min, k_neighbors)
+    base = rng.integers(len(X_min), size=n_new)
+    column = rng.integers(k_neighbors, size=n_new)
+    return rng, X_min, neighbours, base, column
+
+
+def midpoints(X, y, n_new, k_neighbors=5, random_state=None):
+    """A constant gap of 0.5."""
+    rng, X_min, neighbours, base, column = _draw(X, y, n_new, k_neighbors, random_state)
+    chosen = neighbours[base, column]
+    return X_min[base] + 0.5 * (X_min[chosen] - X_min[base])
+
+
+def one_gap_for_all(X, y, n_new, k_neighbors=5, random_state=None):
+    """A single gap, drawn once, shared by every new point."""
+    rng, X_min, neighbours, base, column = _draw(X, y, n_new, k_neighbors, random_state)
+    chosen = neighbours[base, column]
+    return X_min[base] + rng.random() * (X_min[chosen] - X_min[base])
+
+
+def half_gaps(X, y, n_new, k_neighbors=5, random_state=None):
+    """Gaps drawn in [0, 0.5): every point in the half of its segment next to the sample."""
+    rng, X_min, neighbours, base, column = _draw(X, y, n_new, k_neighbors, random_state)
+    chosen = neighbours[base, column]
+    return X_min[base] + rng.uniform(0, 0.5, (n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
+def one_column_for_all(X, y, n_new, k_neighbors=5, random_state=None):
+    """One neighbour column drawn for the whole batch."""
+    rng, X_min, neighbours, base, _ = _draw(X, y, n_new, k_neighbors, random_state)
+    chosen = neighbours[base, rng.integers(k_neighbors)]
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
+def one_base_for_all(X, y, n_new, k_neighbors=5, random_state=None):
+    """One minority sample drawn for the whole batch."""
+    rng, X_min, neighbours, _, column = _draw(X, y, n_new, k_neighbors, random_state)
+    base = np.full(n_new, rng.integers(len(X_min)))
+    chosen = neighbours[base, column]
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
+def generator_in_loop(X, y, n_new, k_neighbors=5, random_state=None):
+    """default_rng(random_state) re-created inside the loop: every new point is the same."""
+    X_min = X[y == 1]
+    neighbours = _neighbours(X_min, k_neighbors)
+    rows = []
+    for _ in range(n_new):
+        rng = np.random.default_rng(random_state)
+        i = rng.integers(len(X_min))
+        j = neighbours[i, rng.integers(k_neighbors)]
+        rows.append(X_min[i] + rng.random() * (X_min[j] - X_min[i]))
+    return np.array(rows)
+
+
+def indexes_X(X, y, n_new, k_neighbors=5, random_state=None):
+    """Positions in X_min used to index X."""
+    rng, X_min, neighbours, base, column = _draw(X, y, n_new, k_neighbors, random_state)
+    chosen = neighbours[base, column]
+    return X[base] + rng.random((n_new, 1)) * (X[chosen] - X[base])
+
+
+def neighbours_from_X(X, y, n_new, k_neighbors=5, random_state=None):
+    """Only the neighbour positions (from a NearestNeighbors fitted on X_min) used to index X."""
+    rng, X_min, neighbours, base, column = _draw(X, y, n_new, k_neighbors, random_state)
+    chosen = neighbours[base, column]
+    return X_min[base] + rng.random((n_new, 1)) * (X[chosen] - X_min[base])
+
+
+def off_by_one(X, y, n_new, k_neighbors=5, random_state=None):
+    """n_neighbors=k_neighbors, then column 0 dropped: only k - 1 neighbours, and an IndexError."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    neighbours = NearestNeighbors(n_neighbors=k_neighbors).fit(X_min).kneighbors(X_min, return_distance=False)[:, 1:]
+    base = rng.integers(len(X_min), size=n_new)
+    chosen = neighbours[base, rng.integers(k_neighbors, size=n_new)]
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
+def own_neighbour_by_hand(X, y, n_new, k_neighbors=5, random_state=None):
+    """A sorted distance matrix, the sample itself kept (no NearestNeighbors)."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    distances = np.linalg.norm(X_min[:, None, :] - X_min[None, :, :], axis=2)
+    neighbours = np.argsort(distances, axis=1)[:, :k_neighbors]
+    base = rng.integers(len(X_min), size=n_new)
+    chosen = neighbours[base, rng.integers(k_neighbors, size=n_new)]
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
 # --------------------------------------------------------------------------- q4: the from-scratch SMOTE
 
 
-@pytest.mark.parametrize("function", [my_smote, loop_smote, imblearn_smote])
+RIGHT = [my_smote, loop_smote, imblearn_smote, by_hand_neighbours]
+
+
+@pytest.mark.parametrize("function", RIGHT)
 def test_right_implementations_pass(function):
     result = ex04.q4.check(function)
     assert result, result
@@ -189,7 +297,7 @@ def test_right_implementations_pass(function):
     "function, fragments",
     [
         # The four the issue names:
-        (duplicates, ["exact copies", "random over-sampling", "[0, 1)"]),
+        (duplicates, ["exact copies", "random over-sampling", "[0, 1)", "(test case:"]),
         (toward_majority, ["touches a majority sample", "SMOTE only uses minority samples"]),
         (ignores_k, ["not among each other's", "k_neighbors"]),
         (wrong_count, ["new samples, but `n_new=", "exactly `n_new` rows"]),
@@ -197,6 +305,7 @@ def test_right_implementations_pass(function):
         (any_minority_partner, ["not among each other's", "all the minority samples"]),
         (nearest_only, ["nearest neighbour", "at random among the `k_neighbors` nearest"]),
         (own_neighbour, ["own neighbour", "k_neighbors + 1"]),
+        (own_neighbour_by_hand, ["own neighbour", "distance matrix", "diagonal"]),
         (global_random, ["same `random_state` gave different points", "default_rng(random_state)"]),
         (fixed_seed, ["different `random_state` values gave the same points"]),
         (with_originals, ["original minority samples plus", "Return only"]),
@@ -206,6 +315,17 @@ def test_right_implementations_pass(function):
         (as_float32, ["dtype float32", "float64"]),
         (transposed, ["columns", "one per feature"]),
         (forgot_return, []),
+        # How the random numbers are drawn (the judge reads them off the points):
+        (midpoints, ["midpoints", "always 0.5"]),
+        (one_gap_for_all, ["same fraction", "one gap per new point"]),
+        (half_gaps, ["below 0.5", "[0, 1)", "n_new=800"]),
+        (one_column_for_all, ["Every one of your new points uses", "rng.integers(k_neighbors, size=n_new)"]),
+        (one_base_for_all, ["same minority sample", "one per new point"]),
+        (generator_in_loop, ["are the same point", "generator", "inside your loop"]),
+        # Indexing X with positions in X_min:
+        (indexes_X, ["index `X_min`, not `X`"]),
+        (neighbours_from_X, ["index `X_min`, not `X`"]),
+        (off_by_one, ["raised IndexError", "off-by-one", "n_neighbors=k_neighbors + 1"]),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )
@@ -252,7 +372,9 @@ def test_cases_are_fresh_per_seed_and_reproducible():
     assert any(c["n_new"] % np.sum(c["y"] == 1) for c in first)
     assert {c["k_neighbors"] for c in first} >= {1, 5}
     # The learner's function may modify its inputs: the repeated cases get their own arrays.
-    assert first[4]["X"] is not first[0]["X"]
+    assert first[ex04.SAME_SEED]["X"] is not first[0]["X"]
+    assert np.array_equal(first[ex04.SAME_SEED]["X"], first[0]["X"])
+    assert first[ex04.OTHER_SEED]["random_state"] != first[0]["random_state"]
 
 
 def test_judge_runs_on_plain_data_in_another_process():
@@ -270,10 +392,28 @@ def test_judge_runs_on_plain_data_in_another_process():
 
 
 def test_other_seeds_give_the_same_verdicts():
-    for seed in (1, 2, 12345):
-        assert ex04.q4.grade(ex04.q4.extract(my_smote, seed=seed), seed=seed).status is Status.CORRECT
-        for wrong in (duplicates, toward_majority, ignores_k, wrong_count):
-            assert ex04.q4.grade(ex04.q4.extract(wrong, seed=seed), seed=seed).status is Status.INCORRECT
+    """The grader draws its seed at random: right implementations pass and wrong ones fail at every seed.
+
+    The checks on how the numbers are drawn are statistical; on the case with 800 new points from 12 minority
+    samples a right implementation fails them with a negligible probability (none of 4 right implementations
+    failed over 3,000 seeds when they were written).
+    """
+    wrong = {duplicates: "exact copies", toward_majority: "majority", ignores_k: "not among", wrong_count: "n_new=",
+             midpoints: "midpoints", one_gap_for_all: "same fraction", half_gaps: "below 0.5",
+             one_column_for_all: "size=n_new", one_base_for_all: "same minority sample"}
+    for seed in (1, 2, 3, 4, 5, 6, 7, 8, 12345, 987654):
+        for right in RIGHT:
+            result = ex04.q4.grade(ex04.q4.extract(right, seed=seed), seed=seed)
+            assert result.status is Status.CORRECT, (seed, right.__name__, result.message)
+        for function, fragment in wrong.items():
+            result = ex04.q4.grade(ex04.q4.extract(function, seed=seed), seed=seed)
+            assert result.status is Status.INCORRECT and fragment in result.message, (seed, function.__name__, result)
+
+
+def test_one_case_has_many_new_points_from_few_minority_samples():
+    case = ex04._smote_cases(0)[len(ex04.SMOTE_CASES) - 1]
+    assert case["n_new"] >= ex04.MANY_NEW >= 20 * np.sum(case["y"] == 1) // 2
+    assert 2 <= case["k_neighbors"] < np.sum(case["y"] == 1)
 
 
 
@@ -283,6 +423,14 @@ def test_other_seeds_give_the_same_verdicts():
 @pytest.fixture(scope="module")
 def toy():
     return data.make_toy_2d(n_samples=330, imbalance_ratio=10, random_state=1)
+
+
+def test_p2_explanations_match_the_numbers():
+    """200 majority and 20 minority points: (b) 30 = 20 x 1.5, (c) 110 = half of all 220 rows."""
+    assert ex04.p2.check("a")
+    incorrect(ex04.p2.check("b"), "50 %")
+    incorrect(ex04.p2.check("c"), "half of all 220 rows")
+    assert "majority count" not in ex04.p2.check("c").message
 
 
 def test_q1_sampling_strategy_meaning():
@@ -304,6 +452,12 @@ def test_q2_counts_what_smote_adds(toy):
     incorrect(ex04.q2.check(len(y_auto) - len(y_toy)), "'auto'")
     incorrect(ex04.q2.check(len(y_res)), "whole resampled data set")
     assert ex04.q2.check("45").status is Status.UNCHECKABLE
+    # 0.25 read as the minority's share of all rows: after resampling (70 added, 100 in all), or of the
+    # original rows (52.5 added, 82.5 in all).
+    for share_of_all in (70, 100, 0.25 * len(y_toy) - n_minority, 0.25 * len(y_toy)):
+        incorrect(ex04.q2.check(share_of_all), "share of *all* rows")
+    incorrect(ex04.q2.check(45.5), "whole number")
+    incorrect(ex04.q2.check(float("inf")), "whole number")
 
 
 def test_q3_k_neighbors_meaning():
@@ -347,6 +501,11 @@ def test_q6_random_oversampling_is_a_sample_weight(toy):
     result = incorrect(ex04.q6.check(copies, wrong_gap), "sample_weight=copies")
     assert result.points == 1
     incorrect(ex04.q6.check(copies, -wrong_gap), "absolute value")
+    # A signed difference: rejected when negative, even when tiny.
+    signed = (weighted.coef_ - on_copies.coef_).min()
+    incorrect(ex04.q6.check(copies, min(signed, -1e-16)), "absolute value")
+    # Unrounded, the gap is floating-point noise: accepted too.
+    assert ex04.q6.check(copies, np.abs(on_copies.coef_ - weighted.coef_).max())
 
 
 # --------------------------------------------------------------------------- the plot helper lesson 04 uses

@@ -110,6 +110,12 @@ _PROBLEM = {"n_samples": 2000, "imbalance_ratio": 20, "n_features": 6, "label_no
 CV_WEIGHTS = (1, 3, 10, 20, 100)
 HUGE_WEIGHT = 1000
 
+#: Tolerance of every number of the exercise. Every expected value is computed exactly by the learner's
+#: code, so any rounding (to 1-5 decimals) fails, with a message that says so (tests/test_ex03.py checks it).
+ATOL = 1e-6
+#: Tolerance of the realistic mistakes (rounding and percentages are matched first).
+MISTAKE_ATOL = 1e-4
+
 
 @cache
 def _split():
@@ -143,17 +149,23 @@ def _threshold() -> float:
     return 1 / (1 + w1 / w0)
 
 
-def _model(weight):
+def _other_prevalences() -> list[float]:
+    """Minority shares of the test labels and of all labels: what 1 / (1 + w) gives from their weights."""
+    return [float(np.mean(labels)) for labels in _other_labels()]
+
+
+def _model(weight, scaled=True):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: weight}))
+    model = LogisticRegression(class_weight={0: 1, 1: weight})
+    return make_pipeline(StandardScaler(), model) if scaled else model
 
 
 @cache
 def _huge_scores() -> dict:
-    from sklearn.metrics import average_precision_score, precision_score, recall_score
+    from sklearn.metrics import average_precision_score, precision_score, recall_score, roc_auc_score
 
     X_train, X_test, y_train, y_test = _split()
     model = _model(HUGE_WEIGHT).fit(X_train, y_train)
@@ -164,8 +176,23 @@ def _huge_scores() -> dict:
         "recall": recall_score(y_test, pred),
         "ap": average_precision_score(y_test, proba),
         "ap_from_labels": average_precision_score(y_test, pred),
+        "ap_class_0": average_precision_score(y_test, 1 - proba),
+        "roc_auc": roc_auc_score(y_test, proba),
         "train_precision": precision_score(y_train, train_pred),
         "train_ap": average_precision_score(y_train, model.predict_proba(X_train)[:, 1]),
+    }
+
+
+@cache
+def _huge_unscaled() -> dict:
+    """The same model without its StandardScaler (a mistake: the step asks for the pipeline)."""
+    from sklearn.metrics import average_precision_score, precision_score
+
+    X_train, X_test, y_train, y_test = _split()
+    model = _model(HUGE_WEIGHT, scaled=False).fit(X_train, y_train)
+    return {
+        "precision": precision_score(y_test, model.predict(X_test)),
+        "ap": average_precision_score(y_test, model.predict_proba(X_test)[:, 1]),
     }
 
 
@@ -175,23 +202,112 @@ def _f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return 2 * tp / denominator if denominator else 0.0
 
 
-@cache
-def _cv_f1() -> tuple[float, ...]:
-    """Mean 5-fold stratified F1 of each weight, as `cross_val_score` computes it (but faster)."""
+def _cv_runs(folds, scaled: bool = True) -> list:
+    """For each weight, the (true labels, predictions, decision values) of each fold, fitted on the rest."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
     from sklearn.preprocessing import StandardScaler
 
     X_train, _, y_train, _ = _split()
-    cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    scores = np.zeros((len(CV_WEIGHTS), 5))
-    for fold, (fit_rows, score_rows) in enumerate(cv.split(X_train, y_train)):
-        scaler = StandardScaler().fit(X_train[fit_rows])
-        X_fit, X_score = scaler.transform(X_train[fit_rows]), scaler.transform(X_train[score_rows])
+    runs = [[] for _ in CV_WEIGHTS]
+    for fit_rows, score_rows in folds:
+        X_fit, X_score = X_train[fit_rows], X_train[score_rows]
+        if scaled:
+            scaler = StandardScaler().fit(X_fit)
+            X_fit, X_score = scaler.transform(X_fit), scaler.transform(X_score)
         for i, weight in enumerate(CV_WEIGHTS):
             model = LogisticRegression(class_weight={0: 1, 1: weight}).fit(X_fit, y_train[fit_rows])
-            scores[i, fold] = _f1(y_train[score_rows], model.predict(X_score))
-    return tuple(float(s) for s in scores.mean(axis=1))
+            runs[i].append((y_train[score_rows], model.predict(X_score), model.decision_function(X_score)))
+    return runs
+
+
+def _folds(shuffle: bool = True):
+    from sklearn.model_selection import StratifiedKFold
+
+    X_train, _, y_train, _ = _split()
+    cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0) if shuffle else StratifiedKFold(n_splits=5)
+    return list(cv.split(X_train, y_train))
+
+
+@cache
+def _cv() -> list:
+    """The exercise's 5-fold stratified CV, as `cross_val_score` runs it (but faster)."""
+    return _cv_runs(_folds())
+
+
+def _mean_f1(runs) -> tuple[float, ...]:
+    return tuple(float(np.mean([_f1(truth, pred) for truth, pred, _ in folds])) for folds in runs)
+
+
+@cache
+def _cv_f1() -> tuple[float, ...]:
+    """Mean 5-fold stratified F1 of each weight, as `cross_val_score` computes it."""
+    return _mean_f1(_cv())
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    return (np.cumsum(counts) - (counts - 1) / 2)[inverse]
+
+
+def _roc_auc(truth: np.ndarray, score: np.ndarray) -> float:
+    positive = truth == 1
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    return float((_average_ranks(score)[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _average_precision(truth: np.ndarray, score: np.ndarray) -> float:
+    """As `average_precision_score`: the precision at each distinct threshold, weighted by the recall gained."""
+    order = np.argsort(-score, kind="mergesort")
+    truth, score = truth[order], score[order]
+    last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]
+    tp = np.cumsum(truth)[last]
+    precision, recall = tp / (last + 1), tp / tp[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+#: Other scores a learner may compute instead of F1, from (true labels, predictions, decision values).
+_SCORERS = {
+    "accuracy": lambda t, p, d: float(np.mean(t == p)),
+    "roc_auc": lambda t, p, d: _roc_auc(t, d),
+    "average_precision": lambda t, p, d: _average_precision(t, d),
+    "balanced_accuracy": lambda t, p, d: float(np.mean([np.mean(p[t == c] == c) for c in (0, 1)])),
+    "precision": lambda t, p, d: _ratio(float(np.sum((t == 1) & (p == 1))), float(np.sum(p == 1))),
+    "recall": lambda t, p, d: _ratio(float(np.sum((t == 1) & (p == 1))), float(np.sum(t == 1))),
+}
+
+
+@cache
+def _cv_other_metric(name: str) -> tuple[float, ...]:
+    """Mean CV score of each weight under another scorer: what a wrong or missing `scoring=` gives."""
+    score = _SCORERS[name]
+    return tuple(float(np.mean([score(*fold) for fold in folds])) for folds in _cv())
+
+
+@cache
+def _single_fit_f1() -> dict:
+    """F1 of each weight fitted once on the whole training set, scored on the test set or on the training set."""
+    X_train, X_test, y_train, y_test = _split()
+    test, train = [], []
+    for weight in CV_WEIGHTS:
+        model = _model(weight).fit(X_train, y_train)
+        test.append(_f1(y_test, model.predict(X_test)))
+        train.append(_f1(y_train, model.predict(X_train)))
+    return {"test": tuple(test), "train": tuple(train)}
+
+
+@cache
+def _cv_f1_default_folds() -> tuple[float, ...]:
+    """`cross_val_score(..., cv=5)` or no `cv`: stratified folds without shuffling."""
+    return _mean_f1(_cv_runs(_folds(shuffle=False)))
+
+
+@cache
+def _cv_f1_unscaled() -> tuple[float, ...]:
+    return _mean_f1(_cv_runs(_folds(), scaled=False))
 
 
 def _best_weight() -> float:
@@ -202,6 +318,50 @@ def _close(a, b, atol):
     return abs(a - b) <= atol
 
 
+def _same_ratio(answer: np.ndarray, expected: np.ndarray) -> bool:
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(answer[1] / answer[0], expected[1] / expected[0], rtol=1e-3))
+
+
+_DIGITS = (1, 2, 3, 4, 5)
+
+
+def _rounding_message(digits: int) -> str:
+    return (
+        f"That looks rounded to {digits} decimal{'s' if digits > 1 else ''}. Store the value you computed, "
+        f"without rounding it or typing it in: the check accepts differences up to {ATOL:g} only."
+    )
+
+
+def _rounded(expected) -> list:
+    """Mistakes for a number rounded to 1-5 decimals. A rounding to exactly 0 is left to other messages."""
+
+    def match(digits):
+        def rounded(value):
+            target = round(float(expected()), digits)
+            return target != 0 and abs(value - target) < 1e-12
+
+        return rounded
+
+    return [(match(digits), _rounding_message(digits)) for digits in _DIGITS]
+
+
+def _array_rounded() -> list:
+    """The same for arrays: every value rounded to the same number of decimals."""
+
+    def match(digits):
+        return lambda a, e: np.allclose(a, np.round(e, digits), rtol=0, atol=1e-12)
+
+    return [(match(digits), _rounding_message(digits)) for digits in _DIGITS]
+
+
+_PERCENT = "Give it as a fraction between 0 and 1, not as a percentage (0.05 rather than 5)."
+
+
+def _percent_of(expected, atol: float = 0.005):
+    return lambda v: v > 1 and _close(v / 100, float(expected()), atol)
+
+
 # --------------------------------------------------------------------------- #
 # Exercise questions.
 # --------------------------------------------------------------------------- #
@@ -210,7 +370,7 @@ q1 = exercise.question(
     "q1",
     ("balanced_weights", Array(
         expected=_balanced,
-        atol=1e-4,
+        atol=ATOL,
         rtol=0,
         shape_mistakes=[
             (lambda a, e: a.ndim == 1 and len(a) == int(_counts().sum()),
@@ -218,18 +378,19 @@ q1 = exercise.question(
              "`[weight of class 0, weight of class 1]`."),
         ],
         mistakes=[
-            (lambda a, e: np.allclose(a, e[::-1], atol=1e-4),
+            (lambda a, e: np.allclose(a, e[::-1], rtol=0, atol=MISTAKE_ATOL),
              "Right numbers, wrong order: give `[weight of class 0, weight of class 1]`."),
-            (lambda a, e: np.allclose(a, 1 / e, atol=1e-4),
+            *_array_rounded(),
+            (lambda a, e: np.allclose(a, 1 / e, rtol=0, atol=MISTAKE_ATOL),
              "Upside down: you computed n_c / (n_classes * n_samples). The rarer class must get the larger weight."),
-            (lambda a, e: np.allclose(a, 2 * e, atol=1e-4),
+            (lambda a, e: np.allclose(a, 2 * e, rtol=0, atol=MISTAKE_ATOL),
              "Twice too large: divide by the number of classes too, n_samples / (n_classes * n_c)."),
             (lambda a, e: np.allclose(a, 1 / _counts(), rtol=1e-4),
              "1 / n_c has the right proportions but not the right scale: the formula is n_samples / (n_classes * n_c)."),
-            (lambda a, e: np.allclose(a[1] / a[0], e[1] / e[0], rtol=1e-3),
-             "The ratio between your weights is right, but not their scale: use n_samples / (n_classes * n_c)."),
-            (lambda a, e: any(np.allclose(a, _balanced_of(labels), atol=1e-4) for labels in _other_labels()),
+            (lambda a, e: any(np.allclose(a, _balanced_of(labels), rtol=0, atol=MISTAKE_ATOL) for labels in _other_labels()),
              "Those are the weights of other labels: count the classes of the training labels `y_train` only."),
+            (_same_ratio,
+             "The ratio between your weights is right, but not their scale: use n_samples / (n_classes * n_c)."),
             (lambda a, e: np.allclose(a, e, rtol=0.01),
              "Close, but not close enough: compute the weights with code and do not round them."),
         ],
@@ -246,13 +407,19 @@ q2 = exercise.question(
     "q2",
     ("equivalent_threshold", Number(
         expected=_threshold,
-        atol=5e-4,
+        atol=ATOL,
         mistakes=[
-            (lambda v: _close(v, _balanced()[0] / _balanced()[1], 5e-4),
+            # Rounding first: the right answer rounded must never read as another mistake.
+            *_rounded(_threshold),
+            (_percent_of(_threshold, atol=5e-4), _PERCENT),
+            (lambda v: any(_close(v, p, MISTAKE_ATOL) for p in _other_prevalences()),
+             "You used all of `y` (or the test labels `y_test`), not `y_train`: compute the threshold from the "
+             "balanced weights of the training labels (step 1)."),
+            (lambda v: _close(v, _balanced()[0] / _balanced()[1], MISTAKE_ATOL),
              "That is 1 / w. The weight multiplies the odds p / (1 - p) by w, so the cut is at 1 / (1 + w)."),
-            (lambda v: _close(v, 1 - _threshold(), 5e-4),
+            (lambda v: _close(v, 1 - _threshold(), MISTAKE_ATOL),
              "That is w / (1 + w), the other side: the weighted model flags more samples, so the cut is lower than 0.5."),
-            (lambda v: _close(v, 1 / (1 + _balanced()[1]), 5e-4),
+            (lambda v: _close(v, 1 / (1 + _balanced()[1]), MISTAKE_ATOL),
              "Only the ratio of the two weights matters: w = (weight of class 1) / (weight of class 0)."),
             (lambda v: _close(v, 0.5, 1e-9),
              "`predict` cuts at 0.5 on the weighted model; the question asks for the cut on the unweighted model's probabilities."),
@@ -292,27 +459,46 @@ def _huge(key):
     return lambda: _huge_scores()[key]
 
 
+def _near_huge(key: str, atol: float = MISTAKE_ATOL):
+    return lambda v: _close(v, _huge_scores()[key], atol)
+
+
+_NO_SCALER = (
+    "That is the model without its scaler. Fit the whole pipeline the step asks for, "
+    "`make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: 1000}))`."
+)
+_HUGE_TRAIN = "That is measured on the training data: score on `X_test`, `y_test`."
+
 q4 = exercise.question(
     "q4",
     {
         "precision_huge": Number(
             expected=_huge("precision"),
-            atol=5e-4,
+            atol=ATOL,
             mistakes=[
-                (lambda v: _close(v, _huge_scores()["recall"], 5e-4), "That is the recall. Precision is TP / (TP + FP)."),
-                (lambda v: _close(v, _huge_scores()["train_precision"], 5e-4),
-                 "That is the precision on the training data: score on `X_test`, `y_test`."),
+                *_rounded(_huge("precision")),
+                (_percent_of(_huge("precision")), _PERCENT),
+                (_near_huge("recall"), "That is the recall. Precision is TP / (TP + FP)."),
+                (_near_huge("train_precision"), _HUGE_TRAIN),
+                (lambda v: _close(v, _huge_unscaled()["precision"], ATOL * 10), _NO_SCALER),
             ],
         ),
         "ap_huge": Number(
             expected=_huge("ap"),
-            atol=5e-4,
+            atol=ATOL,
             mistakes=[
-                (lambda v: _close(v, _huge_scores()["ap_from_labels"], 5e-4),
+                *_rounded(_huge("ap")),
+                (_percent_of(_huge("ap")), _PERCENT),
+                (_near_huge("ap_from_labels"),
                  "You scored hard labels from `predict`. Average precision needs scores: "
                  "`predict_proba(X_test)[:, 1]`."),
-                (lambda v: _close(v, _huge_scores()["train_ap"], 5e-4),
-                 "That is the average precision on the training data: score on `X_test`, `y_test`."),
+                (_near_huge("ap_class_0"),
+                 "You scored the probabilities of class 0, column `[:, 0]`. The minority class is label 1: "
+                 "`predict_proba(X_test)[:, 1]`."),
+                (_near_huge("roc_auc"),
+                 "That is the ROC-AUC (`roc_auc_score`). Average precision is `average_precision_score`."),
+                (_near_huge("train_ap"), _HUGE_TRAIN),
+                (lambda v: _close(v, _huge_unscaled()["ap"], ATOL * 10), _NO_SCALER),
             ],
         ),
     },
@@ -331,8 +517,24 @@ q4 = exercise.question(
 )
 
 
-def _looks_like_accuracy(answer, expected):
-    return bool(np.all(answer > 0.9))
+def _same_scores(values):
+    """Mistake test: the answer matches a tuple of scores computed another way."""
+    return lambda a, e: np.allclose(a, np.asarray(values() if callable(values) else values), rtol=0, atol=MISTAKE_ATOL)
+
+
+def _near_then(values):
+    """Like `_same_scores`, for values that cost a new cross-validation: computed only for answers near
+    the expected ones (these variants differ from them by a few hundredths), so that a far-off answer
+    stays fast to check."""
+    same = _same_scores(values)
+    return lambda a, e: bool(np.allclose(a, e, rtol=0, atol=0.06)) and same(a, e)
+
+
+def _other_scorer(name: str, label: str):
+    return (
+        _same_scores(lambda: _cv_other_metric(name)),
+        f"These are {label} scores: pass `scoring='f1'` to `cross_val_score`.",
+    )
 
 
 def _grid_weight_nearest_balanced() -> float:
@@ -345,12 +547,16 @@ def _in_grid(value: float) -> bool:
     return any(_close(value, w, 1e-9) for w in CV_WEIGHTS)
 
 
+def _best_index() -> int:
+    return int(np.argmax(_cv_f1()))
+
+
 q5 = exercise.question(
     "q5",
     {
         "cv_f1": Array(
             expected=_cv_f1,
-            atol=1e-6,
+            atol=ATOL,
             rtol=0,
             shape_mistakes=[
                 (lambda a, e: a.ndim == 2 and len(e) in a.shape,
@@ -358,10 +564,33 @@ q5 = exercise.question(
                  "`cross_val_score` result."),
             ],
             mistakes=[
-                (_looks_like_accuracy,
+                # Cheap mistakes first; the ones that need more fits come last, and are computed only when reached.
+                (lambda a, e: np.all(a > 1) and np.allclose(a / 100, e, rtol=0, atol=0.005),
+                 "Give the scores as fractions between 0 and 1, not as percentages (0.5 rather than 50)."),
+                *_array_rounded(),
+                (lambda a, e: np.allclose(np.sort(a), np.sort(e), rtol=0, atol=ATOL),
+                 "Right scores, wrong order: keep the order of `weights`, one mean F1 per weight."),
+                _other_scorer("accuracy", "accuracy (the default score of `cross_val_score` for a classifier)"),
+                _other_scorer("roc_auc", "ROC-AUC"),
+                _other_scorer("average_precision", "average precision"),
+                _other_scorer("balanced_accuracy", "balanced accuracy"),
+                _other_scorer("precision", "precision"),
+                _other_scorer("recall", "recall"),
+                (_same_scores(lambda: _single_fit_f1()["test"]),
+                 "Those are F1 scores on the test set, one fit per weight. Choose the weight by cross-validation "
+                 "on the training set only: `cross_val_score(model, X_train, y_train, cv=cv, scoring='f1')`; "
+                 "the test set stays untouched."),
+                (_same_scores(lambda: _single_fit_f1()["train"]),
+                 "Those are F1 scores on the data each model was fitted on: they say how well it fits, not how "
+                 "well it predicts. Use `cross_val_score(model, X_train, y_train, cv=cv, scoring='f1')`."),
+                (_near_then(_cv_f1_default_folds),
+                 "Those are F1 scores on `cross_val_score`'s default folds (unshuffled). Pass the folds given, "
+                 "`cv=cv`, so that every weight is scored on the same shuffled stratified folds."),
+                (_near_then(_cv_f1_unscaled),
+                 "That is the model without its scaler. Score the whole pipeline, "
+                 "`make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w}))`."),
+                (lambda a, e: bool(np.all((a > 0.9) & (a <= 1))),
                  "These look like accuracy (or ROC-AUC) scores: pass `scoring='f1'` to `cross_val_score`."),
-                (lambda a, e: np.allclose(a, e[::-1], atol=1e-6),
-                 "Right scores, wrong order: keep the order of `weights`."),
                 (lambda a, e: True,
                  "Your scores differ from the expected ones. For each weight, score the pipeline "
                  "`make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w}))` with "
@@ -374,6 +603,10 @@ q5 = exercise.question(
             atol=1e-9,
             direction_hint=False,
             mistakes=[
+                (lambda v: _close(v, _best_index(), 1e-9),
+                 "That is the position of the best mean F1 in `cv_f1` (an index), not the weight itself: "
+                 "look the weight up, `weights[...]`. (If you meant the weight 1: compare the values of `cv_f1` "
+                 "again.)"),
                 (lambda v: not _in_grid(v), "Pick one of the weights in `weights`."),
                 (lambda v: _close(v, max(CV_WEIGHTS), 1e-9),
                  "The largest weight is not the best one here: pick the weight with the highest mean F1."),
