@@ -116,8 +116,13 @@ def test_q1_wrong_answers(ecoli):
     knn = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5))
     accuracy = cross_val_score(knn, X_res, y_res, cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0)).mean()
     assert_fails(ex05.q1.check(accuracy, ecoli["pipeline"]), "accuracy", 'scoring="f1"', points=1)
-    other_cv = cross_val_score(knn, X_res, y_res, cv=5, scoring="f1").mean()
-    assert_fails(ex05.q1.check(other_cv, ecoli["pipeline"]), "given `sampler`, `cv`", points=1)
+    other_cv = cross_val_score(knn, X_res, y_res, cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=1),
+                               scoring="f1").mean()
+    # Within 1 % of the right value: the shared near-miss message.
+    assert_fails(ex05.q1.check(other_cv, ecoli["pipeline"]), "outside the tolerance", "settings the step asks for",
+                 points=1)
+    # Far from it: the settings message.
+    assert_fails(ex05.q1.check(0.5, ecoli["pipeline"]), "given `sampler`, `cv`", points=1)
 
 
 # --------------------------------------------------------------------------- #
@@ -213,3 +218,56 @@ def test_q6_threshold_tuning_beats_both_untuned_models(synthetic, tuned):
 # --------------------------------------------------------------------------- #
 
 
+# --------------------------------------------------------------------------- #
+# After a learner's run: one relative tolerance, rounding refused alike, more routes named
+# --------------------------------------------------------------------------- #
+
+
+def test_q6_refuses_a_model_fitted_on_the_test_set(synthetic):
+    on_test = TunedThresholdClassifierCV(make_pipeline(StandardScaler(), LogisticRegression()), scoring="f1")
+    on_test.fit(synthetic["X_test"], synthetic["y_test"])
+    assert_fails(ex05.q6.check(on_test), "fitted on 20,000 rows", "X_train, y_train", "2,000 rows")
+
+
+def test_q5_rounding_is_refused_for_both_risks_and_percentages_are_named(synthetic):
+    plain, smote, X_test = synthetic["plain"], synthetic["smote"], synthetic["X_test"]
+    risk_plain = plain.predict_proba(X_test)[:, 1].mean()
+    risk_smote = smote.predict_proba(X_test)[:, 1].mean()
+    result = ex05.q5.check(round(risk_plain, 3), round(risk_smote, 3))
+    assert_fails(result, "0.033 looks rounded", "0.276 looks rounded")
+    assert_fails(ex05.q5.check(100 * risk_plain, risk_smote), "fraction between 0 and 1", points=1)
+    assert_fails(ex05.q5.check(risk_plain, 100 * risk_smote), "fraction between 0 and 1", points=1)
+
+
+def test_q4_names_other_smote_routes_and_refuses_rounding(synthetic):
+    X_train, y_train, X_test, y_test = (synthetic[k] for k in ("X_train", "y_train", "X_test", "y_test"))
+
+    def f1(model, X=X_train, y=y_train):
+        return f1_score(y_test, model.fit(X, y).predict(X_test))
+
+    assert_fails(ex05.q4.check(f1(make_pipeline(SMOTE(random_state=0), LogisticRegression()))), "no scaler")
+    X_res, y_res = SMOTE(random_state=0).fit_resample(X_train, y_train)
+    assert_fails(ex05.q4.check(f1(make_pipeline(StandardScaler(), LogisticRegression()), X_res, y_res)),
+                 "outside the pipeline", "unscaled")
+    seed_1 = f1(make_pipeline(StandardScaler(), SMOTE(random_state=1), LogisticRegression()))
+    assert_fails(ex05.q4.check(seed_1), "another `random_state`")
+    assert_fails(ex05.q4.check(round(f1(
+        make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression())), 3)), "looks rounded")
+
+
+def test_q1_names_a_single_split_and_cv5_and_refuses_rounding(ecoli):
+    X, y = data.load_ecoli4(return_X_y=True)
+    X, y = X.to_numpy(), y.to_numpy()
+    X_res, y_res = RandomOverSampler(random_state=0).fit_resample(X, y)
+    from sklearn.model_selection import train_test_split
+
+    X_tr, X_te, y_tr, y_te = train_test_split(X_res, y_res, test_size=0.3, stratify=y_res, random_state=0)
+    knn = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5))
+    single_split = f1_score(y_te, knn.fit(X_tr, y_tr).predict(X_te))
+    assert_fails(ex05.q1.check(single_split, ecoli["pipeline"]), "single `train_test_split`", points=1)
+    leaky_cv5 = cross_val_score(knn, X_res, y_res, cv=5, scoring="f1").mean()
+    assert_fails(ex05.q1.check(leaky_cv5, ecoli["pipeline"]), "`cv=5`", points=1)
+    pipe = make_pipeline(StandardScaler(), RandomOverSampler(random_state=0), KNeighborsClassifier(n_neighbors=5))
+    assert_fails(ex05.q1.check(ecoli["leaky"], cross_val_score(pipe, X, y, cv=5, scoring="f1").mean()), "`cv=5`",
+                 points=1)
+    assert_fails(ex05.q1.check(round(ecoli["leaky"], 3), round(ecoli["pipeline"], 3)), "looks rounded")

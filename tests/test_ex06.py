@@ -101,6 +101,8 @@ def test_q4_cost_threshold():
     assert_fails(ex06.q4.check(C_FN / (C_FP + C_FN)), "other way round")
     assert_fails(ex06.q4.check(0.5), "both mistakes cost the same")
     assert_fails(ex06.q4.check(1 / 6), "lesson's threshold")
+    for rounded in (0.09, 0.091, 0.0909):
+        assert_fails(ex06.q4.check(rounded), "rounded", "full precision")
 
 
 def test_q7_predict_time():
@@ -173,6 +175,8 @@ def test_q3_other_wrong_answers(train, search):
     assert_fails(ex06.q3.check(search.best_estimator_), "not the search")
     assert_fails(ex06.q3.check(small_search(X, y, scoring=None)), "accuracy", "average_precision")
     assert_fails(ex06.q3.check(small_search(X, y, scoring="recall")), "flagging everything")
+    assert_fails(ex06.q3.check(small_search(X, y, scoring="f1")), "threshold 0.5", 'scoring="average_precision"')
+    assert_fails(ex06.q3.check(small_search(X, y, scoring="roc_auc")), 'you have `"roc_auc"`')
     assert_fails(ex06.q3.check(small_search(X, y, cv=KFold(n_splits=3, shuffle=True, random_state=0))),
                  "`KFold`", "StratifiedKFold")
     no_weights = {k: v for k, v in SMALL_GRID.items() if k != "model__class_weight"}
@@ -203,15 +207,34 @@ def test_q5_solution_and_other_good_routes_pass(train, search, cost_model):
 def test_q5_wrong_answers(train, search):
     # The search itself decides at 0.5: too few alarms for these costs.
     assert_fails(ex06.q5.check(search), "flags few cases", "cost_threshold")
-    # The threshold applied to a fully balanced pipeline's inflated probabilities: far too many alarms.
+    # The threshold applied to a fully balanced pipeline's inflated probabilities: not calibrated.
     inflated = FixedThresholdClassifier(make_pipe(), threshold=1 / 11).fit(*train)
-    assert_fails(ex06.q5.check(inflated), "far more cases", "CalibratedClassifierCV")
-    # A poor model, neither flagging too much nor too little (fitted on another problem's data):
-    # the message lists what to check.
+    assert_fails(ex06.q5.check(inflated), "not calibrated", "CalibratedClassifierCV")
+    # The learner's report: the threshold on the best pipeline's uncalibrated probabilities scored above the
+    # floor, yet it is the mistake the step warns about.
+    uncalibrated = FixedThresholdClassifier(search.best_estimator_, threshold=1 / 11).fit(*train)
+    assert_fails(ex06.q5.check(uncalibrated), "not calibrated", "CalibratedClassifierCV")
+    # A plain model without the search's pipeline: the step says to start from the best pipeline.
+    plain = FixedThresholdClassifier(CalibratedClassifierCV(
+        Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())]), cv=5), threshold=1 / 11).fit(*train)
+    assert_fails(ex06.q5.check(plain), "search.best_estimator_")
+    # TunedThresholdClassifierCV left at its default score, which ignores the costs.
+    default = TunedThresholdClassifierCV(search.best_estimator_, cv=3).fit(*train)
+    assert_fails(ex06.q5.check(default), "balanced accuracy", "scorer built from the costs")
+    # A calibrated model fitted on another problem's data: scored, and the message lists what to check.
     X_other, y_other = data.make_imbalanced(n_samples=3000, imbalance_ratio=19, class_sep=1.0, random_state=17)
-    other = FixedThresholdClassifier(Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())]),
-                                     threshold=1 / 11).fit(X_other, y_other)
-    assert_fails(ex06.q5.check(other), "fitted on `X_train, y_train`", "decision rule follows the costs")
+    other = FixedThresholdClassifier(CalibratedClassifierCV(make_pipe(), cv=3), threshold=1 / 11).fit(X_other, y_other)
+    assert_fails(ex06.q5.check(other), "fitted on `X_train, y_train`", "not calibrated for these data")
+
+
+def test_q5_refuses_inflated_probabilities_from_the_outputs(train, search):
+    """The judge also reads the mean predicted probability on fresh data (plain data from extract)."""
+    cost_model = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_, cv=3), threshold=1 / 11)
+    extracted = json.loads(json.dumps(ex06.q5.extract(cost_model.fit(*train))))
+    assert 0.04 < extracted["cost_model"]["data"]["mean_proba"] < 0.06
+    assert ex06.q5.grade(extracted).status is Status.CORRECT
+    extracted["cost_model"]["data"]["mean_proba"] = 0.2
+    assert_fails(ex06.q5.grade(extracted), "mean predicted probability is 0.200", "not calibrated")
     unfitted = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_), threshold=1 / 11)
     assert_fails(ex06.q5.check(unfitted), "not fitted")
 
@@ -221,7 +244,7 @@ def test_q6_reloaded_model(tmp_path, cost_model, search):
     joblib.dump(cost_model, path)
     assert ex06.q6.check(joblib.load(path))
     joblib.dump(search, path)
-    assert_fails(ex06.q6.check(joblib.load(path)), "flags few cases")
+    assert_fails(ex06.q6.check(joblib.load(path)), "`GridSearchCV`", "is this the `cost_model` you built in step 5?")
 
 
 # --------------------------------------------------------------------------- #

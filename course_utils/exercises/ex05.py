@@ -6,6 +6,7 @@ from the shipped data, once, and cached.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import numpy as np
@@ -165,6 +166,29 @@ def _ecoli_scores(workflow: str) -> dict:
     return {"f1": float(np.mean(scores)), "accuracy": float(np.mean(accuracies))}
 
 
+#: One relative tolerance for every number of this exercise: full precision passes, and a value rounded to
+#: 4 decimals or fewer is refused alike for a big or a small expected value ("looks rounded").
+_RTOL = 1e-5
+
+
+def _roundings(x: float) -> list:
+    return [round(x, d) for d in (3, 4)]
+
+
+def _matches(ref, expected):
+    """Matches ``ref()`` at full precision, or rounded to 3-4 decimals when that rounding is not also the
+    expected value's (a rounded right answer gets the shared "looks rounded" message instead)."""
+
+    def match(v: float) -> bool:
+        r, e = float(ref()), float(expected())
+        if math.isclose(v, r, rel_tol=_RTOL):
+            return True
+        return any(math.isclose(v, c, rel_tol=1e-12) for c in _roundings(r)) and not any(
+            math.isclose(v, c, rel_tol=1e-12) for c in _roundings(e))
+
+    return match
+
+
 def _elsewhere(expected):
     """Matches a plausible value that is neither right nor within 1 % of right (that case has its own message)."""
     return lambda v: 0 <= v <= 1 and abs(v - expected()) > 0.01 * abs(expected())
@@ -174,12 +198,53 @@ _Q1_SETTINGS = ("Use the given `sampler`, `cv` and `knn_model()` exactly as defi
                 "of the five fold scores: another splitter, model or score gives another number.")
 
 
-def _near_f1(workflow: str, atol: float = 5e-4):
-    return lambda v: abs(v - _ecoli_f1(workflow)) <= atol
+def _near_f1(workflow: str, target: str):
+    return _matches(lambda: _ecoli_f1(workflow), lambda: _ecoli_f1(target))
 
 
-def _near_accuracy(workflow: str, atol: float = 5e-4):
-    return lambda v: abs(v - _ecoli_scores(workflow)["accuracy"]) <= atol
+def _near_accuracy(workflow: str):
+    return _matches(lambda: _ecoli_scores(workflow)["accuracy"], lambda: _ecoli_f1(workflow))
+
+
+@cache
+def _ecoli_variants() -> dict:
+    """Realistic other routes on ecoli4: a single train/test split of the resampled data, and `cv=5`."""
+    from imblearn.pipeline import make_pipeline
+    from imblearn.over_sampling import RandomOverSampler
+    from sklearn.model_selection import cross_val_score, train_test_split
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _ecoli()
+    X_res, y_res = RandomOverSampler(random_state=0).fit_resample(X, y)
+
+    def knn(*steps):
+        return make_pipeline(*steps, KNeighborsClassifier(n_neighbors=5))
+
+    splits = []
+    for test_size in (0.2, 0.25, 0.3):
+        for stratify in (None, y_res):
+            for seed in (0, 42):
+                X_tr, X_te, y_tr, y_te = train_test_split(X_res, y_res, test_size=test_size, stratify=stratify,
+                                                          random_state=seed)
+                pred = knn(StandardScaler()).fit(X_tr, y_tr).predict(X_te)
+                splits.append(float(2 * np.sum((y_te == 1) & (pred == 1)) / (np.sum(y_te == 1) + np.sum(pred == 1))))
+    return {
+        "split": splits,
+        "leaky_cv5": float(cross_val_score(knn(StandardScaler()), X_res, y_res, cv=5, scoring="f1").mean()),
+        "pipeline_cv5": float(cross_val_score(knn(StandardScaler(), RandomOverSampler(random_state=0)), X, y, cv=5,
+                                              scoring="f1").mean()),
+    }
+
+
+def _single_split(v: float) -> bool:
+    return any(math.isclose(v, s, rel_tol=_RTOL) for s in _ecoli_variants()["split"])
+
+
+_SINGLE_SPLIT = ("That looks like the F1 of a single `train_test_split` of the resampled data. The step asks for "
+                 "cross-validation: `cross_val_score(knn_model(), X_res, y_res, cv=cv, scoring=\"f1\").mean()`.")
+_CV5 = ("That is the score with `cv=5` (five folds, not shuffled). Pass the given splitter, `cv=cv`: it shuffles "
+        "with a fixed seed, so the folds are the ones the check uses.")
 
 
 _ACCURACY = "That is the accuracy, the default score of `cross_val_score`: pass `scoring=\"f1\"`."
@@ -226,8 +291,40 @@ def _num(key: str):
     return lambda: _synthetic_numbers()[key]
 
 
-def _is(key: str, atol: float):
-    return lambda v: abs(v - _synthetic_numbers()[key]) <= atol
+def _is(key: str, target: str):
+    """Matches the number ``key`` (full precision or rounded) when the question expects ``target``."""
+    return _matches(_num(key), _num(target))
+
+
+@cache
+def _smote_variants() -> dict:
+    """Test-set F1 of realistic other SMOTE routes for step 4."""
+    from imblearn.over_sampling import SMOTE
+    from imblearn.pipeline import make_pipeline
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, y_train, X_test, y_test = _synthetic()
+
+    def f1(model, X=X_train, y=y_train):
+        return float(f1_score(y_test, model.fit(X, y).predict(X_test)))
+
+    X_res, y_res = SMOTE(random_state=0).fit_resample(X_train, y_train)  # outside any pipeline, raw features
+    return {
+        "no_scaler": f1(make_pipeline(SMOTE(random_state=0), LogisticRegression())),
+        "outside_raw": f1(make_pipeline(StandardScaler(), LogisticRegression()), X_res, y_res),
+        "seeds": [f1(make_pipeline(StandardScaler(), SMOTE(random_state=seed), LogisticRegression()))
+                  for seed in (*range(1, 11), 42, 123)],
+    }
+
+
+def _smote_variant(key: str):
+    return _matches(lambda: _smote_variants()[key], _num("smote_f1"))
+
+
+def _other_seed(v: float) -> bool:
+    return any(math.isclose(v, s, rel_tol=_RTOL) for s in _smote_variants()["seeds"])
 
 
 @cache
@@ -251,14 +348,17 @@ q1 = exercise.question(
     {
         "leaky_f1": Number(
             expected=lambda: _ecoli_f1("leaky"),
-            atol=5e-4,
+            atol=0,
+            rtol=_RTOL,
             mistakes=[
-                (_near_f1("pipeline"), "That is the pipeline's score. For `leaky_f1`, resample all of `X_ecoli`, "
+                (_near_f1("pipeline", "leaky"), "That is the pipeline's score. For `leaky_f1`, resample all of `X_ecoli`, "
                  "`y_ecoli` first, then cross-validate `knn_model()` on the resampled data."),
-                (_near_f1("plain"), "That is the score without any resampling. Resample with `sampler.fit_resample` "
-                 "first, then cross-validate on the resampled data."),
-                (_near_f1("leaky_unscaled"), "Close, but your model has no scaler: cross-validate `knn_model()`, "
-                 "which scales the features before the vote."),
+                (_near_f1("plain", "leaky"), "That is the score without any resampling. Resample with "
+                 "`sampler.fit_resample` first, then cross-validate on the resampled data."),
+                (_near_f1("leaky_unscaled", "leaky"), "Close, but your model has no scaler: cross-validate "
+                 "`knn_model()`, which scales the features before the vote."),
+                (_single_split, _SINGLE_SPLIT),
+                (_matches(lambda: _ecoli_variants()["leaky_cv5"], lambda: _ecoli_f1("leaky")), _CV5),
                 (lambda v: 1 < v <= 100, "Give the F1 as a fraction between 0 and 1, not a percentage."),
                 (_near_accuracy("leaky"), _ACCURACY),
                 (_elsewhere(lambda: _ecoli_f1("leaky")), _Q1_SETTINGS),
@@ -266,15 +366,18 @@ q1 = exercise.question(
         ),
         "pipeline_f1": Number(
             expected=lambda: _ecoli_f1("pipeline"),
-            atol=5e-4,
+            atol=0,
+            rtol=_RTOL,
             mistakes=[
-                (_near_f1("leaky"), "That is the leaky score: you cross-validated on resampled data. Cross-validate "
+                (_near_f1("leaky", "pipeline"), "That is the leaky score: you cross-validated on resampled data. Cross-validate "
                  "the pipeline on the original `X_ecoli`, `y_ecoli`; the pipeline resamples the training folds itself."),
-                (_near_f1("plain"), "That is the score without any resampling: put `sampler` inside the pipeline, "
+                (_near_f1("plain", "pipeline"), "That is the score without any resampling: put `sampler` inside the pipeline, "
                  "between the scaler and the classifier."),
-                (_near_f1("pipeline_sampler_first"), "Your pipeline resamples before scaling. Put the steps in the "
+                (_near_f1("pipeline_sampler_first", "pipeline"), "Your pipeline resamples before scaling. Put the steps in the "
                  "order asked: `StandardScaler()`, then `sampler`, then the classifier."),
-                (_near_f1("pipeline_unscaled"), "Your pipeline has no scaler: start it with `StandardScaler()`."),
+                (_near_f1("pipeline_unscaled", "pipeline"), "Your pipeline has no scaler: start it with "
+                 "`StandardScaler()`."),
+                (_matches(lambda: _ecoli_variants()["pipeline_cv5"], lambda: _ecoli_f1("pipeline")), _CV5),
                 (lambda v: 1 < v <= 100, "Give the F1 as a fraction between 0 and 1, not a percentage."),
                 (_near_accuracy("pipeline"), _ACCURACY),
                 (_elsewhere(lambda: _ecoli_f1("pipeline")), _Q1_SETTINGS),
@@ -359,11 +462,21 @@ q4 = exercise.question(
         "smote_f1",
         Number(
             expected=_num("smote_f1"),
-            atol=1e-3,
+            atol=0,
+            rtol=_RTOL,
             mistakes=[
-                (_is("plain_f1", 1e-3), "That is the plain model's F1 (no SMOTE). Fit the pipeline with SMOTE and "
-                 "score its predictions on `X_test`."),
-                (_is("smote_train_f1", 1e-3), "That is the F1 on the training set; compute it on `X_test`, `y_test`."),
+                (_is("plain_f1", "smote_f1"), "That is the plain model's F1 (no SMOTE). Fit the pipeline with SMOTE "
+                 "and score its predictions on `X_test`."),
+                (_is("smote_train_f1", "smote_f1"), "That is the F1 on the training set; compute it on `X_test`, "
+                 "`y_test`."),
+                (_smote_variant("no_scaler"), "Your model has no scaler (or SMOTE ran on the raw features, outside "
+                 "the pipeline): build `make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression())` "
+                 "and fit it on `X_train, y_train`."),
+                (_smote_variant("outside_raw"), "You resampled `X_train` with SMOTE outside the pipeline, on the "
+                 "unscaled features. Put `SMOTE(random_state=0)` inside the pipeline, after `StandardScaler()`, and "
+                 "fit the pipeline on the original `X_train, y_train`."),
+                (_other_seed, "That is SMOTE with another `random_state`: use `SMOTE(random_state=0)`, as the step "
+                 "says, so that your synthetic points are the ones the check uses."),
                 (lambda v: 1 < v <= 100, "Give the F1 as a fraction between 0 and 1, not a percentage."),
                 (_elsewhere(_num("smote_f1")), "Build the pipeline exactly as the step says (`StandardScaler()`, "
                  "`SMOTE(random_state=0)`, `LogisticRegression()` with its defaults), fit it on `X_train, y_train`, "
@@ -385,13 +498,15 @@ q4 = exercise.question(
 
 def _risk_mistakes(kind: str) -> list:
     other = "smote" if kind == "plain" else "plain"
+    target = f"{kind}_risk"
     return [
-        (_is(f"{kind}_alarm_rate", 2e-4), "That is the share of cases predicted positive (`predict`); the mean "
+        (_is(f"{kind}_alarm_rate", target), "That is the share of cases predicted positive (`predict`); the mean "
          "predicted risk averages the probabilities: `predict_proba(X_test)[:, 1].mean()`."),
-        (_is(f"{kind}_risk_class0", 2e-4), "That is the mean probability of class 0; take column 1, the minority class."),
-        (_is(f"{kind}_train_risk", 2e-4), "That is computed on the training set; use `X_test`."),
-        (_is(f"{other}_risk", 2e-4), "That is the other model's mean risk: check which model you used."),
-        (_is("prevalence", 2e-4), "That is the prevalence of the test set, not the model's mean predicted risk."),
+        (_is(f"{kind}_risk_class0", target), "That is the mean probability of class 0; take column 1, the minority class."),
+        (_is(f"{kind}_train_risk", target), "That is computed on the training set; use `X_test`."),
+        (_is(f"{other}_risk", target), "That is the other model's mean risk: check which model you used."),
+        (_is("prevalence", target), "That is the prevalence of the test set, not the model's mean predicted risk."),
+        (lambda v: 1 < v <= 100, "Give the mean risk as a fraction between 0 and 1, not a percentage."),
         (lambda v: abs(v - 0.5) < 1e-9, "That is the mean over both columns of `predict_proba`, which is always 0.5 "
          "(each row sums to 1). Take column 1 only: `predict_proba(X_test)[:, 1].mean()`."),
         (_elsewhere(_num(f"{kind}_risk")), "Average the predicted probability of class 1, "
@@ -402,8 +517,8 @@ def _risk_mistakes(kind: str) -> list:
 q5 = exercise.question(
     "q5",
     {
-        "mean_risk_plain": Number(expected=_num("plain_risk"), atol=2e-4, mistakes=_risk_mistakes("plain")),
-        "mean_risk_smote": Number(expected=_num("smote_risk"), atol=2e-4, mistakes=_risk_mistakes("smote")),
+        "mean_risk_plain": Number(expected=_num("plain_risk"), atol=0, rtol=_RTOL, mistakes=_risk_mistakes("plain")),
+        "mean_risk_smote": Number(expected=_num("smote_risk"), atol=0, rtol=_RTOL, mistakes=_risk_mistakes("smote")),
     },
     points=2,
     hints=[
@@ -415,6 +530,12 @@ q5 = exercise.question(
         "mean_risk_smote = smote_pipe.predict_proba(X_test)[:, 1].mean()"
     ),
 )
+
+
+def _tuned_rows(d: dict):
+    """Rows the first step of the refitted pipeline saw (a scaler counts them), or None when unknown."""
+    steps = (d.get("inner") or {}).get("steps") or []
+    return steps[0].get("n_samples_seen") if steps else None
 
 
 def _scoring_is_f1(d: dict) -> bool:
@@ -438,6 +559,10 @@ _tuned_spec = EstimatorSpec(
             "threshold instead of resampling.",
         ),
         (lambda d: d["inner"] is not None, "Give `TunedThresholdClassifierCV` the plain pipeline to tune."),
+        (lambda d: _tuned_rows(d) in (None, _N_TRAIN), lambda d: (
+            f"Your `tuned` was fitted on {_tuned_rows(d):,} rows; fit it on `X_train, y_train` ({_N_TRAIN:,} rows). "
+            "It chooses its threshold by cross-validation inside the training set, so `X_test` stays untouched "
+            "for the comparison of step 7.")),
         (
             lambda d: not any(s["is_sampler"] for s in d["inner"]["steps"]),
             "Tune the threshold of the *plain* pipeline (scaler + logistic regression), without SMOTE: the point "

@@ -9,11 +9,14 @@ resampling done outside the pipeline.
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 
 import numpy as np
 
-from ..checks import Choice, EstimatorSpec, Exercise, HeldoutScore, Number
+from dataclasses import dataclass
+
+from ..checks import DEFAULT_SEED, Choice, EstimatorSpec, Exercise, HeldoutScore, Number, incorrect
 from ..data import make_imbalanced
 
 exercise = Exercise("ex06", "Exercise 06 - production pipelines")
@@ -181,6 +184,11 @@ def _scoring_problem(d: dict) -> str | None:
     if scoring in ("recall", "precision"):
         return (f"`scoring=\"{scoring}\"` alone can be maximised by flagging everything (recall) or almost nothing "
                 '(precision). Use a score that balances both, such as `scoring="average_precision"`.')
+    if scoring == "f1":
+        return ('`scoring="f1"` judges each setting at the threshold 0.5, which step 5 replaces anyway. The step '
+                'asks for the quality of the ranking, whatever the threshold: `scoring="average_precision"`.')
+    if isinstance(scoring, str) and scoring != "average_precision":
+        return f'The step asks for average precision: `scoring="average_precision"` (you have `"{scoring}"`).'
     return None
 
 
@@ -324,13 +332,19 @@ q3 = exercise.question(
     ),
 )
 
+def _rounded_threshold(v: float) -> bool:
+    t = _C_FP / (_C_FP + _C_FN)
+    return any(abs(v - round(t, d)) < 1e-12 or abs(v - int(t * 10**d) / 10**d) < 1e-12 for d in range(1, 5))
+
+
 q4 = exercise.question(
     "q4",
     (
         "cost_threshold",
         Number(
             expected=_C_FP / (_C_FP + _C_FN),
-            atol=5e-4,
+            atol=0,
+            rtol=1e-5,
             mistakes=[
                 (_C_FP / _C_FN, "That is C_FP / C_FN. Compare the two expected costs instead: flagging costs "
                  "C_FP x (1 - p), not flagging costs C_FN x p. Flag when the second is larger."),
@@ -339,6 +353,8 @@ q4 = exercise.question(
                 (0.5, "0.5 is right only when both mistakes cost the same; here a miss costs 10 times a false alarm."),
                 (1 / 6, "That is the lesson's threshold, for C_FN = 5. Here a miss costs 10."),
                 (lambda v: 1 < v <= 100, "Give the threshold as a probability between 0 and 1."),
+                (_rounded_threshold, "That looks like the threshold rounded: do not round, keep full precision "
+                 "(compute it from `C_FP` and `C_FN`)."),
             ],
         ),
     ),
@@ -367,16 +383,110 @@ _decision_mistakes = [
     ),
 ]
 
-_decision_spec = EstimatorSpec(
-    requirements=[(lambda d: d["is_classifier"], "Pass a classifier: the model that makes the yes/no decisions.")],
+def _chain(d: dict | None) -> list:
+    """The description and those of the estimators it wraps, outermost first."""
+    out = []
+    while d is not None and len(out) < 6:
+        out.append(d)
+        d = d.get("inner")
+    return out
+
+
+def _has(d: dict, name: str) -> bool:
+    return any(str(x.get("class", "")).endswith("." + name) for x in _chain(d))
+
+
+def _starts_from_best_pipeline(d: dict) -> bool:
+    return any(step.get("is_sampler") for x in _chain(d) for step in x.get("steps") or [])
+
+
+def _calibrated_if_fixed(d: dict) -> bool:
+    return not _has(d, "FixedThresholdClassifier") or _has(d, "CalibratedClassifierCV")
+
+
+def _tuned_on_costs(d: dict) -> bool:
+    tuned = [x for x in _chain(d) if str(x.get("class", "")).endswith(".TunedThresholdClassifierCV")]
+    return not tuned or not isinstance(tuned[0]["params"].get("scoring"), (str, type(None)))
+
+
+_UNCALIBRATED = (
+    "Your `FixedThresholdClassifier` applies `cost_threshold` to probabilities that were not calibrated: the best "
+    "pipeline resamples, so its probabilities are inflated and the formula's threshold flags too many cases. "
+    "Calibrate first: `CalibratedClassifierCV(search.best_estimator_, method=\"sigmoid\", cv=5)`, then wrap that "
+    "in `FixedThresholdClassifier(..., threshold=cost_threshold)`."
+)
+
+_decision_requirements = [
+    (lambda d: d["is_classifier"], "Pass a classifier: the model that makes the yes/no decisions."),
+    (_starts_from_best_pipeline, "Start from the search's best pipeline, `search.best_estimator_` (scaler, SMOTE, "
+     "model), as the step asks: the point is to turn the tuned pipeline into decisions."),
+    (_calibrated_if_fixed, _UNCALIBRATED),
+    (_tuned_on_costs, "Your `TunedThresholdClassifierCV` optimises balanced accuracy (its default) or another "
+     "ready-made score, which ignores the costs. Give it a scorer built from the costs, or calibrate and apply "
+     "`cost_threshold` with `FixedThresholdClassifier`."),
+]
+
+_decision_spec = EstimatorSpec(requirements=_decision_requirements, must_be_fitted=True)
+
+_reloaded_spec = EstimatorSpec(
+    requirements=[
+        (
+            lambda d: str(d["class"]).endswith((".FixedThresholdClassifier", ".TunedThresholdClassifierCV")),
+            lambda d: f"Your reloaded model is a `{str(d['class']).rsplit('.', 1)[-1]}`: is this the `cost_model` you "
+            "built in step 5? Save `cost_model` itself: `joblib.dump(cost_model, path)`, then load it back.",
+        ),
+        *_decision_requirements,
+    ],
     must_be_fitted=True,
 )
+
+
+@dataclass
+class _CostDecisions(HeldoutScore):
+    """A fitted decision model scored on held-out data, as ``HeldoutScore`` with ``response="predict"``; its
+    mean predicted probability on the same held-out inputs is exported too, to tell calibrated probabilities
+    (mean close to the prevalence) from inflated ones when a fixed threshold is applied to them."""
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        out = super().extract(value, seed)
+        out["mean_proba"] = _mean_proba(value, self.make_heldout, seed)
+        return out
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        if self.spec is not None:
+            self.spec.judge(data["estimator"], seed)
+        mean = data.get("mean_proba")
+        if mean is not None and _has(data["estimator"], "FixedThresholdClassifier"):
+            prevalence = float(np.mean(self.make_heldout(seed)[1]))
+            if float(mean) > 1.3 * prevalence:
+                raise incorrect(
+                    f"On fresh data your model's mean predicted probability is {float(mean):.3f}, "
+                    f"{float(mean) / prevalence:.1f} times the share of positives: its probabilities are not "
+                    "calibrated for these data, so `cost_threshold` does not apply to them. Check that the model was "
+                    "fitted on `X_train, y_train`, and calibrate it with "
+                    "`CalibratedClassifierCV(..., method=\"sigmoid\", cv=5)` before the threshold."
+                )
+        return super().judge(data, seed)
+
+
+def _mean_proba(model, make_heldout, seed):
+    """Mean of ``predict_proba(X)[:, 1]`` on the held-out inputs, or None (only the inputs reach this frame)."""
+    X = make_heldout(seed)[0]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            proba = np.asarray(model.predict_proba(X), dtype=float)
+    except Exception:
+        return None
+    if proba.ndim != 2 or proba.shape[1] < 2 or proba.shape[0] != len(X) or not np.isfinite(proba).all():
+        return None
+    return float(proba[:, 1].mean())
 
 q5 = exercise.question(
     "q5",
     (
         "cost_model",
-        HeldoutScore(
+        _CostDecisions(
             make_heldout=_heldout,
             metric=_share_saved,
             minimum=0.47,
@@ -403,13 +513,13 @@ q6 = exercise.question(
     "q6",
     (
         "reloaded",
-        HeldoutScore(
+        _CostDecisions(
             make_heldout=_heldout,
             metric=_share_saved,
             minimum=0.47,
             response="predict",
             metric_name="Share of the cost saved by the reloaded model",
-            spec=_decision_spec,
+            spec=_reloaded_spec,
             mistakes=_decision_mistakes,
         ),
     ),
