@@ -304,7 +304,7 @@ class Number(Answer):
         return math.isclose(a, b, rel_tol=self.rtol, abs_tol=self.atol)
 
     def judge(self, data, seed=DEFAULT_SEED):
-        value = float(data)
+        value = float(data) + 0.0  # + 0.0 turns -0.0 into 0.0 for display
         expected = float(_resolve(self.expected))
         if self._close(value, expected):
             return Result(Status.CORRECT, f"{value:.6g} is right.")
