@@ -68,6 +68,22 @@ def run_notebook(relative_path: str, names: list[str] | tuple[str, ...], timeout
     return values
 
 
+def assert_fails(result, *fragments, status=None, points=0):
+    """``result`` fails with ``status`` (default: incorrect) and its message holds every fragment.
+
+    ``points`` is the credit the other, right parts of a multi-part question still earn; ``None``
+    skips that check. Returns ``result`` for further assertions.
+    """
+    from course_utils.checks import Status
+
+    assert result.status is (status or Status.INCORRECT), result
+    if points is not None:
+        assert result.points == points
+    for fragment in fragments:
+        assert fragment in result.message, (fragment, result.message)
+    return result
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

@@ -18,15 +18,9 @@ from sklearn.tree import DecisionTreeClassifier
 from course_utils import data
 from course_utils.checks import Status
 from course_utils.exercises import ex01
+from conftest import assert_fails
 
 
-def assert_fails(result, *fragments, status=Status.INCORRECT, points=0):
-    """``result`` fails with ``status``; its message holds every fragment. For questions with
-    two parts, ``points`` is the credit the other (right) part still earns."""
-    assert result.status is status, result
-    assert result.points == points
-    for fragment in fragments:
-        assert fragment in result.message, (fragment, result.message)
 
 
 # --------------------------------------------------------------------------- #

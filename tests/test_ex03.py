@@ -16,6 +16,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from course_utils import data
 from course_utils.checks import Status
 from course_utils.exercises import ex03
+from conftest import assert_fails
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +57,7 @@ def solution(split):
 
 
 def incorrect(result, *fragments):
-    assert result.status is Status.INCORRECT, result
-    for fragment in fragments:
-        assert fragment in result.message, result.message
-    return result
+    return assert_fails(result, *fragments, points=None)
 
 
 # --------------------------------------------------------------------------- q1

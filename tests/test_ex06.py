@@ -23,17 +23,13 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from course_utils import data
 from course_utils.checks import EstimatorSpec, Exercise, Status, describe_estimator
 from course_utils.exercises import ex06
+from conftest import assert_fails
 
 PROBLEM = dict(imbalance_ratio=19, class_sep=1.0, random_state=16)
 GRID = {"smote__sampling_strategy": [0.1, 0.3, 1.0], "smote__k_neighbors": [3, 10], "model__class_weight": [None, "balanced"]}
 SMALL_GRID = {"smote__sampling_strategy": [1.0], "smote__k_neighbors": [3], "model__class_weight": [None]}
 
 
-def assert_fails(result, *fragments, status=Status.INCORRECT, points=0):
-    assert result.status is status, result
-    assert result.points == points
-    for fragment in fragments:
-        assert fragment in result.message, (fragment, result.message)
 
 
 def make_pipe(*, sampler=None, model=None):
