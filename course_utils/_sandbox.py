@@ -125,12 +125,13 @@ def _bwrap_args(sandbox: Sandbox, scratch: Path, decoys: dict[str, Path]) -> lis
     for path in ("/usr", "/etc"):
         if os.path.isdir(path):
             args += ["--ro-bind", path, path]
-    args += _parents(sandbox.binds, ())
-    for path in sandbox.binds:
-        args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
     args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm"]
+    # After the private /tmp, so that a Python or course checkout living under /tmp stays visible.
+    args += _parents(sandbox.binds, ())
+    for path in sandbox.binds:
+        args += ["--ro-bind", path, path]
     mounts = [str(scratch)] + list(decoys)
     args += _parents(mounts, tuple(sandbox.binds))
     args += ["--bind", str(scratch), str(scratch)]
@@ -212,7 +213,7 @@ def probe(package_dir: Path, *, use_sandbox: bool = True, workdir: Path) -> Sand
 def _dedupe(paths: list[str]) -> list[str]:
     out = []
     for path in sorted({os.path.realpath(p) for p in paths if p and os.path.exists(p)} | {p for p in paths if p and os.path.exists(p)}):
-        if _under(path, ("/usr", "/etc", "/proc", "/dev", "/tmp")) or path == "/":
+        if _under(path, ("/usr", "/etc", "/proc", "/dev")) or path in ("/", "/tmp"):
             continue
         if any(_under(path, (kept,)) for kept in out):
             continue

@@ -949,6 +949,7 @@ def grade(
         subs = [_read_submission(p, root, known, stems) for p in paths]
         before = {s.relpath: s.sha256 for s in subs}
         backup = {s.relpath: s.data for s in subs if s.data is not None}
+        files_before = _all_files(root)
         box = _sandbox.probe(PACKAGE_DIR, use_sandbox=sandbox, workdir=workdir / "probe")
         for note in box.notes:
             _say(True, f"course-grade: warning: {note}")
@@ -996,13 +997,15 @@ def grade(
                 executed += 1
                 finished(record)
                 if not box.bwrap:
-                    _restore_changed(subs, backup, before, record)
+                    _restore_changed(subs, backup, before, record, root, files_before)
         tampering = []
         for sub in subs:
             now = _hash_file(sub.path) if sub.sha256 else sub.sha256
             if now != before[sub.relpath]:
                 restored = _restore(sub.path, backup.get(sub.relpath))
                 tampering.append(f"{sub.relpath} changed during grading" + (" (restored)" if restored else ""))
+        for path in sorted(_all_files(root) - files_before):
+            tampering.append(f"{path.relative_to(root)} appeared during grading" + (" (removed)" if _remove(path) else ""))
         if tampering:
             _say(progress, "WARNING: " + "; ".join(tampering))
         extra = {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)), "seconds": round(time.time() - started, 1),
@@ -1026,12 +1029,33 @@ def _restore(path: Path, data: bytes | None) -> bool:
         return False
 
 
-def _restore_changed(subs: list[Submission], backup: dict, before: dict, record: dict) -> None:
+def _all_files(root: Path) -> set[Path]:
+    """Every file below ``root`` (to notice files a submission creates there)."""
+    try:
+        return {p for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+    except OSError:
+        return set()
+
+
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def _restore_changed(
+    subs: list[Submission], backup: dict, before: dict, record: dict, root: Path, files_before: set[Path]
+) -> None:
     """Without a sandbox: after each submission, undo and report changes to the others."""
     for sub in subs:
         if before[sub.relpath] and _hash_file(sub.path) != before[sub.relpath]:
             restored = _restore(sub.path, backup.get(sub.relpath))
             record.setdefault("tamper", []).append(f"changed {sub.relpath}" + (" (restored)" if restored else ""))
+    for path in sorted(_all_files(root) - files_before):
+        removed = _remove(path)
+        record.setdefault("tamper", []).append(f"created {path.relative_to(root)}" + (" (removed)" if removed else ""))
     if record.get("tamper") and record.get("status") not in ("invalid", "unknown-exercise", "empty"):
         record["status"] = "tampered"
 
