@@ -273,6 +273,37 @@ def _looks_rounded(value: float, expected: float) -> bool:
     return False
 
 
+def rounding_message(places: int, tolerance: float) -> str:
+    """What to tell a learner whose answer is the expected value rounded to ``places`` decimals."""
+    return (
+        f"That looks rounded to {places} decimal{'s' if places > 1 else ''}. Store the value you computed, "
+        f"without rounding it or typing it in: the check accepts differences up to {tolerance:g} only."
+    )
+
+
+def rounding_mistakes(expected, *, tolerance: float, digits=(1, 2, 3), exclude=(0,)) -> list:
+    """``Number`` mistakes for the expected value rounded to each of ``digits`` decimals.
+
+    Put them first in ``mistakes`` so that a rounded answer is called rounded, not mistaken for
+    another quantity that happens to be close. A rounding that lands on a value in ``exclude``
+    (0 by default) is left to the other messages: it says more than "rounded".
+    """
+
+    def match(places):
+        def rounded(value):
+            target = round(float(_resolve(expected)), places)
+            return target not in exclude and abs(value - target) < 1e-9
+
+        return rounded
+
+    return [(match(places), rounding_message(places, tolerance)) for places in digits]
+
+
+def percentage_mistake(expected, message: str, *, atol: float) -> tuple:
+    """A ``Number`` mistake for the expected fraction given as a percentage (100 times too big)."""
+    return (lambda value: value > 1 and abs(value / 100 - float(_resolve(expected))) <= atol, message)
+
+
 @dataclass
 class Number(Answer):
     """A number compared with tolerance.

@@ -22,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..checks import Choice, Exercise, HeldoutScore, Number
+from ..checks import Choice, Exercise, HeldoutScore, Number, percentage_mistake, rounding_mistakes
 from ..data import load_yeast4, make_imbalanced
 
 exercise = Exercise("ex02", "Exercise 02 - misleading accuracy and metrics")
@@ -224,31 +224,14 @@ def _near(key: str, atol: float = MISTAKE_ATOL) -> _Near:
     return _Near(key, atol)
 
 
-def _percent_of(key: str, atol: float = MISTAKE_ATOL):
-    return lambda v: v > 1 and abs(v / 100 - _lookup(key)) <= atol
+def _percent_of(key: str, atol: float = MISTAKE_ATOL) -> tuple:
+    return percentage_mistake(lambda: _lookup(key), _PERCENT, atol=atol)
 
 
 def _rounded(key: str) -> list:
-    """Mistakes for the expected value rounded to 1, 2 or 3 decimals (typed in, or read off a report).
+    """The expected value rounded to 1, 2 or 3 decimals (typed in, or read off a report)."""
+    return rounding_mistakes(lambda: _lookup(key), tolerance=ATOL, digits=(1, 2, 3), exclude=(0, 1))
 
-    A rounding to exactly 0 or 1 is left to the other messages: it says more than "rounded".
-    """
-
-    def match(digits):
-        def rounded(value):
-            target = round(_lookup(key), digits)
-            return target not in (0, 1) and abs(value - target) < 1e-9
-
-        return rounded
-
-    return [
-        (
-            match(digits),
-            f"That looks rounded to {digits} decimal{'s' if digits > 1 else ''}. Store the value you computed, "
-            f"without rounding it or typing it in: the check accepts differences up to {ATOL:g} only.",
-        )
-        for digits in (1, 2, 3)
-    ]
 
 _PERCENT = "Give it as a fraction between 0 and 1, not a percentage (0.9 rather than 90)."
 _TRAIN = "That is measured on the training set; compute it on `X_test, y_test`, data the model never saw."
@@ -263,7 +246,7 @@ q1 = exercise.question(
             expected=_value("baseline_accuracy"),
             atol=ATOL,
             mistakes=[
-                (_percent_of("baseline_accuracy", ATOL), _PERCENT),
+                _percent_of("baseline_accuracy", ATOL),
                 (lambda v: v == 1, "A perfect 1.0 is not what the baseline gets: it is wrong on every positive of "
                  "the test set. Compute its accuracy with `accuracy_score`."),
                 (lambda v: v == 0, "0 is the baseline's recall instead of its accuracy: it finds no positive, "
@@ -294,7 +277,7 @@ q2 = exercise.question(
             expected=_value("precision"),
             atol=ATOL,
             mistakes=[
-                (_percent_of("precision"), _PERCENT),
+                _percent_of("precision"),
                 *_rounded("precision"),
                 (_near("recall"), "That is the recall instead of the precision (did you swap "
                  "`y_test` and `y_pred`? The truth comes first). Precision = TP / (TP + FP): the share of *predicted* "
@@ -312,7 +295,7 @@ q2 = exercise.question(
             expected=_value("recall"),
             atol=ATOL,
             mistakes=[
-                (_percent_of("recall"), _PERCENT),
+                _percent_of("recall"),
                 *_rounded("recall"),
                 (_near("precision"), "That is the precision instead of the recall (did you swap "
                  "`y_test` and `y_pred`? The truth comes first). Recall = TP / (TP + FN): the share of *real* positives "
@@ -343,7 +326,7 @@ q3 = exercise.question(
             expected=_value("ap"),
             atol=ATOL,
             mistakes=[
-                (_percent_of("ap"), _PERCENT),
+                _percent_of("ap"),
                 *_rounded("ap"),
                 (_near("ap_hard"), "You scored hard 0/1 predictions (`predict`). Average precision needs the "
                  "scores: use `model.predict_proba(X_test)[:, 1]`."),

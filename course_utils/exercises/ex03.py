@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 
-from ..checks import Array, Choice, Exercise, Number
+from ..checks import Array, Choice, Exercise, Number, percentage_mistake, rounding_message, rounding_mistakes
 from ..data import make_imbalanced
 
 exercise = Exercise("ex03", "Exercise 03 - class weights")
@@ -327,23 +327,12 @@ _DIGITS = (1, 2, 3, 4, 5)
 
 
 def _rounding_message(digits: int) -> str:
-    return (
-        f"That looks rounded to {digits} decimal{'s' if digits > 1 else ''}. Store the value you computed, "
-        f"without rounding it or typing it in: the check accepts differences up to {ATOL:g} only."
-    )
+    return rounding_message(digits, ATOL)
 
 
 def _rounded(expected) -> list:
     """Mistakes for a number rounded to 1-5 decimals. A rounding to exactly 0 is left to other messages."""
-
-    def match(digits):
-        def rounded(value):
-            target = round(float(expected()), digits)
-            return target != 0 and abs(value - target) < 1e-12
-
-        return rounded
-
-    return [(match(digits), _rounding_message(digits)) for digits in _DIGITS]
+    return rounding_mistakes(expected, tolerance=ATOL, digits=_DIGITS)
 
 
 def _array_rounded() -> list:
@@ -358,8 +347,8 @@ def _array_rounded() -> list:
 _PERCENT = "Give it as a fraction between 0 and 1, not as a percentage (0.05 rather than 5)."
 
 
-def _percent_of(expected, atol: float = 0.005):
-    return lambda v: v > 1 and _close(v / 100, float(expected()), atol)
+def _percent_of(expected, atol: float = 0.005) -> tuple:
+    return percentage_mistake(expected, _PERCENT, atol=atol)
 
 
 # --------------------------------------------------------------------------- #
@@ -411,7 +400,7 @@ q2 = exercise.question(
         mistakes=[
             # Rounding first: the right answer rounded must never read as another mistake.
             *_rounded(_threshold),
-            (_percent_of(_threshold, atol=5e-4), _PERCENT),
+            _percent_of(_threshold, atol=5e-4),
             (lambda v: any(_close(v, p, MISTAKE_ATOL) for p in _other_prevalences()),
              "You used all of `y` (or the test labels `y_test`), not `y_train`: compute the threshold from the "
              "balanced weights of the training labels (step 1)."),
@@ -477,7 +466,7 @@ q4 = exercise.question(
             atol=ATOL,
             mistakes=[
                 *_rounded(_huge("precision")),
-                (_percent_of(_huge("precision")), _PERCENT),
+                _percent_of(_huge("precision")),
                 (_near_huge("recall"), "That is the recall. Precision is TP / (TP + FP)."),
                 (_near_huge("train_precision"), _HUGE_TRAIN),
                 (lambda v: _close(v, _huge_unscaled()["precision"], ATOL * 10), _NO_SCALER),
@@ -488,7 +477,7 @@ q4 = exercise.question(
             atol=ATOL,
             mistakes=[
                 *_rounded(_huge("ap")),
-                (_percent_of(_huge("ap")), _PERCENT),
+                _percent_of(_huge("ap")),
                 (_near_huge("ap_from_labels"),
                  "You scored hard labels from `predict`. Average precision needs scores: "
                  "`predict_proba(X_test)[:, 1]`."),
