@@ -53,19 +53,19 @@ notebooks: $(STAMP)
 	$(BIN)/python -m course_utils.authoring make-exercises
 
 # The course's performance record: every notebook's run time and memory, check() latency and
-# grading cost, measured in one run (see course_utils/bench.py). Writes bench/; takes a few minutes.
+# grading cost, measured in one run (see course_utils/authoring/bench.py). Writes bench/; takes a few minutes.
 .PHONY: bench
 bench: $(STAMP)
-	$(BIN)/python -m course_utils.bench
+	$(BIN)/python -m course_utils.authoring.bench
 
 # Colab badges, Colab-only install lines and the README's cloud badges, from [tool.course] in
 # pyproject.toml; then regenerates exercises/. Idempotent.
 .PHONY: colab
 colab: $(STAMP)
-	$(BIN)/python -m course_utils.colab
+	$(BIN)/python -m course_utils.authoring.colab
 
 # The oldest supported versions: a second venv with every dependency at exactly the lower bound
-# pyproject.toml declares (read from it by `course_utils.colab lower-bounds`), on $(PYTHON);
+# pyproject.toml declares (read from it by `course_utils.authoring.colab lower-bounds`), on $(PYTHON);
 # every notebook runs there to the end without error. Outputs are not compared (--nbval-lax):
 # older libraries may print numbers a little differently.
 OLDEST       := .venv-oldest
@@ -74,7 +74,7 @@ OLDEST_STAMP := $(OLDEST)/.installed
 $(OLDEST_STAMP): pyproject.toml
 	@test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
 	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
-	$(PYTHON) -m course_utils.colab lower-bounds > $(OLDEST)/lower-bounds.txt
+	$(PYTHON) -m course_utils.authoring.colab lower-bounds > $(OLDEST)/lower-bounds.txt
 	$(OLDEST)/bin/python -m pip install --quiet -r $(OLDEST)/lower-bounds.txt
 	$(OLDEST)/bin/python -m pip install --quiet --no-deps -e .
 	@touch $@

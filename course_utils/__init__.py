@@ -10,8 +10,10 @@ checks
     The auto-checked questions behind ``check()``, ``hint()`` and ``solution()``.
 exercises
     One module per exercise notebook: ``from course_utils.exercises import ex02``.
-authoring
-    Tools for course authors: generate exercises from solutions, read notebook metadata.
+
+The instructor's grader lives in the sub-package ``grading`` and the course author's tools
+(exercise generation, Colab badges, the benchmark) in ``authoring``. Neither is imported by the
+learner's modules.
 """
 
 from __future__ import annotations

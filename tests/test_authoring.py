@@ -2,7 +2,7 @@
 
 import nbformat
 
-from course_utils.authoring import exercise_key, make_exercise, stub_code
+from course_utils.authoring.notebooks import exercise_key, make_exercise, stub_code
 
 
 def test_stub_keeps_given_code_and_blanks_assigned_names():

@@ -1,4 +1,4 @@
-"""The benchmark's machinery (course_utils.bench) on tiny notebooks and a made-up exercise.
+"""The benchmark's machinery (course_utils.authoring.bench) on tiny notebooks and a made-up exercise.
 
 Structure only: these tests never assert how fast anything is, so a slow machine cannot fail them.
 """
@@ -17,7 +17,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 
-from course_utils import bench
+from course_utils.authoring import bench
 from course_utils.checks import Array, Choice, EstimatorSpec, Exercise, FunctionCases, HeldoutScore, Number
 from course_utils.data import make_imbalanced
 

@@ -31,9 +31,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from course_utils import _kernel_export as export
-from course_utils import grade as grader
-from course_utils.authoring import SOLUTION_MARKER, exercise_key, stub_code
+from course_utils.grading import _kernel_export as export
+from course_utils.grading import grade as grader
+from course_utils.authoring.notebooks import SOLUTION_MARKER, exercise_key, stub_code
 from course_utils.exercises import load
 
 pytestmark = pytest.mark.notebook

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT, run_notebook
-from course_utils.authoring import exercise_key
+from course_utils.authoring.notebooks import exercise_key
 
 EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))

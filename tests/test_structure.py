@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.authoring import exercise_key, stale_exercises
+from course_utils.authoring.notebooks import exercise_key, stale_exercises
 from conftest import ROOT
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

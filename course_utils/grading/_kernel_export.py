@@ -1,6 +1,6 @@
 """The grader's side of a learner's kernel: export answers as plain JSON, and nothing else.
 
-Private to :mod:`course_utils.grade`. The grader loads this file *by path* into the learner's
+Private to :mod:`course_utils.grading.grade`. The grader loads this file *by path* into the learner's
 kernel, after the learner's cells have run, under a module name that holds a fresh random
 nonce. It then loads a pristine copy of ``course_utils`` from the grader's own installed files,
 under another private name, so that whatever the notebook did to ``course_utils`` (patched

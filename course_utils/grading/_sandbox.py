@@ -1,4 +1,4 @@
-"""Run untrusted notebook code in a fresh, fenced-in kernel (private to :mod:`course_utils.grade`).
+"""Run untrusted notebook code in a fresh, fenced-in kernel (private to :mod:`course_utils.grading.grade`).
 
 Layers, each used where the machine allows it:
 

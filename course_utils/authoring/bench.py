@@ -1,6 +1,6 @@
 """The course's benchmark: notebook run times and memory, feedback latency, grading cost.
 
-Run it with ``make bench`` (or ``python -m course_utils.bench``). In one run it measures:
+Run it with ``make bench`` (or ``python -m course_utils.authoring.bench``). In one run it measures:
 
 * **the floor**: a fresh kernel started and the course's libraries imported (numpy, pandas,
   scikit-learn, imbalanced-learn, matplotlib, seaborn, course_utils), three times (at the start,
@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Budgets of the course (issue 5).
 BUDGET_NOTEBOOK_S = 30.0
@@ -297,7 +297,7 @@ NOTEBOOK_CALLS: dict[str, list[float]] = {}
 
 def record_check_calls() -> None:
     """Time every ``Question.check`` call from now on (into :data:`NOTEBOOK_CALLS`)."""
-    from .checks import Question
+    from ..checks import Question
 
     original = Question.check
     if getattr(original, "_course_bench", False):
@@ -337,7 +337,7 @@ def _perturb(value: Any) -> Any:
 
 def wrong_answer(answer, value: Any, seed: int = 0) -> tuple[Any, str]:
     """A sensible wrong answer of the same kind as ``value``, and how it was made."""
-    from . import checks
+    from .. import checks
 
     if isinstance(answer, checks.Choice):
         other = next((k for k in answer.options if k != answer.correct), "z")
@@ -393,7 +393,7 @@ def probe_latency(key: str, namespace: dict, *, repeats: int = 7, which: str = "
     first_ms`` (the first call the notebook itself made, if any; it is included in the samples of
     the right answer), or ``missing`` when the notebook does not define a variable.
     """
-    from . import checks
+    from .. import checks
 
     exercise = importlib.import_module(f"{checkers}.{key}").exercise
     questions = exercise.questions if which == "questions" else exercise.prompts
@@ -446,13 +446,13 @@ def probe_latency(key: str, namespace: dict, *, repeats: int = 7, which: str = "
 def _probe_code(key: str, repeats: int, which: str, checkers: str) -> str:
     return (
         "import json as _bench_json\n"
-        "from course_utils import bench as _course_bench\n"
+        "from course_utils.authoring import bench as _course_bench\n"
         f"print({_OUTPUT_MARK!r} + _bench_json.dumps(_course_bench.probe_latency("
         f"{key!r}, globals(), repeats={repeats}, which={which!r}, checkers={checkers!r})))\n"
     )
 
 
-_RECORDER = "from course_utils import bench as _course_bench\n_course_bench.record_check_calls()"
+_RECORDER = "from course_utils.authoring import bench as _course_bench\n_course_bench.record_check_calls()"
 
 
 def _parse_probe(text: str) -> list[dict] | None:
@@ -482,7 +482,7 @@ def make_submissions(solutions: list[Path], folder: Path, copies: int) -> list[P
     """
     import nbformat
 
-    from .authoring import exercise_key
+    from .notebooks import exercise_key
 
     written = []
     for k in range(1, copies + 1):
@@ -1009,7 +1009,7 @@ def run_benchmark(
     match: str | None = None,
 ) -> Report:
     """Run every measurement once; write the results under ``out`` if given."""
-    from .authoring import exercise_key
+    from .notebooks import exercise_key
 
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
@@ -1083,7 +1083,7 @@ def run_benchmark(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m course_utils.authoring.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="course folder (default: this checkout)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/bench)")
     parser.add_argument("--repeats", type=int, default=7, help="check() calls per answer (default 7)")

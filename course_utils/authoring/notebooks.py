@@ -31,7 +31,9 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from .badges import retarget_badge
+
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTION_MARKER = "# solution"
 STUB_COMMENT = "# Your code here"
 _NUMBER = re.compile(r"^(\d\d)_")
@@ -126,13 +128,11 @@ def _write(nb: nbformat.NotebookNode, path: Path) -> None:
 
 def expected_exercises(root: Path = ROOT) -> dict[Path, str]:
     """Map each exercise path to the text it should have, generated from solutions/."""
-    from course_utils.colab import retarget_badge
-
     result = {}
     for solution_path in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")):
         key = exercise_key(solution_path)
         exercise = make_exercise(nbformat.read(solution_path, as_version=4), key)
-        # The solution's "Open in Colab" badge (course_utils.colab) must open the exercise instead.
+        # The solution's "Open in Colab" badge (course_utils.authoring.colab) must open the exercise instead.
         retarget_badge(exercise, f"exercises/{solution_path.name}")
         result[root / "exercises" / solution_path.name] = nbformat.writes(exercise) + "\n"
     return result

@@ -1,0 +1,1148 @@
+"""Grade a folder of submitted exercise notebooks, safely, with one command.
+
+Usage::
+
+    python -m course_utils.grade SUBMISSIONS --out RESULTS [--cell-timeout S] [--max-memory MB]
+                                             [--jobs N] [--seed N]
+    course-grade SUBMISSIONS --out RESULTS ...          # the same, as a console script
+
+What it does, for each ``*.ipynb`` under ``SUBMISSIONS``:
+
+1. **Identify.** The exercise comes from the notebook's metadata (``course.exercise``, written by
+   ``course_utils.authoring``), else from the file name (``02_misleading_accuracy.ipynb`` or any name
+   holding an exercise's file name or ``ex02``). The student is the first folder under
+   ``SUBMISSIONS`` (``SUBMISSIONS/alice/...``), or, for files directly in ``SUBMISSIONS``, the file
+   name without ``.ipynb`` and without the exercise's own file name (``alice_02_misleading_accuracy.ipynb``
+   -> ``alice``).
+2. **Execute** the code cells in a fresh kernel on a scratch copy (see :mod:`course_utils.grading._sandbox`):
+   per-cell timeout, memory cap, errors allowed. A cell that times out, exhausts memory or kills
+   the kernel is recorded and skipped, the kernel is restarted, and the notebook runs again without
+   it: every question is graded on its own, and a crash is never a pass.
+3. **Export, then judge outside the kernel.** After the learner's cells, the grader loads a pristine
+   copy of ``course_utils`` from its own files into the kernel, under a private name, and exports
+   each question's declared variables as plain JSON (:mod:`course_utils.grading._kernel_export`). The
+   verdicts are decided here, in the grader's process, by its own checkers. No pickle is ever
+   loaded. Held-out inputs are drawn from the instructor's seed and sent as data; their labels and
+   the seed never enter the kernel.
+4. **Write** ``RESULTS/grades.csv``, ``RESULTS/feedback/<student>/<exercise>.md`` and
+   ``RESULTS/details.json``. A re-run skips submissions whose content, seed and grader are unchanged.
+
+Every submission is hashed before and after; a change is reported (and, without a sandbox,
+undone from the copy read at the start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as futures
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import stat
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import nbformat
+
+from .. import __version__
+from . import _kernel_export as export
+from . import _sandbox
+
+GRADING_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = GRADING_DIR.parent
+ROOT = PACKAGE_DIR.parent
+
+DEFAULT_CELL_TIMEOUT = 60.0
+DEFAULT_MAX_MEMORY_MB = 4096
+#: Kernel restarts allowed per submission after a cell or an export crashed or hung it.
+MAX_RESTARTS = 3
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+#: Largest answer export read back from a kernel, per question.
+MAX_EXPORT_CHARS = 32 * 2**20
+MAX_MESSAGE_CHARS = 600
+#: Statuses of a submission, most serious first (one is reported; the others are in details.json).
+STATUS_ORDER = ("tampered", "memory", "disk", "timeout", "died", "error", "ok")
+KERNEL_STATUSES = {"not attempted", "could not be checked", "incorrect"}
+SEED_RANGE = 2**32
+PLACEHOLDER = b"placeholder\n"
+
+__all__ = ["grade", "main", "measure_overhead", "identify_student", "identify_exercise"]
+
+
+# --------------------------------------------------------------------------- #
+# Identification
+# --------------------------------------------------------------------------- #
+
+
+def _exercise_keys() -> list[str]:
+    return sorted(p.stem for p in (PACKAGE_DIR / "exercises").glob("ex[0-9][0-9].py"))
+
+
+def _exercise_stems() -> dict[str, str]:
+    """Hand-out file stems (``02_misleading_accuracy``) -> exercise keys, when exercises/ is there."""
+    stems = {}
+    for folder in (ROOT / "exercises", ROOT / "solutions"):
+        for path in folder.glob("[0-9][0-9]_*.ipynb"):
+            stems[path.stem] = f"ex{path.name[:2]}"
+    return stems
+
+
+def identify_exercise(metadata: dict, relpath: str, known: list[str], stems: dict[str, str]) -> tuple[str | None, str]:
+    """Exercise key of a submission and where it came from (``metadata`` or ``file name``)."""
+    course = metadata.get("course") if isinstance(metadata, dict) else None
+    key = course.get("exercise") if isinstance(course, dict) else None
+    if isinstance(key, str) and re.fullmatch(r"ex\d\d", key) and key in known:
+        return key, "metadata"
+    name = PurePosixPath(relpath).name
+    for stem in sorted(stems, key=len, reverse=True):
+        if stem in name and stems[stem] in known:
+            return stems[stem], "file name"
+    for pattern in (r"(?<![0-9])(\d\d)_", r"(?i)ex[ _-]?(\d\d)(?![0-9])"):
+        match = re.search(pattern, name)
+        if match and f"ex{match.group(1)}" in known:
+            return f"ex{match.group(1)}", "file name"
+    return None, "unknown"
+
+
+def identify_student(relpath: str, stems: dict[str, str] | None = None) -> str:
+    """Student of a submission: its first folder, or the file name less the exercise's name."""
+    parts = PurePosixPath(relpath).parts
+    if len(parts) > 1:
+        return parts[0]
+    stem = PurePosixPath(relpath).stem
+    student = stem
+    for known in sorted(stems if stems is not None else _exercise_stems(), key=len, reverse=True):
+        if known in student:
+            student = student.replace(known, " ")
+            break
+    else:
+        student = re.sub(r"(?i)ex[ _-]?\d\d(?![0-9])", " ", student)
+    student = re.sub(r"[\s_.-]+", " ", student).strip().replace(" ", "_")
+    return student or stem
+
+
+def _safe_name(text: str) -> str:
+    cleaned = re.sub(r"[^\w.@+-]+", "_", text, flags=re.UNICODE).strip("._") or "unnamed"
+    return cleaned[:100]
+
+
+# --------------------------------------------------------------------------- #
+# Reading submissions
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class Submission:
+    relpath: str
+    path: Path
+    data: bytes | None
+    sha256: str
+    student: str
+    exercise: str | None = None
+    exercise_source: str = ""
+    nb: object = None
+    problem: str = ""  # why it cannot be executed
+    status: str = ""  # invalid, unknown-exercise, empty (when not executed)
+    cells: list = field(default_factory=list)  # (index, source) of code cells
+
+
+def _discover(root: Path, out: Path) -> list[Path]:
+    found = []
+    skip = {os.path.realpath(out)}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and d != "__pycache__" and os.path.realpath(os.path.join(folder, d)) not in skip
+        )
+        for name in sorted(files):
+            if name.endswith(".ipynb") and not name.startswith("."):
+                found.append(Path(folder) / name)
+    return found
+
+
+def _read_submission(path: Path, root: Path, known: list[str], stems: dict[str, str]) -> Submission:
+    relpath = path.relative_to(root).as_posix()
+    student = identify_student(relpath, stems)
+    sub = Submission(relpath, path, None, "", student)
+    try:
+        real = Path(os.path.realpath(path))
+        if path.is_symlink() and not real.is_relative_to(Path(os.path.realpath(root))):
+            sub.problem, sub.status = "a symbolic link to a file outside the submissions folder", "invalid"
+            return sub
+        size = real.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            sub.problem, sub.status = f"the file is too large ({size / 2**20:.0f} MB)", "invalid"
+            sub.sha256 = _hash_file(path)
+            return sub
+        sub.data = path.read_bytes()
+    except OSError as error:
+        sub.problem, sub.status = f"the file could not be read ({error.strerror or error})", "invalid"
+        return sub
+    sub.sha256 = hashlib.sha256(sub.data).hexdigest()
+    try:
+        text = sub.data.decode("utf-8")
+        raw = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        sub.problem, sub.status = "the file is not a notebook (not valid JSON)", "invalid"
+        return sub
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
+        sub.problem, sub.status = "the file is JSON but not a notebook (no cells)", "invalid"
+        return sub
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        cells = [
+            (index, cell.source if isinstance(cell.source, str) else "".join(cell.source))
+            for index, cell in enumerate(nb.cells)
+            if cell.get("cell_type") == "code"
+        ]
+    except Exception as error:  # noqa: BLE001 - any malformed notebook becomes a row
+        sub.problem, sub.status = f"the notebook could not be read ({type(error).__name__})", "invalid"
+        return sub
+    sub.nb = nb
+    sub.exercise, sub.exercise_source = identify_exercise(dict(nb.metadata), relpath, known, stems)
+    if sub.exercise is None:
+        sub.problem, sub.status = "the exercise could not be identified from the notebook's metadata or its file name", "unknown-exercise"
+        return sub
+    sub.cells = [(i, s) for i, s in cells if s.strip()]
+    if not sub.cells:
+        sub.problem, sub.status = "the notebook has no code", "empty"
+    return sub
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(2**20), b""):
+                digest.update(block)
+    except OSError:
+        return "missing"
+    return digest.hexdigest()
+
+
+def _structure_note(sub: Submission) -> str:
+    """Compare the code cells with the handed-out exercise: deleted or reordered cells."""
+    template = None
+    for folder in (ROOT / "exercises",):
+        for path in folder.glob(f"{sub.exercise[2:]}_*.ipynb"):
+            template = path
+    if template is None:
+        return ""
+    try:
+        given = [c.source for c in nbformat.read(template, as_version=4).cells if c.cell_type == "code" and c.source.strip()]
+    except Exception:  # noqa: BLE001
+        return ""
+    firsts = [_first_line(s) for _i, s in sub.cells]
+    positions, missing, cursor = [], 0, 0
+    for source in given:
+        line = _first_line(source.split("# Your code here")[0])
+        if not line:
+            continue  # nothing handed out in this cell but a stub
+        if line in firsts[cursor:]:
+            cursor = firsts.index(line, cursor) + 1
+            positions.append(cursor)
+        elif line in firsts:
+            positions.append(-1)
+        else:
+            missing += 1
+    given = [g for g in given if _first_line(g.split("# Your code here")[0])]
+    notes = []
+    if missing:
+        notes.append(f"{missing} of the {len(given)} handed-out code cells are missing or changed at the top")
+    if -1 in positions:
+        notes.append("code cells are in a different order than handed out")
+    return "; ".join(notes)
+
+
+def _first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+# --------------------------------------------------------------------------- #
+# The grader's state for one run
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class Context:
+    submissions_root: Path
+    out: Path
+    seed: int
+    cell_timeout: float
+    max_memory_mb: int
+    sandbox: _sandbox.Sandbox
+    workdir: Path
+    fingerprint: str
+    exercises: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    decoy_template: dict = field(default_factory=dict)
+    fingerprints: dict = field(default_factory=dict)
+
+    def fingerprint_for(self, key: str | None) -> str:
+        with self.lock:
+            if key not in self.fingerprints:
+                self.fingerprints[key] = _fingerprint(key)
+            return self.fingerprints[key]
+
+    def exercise(self, key: str):
+        with self.lock:
+            if key not in self.exercises:
+                from ..exercises import load
+
+                self.exercises[key] = load(key)
+            return self.exercises[key]
+
+    def inputs_for(self, key: str) -> tuple[str, dict[str, str]]:
+        """JSON text of the inputs sent to kernels for exercise ``key``, and per-question problems."""
+        with self.lock:
+            if key in self.inputs:
+                return self.inputs[key]
+        exercise = self.exercise(key)
+        from ..checks import Array, Choice, EstimatorSpec, FunctionCases, HeldoutScore, Number
+
+        questions, problems = {}, {}
+        for name, question in exercise.questions.items():
+            spec: dict = {"seed": 0}
+            try:
+                for variable, answer in question.parts.items():
+                    if isinstance(answer, HeldoutScore):
+                        X, _y = answer.make_heldout(self.seed)
+                        spec.setdefault("heldout", {})[variable] = export.encode(X)
+                    elif isinstance(answer, FunctionCases):
+                        spec.setdefault("cases", {})[variable] = export.encode(list(answer.make_cases(self.seed)))
+                    elif not isinstance(answer, (Number, Choice, Array, EstimatorSpec)):
+                        spec["seed"] = self.seed  # an answer kind unknown to the grader gets the seed itself
+            except Exception as error:  # noqa: BLE001
+                problems[name] = f"{type(error).__name__}: {error}"
+                continue
+            questions[name] = spec
+        result = (json.dumps({"questions": questions}), problems)
+        with self.lock:
+            self.inputs[key] = result
+        return result
+
+
+def _fingerprint(key: str | None = None) -> str:
+    """Version of the grader for exercise ``key``: the package's shared code, data and that checker.
+
+    Editing one exercise's checker re-grades only that exercise's submissions on a re-run.
+    """
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(PACKAGE_DIR.rglob("*")):
+        if not path.is_file() or path.suffix not in (".py", ".csv") or "__pycache__" in path.parts:
+            continue
+        if path.parent.name == "exercises" and path.stem != key and path.stem != "__init__":
+            continue
+        if path.relative_to(PACKAGE_DIR).parts[0] == "authoring":
+            continue  # tools that graders do not use
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- #
+# Executing one submission
+# --------------------------------------------------------------------------- #
+
+
+def _prepare_scratch(ctx: Context, sub: Submission) -> tuple[Path, dict[str, Path]]:
+    scratch = Path(tempfile.mkdtemp(prefix="sub-", dir=ctx.workdir))
+    for name in ("work", "home", "home/.config/matplotlib", "home/.ipython"):
+        (scratch / name).mkdir(parents=True, exist_ok=True)
+    (scratch / "work" / PurePosixPath(sub.relpath).name).write_bytes(sub.data)
+    font_cache = ctx.workdir / "mplcache"
+    for cached in font_cache.glob("fontlist-*.json"):
+        shutil.copy2(cached, scratch / "home" / ".config" / "matplotlib" / cached.name)
+    decoys = {}
+    if ctx.sandbox.bwrap:
+        for real, listing in sorted(ctx.decoy_template.items(), key=lambda kv: len(kv[0])):
+            decoy = scratch / "decoy" / hashlib.sha256(real.encode()).hexdigest()[:12]
+            decoy.mkdir(parents=True)
+            for rel in listing:
+                target = decoy / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(PLACEHOLDER)
+            decoys[real] = decoy
+    if ctx.sandbox.uid >= 0:
+        for folder, dirs, files in os.walk(scratch):
+            os.chown(folder, ctx.sandbox.uid, ctx.sandbox.gid)
+            for name in files:
+                os.chown(os.path.join(folder, name), ctx.sandbox.uid, ctx.sandbox.gid)
+    os.chmod(scratch, 0o700)
+    return scratch, decoys
+
+
+def _decoy_changes(decoys: dict[str, Path], template: dict) -> list[str]:
+    changes = []
+    for real, decoy in decoys.items():
+        expected = set(template.get(real, []))
+        present = set()
+        for folder, _dirs, files in os.walk(decoy):
+            for name in files:
+                rel = os.path.relpath(os.path.join(folder, name), decoy)
+                present.add(rel)
+                if rel in expected:
+                    path = os.path.join(folder, name)
+                    try:
+                        info = os.lstat(path)
+                        if not stat.S_ISREG(info.st_mode) or info.st_size != len(PLACEHOLDER):
+                            changes.append(f"overwrote {os.path.join(real, rel)}")
+                        elif Path(path).read_bytes() != PLACEHOLDER:
+                            changes.append(f"overwrote {os.path.join(real, rel)}")
+                    except OSError:
+                        changes.append(f"changed {os.path.join(real, rel)}")
+        changes += [f"deleted {os.path.join(real, rel)}" for rel in sorted(expected - present)]
+        changes += [f"created {os.path.join(real, rel)}" for rel in sorted(present - expected)]
+    return changes
+
+
+def _cell_label(sub: Submission, index: int) -> str:
+    source = dict(sub.cells).get(index, "")
+    first = _first_line(source)
+    if len(first) > 50:
+        first = first[:47] + "..."
+    return f"cell {index + 1}" + (f" (`{first}`)" if first else "")
+
+
+def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
+    """Run the notebook and export every question; returns ``{question: payload or {'problem': ...}}``."""
+    exercise = ctx.exercise(sub.exercise)
+    inputs_json, input_problems = ctx.inputs_for(sub.exercise)
+    pending = [name for name in exercise.questions if name not in input_problems]
+    exported: dict[str, dict] = {
+        name: {"problem": "This question could not be graded automatically; your instructor will look at it.", "grader": problem}
+        for name, problem in input_problems.items()
+    }
+    skip: set[int] = set()
+    cells_log: dict[int, dict] = {}
+    events: list[str] = []
+    restarts = 0
+    budget_end = time.monotonic() + max(10 * ctx.cell_timeout, 300)
+    scratch, decoys = _prepare_scratch(ctx, sub)
+    nonce = secrets.token_hex(16)
+    inputs_path = scratch / f"inputs-{nonce}" / "inputs.json"
+    log_path = ctx.workdir / f"{scratch.name}.log"
+    record["flags"] = []
+    try:
+        while pending:
+            kernel = _sandbox.Kernel(ctx.sandbox, scratch, max_memory_mb=ctx.max_memory_mb, decoys=decoys, log_path=log_path)
+            try:
+                kernel.start()
+            except (RuntimeError, OSError) as error:
+                events.append(f"kernel could not start: {error}")
+                for name in pending:
+                    exported[name] = {"problem": "The notebook could not be run (the kernel did not start).", "grader": str(error)}
+                pending = []
+                record["flags"].append("died")
+                break
+            crashed = False
+            try:
+                for index, source in sub.cells:
+                    if index in skip:
+                        continue
+                    if time.monotonic() > budget_end:
+                        events.append("time budget of the submission used up")
+                        record["flags"].append("timeout")
+                        crashed = None
+                        break
+                    run = kernel.execute(source, ctx.cell_timeout)
+                    first_time = index not in cells_log
+                    cells_log.setdefault(index, run.to_dict())
+                    if run.status != "ok":
+                        record["flags"].append(run.status)
+                        if first_time and len(events) < 50:
+                            events.append(f"{_cell_label(sub, index)}: {_describe_run(run, ctx)}")
+                    if run.killed or run.status == "memory":
+                        # After a kill, or a MemoryError (the kernel may still hold the memory), start
+                        # afresh and run the notebook again without this cell.
+                        skip.add(index)
+                        crashed = True
+                        break
+                if crashed is None:
+                    for name in pending:
+                        exported[name] = {"problem": "Grading stopped: the notebook took too long overall."}
+                    pending = []
+                    break
+                if crashed:
+                    restarts += 1
+                    if restarts > MAX_RESTARTS:
+                        for name in pending:
+                            exported[name] = {"problem": "Your notebook kept crashing the kernel, so this answer could not be read."}
+                        pending = []
+                        break
+                    events.append("kernel restarted; the notebook runs again without the cells that stopped it")
+                    continue
+                # Export: a pristine course_utils, then one request per question.
+                try:
+                    _write_inputs(inputs_path, inputs_json)
+                except OSError as error:
+                    events.append(f"answer export could not start: the notebook removed its own folder ({error.strerror})")
+                    for name in pending:
+                        exported[name] = {"problem": "Your answers could not be read: the notebook interfered with the grader."}
+                    record["flags"].append("export-failed")
+                    pending = []
+                    break
+                setup = kernel.execute(_setup_code(nonce, inputs_path, sub.exercise), ctx.cell_timeout, silent=True)
+                if setup.status != "ok":
+                    events.append(f"answer export could not start: {_describe_run(setup, ctx)}")
+                    for name in pending:
+                        exported[name] = {"problem": "Your answers could not be read: the notebook interfered with the grader.", "grader": setup.ename}
+                    record["flags"].append("export-failed")
+                    pending = []
+                    break
+                while pending:
+                    name = pending.pop(0)
+                    run = kernel.execute(_extract_code(nonce, name), ctx.cell_timeout, silent=True, keep_stdout=MAX_EXPORT_CHARS)
+                    exported[name] = _read_export(run, nonce, name, ctx)
+                    if run.killed:
+                        crashed = True
+                        break
+                if crashed and pending:
+                    restarts += 1
+                    if restarts > MAX_RESTARTS:
+                        for name in pending:
+                            exported[name] = {"problem": "Your notebook kept crashing the kernel, so this answer could not be read."}
+                        pending = []
+                        break
+                    events.append("kernel restarted to read the remaining answers")
+            finally:
+                kernel.kill()
+    finally:
+        record["tamper"] = _decoy_changes(decoys, ctx.decoy_template)
+        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            log_tail = log_path.read_bytes()[-2000:].decode("utf-8", "replace")
+            log_path.unlink()
+        except OSError:
+            log_tail = ""
+    record["cells"] = {str(k): v for k, v in sorted(cells_log.items())}
+    record["events"] = events
+    record["restarts"] = restarts
+    if record["flags"] and any(f in ("died", "memory") for f in record["flags"]):
+        record["kernel_log_tail"] = log_tail
+    return exported
+
+
+def _write_inputs(path: Path, text: str) -> None:
+    """Write the grader's inputs in a new folder the grader owns: never through a planted link."""
+    if path.parent.exists():
+        return
+    path.parent.parent.mkdir(parents=True, exist_ok=True)  # the notebook may have deleted its own folder
+    os.mkdir(path.parent, 0o755)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _describe_run(run: _sandbox.Run, ctx: Context) -> str:
+    if run.status == "timeout":
+        return f"stopped after {ctx.cell_timeout:g} s" + (" (the kernel had to be killed)" if run.killed else "")
+    if run.status == "memory":
+        return f"ran out of memory (limit {ctx.max_memory_mb} MB)" + (" and stopped the kernel" if run.killed else "")
+    if run.status == "disk":
+        return "wrote too much to disk; the kernel was stopped"
+    if run.status == "died":
+        return "stopped the kernel"
+    return f"raised {run.ename}: {_clean(run.evalue, 200)}"
+
+
+def _setup_code(nonce: str, inputs_path: Path, key: str) -> str:
+    return (
+        "import importlib.util as _cg_u, sys as _cg_s\n"
+        f"_cg_spec = _cg_u.spec_from_file_location('_course_grade_{nonce}', {str(GRADING_DIR / '_kernel_export.py')!r})\n"
+        "_cg_m = _cg_u.module_from_spec(_cg_spec)\n"
+        "_cg_s.modules[_cg_spec.name] = _cg_m\n"
+        "_cg_spec.loader.exec_module(_cg_m)\n"
+        f"_cg_m.setup({str(PACKAGE_DIR)!r}, {key!r}, {nonce!r}, {str(inputs_path)!r})\n"
+        "del _cg_u, _cg_s, _cg_spec, _cg_m\n"
+    )
+
+
+def _extract_code(nonce: str, name: str) -> str:
+    return f"__import__('sys').modules['_course_grade_{nonce}'].extract({name!r}, __import__('sys')._getframe(0).f_globals)\n"
+
+
+def _read_export(run: _sandbox.Run, nonce: str, name: str, ctx: Context) -> dict:
+    if run.status in ("timeout", "memory", "disk", "died"):
+        what = {
+            "timeout": f"Reading your answer took more than {ctx.cell_timeout:g} s (for a model: is `predict` very slow?)",
+            "memory": "Reading your answer ran out of memory",
+            "disk": "Reading your answer wrote too much to disk",
+            "died": "Reading your answer crashed the kernel",
+        }[run.status]
+        return {"problem": what + ", so it could not be checked.", "grader": run.status}
+    payload, problem = export.parse(run.stdout, nonce)
+    if payload is None or payload.get("question") != name:
+        forged = payload is not None or "several" in (problem or "")
+        reason = problem or "export for another question"
+        if run.ename and not forged:
+            reason += f" ({run.ename})"
+        return {"problem": "Your answer could not be read.", "grader": reason, "suspicious": forged}
+    return payload
+
+
+def _clean(text, limit: int = MAX_MESSAGE_CHARS) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(text))
+    text = "".join(ch if ch.isprintable() or ch == " " else " " for ch in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- #
+# Judging, in the grader's process
+# --------------------------------------------------------------------------- #
+
+
+def _sanitize(question, payload: dict) -> tuple[dict, list[str]]:
+    """Plain data from a kernel, reduced to what ``Question.grade`` may trust."""
+    flags = []
+    if "error" in payload:
+        return {"_error": f"Reading your answer failed ({_clean(payload['error'], 80)})."}, flags
+    extracted = payload.get("extracted")
+    if not isinstance(extracted, dict):
+        return {"_error": "Your answer could not be read."}, ["export is not an object"]
+    if "_error" in extracted:
+        return {"_error": _clean(extracted["_error"])}, flags
+    missing = payload.get("missing") if isinstance(payload.get("missing"), list) else []
+    clean = {}
+    for variable in question.variables:
+        item = extracted.get(variable)
+        if variable in missing:
+            clean[variable] = {
+                "status": "not attempted",
+                "message": f"`{variable}` is not defined after running your notebook: did its cell fail, or was it deleted or renamed?",
+            }
+        elif not isinstance(item, dict):
+            clean[variable] = {"status": "could not be checked", "message": "Your answer could not be read."}
+        elif "data" in item:
+            clean[variable] = {"data": item["data"]}
+        elif item.get("status") in KERNEL_STATUSES:
+            clean[variable] = {"status": item["status"], "message": _clean(item.get("message", ""))}
+        else:
+            flags.append(f"`{variable}`: the kernel claimed status {_clean(item.get('status'), 40)!r}")
+            clean[variable] = {"status": "could not be checked", "message": "Your answer could not be read."}
+    return clean, flags
+
+
+def _judge(ctx: Context, sub: Submission, exported: dict, record: dict) -> dict:
+    from ..checks import Result, Status
+
+    exercise = ctx.exercise(sub.exercise)
+    results = {}
+    for name, question in exercise.questions.items():
+        item = exported.get(name) or {"problem": "This answer was not read."}
+        if "problem" in item:
+            result = Result(Status.UNCHECKABLE, item["problem"], 0.0, question.points, question.label)
+            if item.get("suspicious"):
+                record["flags"].append("forged-export")
+        else:
+            clean, flags = _sanitize(question, item)
+            if flags:
+                record["flags"].append("forged-export")
+                record.setdefault("suspicious", []).extend(f"{name}: {f}" for f in flags)
+            try:
+                result = question.grade(clean, seed=ctx.seed)
+            except Exception as error:  # noqa: BLE001 - a checker bug is a row, never a crash
+                result = Result(Status.UNCHECKABLE, "This question could not be graded automatically; your instructor will look at it.",
+                                0.0, question.points, question.label)
+                record.setdefault("grader_errors", []).append(f"{name}: {type(error).__name__}: {error}")
+        entry = result.to_dict()
+        entry["message"] = _clean(entry["message"])
+        if item.get("grader"):
+            entry["grader_note"] = _clean(item["grader"], 300)
+        if "extracted" in item:
+            entry["export"] = _shorten(item.get("extracted"))
+        results[name] = entry
+    return results
+
+
+def _shorten(value, limit: int = 20_000):
+    text = json.dumps(value, default=str)
+    return value if len(text) <= limit else {"truncated": True, "chars": len(text), "start": text[:2000]}
+
+
+def _overall_status(flags: list[str], tamper: list[str]) -> str:
+    if tamper or "forged-export" in flags:
+        return "tampered"
+    for status in STATUS_ORDER[1:-1]:
+        if status in flags:
+            return status
+    if "export-failed" in flags:
+        return "error"
+    return "ok"
+
+
+def _grade_submission(ctx: Context, sub: Submission) -> dict:
+    record = {
+        "student": sub.student,
+        "exercise": sub.exercise or "",
+        "exercise_from": sub.exercise_source,
+        "submission": sub.relpath,
+        "sha256": sub.sha256,
+        "seed": ctx.seed,
+        "grader": ctx.fingerprint_for(sub.exercise),
+    }
+    started = time.monotonic()
+    if sub.status:
+        record.update(status=sub.status, note=sub.problem, questions={}, total=0.0, max_total=0.0)
+        if sub.exercise and sub.status == "empty":
+            try:
+                exercise = ctx.exercise(sub.exercise)
+            except Exception as error:  # noqa: BLE001
+                record.update(status="grader-error", grader_error=f"{type(error).__name__}: {error}")
+                return record
+            record["questions"] = {
+                name: {"question": q.label, "status": "not attempted", "message": "The notebook has no code.", "points": 0.0, "max_points": q.points}
+                for name, q in exercise.questions.items()
+            }
+            record["max_total"] = exercise.max_points
+        return record
+    try:
+        record["structure"] = _structure_note(sub)
+        exported = _execute(ctx, sub, record)
+        record["questions"] = _judge(ctx, sub, exported, record)
+        record["status"] = _overall_status(record["flags"], record["tamper"])
+        record["flags"] = sorted(set(record["flags"]))
+    except Exception as error:  # noqa: BLE001 - a grader failure is a row, never a crash
+        record.update(status="grader-error", grader_error="".join(traceback.format_exception(error))[-3000:], questions={})
+        try:
+            exercise = ctx.exercise(sub.exercise) if sub.exercise else None
+        except Exception:  # noqa: BLE001 - e.g. a checker module that does not import
+            exercise = None
+        if exercise is not None:
+            record["questions"] = {
+                name: {"question": q.label, "status": "could not be checked", "points": 0.0, "max_points": q.points,
+                       "message": "This question could not be graded automatically; your instructor will look at it."}
+                for name, q in exercise.questions.items()
+            }
+    questions = record.get("questions", {})
+    record["total"] = round(sum(q["points"] for q in questions.values()), 6)
+    record["max_total"] = round(sum(q["max_points"] for q in questions.values()), 6)
+    notes = [e for e in record.get("events", [])]
+    if record.get("tamper"):
+        notes = [f"tried to change files outside its own folder ({len(record['tamper'])} change(s))"] + notes
+    if record.get("suspicious"):
+        notes = ["forged answer export"] + notes
+    if record.get("structure"):
+        notes.append(record["structure"])
+    record["note"] = "; ".join(notes)
+    record["seconds"] = round(time.monotonic() - started, 2)
+    return record
+
+
+# --------------------------------------------------------------------------- #
+# Outputs
+# --------------------------------------------------------------------------- #
+
+
+def _question_columns(records: list[dict]) -> list[str]:
+    names = {name for r in records for name in r.get("questions", {})}
+    return sorted(names, key=lambda n: (re.sub(r"\d+", "", n), int(re.sub(r"\D", "", n) or 0), n))
+
+
+def _fmt(points) -> str:
+    return f"{points:g}" if isinstance(points, (int, float)) and math.isfinite(points) else ""
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _cell(text) -> str:
+    """A CSV field that a spreadsheet will not run as a formula."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _write_csv(out: Path, records: list[dict]) -> None:
+    columns = _question_columns(records)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "exercise", "submission", *columns, "total", "max_total", "status", "note"])
+    for r in records:
+        questions = r.get("questions", {})
+        writer.writerow(
+            [_cell(r["student"]), r["exercise"], _cell(r["submission"])]
+            + [_fmt(questions[c]["points"]) if c in questions else "" for c in columns]
+            + [_fmt(r["total"]), _fmt(r["max_total"]), r["status"], _cell(_clean(r.get("note", ""), 500))]
+        )
+    _write_atomic(out / "grades.csv", buffer.getvalue())
+
+
+_STATUS_TEXT = {
+    "ok": "Your notebook ran to the end without errors.",
+    "error": "Some cells of your notebook raised errors; the questions were graded from what did run.",
+    "timeout": "A cell of your notebook did not finish in time and was stopped.",
+    "memory": "A cell of your notebook used more memory than allowed and was stopped.",
+    "disk": "Your notebook wrote too much to disk and was stopped.",
+    "died": "A cell of your notebook stopped the Python kernel.",
+    "tampered": "Your notebook tried to change files outside its own folder, or to forge its results; your instructor has been told.",
+    "invalid": "Your file could not be read as a notebook.",
+    "unknown-exercise": "Your notebook could not be matched to an exercise.",
+    "empty": "Your notebook has no code.",
+    "grader-error": "Your notebook could not be graded automatically; your instructor will look at it.",
+}
+
+
+def _feedback(record: dict, title: str) -> str:
+    lines = [f"# {title}", ""]
+    lines.append(f"- Student: {record['student']}")
+    lines.append(f"- Submission: `{record['submission']}`")
+    lines.append(f"- Score: **{_fmt(record['total'])} / {_fmt(record['max_total'])}**")
+    lines.append(f"- Run: {record['status']} — {_STATUS_TEXT.get(record['status'], '')}")
+    if record["status"] in ("invalid", "unknown-exercise", "empty") and record.get("note"):
+        lines.append(f"  ({record['note']})")
+    for event in record.get("events", [])[:10]:
+        lines.append(f"  - {_clean(event, 300)}")
+    questions = record.get("questions", {})
+    if questions:
+        lines += ["", "| question | status | points |", "|---|---|---|"]
+        for name, q in questions.items():
+            lines.append(f"| {name} | {q['status']} | {_fmt(q['points'])} / {_fmt(q['max_points'])} |")
+        for name, q in questions.items():
+            lines += ["", f"## {name}: {q['status']}", "", _clean(q.get("message", ""))]
+    return "\n".join(lines) + "\n"
+
+
+def _write_outputs(ctx: Context, records: list[dict], extra: dict) -> None:
+    out = ctx.out
+    records = sorted(records, key=lambda r: (r["student"], r["exercise"], r["submission"]))
+    _write_csv(out, records)
+    used: set[tuple[str, str]] = set()
+    feedback_dir = out / "feedback"
+    if feedback_dir.exists():
+        shutil.rmtree(feedback_dir)
+    for r in records:
+        student = _safe_name(r["student"])
+        name = _safe_name(r["exercise"] or PurePosixPath(r["submission"]).stem)
+        if (student, name) in used:
+            name = f"{name}__{_safe_name(PurePosixPath(r['submission']).stem)}"
+        used.add((student, name))
+        title = ctx.exercises[r["exercise"]].title if r["exercise"] in ctx.exercises else (r["exercise"] or "Unidentified notebook")
+        r["feedback"] = f"feedback/{student}/{name}.md"
+        _write_atomic(out / "feedback" / student / f"{name}.md", _feedback(r, title))
+    _write_details(ctx, records, extra)
+
+
+def _write_details(ctx: Context, records: list[dict], extra: dict) -> None:
+    details = {
+        "grader": {
+            "course_utils": __version__,
+            "fingerprint": ctx.fingerprint,
+            "seed": ctx.seed,
+            "cell_timeout": ctx.cell_timeout,
+            "max_memory_mb": ctx.max_memory_mb,
+            "sandbox": ctx.sandbox.description,
+            "sandbox_notes": ctx.sandbox.notes,
+            **extra,
+        },
+        "submissions": {r["submission"]: r for r in records},
+    }
+    _write_atomic(ctx.out / "details.json", json.dumps(details, indent=1, default=str))
+
+
+def _previous(out: Path) -> dict:
+    try:
+        details = json.loads((out / "details.json").read_text(encoding="utf-8"))
+        return details if isinstance(details, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+# --------------------------------------------------------------------------- #
+# The run
+# --------------------------------------------------------------------------- #
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.done, self.enabled = total, 0, enabled
+        self.tty = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+
+    def update(self, record: dict, reused: bool = False) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        width = 24
+        filled = int(width * self.done / max(self.total, 1))
+        bar = "#" * filled + "." * (width - filled)
+        what = f"{record['submission']}: {record['status']} {_fmt(record.get('total', 0))}/{_fmt(record.get('max_total', 0))}"
+        line = f"[{bar}] {self.done}/{self.total} {time.monotonic() - self.started:5.0f}s {what}{' (unchanged, reused)' if reused else ''}"
+        if self.tty:
+            sys.stderr.write("\r\x1b[2K" + line[:160] + ("\n" if self.done == self.total else ""))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def _say(enabled: bool, text: str) -> None:
+    if enabled:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _prebuild_font_cache(ctx: Context) -> None:
+    """Build matplotlib's font list once, so that no kernel spends a second rebuilding it."""
+    import subprocess
+
+    cache = ctx.workdir / "mplcache"
+    cache.mkdir(exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-c", "import matplotlib.font_manager"],
+        env=dict(os.environ, MPLCONFIGDIR=str(cache)), capture_output=True, timeout=120,
+    )
+
+
+def grade(
+    submissions: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+    max_memory: int = DEFAULT_MAX_MEMORY_MB,
+    jobs: int = 1,
+    seed: int | None = None,
+    sandbox: bool = True,
+    progress: bool = True,
+) -> dict:
+    """Grade every notebook under ``submissions`` into ``out``; see the module docstring.
+
+    Returns ``{"records": [...], "executed": n, "reused": n, "tampering": [...], "seed": s}``.
+    """
+    root = Path(submissions).resolve()
+    out = Path(out).resolve()
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is not a folder")
+    if out == root or root.is_relative_to(out):
+        raise ValueError("RESULTS must not be SUBMISSIONS or a folder holding it")
+    out.mkdir(parents=True, exist_ok=True)
+    previous = _previous(out)
+    if seed is None:
+        seed = previous.get("grader", {}).get("seed")
+        if not isinstance(seed, int):
+            seed = secrets.randbelow(SEED_RANGE)
+            _say(progress, f"held-out seed: {seed} (drawn at random; kept in details.json, reused on re-runs)")
+    seed = int(seed) % SEED_RANGE
+    workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    if workdir.is_relative_to(root) or workdir.is_relative_to(out):
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise ValueError("the temporary folder must not be inside SUBMISSIONS or RESULTS; set TMPDIR elsewhere")
+    os.chmod(workdir, 0o755)
+    started = time.time()
+    try:
+        known, stems = _exercise_keys(), _exercise_stems()
+        paths = _discover(root, out)
+        subs = [_read_submission(p, root, known, stems) for p in paths]
+        before = {s.relpath: s.sha256 for s in subs}
+        backup = {s.relpath: s.data for s in subs if s.data is not None}
+        files_before = _all_files(root)
+        box = _sandbox.probe(PACKAGE_DIR, use_sandbox=sandbox, workdir=workdir / "probe")
+        for note in box.notes:
+            _say(True, f"course-grade: warning: {note}")
+        ctx = Context(root, out, seed, float(cell_timeout), int(max_memory), box, workdir, _fingerprint())
+        # Decoys hold placeholders only: no one's work, not even the class list.
+        ctx.decoy_template = {
+            str(root): ["placeholder/01_exercise.ipynb", "placeholder.ipynb"],
+            str(out): ["grades.csv", "details.json", "feedback/placeholder/ex01.md"],
+        }
+        _prebuild_font_cache(ctx)
+        old = previous.get("submissions", {}) if isinstance(previous.get("submissions"), dict) else {}
+        records, todo = [], []
+        bar = _Progress(len(subs), progress)
+        _say(progress, f"grading {len(subs)} notebook(s) from {root} with {box.description}, {jobs} job(s)")
+        for sub in subs:
+            prior = old.get(sub.relpath)
+            if (
+                isinstance(prior, dict) and prior.get("sha256") == sub.sha256 and prior.get("seed") == seed
+                and prior.get("grader") == ctx.fingerprint_for(sub.exercise) and prior.get("status") != "grader-error"
+            ):
+                prior["reused"] = True
+                records.append(prior)
+                bar.update(prior, reused=True)
+                if prior.get("exercise") and prior["exercise"] in known:
+                    try:
+                        ctx.exercise(prior["exercise"])  # for the feedback's title
+                    except Exception:  # noqa: BLE001
+                        pass
+            else:
+                todo.append(sub)
+        executed = 0
+        results_lock = threading.Lock()
+
+        def finished(record):
+            with results_lock:
+                records.append(record)
+                bar.update(record)
+                _write_details(ctx, records, {"partial": True})
+
+        with futures.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+            pending = {pool.submit(_grade_submission, ctx, sub): sub for sub in todo}
+            for future in futures.as_completed(pending):
+                record = future.result()
+                record.pop("reused", None)
+                executed += 1
+                finished(record)
+                if not box.bwrap:
+                    _restore_changed(subs, backup, before, record, root, files_before)
+        tampering = []
+        for sub in subs:
+            now = _hash_file(sub.path) if sub.sha256 else sub.sha256
+            if now != before[sub.relpath]:
+                restored = _restore(sub.path, backup.get(sub.relpath))
+                tampering.append(f"{sub.relpath} changed during grading" + (" (restored)" if restored else ""))
+        for path in sorted(_all_files(root) - files_before):
+            tampering.append(f"{path.relative_to(root)} appeared during grading" + (" (removed)" if _remove(path) else ""))
+        if tampering:
+            _say(progress, "WARNING: " + "; ".join(tampering))
+        extra = {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)), "seconds": round(time.time() - started, 1),
+                 "executed": executed, "reused": len(subs) - executed, "tampering": tampering}
+        _write_outputs(ctx, records, extra)
+        _say(progress, f"wrote {out / 'grades.csv'} ({len(records)} rows; {executed} executed, {len(subs) - executed} unchanged)")
+        return {"records": records, "executed": executed, "reused": len(subs) - executed, "tampering": tampering, "seed": seed,
+                "sandbox": box.description}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _restore(path: Path, data: bytes | None) -> bool:
+    if data is None:
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return True
+    except OSError:
+        return False
+
+
+def _all_files(root: Path) -> set[Path]:
+    """Every file below ``root`` (to notice files a submission creates there)."""
+    try:
+        return {p for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+    except OSError:
+        return set()
+
+
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def _restore_changed(
+    subs: list[Submission], backup: dict, before: dict, record: dict, root: Path, files_before: set[Path]
+) -> None:
+    """Without a sandbox: after each submission, undo and report changes to the others."""
+    for sub in subs:
+        if before[sub.relpath] and _hash_file(sub.path) != before[sub.relpath]:
+            restored = _restore(sub.path, backup.get(sub.relpath))
+            record.setdefault("tamper", []).append(f"changed {sub.relpath}" + (" (restored)" if restored else ""))
+    for path in sorted(_all_files(root) - files_before):
+        removed = _remove(path)
+        record.setdefault("tamper", []).append(f"created {path.relative_to(root)}" + (" (removed)" if removed else ""))
+    if record.get("tamper") and record.get("status") not in ("invalid", "unknown-exercise", "empty"):
+        record["status"] = "tampered"
+
+
+# --------------------------------------------------------------------------- #
+# Overhead measurement (for the benchmark)
+# --------------------------------------------------------------------------- #
+
+
+def measure_overhead(n: int = 20, *, jobs: int = 2, cell_timeout: float = DEFAULT_CELL_TIMEOUT, workdir=None, progress: bool = False) -> dict:
+    """Time grading ``n`` submissions against merely executing the same notebooks, in one run.
+
+    The submissions are the course's solution and exercise notebooks, cycled to ``n``. "Merely
+    executing" is nbclient in a fresh kernel per notebook, errors allowed, ``jobs`` at a time.
+    Returns ``{"n", "jobs", "execute_seconds", "grade_seconds", "ratio"}``.
+    """
+    from nbclient import NotebookClient
+
+    sources = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")) + sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
+    if not sources:
+        raise FileNotFoundError("no solution or exercise notebooks to time")
+    base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="grade-overhead-"))
+    subs = base / "submissions"
+    chosen = []
+    for i in range(n):
+        source = sources[i % len(sources)]
+        target = subs / f"student{i:02d}" / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        chosen.append(target)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+    def execute(path: Path) -> None:
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=int(cell_timeout), kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+
+    start = time.monotonic()
+    with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(execute, chosen))
+    execute_seconds = time.monotonic() - start
+    start = time.monotonic()
+    summary = grade(subs, base / "results", cell_timeout=cell_timeout, jobs=jobs, seed=12345, progress=progress)
+    grade_seconds = time.monotonic() - start
+    statuses = sorted({r["status"] for r in summary["records"]})
+    if not workdir:
+        shutil.rmtree(base, ignore_errors=True)
+    return {
+        "n": n, "jobs": jobs, "execute_seconds": round(execute_seconds, 2), "grade_seconds": round(grade_seconds, 2),
+        "ratio": round(grade_seconds / execute_seconds, 3), "statuses": statuses, "sandbox": summary["sandbox"],
+    }
+
+
+# --------------------------------------------------------------------------- #
+# Command line
+# --------------------------------------------------------------------------- #
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="course-grade",
+        description="Grade a folder of submitted exercise notebooks: grades.csv, per-student feedback and an audit file.",
+    )
+    parser.add_argument("submissions", help="folder of notebooks: one subfolder per student, or all in one folder")
+    parser.add_argument("--out", required=True, help="results folder (created; re-runs resume from it)")
+    parser.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="S",
+                        help=f"seconds one cell may run (default {DEFAULT_CELL_TIMEOUT:g})")
+    parser.add_argument("--max-memory", type=int, default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
+                        help=f"memory cap of each kernel, in MB (default {DEFAULT_MAX_MEMORY_MB})")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="notebooks graded at once (default 1)")
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="seed of the held-out data (default: the one in RESULTS/details.json, else random)")
+    parser.add_argument("--no-sandbox", action="store_true", help="do not use bubblewrap even if it is installed")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        grade(
+            args.submissions, args.out, cell_timeout=args.cell_timeout, max_memory=args.max_memory,
+            jobs=args.jobs, seed=args.seed, sandbox=not args.no_sandbox, progress=not args.quiet,
+        )
+    except (OSError, ValueError, RuntimeError) as error:
+        print(f"course-grade: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
