@@ -48,14 +48,10 @@ _counts = {"misleading": int(misleading.sum()), "n_new": int(n_new), "misleading
            "n_minority": int((y_noisy == 1).sum())}
 _f1_same = float(abs(minority_f1(y_yeast, check_pred) - f1_score(y_yeast, check_pred)))
 _prevalence = float(y_yeast.mean())
-_vault_noise = {}
-for _sampler in ["SMOTE", "RandomOverSampler"]:
-    _runs = vault_runs[vault_runs["sampler"] == _sampler].groupby("workflow")["F1 on the vault"]
-    _vault_noise[_sampler] = {"span": float(_runs.mean().max() - _runs.mean().min()),
-                              "std_min": float(_runs.std().min()), "std_max": float(_runs.std().max())}
+_vault_differences = {f"{k[0]} | {k[1]}": [float(d) for d in v] for k, v in vault_differences.items()}
 """
 NAMES = ["_leakage", "_causes", "_noise", "_noise_paired", "_by_model", "_slopes", "_ap_change", "_paired", "_traps", "_calibration", "_balancing", "_tuned_wins", "_counts",
-         "_f1_same", "_prevalence", "_vault_noise", "top_risk", "top_share", "w_balanced", "y_vault"]
+         "_f1_same", "_prevalence", "_vault_differences", "top_risk", "top_share", "w_balanced", "y_vault"]
 
 
 @pytest.fixture(scope="module")
@@ -87,20 +83,23 @@ def test_leaky_workflows_report_near_one_and_score_several_times_less(lesson, sa
 @pytest.mark.parametrize("sampler", SAMPLERS)
 def test_pipeline_reports_close_to_its_vault_score_and_vault_scores_are_similar(lesson, sampler):
     # "The pipeline reports a score close to what its model gets on the vault" and
-    # "the vault scores of all three models are similar"
+    # "scores a little higher on the vault than the leaky workflows' models ... by a few hundredths"
     pipeline = lesson["_leakage"][f"{sampler} | sampler inside the pipeline"]
     assert abs(pipeline["reported F1"] - pipeline["F1 on the vault"]) < 0.1
     vault = [row["F1 on the vault"] for key, row in lesson["_leakage"].items() if key.startswith(sampler)]
     assert max(vault) - min(vault) < 0.15
 
 
-@pytest.mark.parametrize("sampler", SAMPLERS)
-def test_vault_scores_differ_by_about_the_split_to_split_noise(lesson, sampler):
-    # "The vault scores of the three models are within noise of each other: they differ by about as much as
-    # one workflow's score moves from one vault split to the next (printed above)"
-    noise = lesson["_vault_noise"][sampler]
-    assert noise["span"] < 2 * noise["std_max"]
-    assert noise["span"] < 0.1 and noise["std_min"] > 0.02
+def test_pipeline_model_scores_a_little_higher_on_the_same_vaults(lesson):
+    # "the pipeline's model also scores a little higher on the vault than the leaky workflows' models, in almost
+    # every split, by a few hundredths"; "Next to what the leak does to the reported score ... it is small"
+    differences = [d for values in lesson["_vault_differences"].values() for d in values]
+    assert len(differences) == 12
+    assert sum(d > 0 for d in differences) >= 10
+    assert 0 < sum(differences) / len(differences) < 0.08 and max(differences) < 0.1
+    for key, row in lesson["_leakage"].items():
+        if "pipeline" not in key:
+            assert row["reported F1"] - row["F1 on the vault"] > 0.5
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
