@@ -15,7 +15,11 @@ pytestmark = pytest.mark.notebook
 LESSON = "notebooks/06_production_pipelines.ipynb"
 
 _EXTRA = """
-_results = results.to_dict(orient="records")
+_results = {k: v for k, v in results.to_dict(orient="index").items()}
+_grid_gaps = {k: v._asdict() for k, v in grid_gaps.items()}
+_cost_gaps = {f"{a} | {b}": v._asdict() for (a, b), v in cost_gaps.items()}
+_ranking = {str(k): list(v) for k, v in ranking_at_prevalence.items()}
+_grid_fits = int(len(search.cv_results_["params"]) * grid_cv.get_n_splits())
 _decisions = {k: v for k, v in decisions.to_dict(orient="index").items()}
 _stream = {int(k): v for k, v in stream.to_dict(orient="index").items()}
 _at_prevalence = {str(k): list(v) for k, v in at_prevalence.items()}
@@ -25,10 +29,11 @@ _sizes = {"train": int(len(y_train)), "train_pos": int(y_train.sum()), "test": i
 _checks = {"by_hand": bool(np.array_equal(proba, by_hand)), "same_versions": bool(same_versions),
            "same_predictions": bool(same_predictions), "skips_smote": [bool(s) for s in skips_smote]}
 _best = {k: (v if isinstance(v, str) or v is None else float(v)) for k, v in search.best_params_.items()}
+_smote_params = describe(best_pipe.get_params())
 _prevalence_train = float(y_train.mean())
 _reference_se = float(reference_se)
 """
-NAMES = ["_results", "_decisions", "_stream", "_at_prevalence", "_sizes", "_checks", "_best", "_prevalence_train",
+NAMES = ["_results", "_grid_gaps", "_cost_gaps", "_ranking", "_grid_fits", "_smote_params", "best_name", "_decisions", "_stream", "_at_prevalence", "_sizes", "_checks", "_best", "_prevalence_train",
          "fold_positives", "ap_scores", "run_means", "cost_threshold", "tuned_threshold", "test_cost", "cv_cost",
          "low", "high", "_reference_se", "test_recall"]
 
@@ -76,22 +81,35 @@ def test_repeated_cv_shows_the_spread(lesson):
 # -- 4. Tuning -------------------------------------------------------------------- #
 
 
-def test_search_ranks_lightest_resampling_first_within_the_noise(lesson):
-    # "The search ranked the lightest resampling first ... 'balanced' class weights likewise. The whole grid
-    # spans a few hundredths of AP, less than the fold-to-fold spread"
-    assert lesson["_best"]["smote__sampling_strategy"] == 0.1 and lesson["_best"]["model__class_weight"] is None
-    rows = lesson["_results"]
-    scores = [r["mean AP"] for r in rows]
-    assert max(scores) - min(scores) < min(0.08, rows[0]["std AP"])
+def test_validation_picks_no_resampling_and_the_light_smote_ties(lesson):
+    # "8 candidates, each scored on 2 x 5 repeated stratified folds (80 fits)"; "Given the choice, validation picked
+    # no resampling at all. The runner-up, the lightest SMOTE, is behind by less than a hundredth of AP ...
+    # cannot tell the two apart. Against full balance and against 'balanced' weights the best is ahead on most
+    # folds, by a few hundredths, and still with p-values around 0.1-0.2"
+    assert lesson["_grid_fits"] == 80 and len(lesson["_results"]) == 8
+    assert lesson["_best"] == {"model__class_weight": None, "smote": "passthrough"}
+    assert lesson["best_name"] == "no resampling, class_weight=None"
+    ranked = sorted(lesson["_results"], key=lambda k: lesson["_results"][k]["rank"])
+    runner_up = ranked[1]
+    assert runner_up.startswith("SMOTE to 0.1")
+    gaps = lesson["_grid_gaps"]
+    assert 0 < gaps[runner_up]["mean_difference"] < 0.01 and gaps[runner_up]["p_value"] > 0.3
+    assert gaps[runner_up]["fraction_won"] < 1
+    for heavy in ["SMOTE to 1.0, k_neighbors=3", "SMOTE to 1.0, k_neighbors=10", "no resampling, class_weight=balanced"]:
+        assert 0.02 < gaps[heavy]["mean_difference"] < 0.06
+        assert gaps[heavy]["fraction_won"] >= 0.6 and 0.05 < gaps[heavy]["p_value"] < 0.25
+    # "we carry on with the best SMOTE setting"
+    assert lesson["_smote_params"] == runner_up
 
-    def mean_ap(**where):
-        chosen = [r["mean AP"] for r in rows if all(r[k] == v for k, v in where.items())]
-        return sum(chosen) / len(chosen)
 
-    none = dict(model__class_weight="none")
-    assert (mean_ap(smote__sampling_strategy=0.1, **none) > mean_ap(smote__sampling_strategy=0.3, **none)
-            > mean_ap(smote__sampling_strategy=1.0, **none))
-    assert mean_ap(model__class_weight="balanced") < mean_ap(model__class_weight="none")
+def test_more_resampling_ranks_no_better(lesson):
+    # "more resampling did not help this linear model rank cases"
+    r = lesson["_results"]
+
+    def mean_ap(ratio):
+        return sum(r[f"SMOTE to {ratio}, k_neighbors={k}"]["mean AP"] for k in (3, 10)) / 2
+
+    assert mean_ap(0.1) > mean_ap(0.3) > mean_ap(1.0)
 
 
 # -- 5. Thresholds ---------------------------------------------------------------- #
@@ -102,33 +120,79 @@ def test_cost_threshold_formula(lesson):
     assert lesson["cost_threshold"] == pytest.approx(1 / 6)
 
 
+def _gap(lesson, first, second):
+    return lesson["_cost_gaps"][f"{first} | {second}"]
+
+
+CALIBRATED = "SMOTE pipeline, calibrated, threshold 1/6"
+BASELINE = "baseline: no sampler, threshold 1/6"
+
+
 def test_threshold_on_inflated_probabilities_backfires(lesson):
-    # "the fully balanced pipeline predicts a mean risk far above the 5 % prevalence ... its cost is about double"
+    # "the fully balanced pipeline predicts a mean risk about four times the 5 % prevalence, with a calibration
+    # slope well below 1 and a Brier score about three times the others'; ... costs about double, on every fold"
     d = lesson["_decisions"]
     full = d["fully balanced pipeline, threshold 1/6"]
-    assert full["mean predicted risk"] > 3 * lesson["_prevalence_train"]
+    assert 3 * lesson["_prevalence_train"] < full["mean predicted risk"] < 5 * lesson["_prevalence_train"]
+    assert full["calibration slope"] < 0.9
+    assert full["Brier score"] > 2.5 * d[BASELINE]["Brier score"]
     others = [row["CV cost per case"] for name, row in d.items() if name != "fully balanced pipeline, threshold 1/6"]
     assert full["CV cost per case"] > 1.6 * max(others)
+    assert _gap(lesson, "fully balanced pipeline, threshold 1/6", CALIBRATED)["fraction_won"] == 1.0
+
+
+def test_one_sixth_on_the_mildly_inflated_pipeline_changes_the_cost_by_noise_only(lesson):
+    # "mildly inflated (mean risk about 0.07): at 1/6 it costs about the same as at 0.5, a paired difference far
+    # inside its noise"
+    d = lesson["_decisions"]
+    assert 0.06 < d["SMOTE pipeline, threshold 0.5"]["mean predicted risk"] < 0.08
+    gap = _gap(lesson, "SMOTE pipeline, threshold 1/6", "SMOTE pipeline, threshold 0.5")
+    assert abs(gap["mean_difference"]) < 0.25 * gap["std_difference"] and gap["p_value"] > 0.5
 
 
 def test_tuned_threshold_sits_above_the_formula_because_scores_are_inflated(lesson):
-    # "Its threshold is above 1/6 because the tuned pipeline's probabilities are still somewhat inflated"
+    # "Its threshold is above 1/6 because the SMOTE pipeline's probabilities are somewhat inflated"
     d = lesson["_decisions"]
     assert lesson["tuned_threshold"] > lesson["cost_threshold"] + 0.02
-    assert d["tuned pipeline, threshold 0.5"]["mean predicted risk"] > 1.2 * lesson["_prevalence_train"]
+    assert d["SMOTE pipeline, threshold 0.5"]["mean predicted risk"] > 1.2 * lesson["_prevalence_train"]
 
 
-def test_calibration_restores_the_risk_and_gives_the_cheapest_pipeline(lesson):
-    # "calibrating first brings the mean predicted risk back to the prevalence, and then the textbook threshold
-    # 1/6 gives the lowest cost of the pipelines"; "the baseline ... does as well: the two costs differ by less
-    # than their fold-to-fold spread"
+def test_calibration_restores_the_risks_and_its_lead_is_within_noise(lesson):
+    # "calibrating first brings the mean predicted risk back to the prevalence and the Brier score down to the
+    # baseline's; its slope, a little above 1, is slightly timid"; "the lowest mean cost of the SMOTE pipelines,
+    # but its lead over the tuned threshold and over 0.5 is small ... (corrected p-values well above 0.1)"
     d = lesson["_decisions"]
-    calibrated = d["tuned pipeline, calibrated, threshold 1/6"]
+    calibrated = d[CALIBRATED]
     assert calibrated["mean predicted risk"] == pytest.approx(lesson["_prevalence_train"], abs=0.005)
-    pipelines = [row["CV cost per case"] for name, row in d.items() if not name.startswith("baseline")]
-    assert calibrated["CV cost per case"] == min(pipelines)
-    baseline = d["baseline: no sampler, threshold 1/6"]
-    assert abs(baseline["CV cost per case"] - calibrated["CV cost per case"]) < max(baseline["std"], calibrated["std"])
+    assert abs(calibrated["Brier score"] - d[BASELINE]["Brier score"]) < 0.001
+    assert calibrated["Brier score"] < d["SMOTE pipeline, threshold 0.5"]["Brier score"]
+    assert 1.0 < calibrated["calibration slope"] < 1.2
+    smote_rules = [row["CV cost per case"] for name, row in d.items() if name.startswith(("SMOTE", "fully"))]
+    assert calibrated["CV cost per case"] == min(smote_rules)
+    for other in ["SMOTE pipeline, threshold 0.5", "SMOTE pipeline, TunedThresholdClassifierCV"]:
+        gap = _gap(lesson, other, CALIBRATED)
+        assert gap["mean_difference"] > 0 and gap["p_value"] > 0.2
+
+
+def test_baseline_ties_with_the_calibrated_pipeline_and_passes_the_calibration_checks(lesson):
+    # "their paired difference is about a thousandth per case. Its probabilities pass all three checks: mean risk
+    # at the prevalence, slope about 1, and the lowest Brier score."
+    d = lesson["_decisions"]
+    gap = _gap(lesson, BASELINE, CALIBRATED)
+    assert abs(gap["mean_difference"]) < 0.003 and gap["p_value"] > 0.5
+    baseline = d[BASELINE]
+    assert baseline["mean predicted risk"] == pytest.approx(lesson["_prevalence_train"], abs=0.005)
+    assert abs(baseline["calibration slope"] - 1) < 0.05
+    assert baseline["Brier score"] == min(row["Brier score"] for row in d.values())
+
+
+def test_cost_sensitive_weights_match_the_cost_threshold_within_noise(lesson):
+    # "the cost-sensitive weights at 0.5 land within noise of the baseline at 1/6"; "Their mean predicted risk is
+    # inflated"
+    d = lesson["_decisions"]
+    gap = _gap(lesson, "cost-sensitive weights, threshold 0.5", BASELINE)
+    assert abs(gap["mean_difference"]) < 0.01 and gap["p_value"] > 0.1
+    assert d["cost-sensitive weights, threshold 0.5"]["mean predicted risk"] > 2 * lesson["_prevalence_train"]
 
 
 # -- 6-7. Final evaluation and persistence ----------------------------------------- #
@@ -144,7 +208,7 @@ def test_reloaded_model_is_identical_and_never_resamples(lesson):
     # "library versions match"; "identical probabilities"; "5 fitted pipelines ... skipping SMOTE: True"
     checks = lesson["_checks"]
     assert checks["same_versions"] and checks["same_predictions"]
-    assert checks["skips_smote"] == [True] * 5
+    assert checks["skips_smote"] == [True] * 3
 
 
 # -- 8. Monitoring ---------------------------------------------------------------- #
@@ -170,6 +234,10 @@ def test_large_samples_confirm_recall_is_stable_and_precision_falls(lesson):
     (recall_5, precision_5), (recall_1, precision_1) = lesson["_at_prevalence"]["0.05"], lesson["_at_prevalence"]["0.01"]
     assert abs(recall_5 - recall_1) < 0.03
     assert precision_5 > 2.5 * precision_1
+    # "The ranking did not change either, and ROC-AUC says so; AP fell with the prevalence"
+    (auc_5, ap_5), (auc_1, ap_1) = lesson["_ranking"]["0.05"], lesson["_ranking"]["0.01"]
+    assert abs(auc_5 - auc_1) < 0.01
+    assert ap_1 < 0.7 * ap_5
 
 
 def test_alert_rule_fires_late_and_on_precision_only(lesson):
@@ -179,16 +247,6 @@ def test_alert_rule_fires_late_and_on_precision_only(lesson):
     assert alerts and min(alerts) > 12 and len(alerts) >= 3
     assert all(row["precision"] < row["precision limit"] for w, row in weeks.items() if row["alert"])
     assert not any(row["recall"] < row["recall limit"] for row in weeks.values())
-
-
-def test_threshold_one_sixth_on_the_tuned_pipeline_changes_the_cost_by_noise_only(lesson):
-    # "the tuned pipeline alone costs slightly *more* at 1/6 than at 0.5 (printed above). The difference is
-    # far smaller than the fold-to-fold spread ... with a mean predicted risk above the 5 % prevalence"
-    d = lesson["_decisions"]
-    at_half, at_sixth = d["tuned pipeline, threshold 0.5"], d["tuned pipeline, threshold 1/6"]
-    assert at_sixth["CV cost per case"] >= at_half["CV cost per case"]
-    assert at_sixth["CV cost per case"] - at_half["CV cost per case"] < 0.25 * at_half["std"]
-    assert at_half["mean predicted risk"] > 1.2 * lesson["_prevalence_train"]
 
 
 def test_reference_recall_is_uncertain_and_was_optimistic(lesson):

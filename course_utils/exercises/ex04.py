@@ -29,13 +29,16 @@ p1 = exercise.prompt(
     "p1",
     Choice(
         options={
-            "a": "it copies existing minority samples, like random over-sampling",
-            "b": "it makes new points, each between a minority sample and one of its minority neighbours",
-            "c": "it draws new points from a Gaussian fitted to the minority class",
+            "a": "it picks minority samples at random and adds exact copies of them, so some samples appear "
+            "several times",
+            "b": "it picks a minority sample and one of its nearest minority neighbours, and adds a point at a "
+            "random place on the segment between them",
+            "c": "it fits a Gaussian (mean and covariance) to the minority samples and draws the new points from it",
         },
         correct="b",
         explanations={
-            "a": "That is the myth. Run the next cells and count the copies.",
+            "a": "That is random over-sampling, and the myth that SMOTE is the same. Run the next cells and count "
+            "the copies.",
             "b": "Run the next cells to see the new points and count the copies.",
             "c": "SMOTE fits no distribution: it only uses the minority samples and their neighbours. Run the next cells.",
         },
@@ -85,18 +88,23 @@ p4 = exercise.prompt(
     "p4",
     Choice(
         options={
-            "a": "random over-sampling: trees memorise the duplicated points",
-            "b": "SMOTE: its new points are all different, so more splits are needed to separate them",
-            "c": "about the same: both add the same number of rows",
+            "a": "random over-sampling: the copies give each minority point more weight, so the tree flags a "
+            "wider area around it",
+            "b": "SMOTE: its new points fill the space between minority neighbours, so the tree's minority "
+            "regions join up and grow",
+            "c": "about the same: both add the same number of minority rows, so the tree flags about as many cases",
         },
         correct="b",
         explanations={
-            "a": "Duplicates sit on top of each other: one leaf holds all the copies of a point. Run the next cell.",
-            "b": "Run the next cell to count the leaves.",
-            "c": "The number of rows is the same, but not the number of distinct points. Run the next cell.",
+            "a": "A fully grown tree already isolates each minority point; copies sit exactly on it, so they add "
+            "no new area to cover. Run the next cells.",
+            "b": "Run the next cells to measure the regions, draw by draw.",
+            "c": "The number of rows is the same, but not the places they cover: copies sit on the original "
+            "points, SMOTE's points between them. Run the next cells.",
         },
     ),
-    hints=["How many leaves does a tree need for ten copies of the same point? For ten different points?"],
+    hints=["Where do the copies of random over-sampling sit, and where do SMOTE's new points sit? "
+           "A fully grown tree gives the minority class the places where its training points are."],
     solution='my_prediction = "b"',
 )
 

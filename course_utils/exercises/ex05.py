@@ -45,14 +45,17 @@ p2 = exercise.prompt(
     "p2",
     Choice(
         options={
-            "a": "nothing: SMOTE detects it as an outlier and leaves it out",
-            "b": "it draws new minority points on segments from it to its minority neighbours, across the majority cloud",
-            "c": "it removes it, as Tomek links would",
+            "a": "it skips it: a minority point whose nearest neighbours are all majority points is treated as an "
+            "outlier and gets no synthetic neighbours",
+            "b": "it uses it like any other: new minority points are drawn on the segments from it to its minority "
+            "neighbours, wherever they lie",
+            "c": "it drops it: SMOTE first removes minority points that touch the majority class, as Tomek links "
+            "would, then interpolates between the rest",
         },
         correct="b",
         explanations={
             "a": "SMOTE has no outlier detection: every minority point is used as a starting point. Run the next cells.",
-            "b": "Run the next cells to count how many such points it makes.",
+            "b": "Run the next cells to count how many such points it makes, and where they land.",
             "c": "SMOTE only adds points; removing them is the job of cleaning methods such as Tomek links or ENN. "
             "Run the next cells to see what SMOTE makes of it.",
         },
