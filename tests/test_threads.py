@@ -84,3 +84,54 @@ def test_show_versions_reports_the_thread_pools(capsys):
     text = capsys.readouterr().out
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "thread pools"):
         assert name in text, text
+
+
+# --------------------------------------------------------------------------- #
+# The benchmark's threads measurement (machinery only: no wall-clock assertion)
+# --------------------------------------------------------------------------- #
+
+
+def test_bench_runs_a_lesson_with_one_thread_then_with_library_defaults(tmp_path):
+    import nbformat
+
+    from course_utils.authoring import bench
+
+    seen = tmp_path / "seen.txt"
+    record = f"import os\nwith open({str(seen)!r}, 'a') as f: f.write(str(os.environ.get('OMP_NUM_THREADS')) + ' ')\n"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(record),
+        nbformat.v4.new_code_cell("import course_utils\n" + record + "with open(f.name, 'a') as f: f.write('\\n')"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    lesson = tmp_path / "course" / "notebooks" / "05_lesson.ipynb"
+    lesson.parent.mkdir(parents=True)
+    nbformat.write(nb, lesson)
+
+    rows = bench.measure_threads(tmp_path / "course", ["notebooks/05_lesson.ipynb", "notebooks/missing.ipynb"], timeout=120)
+
+    assert [r["notebook"] for r in rows] == ["notebooks/05_lesson.ipynb"]
+    row = rows[0]
+    assert row["error"] is None and row["single_seconds"] > 0 and row["default_seconds"] > 0
+    assert row["ratio"] == pytest.approx(row["default_seconds"] / row["single_seconds"])
+    # The first run saw one thread; the second saw no variable until course_utils set it.
+    assert seen.read_text().split("\n")[:2] == ["1 1 ", "None 1 "]
+
+
+def test_bench_thread_env_removes_or_sets_every_variable(monkeypatch):
+    from course_utils.authoring import bench
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    assert not set(bench.THREAD_VARIABLES) & set(bench.thread_env(None))
+    assert {bench.thread_env(1)[k] for k in bench.THREAD_VARIABLES} == {"1"}
+
+
+@pytest.mark.parametrize("ratio,verdict", [(1.2, "holds"), (1.5, "holds"), (2.0, "BROKEN")])
+def test_bench_budget_row_for_threads(ratio, verdict):
+    from course_utils.authoring import bench
+
+    report = bench.Report(machine={}, threads=[
+        {"notebook": "notebooks/05_pitfalls.ipynb", "single_seconds": 4.0, "default_seconds": 4.0 * ratio, "ratio": ratio, "error": None},
+        {"notebook": "notebooks/06_production_pipelines.ipynb", "single_seconds": 4.0, "default_seconds": 4.0, "ratio": 1.0, "error": None},
+    ])
+    row = next(r for r in report.budget_rows() if "threads" in r[0])
+    assert row[2] == verdict and "05_pitfalls" in row[1]
