@@ -279,3 +279,15 @@ def test_remove_tree_handles_deep_trees_and_never_follows_links(tmp_path):
     os.symlink(keep, deep / "link")
     grader.remove_tree(tree)
     assert not tree.exists() and (keep / "file").exists()
+
+
+def test_a_hard_link_is_graded_but_named_on_both_rows(tmp_path):
+    subs = tmp_path / "subs"
+    _write(subs / "alice" / "01.ipynb", _tiny())
+    (subs / "bob").mkdir()
+    os.link(subs / "alice" / "01.ipynb", subs / "bob" / "01.ipynb")
+    found = [grader._read_submission(f, [KEY], {}) for f in grader._discover(subs, tmp_path / "out")]
+    grader._note_hard_links(found)
+    notes = {s.relpath: s.note for s in found}
+    assert "bob/01.ipynb" in notes["alice/01.ipynb"] and "alice/01.ipynb" in notes["bob/01.ipynb"]
+    assert all(s.status == "" for s in found)  # both are graded
