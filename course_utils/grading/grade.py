@@ -145,7 +145,7 @@ def _digest(text: str) -> str:
 
 
 def display_name(name: str) -> str:
-    """A file name as printable text: undecodable bytes and control characters as escapes.
+    r"""A file name as printable text: undecodable bytes and control characters as escapes.
 
     A name read from disk may hold bytes that are not UTF-8 (an unzipped "Müller" in Latin-1,
     decoded with ``surrogateescape``) and control characters (CR, ESC, bidirectional overrides).
@@ -921,7 +921,7 @@ def _cell(text) -> str:
     CR, gets a leading apostrophe (OWASP's advice). Numbers written by the grader are left alone.
     """
     text = str(text)
-    if isinstance(text, str) and re.fullmatch(r"\d+(\.\d+)?(e[+-]?\d+)?", text):
+    if re.fullmatch(r"\d+(\.\d+)?(e[+-]?\d+)?", text):
         return text
     first = text.lstrip()[:1]
     return "'" + text if first in ("=", "+", "-", "@") or text[:1] in ("\t", "\r") else text
