@@ -13,7 +13,8 @@ What it does, for each ``*.ipynb`` under ``SUBMISSIONS``:
    holding an exercise's file name or ``ex02``). The student is the first folder under
    ``SUBMISSIONS`` (``SUBMISSIONS/alice/...``), or, for files directly in ``SUBMISSIONS``, the file
    name without ``.ipynb`` and without the exercise's own file name (``alice_02_misleading_accuracy.ipynb``
-   -> ``alice``).
+   -> ``alice``). Only regular files are read: links, FIFOs and devices become rows and are never
+   followed or opened; names are shown with undecodable bytes and control characters escaped.
 2. **Execute** the code cells in a fresh kernel on a scratch copy (see :mod:`course_utils.grading._sandbox`):
    per-cell timeout, memory cap, errors allowed. A cell that times out, exhausts memory or kills
    the kernel is recorded and skipped, the kernel is restarted, and the notebook runs again without
@@ -23,8 +24,10 @@ What it does, for each ``*.ipynb`` under ``SUBMISSIONS``:
    each question's declared variables as plain JSON (:mod:`course_utils.grading._kernel_export`). The
    verdicts are decided here, in the grader's process, by its own checkers. No pickle is ever
    loaded. Held-out inputs are drawn from the instructor's seed and sent as data; their labels and
-   the seed never enter the kernel.
-4. **Write** ``RESULTS/grades.csv``, ``RESULTS/feedback/<student>/<exercise>.md`` and
+   the seed never enter the kernel. The kernel also reports fingerprints of the course's and the
+   libraries' functions; any that differ from the grader's own make the status ``tampered``.
+4. **Write** ``RESULTS/grades.csv`` (every field quoted, formulas neutralised),
+   ``RESULTS/feedback/<student>/<exercise>-<hash>.md`` (one per submission, escaped) and
    ``RESULTS/details.json``. A re-run skips submissions whose content, seed and grader are unchanged.
 
 Every submission is hashed before and after; a change is reported (and, without a sandbox,
