@@ -243,7 +243,7 @@ def _feed(obj, digest, depth: int = 0) -> None:
     elif isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType)):
         digest.update(f"{getattr(obj, '__module__', None)}.{getattr(obj, '__qualname__', obj.__name__)}".encode())
     else:  # wrappers written in C: numpy's dispatchers, functools.cache; ufuncs by name
-        inner = getattr(obj, "_implementation", None) or obj.__dict__.get("__wrapped__") if hasattr(obj, "__dict__") else None
+        inner = getattr(obj, "_implementation", None)
         if inner is None:
             inner = getattr(obj, "__wrapped__", None)
         if isinstance(inner, types.FunctionType):
