@@ -291,3 +291,13 @@ def test_a_hard_link_is_graded_but_named_on_both_rows(tmp_path):
     notes = {s.relpath: s.note for s in found}
     assert "bob/01.ipynb" in notes["alice/01.ipynb"] and "alice/01.ipynb" in notes["bob/01.ipynb"]
     assert all(s.status == "" for s in found)  # both are graded
+
+
+def test_a_link_to_a_folder_is_a_row_and_is_not_entered(tmp_path):
+    subs = tmp_path / "subs"
+    _write(subs / "alice" / "01.ipynb", _tiny())
+    os.symlink(subs / "alice", subs / "mallory")
+    found = {s.relpath: s for s in (grader._read_submission(f, [KEY], {}) for f in grader._discover(subs, tmp_path / "out"))}
+    assert set(found) == {"alice/01.ipynb", "mallory"}
+    assert found["mallory"].status == "invalid" and "not entered" in found["mallory"].problem
+    assert found["mallory"].student == "mallory"

@@ -251,6 +251,9 @@ def _discover(root: Path, out: Path) -> list[Found]:
                     stack.append((entry.path, child))
             elif entry.name.endswith(".ipynb"):
                 found.append(Found(Path(entry.path), child, _kind(info.st_mode)))
+            elif stat.S_ISLNK(info.st_mode) and os.path.isdir(entry.path):  # stat only: nothing is opened
+                found.append(Found(Path(entry.path), child, "link to a folder",
+                                   "a symbolic link to a folder: not entered (links are never followed)"))
     found.sort(key=lambda f: f.relpath)
     seen: dict[str, int] = {}
     for item in found:  # printable names must stay unique: they are the gradebook's keys
