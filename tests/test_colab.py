@@ -285,6 +285,7 @@ COLAB_PREINSTALLED = {
     "nbclient": "0.10.4",
     "ipykernel": "6.17.1",
     "psutil": "5.9.5",
+    "threadpoolctl": "3.6.0",
 }
 
 

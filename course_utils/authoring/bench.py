@@ -12,6 +12,10 @@ Run it with ``make bench`` (or ``python -m course_utils.authoring.bench``). In o
 * **feedback latency**: every question's ``check()`` timed over repeated calls in the kernel of
   its solution notebook, with the solution's own answer and with a wrong one made from it; lesson
   prompts likewise in their lesson's kernel;
+* **threads**: two lessons run twice, with the thread variables set to one and with them
+  removed, as in a plain ``jupyter lab``, Colab or nbconvert (library-default threads unless the
+  notebook's ``import course_utils`` limits them): the second must take at most
+  ``BUDGET_THREADS_RATIO`` times the first;
 * **grading cost** (when ``course_utils.grade`` exists): grading N copies of the solutions with
   ``python -m course_utils.grade`` against merely executing the same notebooks with nbclient
   (just before and just after ``--jobs 1``, averaged), and submissions per minute at ``--jobs 1``
@@ -19,7 +23,7 @@ Run it with ``make bench`` (or ``python -m course_utils.authoring.bench``). In o
 
 It writes ``bench/results.md``, ``bench/notebooks.csv`` (notebook,seconds,peak_mib),
 ``bench/checks.csv`` (exercise,question,median_ms,max_ms, then answer,status),
-``bench/grading.csv`` and ``bench/bench.png``. Progress goes to stderr, one plain line per step.
+``bench/grading.csv``, ``bench/threads.csv`` and ``bench/bench.png``. Progress goes to stderr, one plain line per step.
 
 How peak memory is measured: on Linux the kernel keeps each process's high-water mark of resident
 memory (``VmHWM`` in ``/proc/PID/status``), which is exact, whatever the sampling. It is read for
@@ -64,6 +68,11 @@ BUDGET_MEDIAN_S = 10.0
 BUDGET_PEAK_MIB = 1024.0
 BUDGET_CHECK_MS = 500.0
 BUDGET_GRADING_RATIO = 1.3
+#: Library-default threads (no OMP_NUM_THREADS...) against one thread, per lesson (issue 10).
+BUDGET_THREADS_RATIO = 1.5
+#: The lessons timed both ways: the two that suffered most from default threads (83 s vs 5.5 s, 60 s vs 8.6 s).
+THREAD_LESSONS = ("notebooks/05_pitfalls.ipynb", "notebooks/06_production_pipelines.ipynb")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 FLOOR_IMPORTS = """\
 import numpy, pandas, sklearn, imblearn, matplotlib, seaborn
@@ -209,6 +218,7 @@ def run_notebook(
     inject_after_setup: str | None = None,
     after: list[str] | None = None,
     measure_memory: bool = True,
+    env: dict[str, str] | None = None,
 ) -> Run:
     """Execute ``nb`` (a NotebookNode, modified in place) in a fresh ``python3`` kernel.
 
@@ -218,7 +228,8 @@ def run_notebook(
     run right after the first code cell (inside the timing: keep it trivial). Each code in
     ``after`` then runs in the same kernel, outside the timing, and its printed output is returned
     in ``extra_outputs``. ``measure_memory=False`` skips the sampling thread (``peak_mib`` is then
-    the kernel's exact high-water mark on Linux, else 0, and ``cpu_seconds`` is None).
+    the kernel's exact high-water mark on Linux, else 0, and ``cpu_seconds`` is None). ``env`` is
+    the kernel's whole environment (default: this process's).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -238,7 +249,7 @@ def run_notebook(
     extra: list[str] = []
     start = time.perf_counter()
     # The kernel's own stderr (its start-up chatter) is dropped; cell errors come back as messages.
-    with client.setup_kernel(stderr=subprocess.DEVNULL):
+    with client.setup_kernel(stderr=subprocess.DEVNULL, **({"env": env} if env is not None else {})):
         ready = time.perf_counter()
         pid = _kernel_pid(client)
         monitor = MemoryMonitor(pid) if measure_memory else None
@@ -285,6 +296,38 @@ def measure_floor(timeout: int = 300) -> Run:
     nb.cells = [nbformat.v4.new_code_cell(FLOOR_IMPORTS)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return run_notebook(nb, ROOT, timeout=timeout)
+
+
+def thread_env(limit: int | None) -> dict[str, str]:
+    """This process's environment with the BLAS/OpenMP thread variables set to ``limit``, or removed."""
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    if limit is not None:
+        env.update(dict.fromkeys(THREAD_VARIABLES, str(limit)))
+    return env
+
+
+def measure_threads(root: Path, lessons=THREAD_LESSONS, *, timeout: int = 300) -> list[dict]:
+    """Each lesson run with one thread, then with the thread variables removed (as in a plain Jupyter).
+
+    Returns one row per lesson found: ``notebook``, ``single_seconds``, ``default_seconds``,
+    ``ratio`` (default / single) and ``error`` (None when both runs ended without error).
+    """
+    rows = []
+    for rel in lessons:
+        path = root / rel
+        if not path.exists():
+            continue
+        single = run_notebook_file(path, timeout=timeout, measure_memory=False, env=thread_env(1))
+        default = run_notebook_file(path, timeout=timeout, measure_memory=False, env=thread_env(None))
+        rows.append({
+            "notebook": rel,
+            "single_seconds": single.seconds,
+            "default_seconds": default.seconds,
+            "ratio": default.seconds / single.seconds if single.seconds > 0 else float("nan"),
+            "error": single.error or default.error,
+        })
+        _say(f"threads {rel}: one thread {single.seconds:.1f} s, library defaults {default.seconds:.1f} s")
+    return rows
 
 
 # --------------------------------------------------------------------------- #
@@ -687,6 +730,7 @@ class Report:
     checks: list[dict] = field(default_factory=list)
     check_notes: list[str] = field(default_factory=list)
     grading: dict = field(default_factory=dict)
+    threads: list[dict] = field(default_factory=list)
     total_seconds: float = 0.0
     load_after: Any = None
 
@@ -745,6 +789,16 @@ class Report:
             rows.append((f"grading ≤ {BUDGET_GRADING_RATIO:g}× plain execution", f"{ratio:.2f}× (--jobs 1)", "holds" if ratio <= BUDGET_GRADING_RATIO else "BROKEN"))
         elif "skipped" in self.grading:
             rows.append((f"grading ≤ {BUDGET_GRADING_RATIO:g}× plain execution", "not measured: " + self.grading["skipped"], "–"))
+        if self.threads:
+            worst = max(self.threads, key=lambda t: t["ratio"] if math.isfinite(t["ratio"]) else math.inf)
+            failed = [t["notebook"] for t in self.threads if t["error"]]
+            holds = not failed and all(t["ratio"] <= BUDGET_THREADS_RATIO for t in self.threads)
+            rows.append((
+                f"library-default threads ≤ {BUDGET_THREADS_RATIO:g}× one thread",
+                f"worst {worst['ratio']:.2f}× ({worst['notebook']}: {worst['default_seconds']:.1f} s vs {worst['single_seconds']:.1f} s)"
+                + (f"; failed: {', '.join(failed)}" if failed else ""),
+                "holds" if holds else "BROKEN",
+            ))
         return rows
 
     def broken(self) -> bool:
@@ -774,6 +828,11 @@ class Report:
                     writer.writerow([what, 1, n, f"{seconds:.1f}", f"{60 * n / seconds:.1f}", f"{seconds / g['execute_seconds']:.2f}"])
                 for j, entry in g["jobs"].items():
                     writer.writerow(["grade", j, n, f"{entry['seconds']:.1f}", f"{60 * n / entry['seconds']:.1f}", f"{entry['seconds'] / g['execute_seconds']:.2f}"])
+        with (out / "threads.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["notebook", "single_seconds", "default_seconds", "ratio"])
+            for t in self.threads:
+                writer.writerow([t["notebook"], f"{t['single_seconds']:.2f}", f"{t['default_seconds']:.2f}", f"{t['ratio']:.3f}"])
         self.write_chart(out / "bench.png")
         (out / "results.md").write_text(self.markdown(), encoding="utf-8")
 
@@ -917,6 +976,21 @@ class Report:
                     lines += ["", f"`--jobs {j}` exited with {e['returncode']}; end of its log:", "", "```", e.get("log_tail", ""), "```"]
                 if e["problems"]:
                     lines += ["", f"`--jobs {j}`, submissions without full marks: " + "; ".join(e["problems"][:20])]
+        lines += ["", "## Threads", ""]
+        if self.threads:
+            lines += [
+                "Each lesson run in a fresh kernel with `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS` and `MKL_NUM_THREADS` "
+                "set to 1, then with them removed, as in a plain `jupyter lab`, Colab or nbconvert (where only the "
+                "setup cell's `import course_utils` limits the threads).",
+                "",
+                "| lesson | one thread (s) | library defaults (s) | ratio |",
+                "|---|---|---|---|",
+            ]
+            for t in self.threads:
+                lines.append(f"| {t['notebook']} | {t['single_seconds']:.1f} | {t['default_seconds']:.1f} | {t['ratio']:.2f}"
+                             + (f" (error: {t['error']})" if t["error"] else "") + " |")
+        else:
+            lines.append("Not measured.")
         lines += ["", "![benchmark chart](bench.png)", ""]
         return "\n".join(lines)
 
@@ -1007,6 +1081,7 @@ def run_benchmark(
     checkers: str = "course_utils.exercises",
     grader: str = "course_utils.grade",
     match: str | None = None,
+    threads: bool = True,
 ) -> Report:
     """Run every measurement once; write the results under ``out`` if given."""
     from .notebooks import exercise_key
@@ -1069,6 +1144,8 @@ def run_benchmark(
             _say(f"grading skipped: {report.grading['skipped']}")
     else:
         report.grading = {"skipped": "grading was not requested (--skip-grading)"}
+    if threads:
+        report.threads = measure_threads(root, timeout=timeout)
     if floor_runs >= 3:
         floor_now("end")
     try:
@@ -1091,6 +1168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor-runs", type=int, default=3, choices=[0, 1, 2, 3], help="floor measurements (default 3)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="grader --jobs values (default 1 2)")
     parser.add_argument("--skip-grading", action="store_true", help="do not measure grading cost")
+    parser.add_argument("--skip-threads", action="store_true", help="do not time lessons with library-default threads")
     parser.add_argument("--timeout", type=int, default=300, help="per-cell timeout in seconds (default 300)")
     parser.add_argument("--checkers", default="course_utils.exercises", help=argparse.SUPPRESS)
     parser.add_argument("--grader", default="course_utils.grade", help=argparse.SUPPRESS)
@@ -1110,6 +1188,7 @@ def main(argv: list[str] | None = None) -> int:
         checkers=args.checkers,
         grader=args.grader,
         match=args.match,
+        threads=not args.skip_threads,
     )
     for budget, measured, verdict in report.budget_rows():
         _say(f"{verdict:>7}  {budget}: {measured}")

@@ -14,11 +14,16 @@ labels, so a model that looks around its call stack or re-draws the data finds n
 copy.
 
 The same file also holds the small, pickle-free codec used for those inputs (``encode`` in
-the grader, ``decode`` in the kernel). It imports only the standard library at module level.
+the grader, ``decode`` in the kernel), and :func:`fingerprints`, run on both sides: the kernel
+reports what its ``course_utils``, numpy, scikit-learn, json and builtins functions look like
+after the learner's cells, and the grader compares that with its own, untouched, copies to
+report a notebook that replaced any of them. It imports only the standard library at module level.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
 import importlib.util
 import json
@@ -26,6 +31,7 @@ import math
 import numbers
 import os
 import sys
+import types
 
 BEGIN = "<<course-grade-begin:"
 END = ":course-grade-end>>"
@@ -160,6 +166,208 @@ def _decode_column(column):
 
 
 # --------------------------------------------------------------------------- #
+# Fingerprints of the functions a notebook could replace
+# --------------------------------------------------------------------------- #
+
+#: The course's own package: every module of it that is loaded, every name in it.
+COURSE_PACKAGE = "course_utils"
+
+#: Library names a check or the export relies on (``None``: every public name of the module).
+WATCHED = {
+    "builtins": None,
+    "json": ("dumps", "dump", "loads", "load", "JSONEncoder", "JSONDecoder"),
+    "math": ("isclose", "isfinite", "isnan", "fsum"),
+    "numpy": (
+        "isclose", "allclose", "array_equal", "array_equiv", "asarray", "asanyarray", "array", "unique",
+        "mean", "sum", "round", "isfinite", "isnan", "all", "any", "abs", "sort", "ndarray",
+    ),
+    "numpy.testing": ("assert_allclose", "assert_array_equal", "assert_equal", "assert_array_almost_equal"),
+    "sklearn.metrics": None,
+    "sklearn.base": ("clone", "BaseEstimator", "ClassifierMixin", "is_classifier"),
+    "sklearn.pipeline": ("Pipeline", "make_pipeline"),
+    "sklearn.utils.validation": ("check_is_fitted",),
+    "imblearn.metrics": None,
+    "imblearn.pipeline": ("Pipeline", "make_pipeline"),
+}
+
+#: Builtins that IPython and ipykernel themselves replace in every kernel (not the learner).
+KERNEL_BUILTINS = frozenset({"input", "open", "exit", "quit", "help", "copyright", "credits", "license",
+                             "display", "get_ipython", "breakpoint", "execfile", "runfile", "dreload"})
+
+
+def _feed_code(code: types.CodeType, digest) -> None:
+    digest.update(code.co_code)
+    digest.update(repr((code.co_name, code.co_names, code.co_varnames, code.co_argcount, code.co_kwonlyargcount)).encode())
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _feed_code(const, digest)
+        else:
+            digest.update(_const_text(const).encode("utf-8", "surrogatepass"))
+
+
+def _const_text(const) -> str:
+    if isinstance(const, tuple):
+        return "(" + ",".join(_const_text(c) for c in const) + ")"
+    if isinstance(const, frozenset):  # iteration order depends on the hash seed
+        return "frozenset(" + ",".join(sorted(_const_text(c) for c in const)) + ")"
+    return repr(const)
+
+
+def _feed(obj, digest, depth: int = 0) -> None:
+    """Feed what makes ``obj`` behave as it does: its type, its code and the code it closes over."""
+    kind = type(obj)
+    digest.update(f"{kind.__module__}.{kind.__qualname__}|".encode())
+    if depth > 3:
+        return
+    if isinstance(obj, types.FunctionType):
+        _feed_code(obj.__code__, digest)
+        for cell in obj.__closure__ or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if callable(value) and not isinstance(value, type):
+                _feed(value, digest, depth + 1)
+    elif isinstance(obj, types.MethodType):
+        _feed(obj.__func__, digest, depth + 1)
+    elif isinstance(obj, (staticmethod, classmethod)):
+        _feed(obj.__func__, digest, depth + 1)
+    elif isinstance(obj, property):
+        for function in (obj.fget, obj.fset, obj.fdel):
+            if function is not None:
+                _feed(function, digest, depth + 1)
+    elif isinstance(obj, functools.partial):
+        _feed(obj.func, digest, depth + 1)
+    elif isinstance(obj, type):
+        digest.update(f"{obj.__module__}.{obj.__qualname__}".encode())
+    elif isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+        digest.update(f"{getattr(obj, '__module__', None)}.{getattr(obj, '__qualname__', obj.__name__)}".encode())
+    else:  # wrappers written in C: numpy's dispatchers, functools.cache; ufuncs by name
+        inner = getattr(obj, "_implementation", None)
+        if inner is None:
+            inner = getattr(obj, "__wrapped__", None)
+        if isinstance(inner, types.FunctionType):
+            _feed(inner, digest, depth + 1)
+        digest.update(str(getattr(obj, "__name__", "")).encode())
+
+
+def _fingerprint(obj) -> str:
+    digest = hashlib.sha256()
+    try:
+        _feed(obj, digest)
+    except Exception as error:  # noqa: BLE001 - a strange object is itself a finding
+        digest.update(f"unreadable:{type(error).__name__}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _is_course(obj) -> bool:
+    return type(obj).__module__.split(".")[0] == COURSE_PACKAGE
+
+
+def _members(prefix: str, obj, out: dict, depth: int = 0) -> None:
+    """Fingerprints of the callables held by a course object (a question, its parts, a class)."""
+    try:
+        items = sorted(vars(obj).items())
+    except TypeError:
+        return
+    for name, value in items:
+        if name in ("__dict__", "__weakref__", "__doc__", "__module__", "__annotations__"):
+            continue
+        if isinstance(value, (types.FunctionType, staticmethod, classmethod, property, types.MethodType)) or (
+            callable(value) and not isinstance(value, type) and not _is_course(value)
+        ):
+            out[f"{prefix}.{name}"] = _fingerprint(value)
+        elif isinstance(value, dict) and depth < 2:
+            for key, item in value.items():
+                if isinstance(key, str) and _is_course(item) and not isinstance(item, type):
+                    _members(f"{prefix}.{name}[{key}]", item, out, depth + 1)
+
+
+def _file_tail(module) -> str:
+    path = getattr(module, "__file__", None)
+    if not isinstance(path, str):
+        return f"no file ({type(module).__name__})"
+    return "/".join(path.replace(os.sep, "/").split("/")[-2:])
+
+
+def fingerprints(*, loaded_only: bool = True, only: set[str] | None = None) -> dict[str, str]:
+    """What the functions a check or the export relies on look like in this process.
+
+    Keys are dotted names (``numpy.isclose``, ``course_utils.checks.Question.check``,
+    ``course_utils.exercises.ex01.q1.check``); ``module:NAME`` holds the end of a module's file
+    path. Values are short digests of the type, the byte code and what the code closes over, the
+    same in any process running the same files. With ``loaded_only`` (in the kernel), modules the
+    notebook did not import are left out; otherwise (in the grader) they are imported. ``only``
+    limits the result to the modules listed.
+    """
+    names = {name: members for name, members in WATCHED.items()}
+    course = sorted(m for m in list(sys.modules) if m == COURSE_PACKAGE or m.startswith(COURSE_PACKAGE + "."))
+    names.update({m: None for m in course})
+    if only is not None:
+        names = {m: names.get(m) for m in only if m in names or m.split(".")[0] == COURSE_PACKAGE}
+    out: dict[str, str] = {}
+    for module_name, members in sorted(names.items()):
+        module = sys.modules.get(module_name)
+        if module is None and not loaded_only:
+            try:
+                module = importlib.import_module(module_name)
+            except Exception:  # noqa: BLE001 - not installed here: nothing to compare
+                continue
+        if module is None:
+            continue
+        out[f"module:{module_name}"] = _file_tail(module)
+        try:
+            namespace = dict(vars(module))
+        except TypeError:
+            continue
+        if members is None:
+            members = [n for n in namespace if not n.startswith("__")] if module_name.split(".")[0] == COURSE_PACKAGE else [
+                n for n in getattr(module, "__all__", namespace) if not n.startswith("_")]
+        for name in members:
+            if name not in namespace or (module_name == "builtins" and name in KERNEL_BUILTINS):
+                continue
+            value = namespace[name]
+            if isinstance(value, types.ModuleType):
+                continue
+            if module_name == "builtins" and not isinstance(value, (type, types.BuiltinFunctionType)):
+                continue
+            if callable(value):
+                out[f"{module_name}.{name}"] = _fingerprint(value)
+            if isinstance(value, type) and (value.__module__ == module_name or module_name.split(".")[0] != "builtins"):
+                if value.__module__.split(".")[0] in (module_name.split(".")[0], COURSE_PACKAGE):
+                    _members(f"{module_name}.{name}", value, out)
+            elif _is_course(value) and not isinstance(value, type):
+                _members(f"{module_name}.{name}", value, out)
+    return out
+
+
+def replaced(kernel: dict, reference: dict) -> list[str]:
+    """Names whose fingerprint in the kernel differs from the grader's (grader side).
+
+    A name the kernel has and the grader lacks counts too when it sits on a class or a course
+    object (a method added to shadow another); a module-level extra name does not.
+    """
+    if not isinstance(kernel, dict):
+        return []
+    found = []
+    loaded = {key[len("module:"):] for key in kernel if isinstance(key, str) and key.startswith("module:")}
+    modules = sorted(loaded, key=len, reverse=True)
+    for name, value in kernel.items():
+        if not isinstance(name, str):
+            continue
+        if name in reference:
+            if value != reference[name]:
+                found.append(name[len("module:"):] + " (module)" if name.startswith("module:") else name)
+            continue
+        module = next((m for m in modules if name.startswith(m + ".")), None)
+        if module is not None and "." in name[len(module) + 1:] and any(k.startswith(f"module:{module}") for k in reference):
+            owner = name.rsplit(".", 1)[0]
+            if any(k.startswith(owner + ".") for k in reference):
+                found.append(name + " (added)")
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------- #
 # In the kernel
 # --------------------------------------------------------------------------- #
 
@@ -178,9 +386,13 @@ def setup(package_dir: str, key: str, nonce: str, inputs_path: str) -> None:
     """Prepare extraction: pristine checkers, and the grader's inputs (held-out X, test cases)."""
     with open(inputs_path, encoding="utf-8") as handle:
         inputs = json.load(handle)
+    try:
+        seen = fingerprints()  # before the pristine copy is loaded: what the notebook left behind
+    except Exception as error:  # noqa: BLE001 - report, never raise into the notebook
+        seen = {"fingerprints": f"failed: {type(error).__name__}"}
     exercise = load_pristine(package_dir, f"_course_grade_pristine_{nonce}", key)
     _STATE.clear()
-    _STATE.update(exercise=exercise, nonce=nonce, inputs=inputs.get("questions", {}), write=sys.stdout.write)
+    _STATE.update(exercise=exercise, nonce=nonce, inputs=inputs.get("questions", {}), write=sys.stdout.write, integrity=seen)
 
 
 def _with_inputs(question, spec: dict):
@@ -215,6 +427,9 @@ def extract(name: str, namespace: dict) -> None:
         payload = {"question": name, "extracted": extracted, "missing": missing}
     except BaseException as error:  # noqa: BLE001 - report, never raise into the notebook
         payload = {"question": name, "error": type(error).__name__, "missing": missing}
+    integrity = _STATE.pop("integrity", None)
+    if integrity is not None:  # once per kernel: the first answer read carries it
+        payload["integrity"] = integrity
     text = json.dumps(payload, default=_plain_default, allow_nan=True)
     _STATE["write"](f"{BEGIN}{nonce}\n{text}\n{END}{nonce}\n")
     try:

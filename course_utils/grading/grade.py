@@ -13,7 +13,8 @@ What it does, for each ``*.ipynb`` under ``SUBMISSIONS``:
    holding an exercise's file name or ``ex02``). The student is the first folder under
    ``SUBMISSIONS`` (``SUBMISSIONS/alice/...``), or, for files directly in ``SUBMISSIONS``, the file
    name without ``.ipynb`` and without the exercise's own file name (``alice_02_misleading_accuracy.ipynb``
-   -> ``alice``).
+   -> ``alice``). Only regular files are read: links, FIFOs and devices become rows and are never
+   followed or opened; names are shown with undecodable bytes and control characters escaped.
 2. **Execute** the code cells in a fresh kernel on a scratch copy (see :mod:`course_utils.grading._sandbox`):
    per-cell timeout, memory cap, errors allowed. A cell that times out, exhausts memory or kills
    the kernel is recorded and skipped, the kernel is restarted, and the notebook runs again without
@@ -23,8 +24,10 @@ What it does, for each ``*.ipynb`` under ``SUBMISSIONS``:
    each question's declared variables as plain JSON (:mod:`course_utils.grading._kernel_export`). The
    verdicts are decided here, in the grader's process, by its own checkers. No pickle is ever
    loaded. Held-out inputs are drawn from the instructor's seed and sent as data; their labels and
-   the seed never enter the kernel.
-4. **Write** ``RESULTS/grades.csv``, ``RESULTS/feedback/<student>/<exercise>.md`` and
+   the seed never enter the kernel. The kernel also reports fingerprints of the course's and the
+   libraries' functions; any that differ from the grader's own make the status ``tampered``.
+4. **Write** ``RESULTS/grades.csv`` (every field quoted, formulas neutralised),
+   ``RESULTS/feedback/<student>/<exercise>-<hash>.md`` (one per submission, escaped) and
    ``RESULTS/details.json``. A re-run skips submissions whose content, seed and grader are unchanged.
 
 Every submission is hashed before and after; a change is reported (and, without a sandbox,
@@ -37,6 +40,7 @@ import argparse
 import concurrent.futures as futures
 import csv
 import hashlib
+import html
 import io
 import json
 import math
@@ -50,6 +54,7 @@ import tempfile
 import threading
 import time
 import traceback
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -132,9 +137,34 @@ def identify_student(relpath: str, stems: dict[str, str] | None = None) -> str:
     return student or stem
 
 
-def _safe_name(text: str) -> str:
-    cleaned = re.sub(r"[^\w.@+-]+", "_", text, flags=re.UNICODE).strip("._") or "unnamed"
-    return cleaned[:100]
+def _safe_name(text: str, limit: int = 60) -> str:
+    """A readable, portable file name made from ``text`` (not unique: see :func:`_feedback_path`)."""
+    cleaned = re.sub(r"[^\w.@+-]+", "_", text, flags=re.UNICODE).strip("._-") or "unnamed"
+    return cleaned[:limit].rstrip("._-") or "unnamed"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def display_name(name: str) -> str:
+    r"""A file name as printable text: undecodable bytes and control characters as escapes.
+
+    A name read from disk may hold bytes that are not UTF-8 (an unzipped "Müller" in Latin-1,
+    decoded with ``surrogateescape``) and control characters (CR, ESC, bidirectional overrides).
+    Neither may reach the gradebook, the feedback or the terminal as such: ``M\xfcller``,
+    ``a\rb`` and ``\x1b]0;`` are shown instead.
+    """
+    out = []
+    for ch in name:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by surrogateescape
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp"):
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- #
@@ -144,8 +174,8 @@ def _safe_name(text: str) -> str:
 
 @dataclass
 class Submission:
-    relpath: str
-    path: Path
+    relpath: str  # printable (see display_name) and unique: the key in grades.csv and details.json
+    path: Path  # the real path (may hold undecodable bytes)
     data: bytes | None
     sha256: str
     student: str
@@ -155,40 +185,118 @@ class Submission:
     problem: str = ""  # why it cannot be executed
     status: str = ""  # invalid, unknown-exercise, empty (when not executed)
     cells: list = field(default_factory=list)  # (index, source) of code cells
+    note: str = ""  # for the instructor, e.g. a hard link shared with another submission
+    inode: tuple = ()
 
 
-def _discover(root: Path, out: Path) -> list[Path]:
-    found = []
-    skip = {os.path.realpath(out)}
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and d != "__pycache__" and os.path.realpath(os.path.join(folder, d)) not in skip
-        )
-        for name in sorted(files):
-            if name.endswith(".ipynb") and not name.startswith("."):
-                found.append(Path(folder) / name)
+@dataclass
+class Found:
+    """An entry of the submissions folder that looks like a notebook, as ``lstat`` saw it."""
+
+    path: Path
+    relpath: str  # printable and unique
+    kind: str  # "file", or why it is not graded ("symbolic link", "FIFO", ...), or "unreadable folder"
+    problem: str = ""
+
+
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "file"
+    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
+
+
+def _discover(root: Path, out: Path) -> list[Found]:
+    """Every ``*.ipynb`` entry under ``root``, without following links, at any depth.
+
+    An explicit stack, not recursion (a tree 1,200 folders deep is fine), ``lstat`` only (a link,
+    a FIFO or a device is listed with its kind and never opened), hidden entries and ``out``
+    skipped. Folders that cannot be listed are listed too, so that they become rows.
+    """
+    try:
+        info = os.stat(out)
+        skip = {(info.st_dev, info.st_ino)}
+    except OSError:
+        skip = set()
+    found: list[Found] = []
+    stack = [(str(root), "")]
+    while stack:
+        folder, rel = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name, reverse=True)
+        except OSError as error:
+            if rel:
+                found.append(Found(Path(folder), rel, "unreadable folder", f"the folder could not be read ({error.strerror or error})"))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            child = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError as error:
+                found.append(Found(Path(entry.path), child, "unreadable", f"the file could not be read ({error.strerror or error})"))
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                if entry.name != "__pycache__" and (info.st_dev, info.st_ino) not in skip:
+                    stack.append((entry.path, child))
+            elif entry.name.endswith(".ipynb"):
+                found.append(Found(Path(entry.path), child, _kind(info.st_mode)))
+            elif stat.S_ISLNK(info.st_mode) and os.path.isdir(entry.path):  # stat only: nothing is opened
+                found.append(Found(Path(entry.path), child, "link to a folder",
+                                   "a symbolic link to a folder: not entered (links are never followed)"))
+    found.sort(key=lambda f: f.relpath)
+    seen: dict[str, int] = {}
+    for item in found:  # printable names must stay unique: they are the gradebook's keys
+        shown = display_name(item.relpath)
+        seen[shown] = seen.get(shown, 0) + 1
+        item.relpath = shown if seen[shown] == 1 else f"{shown} (same printed name, #{seen[shown]})"
     return found
 
 
-def _read_submission(path: Path, root: Path, known: list[str], stems: dict[str, str]) -> Submission:
-    relpath = path.relative_to(root).as_posix()
+def _open_regular(path: Path) -> tuple[int, os.stat_result]:
+    """Open ``path`` for reading only if it is a regular file: no link followed, no FIFO opened for long."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise OSError(f"{_kind(info.st_mode)}, not a regular file")
+    return fd, info
+
+
+def _read_submission(found: Found, known: list[str], stems: dict[str, str]) -> Submission:
+    relpath = found.relpath
     student = identify_student(relpath, stems)
-    sub = Submission(relpath, path, None, "", student)
+    sub = Submission(relpath, found.path, None, "", student)
+    if found.kind != "file":
+        reason = found.problem or f"{found.kind}, not a regular file: not graded (links are never followed)"
+        sub.problem, sub.status = reason, "invalid"
+        return sub
     try:
-        real = Path(os.path.realpath(path))
-        if path.is_symlink() and not real.is_relative_to(Path(os.path.realpath(root))):
-            sub.problem, sub.status = "a symbolic link to a file outside the submissions folder", "invalid"
-            return sub
-        size = real.stat().st_size
-        if size > MAX_NOTEBOOK_BYTES:
-            sub.problem, sub.status = f"the file is too large ({size / 2**20:.0f} MB)", "invalid"
-            sub.sha256 = _hash_file(path)
-            return sub
-        sub.data = path.read_bytes()
+        fd, info = _open_regular(found.path)
+        with os.fdopen(fd, "rb") as handle:
+            sub.inode = (info.st_dev, info.st_ino)
+            if info.st_size > MAX_NOTEBOOK_BYTES:
+                sub.problem, sub.status = f"the file is too large ({info.st_size / 2**20:.0f} MB)", "invalid"
+                sub.sha256 = _hash_file(found.path)
+                return sub
+            sub.data = handle.read(MAX_NOTEBOOK_BYTES + 1)
     except OSError as error:
         sub.problem, sub.status = f"the file could not be read ({error.strerror or error})", "invalid"
         return sub
     sub.sha256 = hashlib.sha256(sub.data).hexdigest()
+    if len(sub.data) > MAX_NOTEBOOK_BYTES:
+        sub.problem, sub.status, sub.data = "the file is too large", "invalid", None
+        return sub
     try:
         text = sub.data.decode("utf-8")
         raw = json.loads(text)
@@ -219,10 +327,23 @@ def _read_submission(path: Path, root: Path, known: list[str], stems: dict[str, 
     return sub
 
 
+def _note_hard_links(subs: list[Submission]) -> None:
+    """Submissions that are one file under several names (hard links): say so on each."""
+    groups: dict[tuple, list[Submission]] = {}
+    for sub in subs:
+        if sub.inode:
+            groups.setdefault(sub.inode, []).append(sub)
+    for group in groups.values():
+        for sub in group if len(group) > 1 else ():
+            others = ", ".join(o.relpath for o in group if o is not sub)
+            sub.note = f"the same file as {others} (a hard link): check who wrote it"
+
+
 def _hash_file(path: Path) -> str:
     digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
+        fd, _info = _open_regular(path)
+        with os.fdopen(fd, "rb") as handle:
             for block in iter(lambda: handle.read(2**20), b""):
                 digest.update(block)
     except OSError:
@@ -637,10 +758,39 @@ def _sanitize(question, payload: dict) -> tuple[dict, list[str]]:
     return clean, flags
 
 
+_REFERENCE: dict[str, dict[str, str]] = {}
+_REFERENCE_LOCK = threading.Lock()
+
+
+def _reference_fingerprints(modules: set[str]) -> dict[str, str]:
+    """The grader's own fingerprints (see ``_kernel_export.fingerprints``) of ``modules``, cached."""
+    out: dict[str, str] = {}
+    with _REFERENCE_LOCK:
+        for module in sorted(modules):
+            if module not in _REFERENCE:
+                _REFERENCE[module] = export.fingerprints(loaded_only=False, only={module})
+            out.update(_REFERENCE[module])
+    return out
+
+
+def _replaced_functions(exported: dict, record: dict) -> None:
+    """Compare the kernel's fingerprints with the grader's: flag what the notebook replaced."""
+    kernel = next((item["integrity"] for item in exported.values() if isinstance(item, dict) and "integrity" in item), None)
+    if not isinstance(kernel, dict):
+        return
+    modules = {k[len("module:"):] for k in kernel if isinstance(k, str) and k.startswith("module:")}
+    modules = {m for m in modules if m in export.WATCHED or m.split(".")[0] == export.COURSE_PACKAGE}
+    found = export.replaced(kernel, _reference_fingerprints(modules))
+    if found:
+        record["replaced"] = [_clean(name, 200) for name in found[:100]]
+        record["flags"].append("replaced-functions")
+
+
 def _judge(ctx: Context, sub: Submission, exported: dict, record: dict) -> dict:
     from ..checks import Result, Status
 
     exercise = ctx.exercise(sub.exercise)
+    _replaced_functions(exported, record)
     results = {}
     for name, question in exercise.questions.items():
         item = exported.get(name) or {"problem": "This answer was not read."}
@@ -675,7 +825,7 @@ def _shorten(value, limit: int = 20_000):
 
 
 def _overall_status(flags: list[str], tamper: list[str]) -> str:
-    if tamper or "forged-export" in flags:
+    if tamper or "forged-export" in flags or "replaced-functions" in flags:
         return "tampered"
     for status in STATUS_ORDER[1:-1]:
         if status in flags:
@@ -697,7 +847,7 @@ def _grade_submission(ctx: Context, sub: Submission) -> dict:
     }
     started = time.monotonic()
     if sub.status:
-        record.update(status=sub.status, note=sub.problem, questions={}, total=0.0, max_total=0.0)
+        record.update(status=sub.status, note="; ".join(filter(None, [sub.problem, sub.note])), questions={}, total=0.0, max_total=0.0)
         if sub.exercise and sub.status == "empty":
             try:
                 exercise = ctx.exercise(sub.exercise)
@@ -736,8 +886,13 @@ def _grade_submission(ctx: Context, sub: Submission) -> dict:
         notes = [f"tried to change files outside its own folder ({len(record['tamper'])} change(s))"] + notes
     if record.get("suspicious"):
         notes = ["forged answer export"] + notes
+    if record.get("replaced"):
+        shown = ", ".join(record["replaced"][:6]) + (f" and {len(record['replaced']) - 6} more" if len(record["replaced"]) > 6 else "")
+        notes = [f"replaced course or library functions in its kernel: {shown}"] + notes
     if record.get("structure"):
         notes.append(record["structure"])
+    if sub.note:
+        notes.append(sub.note)
     record["note"] = "; ".join(notes)
     record["seconds"] = round(time.monotonic() - started, 2)
     return record
@@ -765,22 +920,33 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _cell(text) -> str:
-    """A CSV field that a spreadsheet will not run as a formula."""
+    """A CSV field that a spreadsheet will not run as a formula.
+
+    Spreadsheets start a formula at ``= + - @`` even after leading spaces, tabs or line breaks,
+    so a field whose first other character is one of these, or that starts with a tab or a
+    CR, gets a leading apostrophe (OWASP's advice). Numbers written by the grader are left alone.
+    """
     text = str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    if re.fullmatch(r"\d+(\.\d+)?(e[+-]?\d+)?", text):
+        return text
+    first = text.lstrip()[:1]
+    return "'" + text if first in ("=", "+", "-", "@") or text[:1] in ("\t", "\r") else text
 
 
 def _write_csv(out: Path, records: list[dict]) -> None:
     columns = _question_columns(records)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # Every field quoted: a CR or LF inside a name can never start a row (names are also printed
+    # with escapes, see display_name).
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["student", "exercise", "submission", *columns, "total", "max_total", "status", "note"])
     for r in records:
         questions = r.get("questions", {})
         writer.writerow(
-            [_cell(r["student"]), r["exercise"], _cell(r["submission"])]
+            _cell(field)
+            for field in [display_name(r["student"]), r["exercise"], display_name(r["submission"])]
             + [_fmt(questions[c]["points"]) if c in questions else "" for c in columns]
-            + [_fmt(r["total"]), _fmt(r["max_total"]), r["status"], _cell(_clean(r.get("note", ""), 500))]
+            + [_fmt(r["total"]), _fmt(r["max_total"]), r["status"], _clean(r.get("note", ""), 500)]
         )
     _write_atomic(out / "grades.csv", buffer.getvalue())
 
@@ -792,7 +958,8 @@ _STATUS_TEXT = {
     "memory": "A cell of your notebook used more memory than allowed and was stopped.",
     "disk": "Your notebook wrote too much to disk and was stopped.",
     "died": "A cell of your notebook stopped the Python kernel.",
-    "tampered": "Your notebook tried to change files outside its own folder, or to forge its results; your instructor has been told.",
+    "tampered": "Your notebook tried to change files outside its own folder, to replace the course's or a library's "
+    "functions, or to forge its results; your instructor has been told.",
     "invalid": "Your file could not be read as a notebook.",
     "unknown-exercise": "Your notebook could not be matched to an exercise.",
     "empty": "Your notebook has no code.",
@@ -800,43 +967,66 @@ _STATUS_TEXT = {
 }
 
 
+def _md_name(text: str) -> str:
+    """A name as inert Markdown text: no HTML, no link, no emphasis, no table cell break."""
+    text = re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", display_name(str(text)))
+    return html.escape(text, quote=False)
+
+
+def _md_text(text, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """A message (the grader's, or text a notebook chose) as Markdown without raw HTML."""
+    return html.escape(_clean(text, limit), quote=False)
+
+
 def _feedback(record: dict, title: str) -> str:
-    lines = [f"# {title}", ""]
-    lines.append(f"- Student: {record['student']}")
-    lines.append(f"- Submission: `{record['submission']}`")
+    lines = [f"# {_md_text(title)}", ""]
+    lines.append(f"- Student: {_md_name(record['student'])}")
+    lines.append(f"- Submission: {_md_name(record['submission'])}")
     lines.append(f"- Score: **{_fmt(record['total'])} / {_fmt(record['max_total'])}**")
     lines.append(f"- Run: {record['status']} — {_STATUS_TEXT.get(record['status'], '')}")
     if record["status"] in ("invalid", "unknown-exercise", "empty") and record.get("note"):
-        lines.append(f"  ({record['note']})")
+        lines.append(f"  ({_md_text(record['note'])})")
     for event in record.get("events", [])[:10]:
-        lines.append(f"  - {_clean(event, 300)}")
+        lines.append(f"  - {_md_text(event, 300)}")
     questions = record.get("questions", {})
     if questions:
         lines += ["", "| question | status | points |", "|---|---|---|"]
         for name, q in questions.items():
-            lines.append(f"| {name} | {q['status']} | {_fmt(q['points'])} / {_fmt(q['max_points'])} |")
+            lines.append(f"| {_md_name(name)} | {q['status']} | {_fmt(q['points'])} / {_fmt(q['max_points'])} |")
         for name, q in questions.items():
-            lines += ["", f"## {name}: {q['status']}", "", _clean(q.get("message", ""))]
+            lines += ["", f"## {_md_name(name)}: {q['status']}", "", _md_text(q.get("message", ""))]
     return "\n".join(lines) + "\n"
+
+
+def _feedback_path(record: dict, used: set[str]) -> str:
+    """``feedback/<student>/<exercise>-<hash>.md``, one per submission, whatever the names.
+
+    The folder is the student's name made safe, plus a short hash of the exact name when making
+    it safe changed it (``!alice`` and ``alice`` get two folders). The file name carries a hash
+    of the exact submission path, so no two submissions share a file however names truncate.
+    """
+    student = str(record["student"])
+    folder = _safe_name(student)
+    if folder != student:
+        folder = f"{folder}-{_digest(student)[:8]}"
+    stem = _safe_name(record["exercise"] or PurePosixPath(record["submission"]).stem)
+    path = f"feedback/{folder}/{stem}-{_digest(record['submission'])[:12]}.md"
+    if path in used:  # a 48-bit hash collision: take the full hash
+        path = f"feedback/{folder}/{stem}-{_digest(record['submission'] + '#' + str(len(used)))}.md"
+    used.add(path)
+    return path
 
 
 def _write_outputs(ctx: Context, records: list[dict], extra: dict) -> None:
     out = ctx.out
     records = sorted(records, key=lambda r: (r["student"], r["exercise"], r["submission"]))
     _write_csv(out, records)
-    used: set[tuple[str, str]] = set()
-    feedback_dir = out / "feedback"
-    if feedback_dir.exists():
-        shutil.rmtree(feedback_dir)
+    used: set[str] = set()
+    remove_tree(out / "feedback")
     for r in records:
-        student = _safe_name(r["student"])
-        name = _safe_name(r["exercise"] or PurePosixPath(r["submission"]).stem)
-        if (student, name) in used:
-            name = f"{name}__{_safe_name(PurePosixPath(r['submission']).stem)}"
-        used.add((student, name))
         title = ctx.exercises[r["exercise"]].title if r["exercise"] in ctx.exercises else (r["exercise"] or "Unidentified notebook")
-        r["feedback"] = f"feedback/{student}/{name}.md"
-        _write_atomic(out / "feedback" / student / f"{name}.md", _feedback(r, title))
+        r["feedback"] = _feedback_path(r, used)
+        _write_atomic(out / r["feedback"], _feedback(r, title))
     _write_details(ctx, records, extra)
 
 
@@ -883,13 +1073,29 @@ class _Progress:
         width = 24
         filled = int(width * self.done / max(self.total, 1))
         bar = "#" * filled + "." * (width - filled)
-        what = f"{record['submission']}: {record['status']} {_fmt(record.get('total', 0))}/{_fmt(record.get('max_total', 0))}"
-        line = f"[{bar}] {self.done}/{self.total} {time.monotonic() - self.started:5.0f}s {what}{' (unchanged, reused)' if reused else ''}"
+        what = f"{display_name(str(record['submission']))}: {record['status']} {_fmt(record.get('total', 0))}/{_fmt(record.get('max_total', 0))}"
+        line = _terminal(f"[{bar}] {self.done}/{self.total} {time.monotonic() - self.started:5.0f}s {what}{' (unchanged, reused)' if reused else ''}")
         if self.tty:
             sys.stderr.write("\r\x1b[2K" + line[:160] + ("\n" if self.done == self.total else ""))
         else:
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
+
+
+_ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[PX^_][^\x1b]*(\x1b\\)?|.?)")
+
+
+def _terminal(text: str) -> str:
+    """Text safe to print on a terminal: escape sequences removed, other control characters as ``?``.
+
+    Removes CSI, OSC (window title, clipboard write: OSC 52), DCS and the like, then replaces any
+    remaining C0/C1 control, bidirectional override or undecodable byte, so that a file name
+    can neither drive the terminal nor disguise itself.
+    """
+    text = _ESCAPES.sub("", str(text))
+    return "".join(
+        "?" if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") else ch for ch in text
+    )
 
 
 def _say(enabled: bool, text: str) -> None:
@@ -946,8 +1152,8 @@ def grade(
     started = time.time()
     try:
         known, stems = _exercise_keys(), _exercise_stems()
-        paths = _discover(root, out)
-        subs = [_read_submission(p, root, known, stems) for p in paths]
+        subs = [_read_submission(found, known, stems) for found in _discover(root, out)]
+        _note_hard_links(subs)
         before = {s.relpath: s.sha256 for s in subs}
         backup = {s.relpath: s.data for s in subs if s.data is not None}
         files_before = _all_files(root)
@@ -1006,9 +1212,9 @@ def grade(
                 restored = _restore(sub.path, backup.get(sub.relpath))
                 tampering.append(f"{sub.relpath} changed during grading" + (" (restored)" if restored else ""))
         for path in sorted(_all_files(root) - files_before):
-            tampering.append(f"{path.relative_to(root)} appeared during grading" + (" (removed)" if _remove(path) else ""))
+            tampering.append(f"{_shown(path, root)} appeared during grading" + (" (removed)" if _remove(path) else ""))
         if tampering:
-            _say(progress, "WARNING: " + "; ".join(tampering))
+            _say(progress, _terminal("WARNING: " + "; ".join(tampering)))
         extra = {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)), "seconds": round(time.time() - started, 1),
                  "executed": executed, "reused": len(subs) - executed, "tampering": tampering}
         _write_outputs(ctx, records, extra)
@@ -1016,26 +1222,85 @@ def grade(
         return {"records": records, "executed": executed, "reused": len(subs) - executed, "tampering": tampering, "seed": seed,
                 "sandbox": box.description}
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_tree(workdir)
 
 
 def _restore(path: Path, data: bytes | None) -> bool:
+    """Put a submission back as it was read: a new file, never written through a planted link."""
     if data is None:
         return False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        if os.path.lexists(path):
+            if os.path.isdir(path) and not os.path.islink(path):
+                remove_tree(path)
+            else:
+                os.unlink(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         return True
     except OSError:
         return False
 
 
+def _entries(root: Path) -> list[tuple[str, os.stat_result]]:
+    """Every entry below ``root`` (path, ``lstat``), without following links, at any depth."""
+    found, stack = [], [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                for entry in listing:
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    found.append((entry.path, info))
+                    if stat.S_ISDIR(info.st_mode):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return found
+
+
 def _all_files(root: Path) -> set[Path]:
-    """Every file below ``root`` (to notice files a submission creates there)."""
+    """Every file, link, FIFO or device below ``root`` (to notice what a submission creates there)."""
+    return {Path(path) for path, info in _entries(root) if not stat.S_ISDIR(info.st_mode)}
+
+
+def _shown(path: Path, root: Path) -> str:
+    return display_name(os.path.relpath(path, root))
+
+
+def remove_tree(path: str | os.PathLike) -> None:
+    """Delete a folder and everything in it, at any depth, never following a link.
+
+    ``shutil.rmtree`` recurses (``RecursionError`` at about 1,000 levels in Python 3.11), and a
+    kernel can build a deeper tree in its scratch folder. Errors are ignored, as with
+    ``rmtree(ignore_errors=True)``.
+    """
+    path = os.fspath(path)
     try:
-        return {p for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            os.unlink(path)
+            return
     except OSError:
-        return set()
+        return
+    folders = [path]
+    for entry, info in _entries(Path(path)):
+        if stat.S_ISDIR(info.st_mode):
+            folders.append(entry)
+        else:
+            try:
+                os.unlink(entry)
+            except OSError:
+                pass
+    for folder in sorted(folders, key=lambda f: f.count(os.sep), reverse=True):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
 
 
 def _remove(path: Path) -> bool:
@@ -1056,7 +1321,7 @@ def _restore_changed(
             record.setdefault("tamper", []).append(f"changed {sub.relpath}" + (" (restored)" if restored else ""))
     for path in sorted(_all_files(root) - files_before):
         removed = _remove(path)
-        record.setdefault("tamper", []).append(f"created {path.relative_to(root)}" + (" (removed)" if removed else ""))
+        record.setdefault("tamper", []).append(f"created {_shown(path, root)}" + (" (removed)" if removed else ""))
     if record.get("tamper") and record.get("status") not in ("invalid", "unknown-exercise", "empty"):
         record["status"] = "tampered"
 
