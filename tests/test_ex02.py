@@ -381,7 +381,7 @@ def test_solution_states_the_tolerance_and_the_options_of_the_checker():
 def test_points_and_progress():
     assert list(ex02.exercise.questions) == ["q1", "q2", "q3", "q4", "q5", "q6"]
     assert ex02.exercise.max_points == 8
-    assert list(ex02.exercise.prompts) == ["p1", "p2", "p3", "p4"]
+    assert list(ex02.exercise.prompts) == ["p1", "p2", "p3", "p4", "p5"]
     text = str(ex02.progress())
     assert "Exercise 02" in text and "/8 points" in text
 

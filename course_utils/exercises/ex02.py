@@ -1,6 +1,6 @@
 """Checks for lesson 02 and exercise 02: misleading accuracy, and the metrics to use instead.
 
-Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q6``. Every expected
+Lesson prompts ``p1``-``p5`` (no points) and exercise questions ``q1``-``q6``. Every expected
 value is computed from the shipped data or the course's generator, once, and cached.
 """
 
@@ -59,23 +59,22 @@ p1 = exercise.prompt(
 p2 = exercise.prompt(
     "p2",
     Choice(
-        options={
-            "a": "all of them: it finds more positives",
-            "b": "none of them: its accuracy is lower",
-            "c": "they split: recall, balanced accuracy and G-mean prefer it; precision, F1 and MCC prefer "
-            "the plain model",
-        },
+        # Bare counts, so that no option reads as the "reasoned" one.
+        options={"a": "6 of the 7", "b": "1 of the 7", "c": "3 of the 7", "d": "0 of the 7"},
         correct="c",
         explanations={
             "a": "Finding more positives cost it many false alarms, and some metrics punish those. "
             "Run the next cell to see which.",
-            "b": "Accuracy is one metric among seven here. Run the next cell: some of them prefer the weighted model.",
-            "c": "Run the next cell to see it: the choice of metric decides which model wins.",
+            "b": "Recall is one metric among seven, and it is not the only one that rewards the positives found. "
+            "Run the next cell.",
+            "c": "Run the next cell to see which three: the choice of metric decides which model wins.",
+            "d": "Accuracy prefers the plain model, but some metrics reward the six extra positives found. "
+            "Run the next cell.",
         },
     ),
     hints=[
         "Compare the two confusion matrices: the weighted model has more true positives *and* many more "
-        "false positives. Which metrics count false positives?"
+        "false positives. Which metrics count false positives, and which only count how each class is found?"
     ],
     solution='my_prediction = "c"',
 )
@@ -125,6 +124,30 @@ p4 = exercise.prompt(
     hints=[
         "F1 = 2·TP / (2·TP + FP + FN). With about ten positives in a fold, how much does F1 change when TP goes "
         "from 1 to 2?"
+    ],
+    solution='my_prediction = "c"',
+)
+
+p5 = exercise.prompt(
+    "p5",
+    Choice(
+        options={
+            "a": "larger than 0.12: the two models' fold-to-fold noise adds up in their difference",
+            "b": "about 0.12: a difference is as noisy as the scores it is made from",
+            "c": "well below 0.12: both models face the same folds, so much of the noise cancels in the difference",
+        },
+        correct="c",
+        explanations={
+            "a": "It would add up if the two models were scored on different folds. On the same folds, a fold that "
+            "is hard for one model is hard for the other too. Run the next cell.",
+            "b": "Only if the two models' scores were unrelated from fold to fold. On the same folds they rise and "
+            "fall together. Run the next cell.",
+            "c": "Run the next cell to measure how much smaller.",
+        },
+    ),
+    hints=[
+        "A fold with few, hard positives gives both models a low AP. What happens to that shared part when you "
+        "subtract one model's score from the other's on the same fold?"
     ],
     solution='my_prediction = "c"',
 )

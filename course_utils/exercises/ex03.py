@@ -67,19 +67,20 @@ p3 = exercise.prompt(
     "p3",
     Choice(
         options={
-            "a": "precision and average precision both improve: more weight, more attention",
-            "b": "recall creeps up, precision sinks toward the prevalence, and average precision does not improve",
-            "c": "nothing changes: past 'balanced' the model is saturated",
+            "a": "it rises: a heavier minority weight makes each minority flag more deliberate",
+            "b": "it stays about the same: past 'balanced' the model is saturated and stops moving",
+            "c": "it falls toward the prevalence: the model flags so many rows that most flags are wrong",
         },
-        correct="b",
+        correct="c",
         explanations={
-            "a": "That is the myth. Run the next cells to measure it.",
-            "b": "Run the next cells to measure by how much.",
-            "c": "The weight keeps moving the fit: more and more samples get flagged. Run the next cells.",
+            "a": "That is the myth: the weight makes flags cheaper for the model, not more careful. "
+            "Run the next cells to measure it.",
+            "b": "The weight keeps moving the fit: more and more rows get flagged. Run the next cells.",
+            "c": "Run the next cells to measure by how much, and what happens to recall and average precision.",
         },
     ),
     hints=["If almost everything is flagged as minority, what fraction of the flags are right?"],
-    solution='my_prediction = "b"',
+    solution='my_prediction = "c"',
 )
 
 p4 = exercise.prompt(
