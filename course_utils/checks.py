@@ -618,7 +618,7 @@ class Number(Answer):
         if expected and abs(value - expected) <= 0.01 * abs(expected):
             return Result(
                 Status.INCORRECT,
-                f"{value:.6g} is close, but more than the tolerance away: check that you used exactly the data "
+                f"{value:.6g} is close, but outside the tolerance (0.1 %): check that you used exactly the data "
                 "and settings the step asks for, and that you did not round or type in the value.",
             )
         if self.direction_hint:
@@ -1243,7 +1243,31 @@ class Question:
                 part_results[name] = Result(
                     Status.UNCHECKABLE, f"Your value for `{name}` could not be checked ({type(error).__name__})."
                 )
+        self._detect_swapped_parts(extracted, part_results, seed)
         return self._combine(part_results)
+
+    def _detect_swapped_parts(self, extracted: Mapping[str, Any], part_results: dict, seed: int) -> None:
+        """Two wrong parts that would both be right with their values exchanged are named "swapped"."""
+        wrong = [n for n, r in part_results.items() if r.status is Status.INCORRECT and "data" in (extracted.get(n) or {})]
+        for i, first in enumerate(wrong):
+            for second in wrong[i + 1 :]:
+                a, b = self.parts[first], self.parts[second]
+                if type(a) is not type(b):
+                    continue
+                try:
+                    crossed = (
+                        a.judge(extracted[second]["data"], seed).status is Status.CORRECT
+                        and b.judge(extracted[first]["data"], seed).status is Status.CORRECT
+                    )
+                except Exception:  # Feedback or a checker that cannot judge the other part's data
+                    crossed = False
+                if crossed:
+                    message = (
+                        f"`{first}` and `{second}` hold each other's values: swap them back (if they come from "
+                        "function calls, check the order of the arguments too)."
+                    )
+                    for name in (first, second):
+                        part_results[name] = Result(Status.INCORRECT, message, mistake="swapped")
 
     def _combine(self, parts: Mapping[str, Result]) -> Result:
         share = self.points / max(len(parts), 1)
@@ -1265,7 +1289,10 @@ class Question:
         if status is Status.NOT_ATTEMPTED:
             message = f"Set {', '.join(f'`{n}`' for n in parts)} first."
         else:
-            message = " ".join(f"`{n}`: {r.label.lower()}. {r.message}" for n, r in parts.items())
+            said: list[str] = []
+            for n, r in parts.items():
+                said.append(f"`{n}`: {r.label.lower()}." + ("" if r.message in " ".join(said) else f" {r.message}"))
+            message = " ".join(said)
         mistake = "; ".join(f"{n}={r.mistake}" for n, r in parts.items() if r.mistake) or None
         return self._result(status, message, earned, mistake)
 

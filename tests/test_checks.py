@@ -405,3 +405,12 @@ def test_plain_python_prints_the_verdict():
         "Hint 1/2 for ex99.q1: first hint",
         "returned: True correct",
     ]
+
+
+def test_parts_given_in_each_others_places_are_named_swapped(exercise):
+    q = exercise.question("q1", {"precision": Number(0.25), "recall": Number(0.8)}, points=2, hints=["h"], solution="")
+    swapped = q.check(0.8, 0.25)
+    assert swapped.points == 0 and "hold each other's values" in swapped.message
+    assert swapped.mistake == "precision=swapped; recall=swapped"
+    assert q.check(0.8, 0.8).mistake is None  # one value in two places is not a swap
+    assert q.check(0.25, 0.8)
