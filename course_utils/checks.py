@@ -394,8 +394,9 @@ class Mistake:
         Stable identifier, reported as ``Result.mistake`` (``"percentage"``, ``"rounded"``,
         ``"swapped"``, ``"training-set"``, or a question-specific id such as ``"recall-of-class-0"``).
     match : float or callable
-        For :class:`Number`: a value (or a function computing it lazily) matched within
-        :data:`RTOL`, or a predicate ``match(value) -> bool``. For :class:`Array`: a predicate
+        For :class:`Number`: a value, or a function of no argument computing it lazily, matched
+        within the question's tolerance (and at least :data:`RTOL`); or a predicate
+        ``match(value) -> bool``. For :class:`Array`: a predicate
         ``match(answer, expected) -> bool``.
     message : str or callable
         What to say; a callable receives the learner's value and returns the text.
@@ -407,6 +408,19 @@ class Mistake:
 
     def says(self, value: Any) -> str:
         return str(self.message(value) if callable(self.message) else self.message)
+
+
+def _is_lazy_value(match: Any) -> bool:
+    """Whether ``match`` is a function of no argument computing a value (not a predicate)."""
+    if not callable(match):
+        return False
+    try:
+        return not any(
+            p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            for p in inspect.signature(match).parameters.values()
+        )
+    except (TypeError, ValueError):
+        return False
 
 
 def as_mistake(item: Any) -> Mistake:
@@ -505,17 +519,20 @@ _PERCENTAGE = "That is a percentage; give the value as a fraction between 0 and 
 
 
 def percentage_mistake(expected: Any, message: str = _PERCENTAGE, *, atol: float | None = None) -> Mistake:
-    """Mistake ``"percentage"``: the expected fraction times 100, possibly rounded to a whole percent.
+    """Mistake ``"percentage"``: the expected fraction times 100, possibly rounded.
 
     ``atol`` (in fraction units) widens the match, for the few questions that need it.
     """
 
     def match(value: float) -> bool:
         exact = float(_resolve(expected))
-        if value <= 1 or not 0 < abs(exact) <= 1:
+        if not 0 < abs(exact) <= 1:
             return False
-        slack = max(0.5 + 1e-9, 100 * (atol or 0.0))  # a percentage rounded to a whole number still is one
-        return abs(value - 100 * exact) <= slack
+        percent = 100 * exact
+        return (
+            math.isclose(value, percent, rel_tol=RTOL, abs_tol=100 * (atol or 0.0))
+            or _rounding_of(value, percent) is not None  # a percentage rounded still is one
+        )
 
     return Mistake("percentage", match, message)
 
@@ -597,7 +614,10 @@ class Number(Answer):
         for mistake in self.all_mistakes():
             match = mistake.match
             try:
-                hit = match(value) if callable(match) else self._close(value, float(match))
+                if _is_lazy_value(match):
+                    hit = self._close(value, float(match())) or near(match)(value)
+                else:
+                    hit = match(value) if callable(match) else self._close(value, float(match))
             except Exception:  # a mistake that cannot be evaluated does not match
                 hit = False
             if hit:
