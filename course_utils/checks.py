@@ -400,14 +400,31 @@ class Mistake:
         ``match(answer, expected) -> bool``.
     message : str or callable
         What to say; a callable receives the learner's value and returns the text.
+    exact : bool
+        For a wrong quantity that lies within the tolerance of the right one (the baseline's
+        accuracy on all rows rather than the test rows, say): match it only exactly -- to 1e-9
+        (relative), or at the precision the value was typed with when that is 4 significant digits
+        or more and the right value differs at that precision -- and then name it even inside the
+        tolerance: an exact match is the proof.
     """
 
     id: str
     match: Any
     message: Any
+    exact: bool = False
 
     def says(self, value: Any) -> str:
         return str(self.message(value) if callable(self.message) else self.message)
+
+
+def _significant_digits(value: float) -> int:
+    """Significant digits of a number as typed (0.96563 -> 5); 15 or more for a computed value."""
+    text = f"{abs(value):.15g}".split("e")[0].replace(".", "").lstrip("0").rstrip("0")
+    return max(len(text), 1)
+
+
+def _same_at(value: float, other: float, digits: int) -> bool:
+    return float(f"{other:.{digits}g}") == float(f"{value:.{digits}g}")
 
 
 def _is_lazy_value(match: Any) -> bool:
@@ -614,7 +631,9 @@ class Number(Answer):
         for mistake in self.all_mistakes():
             match = mistake.match
             try:
-                if _is_lazy_value(match):
+                if mistake.exact:
+                    hit = False  # exact mistakes were looked at first, see _exact_hits
+                elif _is_lazy_value(match):
                     hit = self._close(value, float(match())) or near(match)(value)
                 else:
                     hit = match(value) if callable(match) else self._close(value, float(match))
@@ -624,9 +643,38 @@ class Number(Answer):
                 hits.append(mistake)
         return hits
 
+    def _exact_hits(self, value: float, expected: float) -> list[Mistake]:
+        if math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12):
+            return []
+        digits = _significant_digits(value)
+        hits = []
+        for mistake in self.all_mistakes():
+            if not mistake.exact:
+                continue
+            try:
+                match = mistake.match
+                if callable(match) and not _is_lazy_value(match):
+                    hit = match(value)
+                else:
+                    wrong = float(_resolve(match))
+                    hit = math.isclose(value, wrong, rel_tol=1e-9, abs_tol=1e-12) or (
+                        # typed to 4+ significant digits: the wrong value at that precision, not the right one
+                        4 <= digits <= 12
+                        and _same_at(value, wrong, digits)
+                        and not _same_at(value, expected, digits)
+                    )
+            except Exception:
+                hit = False
+            if hit:
+                hits.append(mistake)
+        return hits
+
     def judge(self, data, seed=DEFAULT_SEED):
         value = float(data) + 0.0  # + 0.0 turns -0.0 into 0.0 for display
         expected = float(_resolve(self.expected))
+        exact = self._exact_hits(value, expected)
+        if exact:
+            return _mistake_feedback(exact, value)
         if self._close(value, expected):
             why = f" ({self.tolerance_reason})" if self.tolerance_reason else ""
             return Result(Status.CORRECT, f"{value:.6g} is right{why}.")
