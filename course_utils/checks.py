@@ -601,6 +601,10 @@ class Number(Answer):
         The message for a wrong value that matches no mistake (instead of "too high"/"too low").
     tolerance_reason : str, optional
         Why this question accepts a wider range than the course's rule; shown with a right answer.
+    valid_values : callable, optional
+        ``valid_values() -> list of float``: other values a valid way reaches (for instance the
+        same model fitted by other converged solvers). A value within the tolerance of the range
+        they span with ``expected`` is right.
     """
 
     expected: Any
@@ -611,6 +615,7 @@ class Number(Answer):
     detect_rounding: bool = True
     otherwise: str = ""
     tolerance_reason: str = ""
+    valid_values: Any = None
     expects = "a number"
 
     def extract(self, value, seed=DEFAULT_SEED):
@@ -642,6 +647,13 @@ class Number(Answer):
             if hit:
                 hits.append(mistake)
         return hits
+
+    def _in_valid_range(self, value: float, expected: float) -> bool:
+        if self.valid_values is None:
+            return False
+        values = [expected, *(float(v) for v in self.valid_values())]
+        low, high = min(values), max(values)
+        return low <= value <= high or self._close(value, low) or self._close(value, high)
 
     def _exact_hits(self, value: float, expected: float) -> list[Mistake]:
         if math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12):
@@ -675,7 +687,7 @@ class Number(Answer):
         exact = self._exact_hits(value, expected)
         if exact:
             return _mistake_feedback(exact, value)
-        if self._close(value, expected):
+        if self._close(value, expected) or self._in_valid_range(value, expected):
             why = f" ({self.tolerance_reason})" if self.tolerance_reason else ""
             return Result(Status.CORRECT, f"{value:.6g} is right{why}.")
         hits = self.matching_mistakes(value)
