@@ -415,6 +415,8 @@ def test_q1_alternatives(split, baseline):
     _, y = data.load_yeast4(return_X_y=True)
     assert ex02.q1.check(1 - float(y.mean())).mistake == "all-data"
     assert ex02.q1.check(baseline.score(X_train, y_train)).mistake == "training-set"
+    pred = baseline.predict(X_test)
+    assert ex02.q1.check(accuracy_score(y_test, pred, normalize=False)).mistake == "count"
 
 
 def test_q2_alternatives(split, model):

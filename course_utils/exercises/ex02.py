@@ -267,6 +267,9 @@ q1 = exercise.question(
                         "every positive of the test set. Compute its accuracy with `accuracy_score`."),
                 Mistake("recall", lambda v: v == 0, "0 is the baseline's recall instead of its accuracy: it finds "
                         "no positive, but accuracy also counts every negative it gets right."),
+                Mistake("count", lambda v: v == round(_lookup("baseline_accuracy") * len(_split()[3])),
+                        "That is the number of test samples the baseline gets right (`normalize=False`); the "
+                        "accuracy is that count divided by the number of test samples."),
                 Mistake("prevalence", lambda v: any(near(_value(k))(v) for k in
                                                     ("prevalence", "prevalence_train", "prevalence_all")), _PREVALENCE),
                 Mistake("balanced-accuracy", near(0.5), "0.5 is the baseline's balanced accuracy (the mean of its "
