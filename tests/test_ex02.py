@@ -385,11 +385,11 @@ def test_solution_states_the_tolerance_and_the_options_of_the_checker():
 
 
 def test_points_and_progress():
-    assert list(ex02.exercise.questions) == ["q1", "q2", "q3", "q4", "q5", "q6"]
-    assert ex02.exercise.max_points == 8
+    assert list(ex02.exercise.questions) == ["q1", "q2", "q3", "q4", "q5", "q6", "q7"]
+    assert ex02.exercise.max_points == 10
     assert list(ex02.exercise.prompts) == ["p1", "p2", "p3", "p4"]
     text = str(ex02.progress())
-    assert "Exercise 02" in text and "/8 points" in text
+    assert "Exercise 02" in text and "/10 points" in text
 
 
 def test_hints_are_successive():
@@ -462,3 +462,49 @@ def test_choices_accept_every_spelling():
     for spelling in ("b", "B", " b ", "(b)", "'b'"):
         assert ex02.q6.check(spelling), spelling
     assert ex02.q4.check("(C)")
+
+
+# --------------------------------------------------------------------------- #
+# q7, transfer: abalone19
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def abalone():
+    X, y = data.load_abalone19(return_X_y=True)
+    X = X.drop(columns="sex")
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    return X_train, X_test, y_train, y_test, model
+
+
+def test_q7_solution_and_alternatives_pass(abalone):
+    X_train, X_test, y_train, y_test, model = abalone
+    proba = model.predict_proba(X_test)[:, 1]
+    assert ex02.q7.check(accuracy_score(y_test, model.predict(X_test)), average_precision_score(y_test, proba))
+    for settings in ({"solver": "newton-cholesky"}, {"tol": 1e-8, "max_iter": 10_000}, {"solver": "newton-cg"}):
+        other = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
+        result = ex02.q7.check(other.score(X_test, y_test),
+                               average_precision_score(y_test, other.decision_function(X_test)))
+        assert result.status is Status.CORRECT, (settings, result)
+
+
+def test_q7_mistakes(abalone):
+    X_train, X_test, y_train, y_test, model = abalone
+    accuracy = model.score(X_test, y_test)
+    proba = model.predict_proba(X_test)
+    ap = average_precision_score(y_test, proba[:, 1])
+    assert ex02.q7.check(accuracy, average_precision_score(y_test, model.predict(X_test))).mistake == "abalone_ap=chance-level"
+    assert ex02.q7.check(accuracy, average_precision_score(y_test, proba[:, 0])).mistake == "abalone_ap=wrong-class"
+    assert ex02.q7.check(accuracy, roc_auc_score(y_test, proba[:, 1])).mistake == "abalone_ap=roc-auc"
+    assert ex02.q7.check(model.score(X_train, y_train), ap).mistake == "abalone_accuracy=training-set"
+    assert ex02.q7.check(100 * accuracy, 100 * ap).mistake == "abalone_accuracy=percentage; abalone_ap=percentage"
+    assert ex02.q7.check(ap, accuracy).mistake == "abalone_accuracy=swapped; abalone_ap=swapped"
+
+
+def test_q7_answer_states_what_the_numbers_show(abalone):
+    """The solution's answer: accuracy equals the baseline's (no positive predicted); AP about 3.6 x prevalence."""
+    X_train, X_test, y_train, y_test, model = abalone
+    assert model.predict(X_test).sum() == 0 and model.score(X_test, y_test) == 1 - y_test.mean()
+    ratio = average_precision_score(y_test, model.predict_proba(X_test)[:, 1]) / y_test.mean()
+    assert 3.4 < ratio < 3.8
