@@ -1330,13 +1330,14 @@ class Question:
         return self._combine(part_results)
 
     def _detect_swapped_parts(self, extracted: Mapping[str, Any], part_results: dict, seed: int) -> None:
-        """Two wrong parts that would both be right with their values exchanged are named "swapped"."""
+        """Two wrong parts that would both be right with their values exchanged are named "swapped",
+        unless each of them already names a mistake of its own (which then says what it holds)."""
         wrong = [n for n, r in part_results.items() if r.status is Status.INCORRECT and "data" in (extracted.get(n) or {})]
         for i, first in enumerate(wrong):
             for second in wrong[i + 1 :]:
                 a, b = self.parts[first], self.parts[second]
-                if type(a) is not type(b):
-                    continue
+                if type(a) is not type(b) or (part_results[first].mistake and part_results[second].mistake):
+                    continue  # both parts already name what they hold: their own words say more
                 try:
                     crossed = (
                         a.judge(extracted[second]["data"], seed).status is Status.CORRECT

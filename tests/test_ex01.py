@@ -628,7 +628,9 @@ def test_q8_mistakes(ecoli):
     recall, majority = recall_score(y_test, pred), recall_score(y_test, pred, pos_label=0)
     assert ex01.q8.check(recall_score(y_train, model.predict(X_train)), majority).mistake == "ecoli_recall=training-set"
     assert ex01.q8.check(100 * recall, majority).mistake == "ecoli_recall=percentage"
-    assert ex01.q8.check(majority, recall).mistake == "ecoli_recall=swapped; ecoli_majority_recall=swapped"
+    # Exchanged: each part names what it holds (1.0 is also the precision, so that part says it cannot tell).
+    exchanged = ex01.q8.check(majority, recall)
+    assert exchanged.mistake == "ecoli_recall=swapped|wrong-class; ecoli_majority_recall=wrong-class"
     # 1.0 is the precision (swapped arguments) and the majority's recall: the check says it cannot tell which.
     both = ex01.q8.check(precision_score(y_test, pred), majority)
     assert both.mistake == "ecoli_recall=swapped|wrong-class" and "cannot tell which" in both.message

@@ -156,7 +156,7 @@ def test_q2_solution_passes(pr, split, model):
 
 def test_q2_swapped_precision_and_recall(pr, split):
     result = ex02.q2.check(pr["recall"], pr["precision"])
-    assert_incorrect(result, "hold each other's values", "order of the arguments")
+    assert_incorrect(result, "recall instead of the precision", "precision instead of the recall", "arguments are swapped")
     assert result.points == 0 and result.mistake == "model_precision=swapped; model_recall=swapped"
     # One call with its arguments swapped: that part alone is named.
     _, X_test, _, y_test = split
