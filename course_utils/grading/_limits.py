@@ -247,6 +247,16 @@ class Cgroup:
         except (OSError, ValueError):
             return None
 
+    def peak_bytes(self) -> int | None:
+        """Most memory the cgroup has used, where the kernel keeps count."""
+        folder = self.folders.get("memory")
+        if folder is None:
+            return None
+        try:
+            return int((folder / ("memory.peak" if self.version == 2 else "memory.max_usage_in_bytes")).read_text())
+        except (OSError, ValueError):
+            return None
+
     def oom_killed(self) -> bool:
         """Whether the kernel's out-of-memory killer stopped a process of this cgroup."""
         folder = self.folders.get("memory")

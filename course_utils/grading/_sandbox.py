@@ -357,6 +357,7 @@ class Kernel:
         self._kernel_pid: int | None = None
         self._fds: list[int] = []
         self._breach: str | None = None
+        self.peak_bytes = 0  # most memory the watchdog saw in use (resident memory of its processes + its tmpfs)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -669,11 +670,15 @@ class Kernel:
 
     # -- watchdog ------------------------------------------------------------- #
     def _memory_bytes(self) -> int:
-        """Resident memory of every process of the kernel, plus what it keeps in its tmpfs."""
+        """Resident memory of every process of the kernel, plus what it keeps in its tmpfs.
+
+        With many processes (forks share their pages), each counts its proportional share (PSS).
+        """
         total = 0
-        for process in self._tree():
+        tree = self._tree()
+        for process in tree:
             try:
-                total += process.memory_info().rss
+                total += process.memory_full_info().pss if len(tree) > 6 else process.memory_info().rss
             except psutil.Error:
                 continue
         if self.sandbox.bwrap:
@@ -712,9 +717,11 @@ class Kernel:
             if self.proc is None or self.proc.poll() is not None:
                 return
             reason = None
+            used = self._memory_bytes()
+            self.peak_bytes = max(self.peak_bytes, used)
             if self._disk_full():
                 reason = "disk"
-            elif watch_memory and self._memory_bytes() > self.max_memory_mb * 2**20:
+            elif watch_memory and used > self.max_memory_mb * 2**20:
                 reason = "memory"
             if reason:
                 self._breach = reason

@@ -385,6 +385,7 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
     cells_log: dict[int, dict] = {}
     events: list[str] = []
     restarts = 0
+    peak = 0
     budget_end = time.monotonic() + max(10 * ctx.cell_timeout, 300)
     scratch = _prepare_scratch(ctx)
     nonce = secrets.token_hex(16)
@@ -475,6 +476,7 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
                     events.append("kernel restarted to read the remaining answers")
             finally:
                 kernel.kill()
+                peak = max(peak, kernel.peak_bytes)
     finally:
         record["tamper"] = []  # in the sandbox the other files are not even visible; without one, see _restore_changed
         shutil.rmtree(scratch, ignore_errors=True)
@@ -486,6 +488,7 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
     record["cells"] = {str(k): v for k, v in sorted(cells_log.items())}
     record["events"] = events
     record["restarts"] = restarts
+    record["memory_peak_mb"] = round(peak / 2**20, 1)
     if record["flags"] and any(f in ("died", "memory") for f in record["flags"]):
         record["kernel_log_tail"] = log_tail
     return exported
