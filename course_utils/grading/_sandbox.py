@@ -385,8 +385,13 @@ class Kernel:
             self.cgroup = _limits.Cgroup.create(f"course-grade-{os.getpid()}-{os.urandom(6).hex()}",
                                                 self.max_memory_mb * 2**20 if self.max_memory_mb else 0)
         folders = [str(inside / n) for n in ("home", "home/.config", "home/.config/matplotlib", "home/.cache", "home/.ipython", "work", "conn")]
+        rlimits = _limits.rlimits(self.max_memory_mb * 2**20 if self.max_memory_mb else 0)
+        if not self.sandbox.own_user and not self.sandbox.bwrap:
+            # RLIMIT_NPROC counts every process of a user: without a user (namespace) of its own, a cap would
+            # count the grader's and the desktop's processes too.
+            rlimits.pop("RLIMIT_NPROC", None)
         inner = {
-            "rlimits": _limits.rlimits(self.max_memory_mb * 2**20 if self.max_memory_mb else 0),
+            "rlimits": rlimits,
             "dirs": folders, "uid": self.uid, "gid": self.uid,
             "chown": [str(inside)] + folders + list(files), "userns": "required" if self.sandbox.userns else False,
             "kernel": True,
