@@ -83,29 +83,48 @@ def verdict():
 _PRELUDE = "#PRELUDE\n"  # filled in per class (paths, seed) by the fixture
 
 _ESCAPE_PLANT = _PRELUDE + '''
-# Where the old sandbox kept decoys (inside the writable scratch) and anything else this kernel may
-# write: replace with links to the real secrets, and hope the next kernel start bind-mounts them.
+# Where the old sandbox kept decoys (inside the writable scratch) and the kernel's own folders: replace
+# them with links to the real secrets, and hope the next kernel start bind-mounts them. Only folders of
+# the sandbox's own /scratch are ever renamed (nothing outside it exists, were the sandbox ever broken).
 targets = [SUBS, OUT, "/", HOME, HOME + "/.ssh"]
-for folder in ["/scratch", "/scratch/work", "/scratch/home", "/scratch/conn", "/tmp", "/dev/shm", os.getcwd()]:
+for folder in ["/scratch", "/tmp", "/dev/shm", os.getcwd()]:
     try:
-        os.makedirs(folder + "/decoy", exist_ok=True)
+        os.makedirs(f"{folder}/decoy-{MARK}", exist_ok=True)
         for i, target in enumerate(targets):
-            os.symlink(target, f"{folder}/decoy/{i}")
-        for name in os.listdir(folder):
-            path = os.path.join(folder, name)
-            if os.path.isdir(path) and not os.path.islink(path) and name != "decoy":
-                os.rename(path, path + ".moved")
-                os.symlink(targets[0], path)
+            os.symlink(target, f"{folder}/decoy-{MARK}/{i}")
     except OSError:
         pass
+old_decoys = os.path.join(os.path.dirname(os.getcwd()), "decoy")  # the old grader's decoys, next to its folder
+if os.path.isdir(old_decoys):
+    for name in os.listdir(old_decoys):
+        try:
+            os.rename(os.path.join(old_decoys, name), os.path.join(old_decoys, name + ".moved"))
+            os.symlink(targets[0] if name == sorted(os.listdir(old_decoys))[0] else targets[1], os.path.join(old_decoys, name))
+        except OSError:
+            pass
+if os.path.isdir("/scratch/conn") and os.path.exists("/scratch/conn/kernel.json"):  # only in the sandbox
+    for name in ("work", "home", "conn"):
+        try:
+            os.rename(f"/scratch/{name}", f"/scratch/{name}.moved")
+            os.symlink(targets[0] if name == "work" else targets[1], f"/scratch/{name}")
+        except OSError:
+            pass
 '''
 _ESCAPE_RESTART = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)  # force a kernel restart"
 _ESCAPE_CHECK = _PRELUDE + '''
 for path in (SUBS, OUT, HOME + "/.ssh", HOME + "/.bashrc"):
     if os.path.exists(path):
         found.append("sees " + path)
-planted = ["/scratch", "/scratch/work.moved", "/scratch/home.moved", "/scratch/conn.moved", "/tmp", "/dev/shm"]
-for link in [f"{folder}/decoy/{i}" for folder in planted for i in range(5)] + ["/scratch/work", "/scratch/home", "/scratch/conn"]:
+    try:
+        names = os.listdir(path)
+        if set(names) & {"00b_honest", "01b_honest"}:
+            found.append(f"sees the REAL submissions at {path}")
+        if "details.json" in names and "honest" in open(os.path.join(path, "details.json"), errors="replace").read():
+            found.append(f"sees the REAL results at {path}")
+    except OSError:
+        pass
+planted = ["/scratch", "/scratch/work.moved", "/tmp", "/dev/shm"]
+for link in [f"{folder}/decoy-{MARK}/{i}" for folder in planted for i in range(5)] + ["/scratch/work", "/scratch/home", "/scratch/conn"]:
     if os.path.islink(link):
         if os.path.isdir(link) and set(os.listdir(link)) & {"00b_honest", "details.json", "grades.csv", ".ssh", "wt"}:
             found.append(f"{link} leads somewhere: {sorted(os.listdir(link))[:5]}")
@@ -183,27 +202,44 @@ verdict()
 '''
 
 _KILLER = _PRELUDE + '''
-# Kill every other process in sight, kernels started after this one included, for a while.
+# Kill every other grader kernel in sight (their command lines name a grader's folder), for a while;
+# and guess process ids blindly with signal 0 (a harmless probe: it only tells whether a kill would work).
 me = os.getpid()
 end = time.time() + 8
-killed = 0
+killed, reachable = 0, set()
 while time.time() < end:
-    for pid in range(2, 32768):
-        if pid in (me, os.getppid()):
-            continue
+    for pid in [p for p in os.listdir("/proc") if p.isdigit() and int(p) != me]:
         try:
-            os.kill(pid, signal.SIGKILL)
-            killed += 1
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode("utf-8", "replace")
         except OSError:
-            pass
+            continue
+        if "ipykernel_launcher" in cmdline and ("course-grade-" in cmdline or "/scratch/conn/" in cmdline):
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+    own = {int(t) for t in os.listdir("/proc/self/task")} | {1}  # itself, its threads, its sandbox's init
+    for pid in range(2, 32768):
+        if pid not in own:
+            try:
+                os.kill(pid, 0)
+                reachable.add(pid)
+            except OSError:
+                pass
     time.sleep(0.5)
-print("signalled", killed)
+print("killed", killed, "reachable", sorted(reachable)[:10])
+if killed:
+    found.append(f"killed {killed} other kernels")
+if reachable:
+    found.append(f"could signal processes {sorted(reachable)[:10]}")
 verdict()
 '''
 
 _CONNECT = _PRELUDE + '''
 # Find another kernel's connection file or sockets, and run code in it.
-own = "/scratch/conn/kernel.json"
+argv = open("/proc/self/cmdline", "rb").read().decode().split(chr(0))
+own = argv[argv.index("-f") + 1]  # this kernel's own connection file, and its sockets beside it
 end = time.time() + 8
 while time.time() < end and not found:
     for top in ("/", "/tmp", "/dev/shm", "/scratch", "/run", "/var", HOME, os.path.dirname(OUT), "/proc/net"):
@@ -216,7 +252,7 @@ while time.time() < end and not found:
                     info = os.lstat(path)
                 except OSError:
                     continue
-                if stat.S_ISSOCK(info.st_mode) and not path.startswith("/scratch/conn/"):
+                if stat.S_ISSOCK(info.st_mode) and os.path.dirname(path) != os.path.dirname(own):
                     try:
                         s = socket.socket(socket.AF_UNIX)
                         s.settimeout(0.2)
@@ -243,7 +279,7 @@ verdict()
 _FORK_BOMB = _PRELUDE + '''
 # Exhaust the processes: the per-user limit used to be shared by every kernel.
 children = 0
-for _ in range(5000):
+for _ in range(2000):
     try:
         pid = os.fork()
     except OSError:
@@ -253,8 +289,8 @@ for _ in range(5000):
         os._exit(0)
     children += 1
 print("children", children)
-if children >= 5000:
-    found.append("started 5000 processes")
+if children >= 2000:
+    found.append("started 2000 processes")
 time.sleep(5)  # hold them while the next students run
 verdict()
 '''
@@ -266,15 +302,15 @@ os.unlink("deleted.bin")
 block = b"x" * 2**20
 written = 0
 try:
-    for _ in range(4096):
+    for _ in range(1024):
         handle.write(block)
         handle.flush()
         written += 1
 except OSError:
     pass
 print("wrote MB", written)
-if written >= 4096:
-    found.append("wrote 4 GB")
+if written >= 1024:
+    found.append("wrote 1 GB")
 time.sleep(3)  # the watchdog stops the kernel here
 verdict()
 '''
@@ -286,16 +322,16 @@ for folder in ("/tmp", "/dev/shm"):
     open(os.path.join(folder, MARK), "w").write("x")
     written[folder] = 0
     try:
-        with open(os.path.join(folder, "fill.bin"), "wb") as handle:
-            for _ in range(2048):
+        with open(os.path.join(folder, MARK + ".bin"), "wb") as handle:
+            for _ in range(512):
                 handle.write(b"x" * 2**20)
                 handle.flush()
                 written[folder] += 1
     except OSError:
         pass
 print(written)
-if max(written.values()) >= 2048:
-    found.append("wrote 2 GB to /tmp or /dev/shm")
+if max(written.values()) >= 512:
+    found.append("wrote 512 MB to /tmp or /dev/shm")
 time.sleep(3)
 verdict()
 '''
@@ -304,15 +340,15 @@ _FULL_DISK = _PRELUDE + '''
 # Fill the disk, so that a concurrent honest student fails to write and is blamed.
 written = 0
 try:
-    for i in range(4096):
+    for i in range(1024):
         with open(f"fill-{i}.bin", "wb") as handle:
             handle.write(b"x" * 2**20)
         written += 1
 except OSError:
     pass
 print("wrote MB", written)
-if written >= 4096:
-    found.append("wrote 4 GB")
+if written >= 1024:
+    found.append("wrote 1 GB")
 time.sleep(3)
 verdict()
 '''
