@@ -297,7 +297,7 @@ def probe(package_dir: Path, *, use_sandbox: bool = True, workdir: Path, hidden:
 def _probe_advice(sandbox: Sandbox, reason: str) -> str:
     if sandbox.bwrap and "bwrap" in reason and not any(w in reason for w in ("namespace", "not permitted", "Permission denied")):
         return f"bubblewrap cannot start a sandbox here ({reason})"
-    if sandbox.bwrap and "bwrap" in reason:
+    if sandbox.bwrap and ("bwrap" in reason or "user namespace" in reason):
         return (f"bubblewrap cannot start a sandbox here ({reason}): check that user namespaces are allowed "
                 "(sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, and on Ubuntu "
                 "kernel.apparmor_restrict_unprivileged_userns=0), or, inside a container, that it may create namespaces")
@@ -356,6 +356,7 @@ class Kernel:
         self.child_pid: int | None = None  # bwrap's first process in the kernel's PID namespace
         self._kernel_pid: int | None = None
         self._fds: list[int] = []
+        self._host_inside: Path | None = None
         self._breach: str | None = None
         self.peak_bytes = 0  # most memory the watchdog saw in use (resident memory of its processes + its tmpfs)
         self._stop = threading.Event()
@@ -365,7 +366,11 @@ class Kernel:
     @property
     def _inside(self) -> Path:
         """The kernel's scratch folder, as the kernel sees it."""
-        return Path(SCRATCH) if self.sandbox.bwrap else self.scratch / "kernel"
+        if self.sandbox.bwrap:
+            return Path(SCRATCH)
+        if self._host_inside is None:  # on disk, beside (not inside) the grader's private folder, for the kernel's user
+            self._host_inside = Path(tempfile.mkdtemp(prefix="course-grade-kernel-"))
+        return self._host_inside
 
     def _outside(self, path: str | Path) -> Path:
         """A path of the kernel's file system, as the grader reaches it."""
@@ -411,15 +416,10 @@ class Kernel:
             cwd = "/"
         else:
             status_read = status_write = -1
-            if inside.exists():
-                shutil.rmtree(inside, ignore_errors=True)
-            inside.mkdir(mode=0o700)
+            inside.mkdir(mode=0o700, exist_ok=True)  # made the kernel's own by the wrapper
             for target, data in files.items():
                 Path(target).parent.mkdir(parents=True, exist_ok=True)
                 Path(target).write_bytes(data)
-            if self.uid >= 0:  # the kernel's user must reach its folder through the grader's private ones
-                for parent in (self.scratch, self.scratch.parent):
-                    os.chmod(parent, 0o711)
             inner["argv"] = argv
             outer = {**inner, **outer}
             for folder in folders:
@@ -669,6 +669,8 @@ class Kernel:
             except OSError:
                 pass
         self._fds = []
+        if self._host_inside is not None:
+            shutil.rmtree(self._host_inside, ignore_errors=True)
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5)
