@@ -451,15 +451,14 @@ def test_a_kernel_cannot_reach_another_kernel(attacked):
 
 
 def test_a_fork_bomb_costs_only_its_author(attacked):
-    record = _assert_attack_failed(attacked, "forkbomb")
-    assert "children" in json.dumps(record) or record["status"] in ("ok", "error")
+    _assert_attack_failed(attacked, "forkbomb")
 
 
 @pytest.mark.parametrize("name", ["deleted", "tmpshm", "fulldisk"])
 def test_disk_is_capped_per_kernel(attacked, name):
     _assert_attack_failed(attacked, name)
-    for folder in ("/tmp", "/dev/shm"):
-        assert not os.path.exists(os.path.join(folder, MARK))  # the kernel's /tmp is its own
+    for folder in ("/tmp", "/dev/shm"):  # the kernel's /tmp and /dev/shm are its own
+        assert not os.path.exists(os.path.join(folder, MARK)) and not os.path.exists(os.path.join(folder, MARK + ".bin"))
 
 
 def test_submissions_untouched_and_results_private(attacked):
