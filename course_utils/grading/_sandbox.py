@@ -308,6 +308,46 @@ def _probe_advice(sandbox: Sandbox, reason: str) -> str:
     return f"a kernel cannot start here ({reason})"
 
 
+def _lstat_tree(root: Path):
+    """Every entry under ``root`` with its ``lstat``, depth-first, without recursion and never through a link.
+
+    A kernel may build thousands of nested folders: Python 3.11's ``os.walk`` and ``shutil.rmtree`` recurse.
+    """
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            yield entry.path, info
+            if stat.S_ISDIR(info.st_mode):
+                stack.append(entry.path)
+
+
+def _remove_tree(root: Path) -> None:
+    """Remove ``root`` and everything under it, without recursion, never following a link; ignore errors."""
+    folders = [str(root)]
+    for path, info in _lstat_tree(root):
+        if stat.S_ISDIR(info.st_mode):
+            folders.append(path)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    for folder in sorted(folders, key=len, reverse=True):  # deepest first
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+
+
 # --------------------------------------------------------------------------- #
 # One kernel
 # --------------------------------------------------------------------------- #
@@ -670,7 +710,7 @@ class Kernel:
                 pass
         self._fds = []
         if self._host_inside is not None:
-            shutil.rmtree(self._host_inside, ignore_errors=True)
+            _remove_tree(self._host_inside)
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5)
@@ -703,14 +743,7 @@ class Kernel:
         return usage
 
     def _scratch_bytes(self) -> int:
-        total = 0
-        for folder, _dirs, files in os.walk(self._inside):
-            for name in files:
-                try:
-                    total += os.lstat(os.path.join(folder, name)).st_size
-                except OSError:
-                    continue
-        return total
+        return sum(info.st_size for _path, info in _lstat_tree(self._inside) if stat.S_ISREG(info.st_mode))
 
     def _disk_full(self) -> bool:
         if self.sandbox.bwrap:
