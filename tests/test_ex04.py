@@ -509,8 +509,8 @@ def measure_false_rejections(seeds=range(1000, 1200)):
     Run ``python tests/test_ex04.py`` to measure it (about 3 minutes on one core). Measured when the
     goodness-of-fit tests were written (200 seeds, 1000-1199, ``DRAWS_ALPHA = 1e-6``): right
     implementations refused 0 times out of 1,000 (my_smote, loop_smote, imblearn_smote,
-    by_hand_neighbours, vectorised_pandas: 0 each); wrong ones refused every time (200 of 200 for each
-    of DRAWN_WRONG, and for base_off_by_one). The two tests (chi-square on the segments, KS on the
+    by_hand_neighbours, vectorised_pandas: 0 each); each of DRAWN_WRONG refused at all 200 seeds;
+    base_off_by_one, the subtlest (one of 12 samples never a base), at 199 of 200. The two tests (chi-square on the segments, KS on the
     gaps) each reject a right implementation with probability 1e-6 by construction: about 2e-6 per
     check, so a false rejection would take some 500,000 checks.
     """
