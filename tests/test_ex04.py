@@ -762,6 +762,7 @@ def test_q6_values_given_in_each_others_places_cannot_be_read_as_right(toy):
     copies = np.bincount(ros.sample_indices_, minlength=len(y_toy))
     result = ex04.q6.check(0.0, copies)
     assert not result and result.points == 0
+    assert "each other's places" in result.message and "swapped" in result.mistake
 
 
 if __name__ == "__main__":

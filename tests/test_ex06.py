@@ -146,6 +146,31 @@ def test_q4_cost_threshold():
     assert ex06.q4.check(np.float64(1) / 11) and ex06.q4.check(1 / (1 + C_FN / C_FP))
 
 
+@pytest.mark.parametrize("question, letter", [(ex06.q1, "b"), (ex06.q7, "a")])
+def test_choices_accept_every_spelling(question, letter):
+    for spelling in (letter, letter.upper(), f"({letter})", f" {letter} "):
+        assert question.check(spelling), spelling
+
+
+def test_q3_accepts_other_valid_searches(train):
+    """A list of grids, another seed for the stratified folds, a randomized search over the same grid."""
+    from sklearn.model_selection import RandomizedSearchCV
+
+    X, y = train
+    grids = [{"smote__sampling_strategy": [0.1, 0.3], "smote__k_neighbors": [3], "model__class_weight": [None]},
+             {"smote__sampling_strategy": [1.0], "smote__k_neighbors": [10], "model__class_weight": ["balanced"]}]
+    assert ex06.q3.check(small_search(X, y, grid=grids, cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=1)))
+    randomized = RandomizedSearchCV(make_pipe(), GRID, n_iter=4, scoring="average_precision", random_state=0,
+                                    cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=0)).fit(X, y)
+    assert ex06.q3.check(randomized)
+
+
+def test_q6_accepts_a_pickle_round_trip(cost_model):
+    import pickle
+
+    assert ex06.q6.check(pickle.loads(pickle.dumps(cost_model)))
+
+
 def test_q7_predict_time():
     assert ex06.q7.check("a")
     assert_fails(ex06.q7.check("b"), "one prediction per row")

@@ -716,6 +716,9 @@ q6 = exercise.question(
             atol=0,
             rtol=0,
             shape_mistakes=[
+                ("swapped", lambda a, e: a.ndim == 0,
+                 "`copies` holds a single number: are the two values in each other's places? The check takes "
+                 "`copies` first, then `coef_gap`."),
                 (lambda a, e: a.ndim == 1 and len(a) == e.sum(),
                  "You gave one value per *resampled* row; `copies` needs one count per *original* row of `X_toy`."),
                 (lambda a, e: a.ndim == 1 and len(a) < len(e),
