@@ -394,19 +394,50 @@ class Mistake:
         Stable identifier, reported as ``Result.mistake`` (``"percentage"``, ``"rounded"``,
         ``"swapped"``, ``"training-set"``, or a question-specific id such as ``"recall-of-class-0"``).
     match : float or callable
-        For :class:`Number`: a value (or a function computing it lazily) matched within
-        :data:`RTOL`, or a predicate ``match(value) -> bool``. For :class:`Array`: a predicate
+        For :class:`Number`: a value, or a function of no argument computing it lazily, matched
+        within the question's tolerance (and at least :data:`RTOL`); or a predicate
+        ``match(value) -> bool``. For :class:`Array`: a predicate
         ``match(answer, expected) -> bool``.
     message : str or callable
         What to say; a callable receives the learner's value and returns the text.
+    exact : bool
+        For a wrong quantity that lies within the tolerance of the right one (the baseline's
+        accuracy on all rows rather than the test rows, say): match it only exactly -- to 1e-9
+        (relative), or at the precision the value was typed with when that is 4 significant digits
+        or more and the right value differs at that precision -- and then name it even inside the
+        tolerance: an exact match is the proof.
     """
 
     id: str
     match: Any
     message: Any
+    exact: bool = False
 
     def says(self, value: Any) -> str:
         return str(self.message(value) if callable(self.message) else self.message)
+
+
+def _significant_digits(value: float) -> int:
+    """Significant digits of a number as typed (0.96563 -> 5); 15 or more for a computed value."""
+    text = f"{abs(value):.15g}".split("e")[0].replace(".", "").lstrip("0").rstrip("0")
+    return max(len(text), 1)
+
+
+def _same_at(value: float, other: float, digits: int) -> bool:
+    return float(f"{other:.{digits}g}") == float(f"{value:.{digits}g}")
+
+
+def _is_lazy_value(match: Any) -> bool:
+    """Whether ``match`` is a function of no argument computing a value (not a predicate)."""
+    if not callable(match):
+        return False
+    try:
+        return not any(
+            p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            for p in inspect.signature(match).parameters.values()
+        )
+    except (TypeError, ValueError):
+        return False
 
 
 def as_mistake(item: Any) -> Mistake:
@@ -505,17 +536,20 @@ _PERCENTAGE = "That is a percentage; give the value as a fraction between 0 and 
 
 
 def percentage_mistake(expected: Any, message: str = _PERCENTAGE, *, atol: float | None = None) -> Mistake:
-    """Mistake ``"percentage"``: the expected fraction times 100, possibly rounded to a whole percent.
+    """Mistake ``"percentage"``: the expected fraction times 100, possibly rounded.
 
     ``atol`` (in fraction units) widens the match, for the few questions that need it.
     """
 
     def match(value: float) -> bool:
         exact = float(_resolve(expected))
-        if value <= 1 or not 0 < abs(exact) <= 1:
+        if not 0 < abs(exact) <= 1:
             return False
-        slack = max(0.5 + 1e-9, 100 * (atol or 0.0))  # a percentage rounded to a whole number still is one
-        return abs(value - 100 * exact) <= slack
+        percent = 100 * exact
+        return (
+            math.isclose(value, percent, rel_tol=RTOL, abs_tol=100 * (atol or 0.0))
+            or _rounding_of(value, percent) is not None  # a percentage rounded still is one
+        )
 
     return Mistake("percentage", match, message)
 
@@ -567,6 +601,10 @@ class Number(Answer):
         The message for a wrong value that matches no mistake (instead of "too high"/"too low").
     tolerance_reason : str, optional
         Why this question accepts a wider range than the course's rule; shown with a right answer.
+    valid_values : callable, optional
+        ``valid_values() -> list of float``: other values a valid way reaches (for instance the
+        same model fitted by other converged solvers). A value within the tolerance of the range
+        they span with ``expected`` is right.
     """
 
     expected: Any
@@ -577,6 +615,7 @@ class Number(Answer):
     detect_rounding: bool = True
     otherwise: str = ""
     tolerance_reason: str = ""
+    valid_values: Any = None
     expects = "a number"
 
     def extract(self, value, seed=DEFAULT_SEED):
@@ -597,8 +636,46 @@ class Number(Answer):
         for mistake in self.all_mistakes():
             match = mistake.match
             try:
-                hit = match(value) if callable(match) else self._close(value, float(match))
+                if mistake.exact:
+                    hit = False  # exact mistakes were looked at first, see _exact_hits
+                elif _is_lazy_value(match):
+                    hit = self._close(value, float(match())) or near(match)(value)
+                else:
+                    hit = match(value) if callable(match) else self._close(value, float(match))
             except Exception:  # a mistake that cannot be evaluated does not match
+                hit = False
+            if hit:
+                hits.append(mistake)
+        return hits
+
+    def _in_valid_range(self, value: float, expected: float) -> bool:
+        if self.valid_values is None:
+            return False
+        values = [expected, *(float(v) for v in self.valid_values())]
+        low, high = min(values), max(values)
+        return low <= value <= high or self._close(value, low) or self._close(value, high)
+
+    def _exact_hits(self, value: float, expected: float) -> list[Mistake]:
+        if math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12):
+            return []
+        digits = _significant_digits(value)
+        hits = []
+        for mistake in self.all_mistakes():
+            if not mistake.exact:
+                continue
+            try:
+                match = mistake.match
+                if callable(match) and not _is_lazy_value(match):
+                    hit = match(value)
+                else:
+                    wrong = float(_resolve(match))
+                    hit = math.isclose(value, wrong, rel_tol=1e-9, abs_tol=1e-12) or (
+                        # typed to 4+ significant digits: the wrong value at that precision, not the right one
+                        4 <= digits <= 12
+                        and _same_at(value, wrong, digits)
+                        and not _same_at(value, expected, digits)
+                    )
+            except Exception:
                 hit = False
             if hit:
                 hits.append(mistake)
@@ -607,7 +684,10 @@ class Number(Answer):
     def judge(self, data, seed=DEFAULT_SEED):
         value = float(data) + 0.0  # + 0.0 turns -0.0 into 0.0 for display
         expected = float(_resolve(self.expected))
-        if self._close(value, expected):
+        exact = self._exact_hits(value, expected)
+        if exact:
+            return _mistake_feedback(exact, value)
+        if self._close(value, expected) or self._in_valid_range(value, expected):
             why = f" ({self.tolerance_reason})" if self.tolerance_reason else ""
             return Result(Status.CORRECT, f"{value:.6g} is right{why}.")
         hits = self.matching_mistakes(value)

@@ -293,8 +293,9 @@ def test_unfitted_model_could_not_be_checked(exercise):
     spec = EstimatorSpec(requirements=[], must_be_fitted=True)
     held = HeldoutScore(lambda seed: make_imbalanced(200, draw=seed), average_precision_score, minimum=0.5, response="predict_proba")
     q = exercise.question("q1", {"a": spec, "b": held}, points=2, hints=["h"], solution="")
-    for part in q.check(LogisticRegression(), LogisticRegression()).message.split("`b`"):
-        assert "could not be checked" in part and "not fitted" in part
+    message = q.check(LogisticRegression(), LogisticRegression()).message
+    assert message.startswith("`a`: could not be checked. Your model is not fitted yet, so it could not be checked")
+    assert message.endswith("`b`: could not be checked.")  # the same words are not repeated
     assert q.check(LogisticRegression(), LogisticRegression()).status is Status.UNCHECKABLE
 
 
@@ -414,3 +415,14 @@ def test_parts_given_in_each_others_places_are_named_swapped(exercise):
     assert swapped.mistake == "precision=swapped; recall=swapped"
     assert q.check(0.8, 0.8).mistake is None  # one value in two places is not a swap
     assert q.check(0.25, 0.8)
+
+
+def test_exact_mistake_inside_the_tolerance(exercise):
+    """A wrong quantity within 0.1 % of the right one is named only when matched exactly."""
+    right, all_rows = 431 / 446, 1433 / 1484  # test rows vs all rows: 0.08 % apart
+    kind = Number(right, mistakes=[Mistake("all-data", lambda: all_rows, "Score the test rows only.", exact=True)])
+    q = exercise.question("q1", ("x", kind), points=1, hints=["h"], solution="")
+    assert q.check(all_rows).mistake == "all-data"
+    assert q.check(0.96563).mistake == "all-data"  # typed to 5 digits: the wrong value at that precision
+    assert q.check(0.966).status is Status.CORRECT  # 3 digits: cannot be told apart
+    assert q.check(right) and q.check(0.9664) and q.check(0.96637)

@@ -82,3 +82,15 @@ def test_check_after_a_failed_answer_cell_says_not_attempted_instead_of_raising(
     text = outputs[0].data["text/plain"]
     assert "Not attempted" in text and "placeholder" in text and "error" in text
     assert not re.search("NameError|Traceback", text)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS + [ROOT / "notebooks" / "00_start_here.ipynb"], ids=lambda p: p.name)
+def test_the_one_tolerance_rule_is_stated_in_the_introduction(path):
+    """policy.md item 1: one sentence, the same wording, in notebook 00 and every exercise's introduction."""
+    from course_utils.checks import TOLERANCE_RULE
+
+    text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    intro = nbformat.read(path, as_version=4).cells[0].source if path.parent.name == "solutions" else text
+    assert "**Numbers.** " + TOLERANCE_RULE in intro
+    assert "only when it is the last line" not in text  # a check, hint or solution shows wherever it stands
+    assert "up to 0.0001" not in text and "0.000001" not in text
