@@ -765,5 +765,39 @@ def test_q6_values_given_in_each_others_places_cannot_be_read_as_right(toy):
     assert "each other's places" in result.message and "swapped" in result.mistake
 
 
+# --------------------------------------------------------------------------- q7: transfer to ecoli4
+
+
+def test_q7_transfer_to_ecoli4_right_answers_and_alternatives():
+    X, y = data.load_ecoli4(return_X_y=True)
+    X_res, y_res = SMOTE(sampling_strategy=0.5, random_state=0).fit_resample(X, y)
+    right = (len(y_res) - len(y), int(y.sum()) - 1)
+    assert ex04.q7.check(*right)
+    # Counted another way (NumPy on the labels), and the largest k found by trying.
+    largest = max(k for k in range(1, 30) if _smote_accepts(X, y, k))
+    assert ex04.q7.check(np.sum(y_res == 1) - np.sum(y == 1), largest)
+    assert largest == right[1]
+
+
+def _smote_accepts(X, y, k):
+    try:
+        SMOTE(k_neighbors=k, random_state=0).fit_resample(X, y)
+        return True
+    except ValueError:
+        return False
+
+
+def test_q7_transfer_wrong_answers_are_named():
+    X, y = data.load_ecoli4(return_X_y=True)
+    n_majority, n_minority = int(np.sum(y == 0)), int(y.sum())
+    added = int(0.5 * n_majority) - n_minority
+    assert_fails(ex04.q7.check(int(0.5 * n_majority), n_minority - 1), "*after* resampling", points=1)
+    assert_fails(ex04.q7.check(n_majority - n_minority, n_minority - 1), "'auto'", points=1)
+    assert_fails(ex04.q7.check(added, n_minority), "ValueError", "itself", points=1)
+    assert_fails(ex04.q7.check(added, 5), "default", points=1)
+    result = assert_fails(ex04.q7.check(n_minority - 1, added), "hold each other's values")
+    assert "swapped" in result.mistake
+
+
 if __name__ == "__main__":
     print(measure_false_rejections())

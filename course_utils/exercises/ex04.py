@@ -29,6 +29,11 @@ property its step asks for, and how the check establishes it:
     original order. ``coef_gap``: the largest absolute coefficient difference between a fit on the copies
     and a fit with ``sample_weight=copies``; any value in [0, 1e-6] is right (the two fits agree to
     floating-point noise, about 1e-15, whatever the converged solver; 0 when rounded), a negative one is not.
+``q7`` ``n_added_ecoli``, ``max_k_ecoli`` (transfer: ecoli4, which lesson 04 did not use)
+    The rows ``SMOTE(sampling_strategy=0.5)`` adds to ecoli4 (imblearn's rule, exactly), and the largest
+    ``k_neighbors`` SMOTE accepts there (N_minority - 1: ``NearestNeighbors`` is asked for k + 1 minority
+    samples, itself included). Established from the class counts; the misreadings of the float, the count
+    that includes the sample itself and the default 5 are named.
 
 The judge of ``q4`` regenerates the data from the seed, so it needs nothing but the plain outputs.
 """
@@ -766,5 +771,75 @@ q6 = exercise.question(
         "on_copies = LogisticRegression().fit(X_ros, y_ros)\n"
         "weighted = LogisticRegression().fit(X_toy, y_toy, sample_weight=copies)\n"
         "coef_gap = np.abs(on_copies.coef_ - weighted.coef_).max()"
+    ),
+)
+
+
+# --------------------------------------------------------------------------- #
+# q7, transfer: SMOTE's two settings on ecoli4, data lesson 04 did not use
+# --------------------------------------------------------------------------- #
+
+ECOLI_STRATEGY = 0.5
+
+
+@cache
+def _ecoli_counts() -> tuple[int, int]:
+    from ..data import load_ecoli4
+
+    y = load_ecoli4(return_X_y=True)[1].to_numpy()
+    return int(np.sum(y == 0)), int(np.sum(y == 1))
+
+
+def _ecoli_added() -> float:
+    n_majority, n_minority = _ecoli_counts()
+    return float(int(n_majority * ECOLI_STRATEGY) - n_minority)
+
+
+def _ecoli(index: int):
+    return lambda: float(_ecoli_counts()[index])
+
+
+q7 = exercise.question(
+    "q7",
+    {
+        "n_added_ecoli": Number(
+            expected=_ecoli_added,
+            detect_rounding=False,  # a count of rows: a neighbouring count is another count, not a rounding
+            mistakes=[
+                ("after-resampling", lambda v: _near_count(v, _ecoli_counts()[0] * ECOLI_STRATEGY),
+                 "That is the number of minority samples *after* resampling; subtract the ones already there."),
+                ("ratio-of-minority", lambda v: _near_count(v, _ecoli_counts()[1] * ECOLI_STRATEGY),
+                 "The ratio is taken with respect to the majority class, not the minority class."),
+                ("auto", lambda v: _near_count(v, _ecoli_counts()[0] - _ecoli_counts()[1]),
+                 "That is what the default `sampling_strategy='auto'` adds. Pass `sampling_strategy=0.5`."),
+                ("share-of-all", lambda v: _near_count(v, sum(_ecoli_counts()) * ECOLI_STRATEGY - _ecoli_counts()[1]),
+                 _SHARE_OF_ALL.replace("0.25", "0.5")),
+            ],
+        ),
+        "max_k_ecoli": Number(
+            expected=lambda: float(_ecoli_counts()[1] - 1),
+            detect_rounding=False,
+            mistakes=[
+                ("counts-itself", _ecoli(1), "With that many neighbours SMOTE stops with a ValueError: each minority "
+                 "sample's neighbours are the *other* minority samples, and `NearestNeighbors` also counts the "
+                 "sample itself, so it asks for `k_neighbors + 1` of them."),
+                ("default-k", 5.0, "5 is the default, not the largest value SMOTE accepts here: try larger ones."),
+                ("all-samples", lambda v: _near_count(v, sum(_ecoli_counts()) - 1),
+                 "SMOTE looks for neighbours among the minority samples only, not among all the rows."),
+            ],
+        ),
+    },
+    points=2,
+    hints=[
+        "Count the classes of `y_ecoli` first. For a float `sampling_strategy`, SMOTE aims at "
+        "N_minority = ratio x N_majority after resampling (rounded down).",
+        "Each minority sample needs `k_neighbors` other minority samples, and `NearestNeighbors` is asked for "
+        "`k_neighbors + 1` (the sample itself comes first). Try `SMOTE(k_neighbors=k).fit_resample(...)` around "
+        "the number of minority samples.",
+    ],
+    solution=(
+        "X_res_ecoli, y_res_ecoli = SMOTE(sampling_strategy=0.5, random_state=0).fit_resample(X_ecoli, y_ecoli)\n"
+        "n_added_ecoli = len(y_res_ecoli) - len(y_ecoli)\n"
+        "max_k_ecoli = int(y_ecoli.sum()) - 1"
     ),
 )
