@@ -467,3 +467,38 @@ def test_q5_accepts_numpy_and_pandas_means(synthetic):
     plain, smote = synthetic["plain"], synthetic["smote"]
     assert ex05.q5.check(np.mean(plain.predict_proba(X_test)[:, -1]),
                          pd.DataFrame(smote.predict_proba(X_test), columns=[0, 1])[1].mean())
+
+
+# --------------------------------------------------------------------------- #
+# q8: transfer to abalone19
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def abalone():
+    from sklearn.model_selection import train_test_split
+
+    X, y = data.load_abalone19(return_X_y=True)
+    return train_test_split(X.drop(columns="sex"), y, test_size=0.3, stratify=y, random_state=0)
+
+
+def test_q8_transfer_right_answer_and_alternatives(abalone):
+    X_train, X_test, y_train, y_test = abalone
+    for solver in ({}, {"solver": "newton-cholesky"}):
+        model = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression(**solver)).fit(X_train, y_train)
+        proba = model.predict_proba(X_test)[:, 1]
+        for ratio in (proba.mean() / y_test.mean(), np.mean(proba) * len(y_test) / np.sum(y_test.to_numpy() == 1)):
+            assert ex05.q8.check(ratio), (solver, ratio)
+    assert 20 < ratio < 60  # the damage grows with the imbalance: far above step 5's 8.5
+
+
+def test_q8_transfer_wrong_answers_are_named(abalone):
+    X_train, X_test, y_train, y_test = abalone
+    smote = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression()).fit(X_train, y_train)
+    plain = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    risk = smote.predict_proba(X_test)[:, 1].mean()
+    assert ex05.q8.check(y_test.mean() / risk).mistake == "swapped"
+    assert_fails(ex05.q8.check(plain.predict_proba(X_test)[:, 1].mean() / y_test.mean()), "plain model's ratio")
+    assert_fails(ex05.q8.check(risk), "mean predicted risk itself")
+    assert_fails(ex05.q8.check(smote.predict_proba(X_train)[:, 1].mean() / y_train.mean()), "training split")
+    assert_fails(ex05.q8.check(3.0), "divide the mean")

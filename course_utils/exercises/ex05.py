@@ -33,6 +33,11 @@ how the check establishes it:
     accepted from its row count (its rows cannot be read back), and resampled tuning rows whose extreme
     scores are real rows are not named (the F1 on fresh data then refuses them). Then the F1 on 20,000
     fresh rows must reach 0.30.
+``q8`` ``risk_ratio_abalone`` (transfer: abalone19, which lesson 05 did not use)
+    The mean predicted risk of scaler -> SMOTE -> LR on abalone19's test split divided by its prevalence
+    (about 35 at an imbalance ratio of 129). Established by recomputing it with each converged solver
+    (``_Q8_SOLVERS``), within 0.1 % of any; the inverted ratio, the plain model's, the undivided mean and
+    the training split's are named.
 """
 from __future__ import annotations
 
@@ -44,7 +49,7 @@ from functools import cache
 import numpy as np
 
 from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, HeldoutScore, Mistake, Number, near,
-                      percentage_mistake, rounding_message, uncheckable)
+                      percentage_mistake, rounding_message, swapped_mistake, uncheckable, wrong_split_mistake)
 from ..data import load_ecoli4, make_imbalanced
 
 exercise = Exercise("ex05", "Exercise 05 - pitfalls")
@@ -851,4 +856,87 @@ q7 = exercise.question(
     points=1,
     hints=["Put side by side: the plain model's F1 (printed), `smote_f1`, and the F1 that `ex05.q6.check` reported."],
     solution='balancing_verdict = "b"',
+)
+
+
+# --------------------------------------------------------------------------- #
+# q8, transfer: calibration damage on abalone19, data lesson 05 did not use
+# --------------------------------------------------------------------------- #
+
+#: Solver settings that reach the optimum of q8's fits: every converged answer is accepted.
+_Q8_SOLVERS = ({}, {"solver": "newton-cholesky"}, {"tol": 1e-10, "max_iter": 10_000})
+
+
+@cache
+def _abalone_split():
+    from sklearn.model_selection import train_test_split
+
+    from ..data import load_abalone19
+
+    X, y = load_abalone19(return_X_y=True)
+    return train_test_split(X.drop(columns="sex"), y, test_size=0.3, stratify=y, random_state=0)
+
+
+@cache
+def _abalone_ratios() -> dict:
+    """Mean predicted risk over prevalence on abalone19's test split, with and without SMOTE, per solver."""
+    from imblearn.over_sampling import SMOTE
+    from imblearn.pipeline import make_pipeline
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, y_train, y_test = _abalone_split()
+    out = {"smote": [], "plain": [], "smote_train": [], "smote_risk": []}
+    for settings in _Q8_SOLVERS:
+        smote = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression(**settings)).fit(X_train, y_train)
+        plain = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
+        risk = float(smote.predict_proba(X_test)[:, 1].mean())
+        out["smote"].append(risk / float(y_test.mean()))
+        out["plain"].append(float(plain.predict_proba(X_test)[:, 1].mean()) / float(y_test.mean()))
+        out["smote_train"].append(float(smote.predict_proba(X_train)[:, 1].mean()) / float(y_train.mean()))
+        out["smote_risk"].append(risk)
+    return out
+
+
+def _abalone_any(key: str, *, invert: bool = False):
+    def match(value: float) -> bool:
+        return any(near(1 / r if invert else r)(value) for r in _abalone_ratios()[key])
+
+    return match
+
+
+q8 = exercise.question(
+    "q8",
+    (
+        "risk_ratio_abalone",
+        Number(
+            expected=lambda: _abalone_ratios()["smote"][0],
+            valid_values=lambda: _abalone_ratios()["smote"],
+            tolerance_reason="any converged solver's fit is accepted",
+            mistakes=[
+                swapped_mistake(_abalone_any("smote", invert=True), "That is the prevalence divided by the mean "
+                                "risk: the ratio asked for is the other way up, mean predicted risk / prevalence."),
+                ("plain-model", _abalone_any("plain"), "That is the plain model's ratio (no SMOTE): close to 1, as a "
+                 "calibrated model's should be. Measure the SMOTE pipeline's."),
+                ("not-divided", _abalone_any("smote_risk"), "That is the mean predicted risk itself; divide it by the "
+                 "test split's prevalence."),
+                wrong_split_mistake(_abalone_any("smote_train"), "That is measured on the training split; use the "
+                                    "test split."),
+            ],
+            otherwise="Fit the pipeline of step 4 (scaler, `SMOTE(random_state=0)`, logistic regression) on the "
+            "training split of abalone19, then divide the mean of its class-1 probabilities on the test split by the "
+            "test split's share of positives.",
+        ),
+    ),
+    points=1,
+    hints=[
+        "Same steps as step 5, on other data: fit the SMOTE pipeline on `X_ab_train, y_ab_train`, average its "
+        "probabilities of class 1 on `X_ab_test`.",
+        "Divide that mean by `y_ab_test.mean()`.",
+    ],
+    solution=(
+        "smote_abalone = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression())\n"
+        "smote_abalone = smote_abalone.fit(X_ab_train, y_ab_train)\n"
+        "risk_ratio_abalone = smote_abalone.predict_proba(X_ab_test)[:, 1].mean() / y_ab_test.mean()"
+    ),
 )
