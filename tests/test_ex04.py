@@ -662,7 +662,8 @@ def test_q6_random_oversampling_is_a_sample_weight(toy):
     wrong_gap = np.abs(on_copies.coef_ - unweighted.coef_).max()  # forgot sample_weight
     result = incorrect(ex04.q6.check(copies, wrong_gap), "sample_weight=copies")
     assert result.points == 1
-    incorrect(ex04.q6.check(copies, -wrong_gap), "absolute value")
+    result = incorrect(ex04.q6.check(copies, -wrong_gap), "absolute value")
+    assert "known slips" not in result.message and result.mistake == "coef_gap=negative"
     # A signed difference: rejected when negative, even when tiny.
     signed = (weighted.coef_ - on_copies.coef_).min()
     incorrect(ex04.q6.check(copies, min(signed, -1e-16)), "absolute value")
