@@ -489,7 +489,8 @@ def _rounding_of(value: float, exact: float) -> str | None:
 
     Provably: ``value`` equals ``exact`` rounded to the nearest at 0-6 decimals, or to 1-3
     significant digits, but is not ``exact`` itself (within :data:`RTOL`), and is not 0. A value
-    cut short (0.7 for 0.7512) is not called rounded: nothing proves it is not another number.
+    cut short (0.7 for 0.7512) is not called rounded: nothing proves it is not another number; nor
+    is a fraction's 1 (a perfect score says more than a rounding).
     """
     if value == 0 or not math.isfinite(exact) or math.isclose(value, exact, rel_tol=RTOL, abs_tol=ATOL_FLOOR):
         return None
@@ -497,6 +498,8 @@ def _rounding_of(value: float, exact: float) -> str | None:
     def same(a: float, b: float) -> bool:
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
+    if abs(exact) < 1 and abs(value) == 1:  # a fraction "rounded" to 1 says nothing: a perfect score says more
+        return None
     for places in range(0, 7):
         if same(value, round(exact, places)):
             return f"to {places} decimal{'' if places == 1 else 's'}" if places else "to a whole number"

@@ -113,9 +113,9 @@ def test_q1_whole_dataset_and_training_set_get_their_own_message(split):
 
 def test_q1_perfect_score_is_not_called_rounded():
     result = ex02.q1.check(1.0)
-    # 1.0 is also the right value rounded to a whole number: the check says it cannot tell which.
-    assert_incorrect(result, "perfect 1.0 is not what the baseline gets", "rounded to a whole number")
-    assert result.mistake == "perfect|rounded"
+    # A fraction's 1.0 is never called "rounded": a perfect score says more.
+    assert_incorrect(result, "perfect 1.0 is not what the baseline gets")
+    assert result.mistake == "perfect" and "rounded" not in result.message
     assert_incorrect(ex02.q1.check(1), "perfect 1.0")
 
 
@@ -263,7 +263,9 @@ def test_rounding_rule_is_even_handed():
         assert answer.judge(float(f"{expected:.4g}")).status is Status.CORRECT, (name, expected)
         value = float(f"{expected:.1g}")
         result = answer.judge(value)
-        assert result.status is Status.INCORRECT and "rounded" in result.message, (name, value, result.message)
+        assert result.status is Status.INCORRECT, (name, value, result.message)
+        if value != 1:  # a fraction's 1 is a "perfect" score, never called rounded
+            assert "rounded" in result.message, (name, value, result.message)
 
 
 def test_each_mistake_value_names_only_its_own_mistake(split, model, pr):

@@ -1,6 +1,6 @@
 """Checks for lesson 02 and exercise 02: misleading accuracy, and the metrics to use instead.
 
-Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q6``. Every expected
+Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q7``. Every expected
 value is computed from the shipped data or the course's generator, once, and cached. Numbers
 follow the course's one tolerance, :data:`course_utils.checks.RTOL` (0.1 %).
 
