@@ -451,3 +451,45 @@ def test_estimator_spec_messages_may_quote_the_description():
 # --------------------------------------------------------------------------- #
 
 
+
+
+# --------------------------------------------------------------------------- #
+# q8: transfer to yeast4 with other costs
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def yeast():
+    from sklearn.model_selection import train_test_split
+
+    X, y = data.load_yeast4(return_X_y=True)
+    return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+
+
+def _calibrated_y4():
+    return CalibratedClassifierCV(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), method="sigmoid",
+                                  cv=5)
+
+
+def test_q8_transfer_right_answers_and_alternatives(yeast):
+    X_train, X_test, y_train, y_test = yeast
+    threshold = 2 / (2 + 30)
+    model = FixedThresholdClassifier(_calibrated_y4(), threshold=threshold).fit(X_train, y_train)
+    alarms = int(model.predict(X_test).sum())
+    assert ex06.q8.check(threshold, alarms)
+    # The threshold written another way; the alarms counted by hand from the calibrated probabilities.
+    by_hand = int(np.sum(_calibrated_y4().fit(X_train, y_train).predict_proba(X_test)[:, 1] >= 1 / 16))
+    assert ex06.q8.check(1 / (1 + 30 / 2), np.int64(by_hand))
+    assert by_hand == alarms
+
+
+def test_q8_transfer_wrong_answers_are_named(yeast):
+    X_train, X_test, y_train, y_test = yeast
+    proba = _calibrated_y4().fit(X_train, y_train).predict_proba(X_test)[:, 1]
+    right = int(np.sum(proba >= 1 / 16))
+    assert ex06.q8.check(30 / 32, right).mistake.startswith("yeast_threshold=swapped")
+    assert_fails(ex06.q8.check(1 / 11, int(np.sum(proba >= 1 / 11))), "step 4's threshold", "1/11")
+    assert_fails(ex06.q8.check(1 / 16, int(np.sum(proba >= 0.5))), "default threshold 0.5", points=1)
+    train_alarms = int(np.sum(_calibrated_y4().fit(X_train, y_train).predict_proba(X_train)[:, 1] >= 1 / 16))
+    assert_fails(ex06.q8.check(1 / 16, train_alarms), "training split", points=1)
+    assert_fails(ex06.q8.check(right, 1 / 16), "hold each other's values")

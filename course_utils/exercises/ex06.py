@@ -29,6 +29,11 @@ sees. For each question, the property its step asks for, and how the check estab
     calling the scorer on decisions with known numbers of misses and false alarms
     (``_scorer_cost_ratio``). Then the share of the cost saved on fresh data must reach 0.47. ``q6`` also
     requires the reloaded object to be a thresholded classifier.
+``q8`` ``yeast_threshold``, ``yeast_alarms`` (transfer: yeast4, which lesson 06 did not use)
+    The cost threshold for other costs (C_FN = 30, C_FP = 2: 1/16), and the number of test proteins flagged
+    by the calibrated scaled logistic regression the step prescribes at that threshold. Established by
+    recomputing both; the swapped costs, step 4's threshold, 0.5, the uncalibrated model and the training
+    split are named.
 """
 
 from __future__ import annotations
@@ -767,4 +772,87 @@ q7 = exercise.question(
     points=1,
     hints=["Resampling needs labels. Does new data come with labels?"],
     solution='predict_time_answer = "a"',
+)
+
+
+# --------------------------------------------------------------------------- #
+# q8, transfer: the cost threshold for other costs, on yeast4 (data lesson 06 did not use)
+# --------------------------------------------------------------------------- #
+
+#: The costs of q8: a missed protein of the minority class costs 30, a false alarm 2.
+YEAST_C_FN, YEAST_C_FP = 30, 2
+YEAST_THRESHOLD = YEAST_C_FP / (YEAST_C_FP + YEAST_C_FN)
+
+
+@cache
+def _yeast_scores() -> dict:
+    """q8's calibrated probabilities on yeast4's test split (and, for its mistakes, on the training split and
+    without calibration), with the model the step prescribes."""
+    from imblearn.pipeline import make_pipeline
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from ..data import load_yeast4
+
+    X, y = load_yeast4(return_X_y=True)
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    calibrated = CalibratedClassifierCV(model, method="sigmoid", cv=5).fit(X_train, y_train)
+    return {"test": calibrated.predict_proba(X_test)[:, 1], "train": calibrated.predict_proba(X_train)[:, 1],
+            "uncalibrated": model.fit(X_train, y_train).predict_proba(X_test)[:, 1]}
+
+
+def _alarms(threshold: float, rows: str = "test"):
+    return lambda: float(np.sum(_yeast_scores()[rows] >= threshold))
+
+
+q8 = exercise.question(
+    "q8",
+    {
+        "yeast_threshold": Number(
+            expected=YEAST_THRESHOLD,
+            mistakes=[
+                swapped_mistake(YEAST_C_FN / (YEAST_C_FP + YEAST_C_FN), "That is the other way round, C_FN and C_FP "
+                                "swapped: a miss is the expensive mistake, so the threshold must be low."),
+                ("cost-ratio", YEAST_C_FP / YEAST_C_FN, "That is C_FP / C_FN. Compare the two expected costs: flag "
+                 "when C_FN x p > C_FP x (1 - p)."),
+                ("step-4-costs", COST_THRESHOLD, "That is step 4's threshold, for a miss that costs 10 times a false "
+                 "alarm. Here the costs are 30 and 2."),
+            ],
+        ),
+        "yeast_alarms": Number(
+            expected=_alarms(YEAST_THRESHOLD),
+            detect_rounding=False,  # a count: a neighbouring count is another count
+            mistakes=[
+                ("step-4-threshold", _alarms(COST_THRESHOLD), "That is the count at step 4's threshold, 1/11: apply "
+                 "the threshold for this step's costs."),
+                ("threshold-0.5", _alarms(0.5), "That is the count at the default threshold 0.5 (`predict` of the "
+                 "calibrated model): apply the cost threshold."),
+                ("uncalibrated", lambda v: abs(v - _alarms(YEAST_THRESHOLD, "uncalibrated")()) < 0.5
+                 and abs(v - _alarms(YEAST_THRESHOLD)()) >= 0.5,
+                 "That is the count for the uncalibrated pipeline: the cost threshold applies to calibrated "
+                 "probabilities. Wrap the pipeline in `CalibratedClassifierCV` as the step says."),
+                ("training-set", _alarms(YEAST_THRESHOLD, "train"), "That is counted on the training split; count "
+                 "the flagged proteins of the test split."),
+            ],
+            otherwise="Count the test proteins your model flags: fit `FixedThresholdClassifier` around the calibrated "
+            "pipeline the step describes, with `threshold=yeast_threshold`, on the training split, then add up "
+            "its predictions on the test split.",
+        ),
+    },
+    points=2,
+    hints=[
+        "The same reasoning as step 4 with other costs: flag when C_FN x p > C_FP x (1 - p).",
+        "`FixedThresholdClassifier(CalibratedClassifierCV(<scaled logistic regression>, method=\"sigmoid\", cv=5), "
+        "threshold=yeast_threshold)`, fitted on `X_y4_train, y_y4_train`; then sum its predictions on `X_y4_test`.",
+    ],
+    solution=(
+        "yeast_threshold = C_FP_Y4 / (C_FP_Y4 + C_FN_Y4)\n"
+        "calibrated_y4 = CalibratedClassifierCV(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),\n"
+        "                                       method=\"sigmoid\", cv=5)\n"
+        "yeast_model = FixedThresholdClassifier(calibrated_y4, threshold=yeast_threshold).fit(X_y4_train, y_y4_train)\n"
+        "yeast_alarms = int(yeast_model.predict(X_y4_test).sum())"
+    ),
 )
