@@ -291,3 +291,8 @@ def test_capstone_vault_inputs_are_what_the_grader_sends():
     X_a, y_a = answer.make_heldout(0)
     X_b, _ = answer.make_heldout(12345)
     assert X_a.equals(X_b) and "target" not in X_a.columns and len(X_a) == len(y_a) == 1642
+
+
+def test_q4_blank_and_forgotten_return():
+    assert ex10.q4.evaluate(lambda y, minimum: ...).status is Status.NOT_ATTEMPTED
+    assert_fails(ex10.q4.evaluate(lambda y, minimum: None), "`None`")

@@ -414,6 +414,8 @@ def _strategy_cases(seed: int) -> list[dict]:
 
 
 def _strategy_to_plain(raw):
+    if raw is Ellipsis or raw is None:  # the blank placeholder and a forgotten `return`, as FunctionCases reads them
+        return "Ellipsis" if raw is Ellipsis else None
     if not isinstance(raw, dict):
         return {"not_a_dict": type(raw).__name__}
     items = []
