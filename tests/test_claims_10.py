@@ -71,6 +71,8 @@ def test_balanced_weights_follow_the_imbalance_ratio(lesson):
     # "a row of the rarest class weighs as many times more than a row of the commonest as the class is rarer"
     w, counts = lesson["_weights"], lesson["_counts"]
     assert w["ERL"] / w["CYT"] == pytest.approx(counts["CYT"] / counts["ERL"], rel=1e-9)
+    # p2's hint: "a CYT row weighs about 0.3 and an ERL row about 30"
+    assert 0.25 < w["CYT"] < 0.35 and 25 < w["ERL"] < 35
 
 
 def test_class_weights_trade_big_class_recall_p2_and_myth(lesson):

@@ -296,3 +296,13 @@ def test_capstone_vault_inputs_are_what_the_grader_sends():
 def test_q4_blank_and_forgotten_return():
     assert ex10.q4.evaluate(lambda y, minimum: ...).status is Status.NOT_ATTEMPTED
     assert_fails(ex10.q4.evaluate(lambda y, minimum: None), "`None`")
+
+
+def test_the_exercise_states_the_pass_marks_the_checker_uses():
+    import nbformat
+
+    text = "\n".join(c.source for c in nbformat.read(ROOT / "solutions" / "10_many_classes_capstone.ipynb", as_version=4).cells
+                     if c.cell_type == "markdown")
+    assert f"average precision at least {ex10.AP_MIN:.2f}" in text
+    assert f"expected cost of at most {ex10.COST_MAX:.2f} per block" in text
+    assert f"`C_FN = {ex10.C_FN:g}`" in text and f"`C_FP = {ex10.C_FP:g}`" in text
