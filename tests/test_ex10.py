@@ -306,3 +306,16 @@ def test_the_exercise_states_the_pass_marks_the_checker_uses():
     assert f"average precision at least {ex10.AP_MIN:.2f}" in text
     assert f"expected cost of at most {ex10.COST_MAX:.2f} per block" in text
     assert f"`C_FN = {ex10.C_FN:g}`" in text and f"`C_FP = {ex10.C_FP:g}`" in text
+
+
+def test_q1_macro_f1_and_balanced_accuracy_are_told_apart_although_within_the_tolerance(yeast):
+    _X, y, _model, _cv, y_pred, _classes = yeast
+    macro = f1_score(y, y_pred, average="macro", zero_division=0)
+    balanced = balanced_accuracy_score(y, y_pred)
+    assert abs(macro - balanced) / balanced < 1e-3  # why the exact-match mistakes are needed here
+    result = ex10.q1.evaluate(balanced, macro)
+    assert result.status is Status.INCORRECT and result.points == 0
+    assert "swapped" in result.mistake or ("balanced-accuracy" in result.mistake and "macro-f1" in result.mistake)
+    assert_fails(ex10.q1.evaluate(balanced, balanced), "That is the balanced accuracy", points=1)
+    # a value rounded to 4 significant digits is still the right one
+    assert ex10.q1.evaluate(float(f"{macro:.4g}"), float(f"{balanced:.4g}")).status is Status.CORRECT

@@ -275,6 +275,10 @@ q1 = exercise.question(
         "macro_f1": Number(
             expected=lambda: _oof_scores()["macro_f1"],
             mistakes=[
+                # Macro-F1 and balanced accuracy lie within 0.1 % of each other here: named when matched exactly.
+                Mistake("balanced-accuracy", lambda: _oof_scores()["balanced_accuracy"],
+                        "That is the balanced accuracy (the mean of the per-class recalls); macro-F1 is the mean of "
+                        "the per-class F1 scores: `f1_score(..., average=\"macro\")`.", exact=True),
                 Mistake("accuracy", lambda: _oof_scores()["accuracy"],
                         "That is the accuracy (also the micro-averaged F1): use `f1_score(..., average=\"macro\")`, "
                         "the plain mean of the ten per-class F1 scores."),
@@ -289,6 +293,9 @@ q1 = exercise.question(
         "balanced_acc": Number(
             expected=lambda: _oof_scores()["balanced_accuracy"],
             mistakes=[
+                Mistake("macro-f1", lambda: _oof_scores()["macro_f1"],
+                        "That is the macro-F1; balanced accuracy is the mean of the per-class recalls: "
+                        "`balanced_accuracy_score`.", exact=True),
                 Mistake("accuracy", lambda: _oof_scores()["accuracy"],
                         "That is the accuracy: use `balanced_accuracy_score`, the mean of the per-class recalls."),
                 Mistake("macro-precision", lambda: _oof_scores()["macro_precision"],
@@ -375,8 +382,6 @@ q3 = exercise.question(
                         "5 is how many ERL rows the whole set has (and SMOTE's default k). In 5-fold CV each "
                         "training fold holds only four of them; count them with `np.unique(y[train], "
                         "return_counts=True)`."),
-                Mistake("whole-data-minus-one", 4.0 if _max_k() != 4 else math.nan,
-                        "That would be right for all five ERL rows, but a training fold holds only four of them."),
             ],
             otherwise="Count each class's rows in every training fold of `cv`; SMOTE needs `k_neighbors + 1` of "
             "them in the smallest.",
