@@ -6,6 +6,8 @@ data
     Toy, generated and real imbalanced datasets, all offline.
 plots
     The course's charts, in one colour-blind-safe palette.
+evaluation
+    The course's one rule for comparing models: the same repeated folds, paired differences.
 checks
     The auto-checked questions behind ``check()``, ``hint()`` and ``solution()``.
 exercises

@@ -489,7 +489,8 @@ def _rounding_of(value: float, exact: float) -> str | None:
 
     Provably: ``value`` equals ``exact`` rounded to the nearest at 0-6 decimals, or to 1-3
     significant digits, but is not ``exact`` itself (within :data:`RTOL`), and is not 0. A value
-    cut short (0.7 for 0.7512) is not called rounded: nothing proves it is not another number.
+    cut short (0.7 for 0.7512) is not called rounded: nothing proves it is not another number; nor
+    is a fraction's 1 (a perfect score says more than a rounding).
     """
     if value == 0 or not math.isfinite(exact) or math.isclose(value, exact, rel_tol=RTOL, abs_tol=ATOL_FLOOR):
         return None
@@ -497,6 +498,8 @@ def _rounding_of(value: float, exact: float) -> str | None:
     def same(a: float, b: float) -> bool:
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
+    if abs(exact) < 1 and abs(value) == 1:  # a fraction "rounded" to 1 says nothing: a perfect score says more
+        return None
     for places in range(0, 7):
         if same(value, round(exact, places)):
             return f"to {places} decimal{'' if places == 1 else 's'}" if places else "to a whole number"
@@ -1327,13 +1330,14 @@ class Question:
         return self._combine(part_results)
 
     def _detect_swapped_parts(self, extracted: Mapping[str, Any], part_results: dict, seed: int) -> None:
-        """Two wrong parts that would both be right with their values exchanged are named "swapped"."""
+        """Two wrong parts that would both be right with their values exchanged are named "swapped",
+        unless each of them already names a mistake of its own (which then says what it holds)."""
         wrong = [n for n, r in part_results.items() if r.status is Status.INCORRECT and "data" in (extracted.get(n) or {})]
         for i, first in enumerate(wrong):
             for second in wrong[i + 1 :]:
                 a, b = self.parts[first], self.parts[second]
-                if type(a) is not type(b):
-                    continue
+                if type(a) is not type(b) or (part_results[first].mistake and part_results[second].mistake):
+                    continue  # both parts already name what they hold: their own words say more
                 try:
                     crossed = (
                         a.judge(extracted[second]["data"], seed).status is Status.CORRECT

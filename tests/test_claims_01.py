@@ -6,6 +6,7 @@ keeps the story, and narrow enough to fail when the story changes.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from conftest import run_notebook
@@ -22,9 +23,12 @@ _base_rates = base_rates.to_dict(orient="index")
 _grid = _np.mgrid[-3.3:3.7:200j, -3.3:3.7:200j].reshape(2, -1).T
 _minority_region_share = {r: float(m.predict(_grid).mean()) for r, m in models.items()}
 _myth_test_shape = (X_test.shape[1], len(y_test), int(y_test.sum()))
+_heavy = heavy.to_dict(orient="index")
+_fixed_count = fixed_count.to_dict(orient="index")
+_myth_runs = myth_runs.to_dict(orient="records")
 """
 NAMES = [
-    "_summary", "_drift", "_myth", "_base_rates", "_minority_region_share", "_myth_test_shape", "mean_recall",
+    "_summary", "_drift", "_myth", "_heavy", "_fixed_count", "_myth_runs", "n_minority_fixed", "_base_rates", "_minority_region_share", "_myth_test_shape", "mean_recall",
     "n_majority", "n_minority", "yeast_ir", "yeast_prevalence",
     "share_sick", "true_alarms", "false_alarms",
 ]
@@ -177,6 +181,54 @@ def test_overlap_orders_the_damage(lesson):
     for column in drop:
         recalls = [row[column] for _, row in sorted(myth.items())]
         assert all(a >= b - 0.01 for a, b in zip(recalls, recalls[1:])), column
+
+
+def test_prior_corrected_threshold_gives_back_most_of_the_recall(lesson):
+    # "With the prior-corrected threshold, most of the lost recall comes back, without flagging the
+    #  majority wholesale (its recall stays about the same)"
+    heavy = dict(by_ratio(lesson["_heavy"]))
+    at_half = [row["minority recall"] for row in heavy.values()]
+    corrected = [row["minority recall at 1/(1+ratio)"] for row in heavy.values()]
+    assert at_half[0] - at_half[-1] > 0.6  # at 0.5: 0.75 -> under 0.1
+    assert corrected[-1] > 0.6 and corrected[0] - corrected[-1] < 0.15  # corrected: about 0.75 -> 0.67
+    assert corrected[0] == pytest.approx(at_half[0], abs=0.01)  # at ratio 1 the two thresholds coincide
+    assert all(c > h for c, h in zip(corrected[1:], at_half[1:]))
+    majority = [row["majority recall at 1/(1+ratio)"] for row in heavy.values()]
+    assert max(majority) - min(majority) < 0.05 and min(majority) > 0.7
+    # The right panel: the corrected threshold flattens every curve, not only the heavy overlap's.
+    for label in ("some overlap", "well separated"):
+        runs = {r["ratio"]: r for r in lesson["_myth_runs"] if r["classes"] == label}
+        assert runs[1]["minority recall at 1/(1+ratio)"] - runs[100]["minority recall at 1/(1+ratio)"] < 0.1, label
+
+
+def test_ranking_loses_only_a_little_with_the_ratio(lesson):
+    # "the ranking loses only a little": ROC-AUC 0.84 -> 0.78 with heavy overlap, against recall 0.75 -> 0.08
+    heavy = dict(by_ratio(lesson["_heavy"]))
+    auc = [row["ROC-AUC"] for row in heavy.values()]
+    assert 0.01 < auc[0] - auc[-1] < 0.1
+    assert min(auc) > 0.7
+    assert [row["minority training rows"] for row in heavy.values()] == [2500, 1250, 455, 161, 50]
+    # AP on the balanced test rows is a ranking measure too, and moves as little.
+    ap = [row["AP"] for row in heavy.values()]
+    assert max(ap) - min(ap) < 0.1 and min(ap) > 0.7
+    separated = [r["ROC-AUC"] for r in lesson["_myth_runs"] if r["classes"] == "well separated"]
+    assert min(separated) > 0.99
+
+
+def test_what_the_ranking_loses_follows_the_minority_count_not_the_ratio(lesson):
+    # "With the minority count held fixed, the ratio hardly moves the ranking: a hundred times more majority
+    #  rows cost the model nothing in ROC-AUC. At ratio 100 the fixed-size training sets had only 50 minority
+    #  rows too, and their ROC-AUC is close to that level, while with 2,500 minority rows it was clearly higher."
+    fixed = dict(by_ratio(lesson["_fixed_count"]))
+    assert list(fixed) == [1, 3, 10, 30, 100]
+    assert all(row["minority training rows"] == lesson["n_minority_fixed"] == 50 for row in fixed.values())
+    assert [row["majority training rows"] for row in fixed.values()] == [50, 150, 500, 1500, 5000]
+    auc = [row["ROC-AUC"] for row in fixed.values()]
+    assert max(auc) - min(auc) < 0.04
+    assert auc[-1] >= auc[0] - 0.01  # more majority rows never hurt the ranking
+    heavy = dict(by_ratio(lesson["_heavy"]))
+    assert abs(heavy[100]["ROC-AUC"] - np.mean(auc)) < 0.04
+    assert heavy[1]["ROC-AUC"] > max(auc) + 0.015
 
 
 def test_exercise_q7_answer_follows_from_the_lesson(lesson):

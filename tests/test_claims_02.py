@@ -19,6 +19,12 @@ _auc_vs_ap = auc_vs_ap.reset_index().to_dict(orient="list")
 _same_model = same_model.reset_index().to_dict(orient="list")
 _spread = spread.to_dict(orient="index")
 _repeat_f1 = repeat_means["F1"].tolist()
+_fold_ap = fold_scores["AP"].tolist()
+_pair_scores = pair_scores.to_dict(orient="list")
+_comparison = comparison._asdict()
+_repeat_differences = repeat_differences.tolist()
+_naive = {"t": float(naive.statistic), "p": float(naive.pvalue)}
+_chance_mcc = chance_mcc.tolist()
 """
 
 NAMES = [
@@ -44,6 +50,12 @@ NAMES = [
     "n_negative_mcc",
     "single_f1",
     "n_folds_as_high",
+    "_fold_ap",
+    "_pair_scores",
+    "_comparison",
+    "_repeat_differences",
+    "_naive",
+    "_chance_mcc",
 ]
 
 
@@ -79,6 +91,17 @@ def test_baseline_scores_nothing_on_the_other_metrics(lesson):
     base = lesson["_scores"]["always-majority"]
     assert base["precision"] == 0 and base["F1"] == 0 and base["G-mean"] == 0 and base["MCC"] == 0
     assert base["balanced accuracy"] == pytest.approx(0.5)
+
+
+@pytest.mark.notebook
+def test_prompt_p2_counts_the_metrics_that_prefer_the_weighted_model(lesson):
+    # p2's right answer "3 of the 7"
+    from course_utils.exercises import ex02
+
+    n_weighted = sum(winner == "weighted logistic regression" for winner in lesson["_preferred"].values())
+    assert len(lesson["_preferred"]) == 7 and n_weighted == 3
+    choice = ex02.p2.parts["my_prediction"]
+    assert choice.options[choice.correct] == "3 of the 7"
 
 
 @pytest.mark.notebook
@@ -138,9 +161,13 @@ def test_metrics_are_noisy_with_few_positives(lesson):
     # "... and so do the ranking metrics, ROC-AUC and AP (their ranges are printed above)."
     assert spread["ROC-AUC"]["max"] - spread["ROC-AUC"]["min"] > 0.15
     assert spread["AP"]["max"] - spread["AP"]["min"] > 0.3
-    # "MCC even drops below 0 on a few folds" (and the metrics table: "below 0 is worse than chance").
+    # "MCC even dips below 0 on a few folds, but no lower than a random guesser reaches on the same folds:
+    #  that is noise around 0, not a model 'worse than chance'."
     assert spread["MCC"]["min"] < 0
     assert 1 <= lesson["n_negative_mcc"] <= 10
+    chance = lesson["_chance_mcc"]
+    assert len(chance) == 50 and min(chance) < 0 < max(chance)
+    assert min(chance) <= spread["MCC"]["min"]
     # "its F1 is one draw from the spread of single folds, not from the much narrower spread of 5-fold
     #  means ... It happened to land near the top of that spread: a lucky split."
     single_f1 = lesson["single_f1"]
@@ -151,3 +178,40 @@ def test_metrics_are_noisy_with_few_positives(lesson):
     assert lesson["n_folds_as_high"] <= 5  # the top tenth of the 50 folds
     # "A single 5-fold run reports a mean F1 anywhere from ... to ..., depending only on the shuffle."
     assert max(lesson["_repeat_f1"]) - min(lesson["_repeat_f1"]) > 0.03
+
+
+@pytest.mark.notebook
+def test_paired_differences_are_far_less_noisy_than_single_folds(lesson):
+    # Section 8: "On single folds, AP spreads with a standard deviation of about 0.12"; prompt p5's answer:
+    # the SD of the per-fold differences is "well below 0.12".
+    import numpy as np
+    from course_utils.exercises import ex02
+
+    pair, comparison = lesson["_pair_scores"], lesson["_comparison"]
+    assert len(pair["plain"]) == len(pair["weighted"]) == comparison["n_splits"] == 50
+    # The same folds as section 7: the plain model's AP is the same, fold by fold.
+    np.testing.assert_allclose(pair["plain"], lesson["_fold_ap"], rtol=1e-12)
+    single_sd = [float(np.std(pair[name], ddof=1)) for name in ("plain", "weighted")]
+    assert lesson["_spread"]["AP"]["std"] == pytest.approx(0.12, abs=0.015)
+    assert comparison["std_difference"] < 0.6 * min(single_sd)
+    choice = ex02.p5.parts["my_prediction"]
+    assert choice.correct == "c" and choice.options["c"].startswith("well below 0.12")
+    # The scatter's axis limits (0.1, 0.75) show every fold.
+    assert all(0.1 < v < 0.75 for name in ("plain", "weighted") for v in pair[name])
+
+
+@pytest.mark.notebook
+def test_plain_model_beats_the_weighted_one_on_ap_by_the_paired_rule(lesson):
+    comparison = lesson["_comparison"]
+    # "Against the spread of single folds, a gap of 0.07 would look like noise; against the spread of the
+    #  differences it does not, and the plain model wins on almost every fold."
+    assert comparison["mean_difference"] == pytest.approx(0.07, abs=0.01)
+    assert comparison["mean_difference"] < lesson["_spread"]["AP"]["std"]
+    assert comparison["mean_difference"] > comparison["std_difference"]
+    assert comparison["fraction_won"] >= 0.9
+    # "Each of the 10 single 5-fold runs puts the plain model ahead"
+    assert len(lesson["_repeat_differences"]) == 10 and min(lesson["_repeat_differences"]) > 0
+    # "the corrected test agrees, with far less confidence than the naive test would claim"
+    assert comparison["p_value"] < 0.05 and comparison["t_statistic"] > 2
+    assert lesson["_naive"]["t"] > 2 * comparison["t_statistic"]
+    assert lesson["_naive"]["p"] < comparison["p_value"] / 1000

@@ -590,3 +590,57 @@ def test_wrong_answer_messages_never_hold_the_solution_code(key):
             for message in _messages(answer):
                 for secret in secrets:
                     assert secret not in message, (question.label, secret, message)
+
+
+# --------------------------------------------------------------------------- #
+# q8, transfer: ecoli4
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def ecoli():
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = data.load_ecoli4(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
+    model = sk_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    return X_train, X_test, y_train, y_test, model
+
+
+def test_q8_solution_and_alternatives_pass(ecoli):
+    from sklearn.metrics import confusion_matrix
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, y_train, y_test, model = ecoli
+    pred = model.predict(X_test)
+    assert ex01.q8.check(recall_score(y_test, pred), recall_score(y_test, pred, pos_label=0))
+    tn, fp, fn, tp = confusion_matrix(y_test, pred).ravel()
+    assert ex01.q8.check(tp / (tp + fn), tn / (tn + fp))
+    other = sk_pipeline(StandardScaler(), LogisticRegression(solver="newton-cholesky")).fit(X_train, y_train)
+    assert ex01.q8.check(recall_score(y_test, other.predict(X_test)), recall_score(y_test, other.predict(X_test), pos_label=0))
+
+
+def test_q8_mistakes(ecoli):
+    X_train, X_test, y_train, y_test, model = ecoli
+    pred = model.predict(X_test)
+    recall, majority = recall_score(y_test, pred), recall_score(y_test, pred, pos_label=0)
+    assert ex01.q8.check(recall_score(y_train, model.predict(X_train)), majority).mistake == "ecoli_recall=training-set"
+    assert ex01.q8.check(100 * recall, majority).mistake == "ecoli_recall=percentage"
+    # Exchanged: each part names what it holds (1.0 is also the precision, so that part says it cannot tell).
+    exchanged = ex01.q8.check(majority, recall)
+    assert exchanged.mistake == "ecoli_recall=swapped|wrong-class; ecoli_majority_recall=wrong-class"
+    # 1.0 is the precision (swapped arguments) and the majority's recall: the check says it cannot tell which.
+    both = ex01.q8.check(precision_score(y_test, pred), majority)
+    assert both.mistake == "ecoli_recall=swapped|wrong-class" and "cannot tell which" in both.message
+    assert ex01.q8.check(recall, accuracy_score(y_test, pred)).mistake == "ecoli_majority_recall=accuracy"
+
+
+def test_q8_answer_states_what_the_numbers_show(ecoli):
+    """The solution's answer: 7 of 10 minority proteins found, every majority one; accuracy about 0.98, 168 rows."""
+    X_train, X_test, y_train, y_test, model = ecoli
+    pred = model.predict(X_test)
+    assert int(((pred == 1) & (y_test == 1)).sum()) == 7 and int(y_test.sum()) == 10
+    assert recall_score(y_test, pred, pos_label=0) == 1.0
+    assert len(y_test) == 168 and round(accuracy_score(y_test, pred), 2) == 0.98

@@ -113,9 +113,9 @@ def test_q1_whole_dataset_and_training_set_get_their_own_message(split):
 
 def test_q1_perfect_score_is_not_called_rounded():
     result = ex02.q1.check(1.0)
-    # 1.0 is also the right value rounded to a whole number: the check says it cannot tell which.
-    assert_incorrect(result, "perfect 1.0 is not what the baseline gets", "rounded to a whole number")
-    assert result.mistake == "perfect|rounded"
+    # A fraction's 1.0 is never called "rounded": a perfect score says more.
+    assert_incorrect(result, "perfect 1.0 is not what the baseline gets")
+    assert result.mistake == "perfect" and "rounded" not in result.message
     assert_incorrect(ex02.q1.check(1), "perfect 1.0")
 
 
@@ -156,7 +156,7 @@ def test_q2_solution_passes(pr, split, model):
 
 def test_q2_swapped_precision_and_recall(pr, split):
     result = ex02.q2.check(pr["recall"], pr["precision"])
-    assert_incorrect(result, "hold each other's values", "order of the arguments")
+    assert_incorrect(result, "recall instead of the precision", "precision instead of the recall", "arguments are swapped")
     assert result.points == 0 and result.mistake == "model_precision=swapped; model_recall=swapped"
     # One call with its arguments swapped: that part alone is named.
     _, X_test, _, y_test = split
@@ -263,7 +263,9 @@ def test_rounding_rule_is_even_handed():
         assert answer.judge(float(f"{expected:.4g}")).status is Status.CORRECT, (name, expected)
         value = float(f"{expected:.1g}")
         result = answer.judge(value)
-        assert result.status is Status.INCORRECT and "rounded" in result.message, (name, value, result.message)
+        assert result.status is Status.INCORRECT, (name, value, result.message)
+        if value != 1:  # a fraction's 1 is a "perfect" score, never called rounded
+            assert "rounded" in result.message, (name, value, result.message)
 
 
 def test_each_mistake_value_names_only_its_own_mistake(split, model, pr):
@@ -385,11 +387,11 @@ def test_solution_states_the_tolerance_and_the_options_of_the_checker():
 
 
 def test_points_and_progress():
-    assert list(ex02.exercise.questions) == ["q1", "q2", "q3", "q4", "q5", "q6"]
-    assert ex02.exercise.max_points == 8
-    assert list(ex02.exercise.prompts) == ["p1", "p2", "p3", "p4"]
+    assert list(ex02.exercise.questions) == ["q1", "q2", "q3", "q4", "q5", "q6", "q7"]
+    assert ex02.exercise.max_points == 10
+    assert list(ex02.exercise.prompts) == ["p1", "p2", "p3", "p4", "p5"]
     text = str(ex02.progress())
-    assert "Exercise 02" in text and "/8 points" in text
+    assert "Exercise 02" in text and "/10 points" in text
 
 
 def test_hints_are_successive():
@@ -462,3 +464,49 @@ def test_choices_accept_every_spelling():
     for spelling in ("b", "B", " b ", "(b)", "'b'"):
         assert ex02.q6.check(spelling), spelling
     assert ex02.q4.check("(C)")
+
+
+# --------------------------------------------------------------------------- #
+# q7, transfer: abalone19
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def abalone():
+    X, y = data.load_abalone19(return_X_y=True)
+    X = X.drop(columns="sex")
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    return X_train, X_test, y_train, y_test, model
+
+
+def test_q7_solution_and_alternatives_pass(abalone):
+    X_train, X_test, y_train, y_test, model = abalone
+    proba = model.predict_proba(X_test)[:, 1]
+    assert ex02.q7.check(accuracy_score(y_test, model.predict(X_test)), average_precision_score(y_test, proba))
+    for settings in ({"solver": "newton-cholesky"}, {"tol": 1e-8, "max_iter": 10_000}, {"solver": "newton-cg"}):
+        other = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
+        result = ex02.q7.check(other.score(X_test, y_test),
+                               average_precision_score(y_test, other.decision_function(X_test)))
+        assert result.status is Status.CORRECT, (settings, result)
+
+
+def test_q7_mistakes(abalone):
+    X_train, X_test, y_train, y_test, model = abalone
+    accuracy = model.score(X_test, y_test)
+    proba = model.predict_proba(X_test)
+    ap = average_precision_score(y_test, proba[:, 1])
+    assert ex02.q7.check(accuracy, average_precision_score(y_test, model.predict(X_test))).mistake == "abalone_ap=chance-level"
+    assert ex02.q7.check(accuracy, average_precision_score(y_test, proba[:, 0])).mistake == "abalone_ap=wrong-class"
+    assert ex02.q7.check(accuracy, roc_auc_score(y_test, proba[:, 1])).mistake == "abalone_ap=roc-auc"
+    assert ex02.q7.check(model.score(X_train, y_train), ap).mistake == "abalone_accuracy=training-set"
+    assert ex02.q7.check(100 * accuracy, 100 * ap).mistake == "abalone_accuracy=percentage; abalone_ap=percentage"
+    assert ex02.q7.check(ap, accuracy).mistake == "abalone_accuracy=swapped; abalone_ap=swapped"
+
+
+def test_q7_answer_states_what_the_numbers_show(abalone):
+    """The solution's answer: accuracy equals the baseline's (no positive predicted); AP about 3.6 x prevalence."""
+    X_train, X_test, y_train, y_test, model = abalone
+    assert model.predict(X_test).sum() == 0 and model.score(X_test, y_test) == 1 - y_test.mean()
+    ratio = average_precision_score(y_test, model.predict_proba(X_test)[:, 1]) / y_test.mean()
+    assert 3.4 < ratio < 3.8

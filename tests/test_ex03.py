@@ -364,3 +364,53 @@ def test_q5_best_weight_follows_the_learners_own_scores(solution):
     assert "`best_weight`: correct" in result.message and "index" not in result.message
     assert result.points == 1  # the scores themselves are still wrong
     assert ex03.q5.check(own, 3).mistake == "best_weight=not-best"
+
+
+# --------------------------------------------------------------------------- q6, transfer: ecoli4
+
+
+@pytest.fixture(scope="module")
+def ecoli():
+    X, y = data.load_ecoli4(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    weights = [1, 3, 10, 30, 100]
+    cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    scores = [cross_val_score(make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w})),
+                              X_train, y_train, cv=cv, scoring="f1").mean() for w in weights]
+    return X_train, y_train, weights, cv, scores
+
+
+def test_q6_solution_and_alternatives_pass(ecoli):
+    from sklearn.model_selection import GridSearchCV
+
+    X_train, y_train, weights, cv, scores = ecoli
+    assert ex03.q6.check(scores, weights[int(np.argmax(scores))])
+    search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression(solver="newton-cholesky")),
+                          {"logisticregression__class_weight": [{0: 1, 1: w} for w in weights]},
+                          scoring="f1", cv=cv).fit(X_train.to_numpy(), y_train.to_numpy())
+    assert ex03.q6.check(list(search.cv_results_["mean_test_score"]),
+                         search.best_params_["logisticregression__class_weight"][1])
+
+
+def test_q6_mistakes(ecoli):
+    X_train, y_train, weights, cv, scores = ecoli
+    best = weights[int(np.argmax(scores))]
+    reversed_scores = scores[::-1]  # the choice follows the learner's own scores: 30 is their best
+    assert ex03.q6.check(reversed_scores, weights[int(np.argmax(reversed_scores))]).mistake == "ecoli_cv_f1=order"
+    assert ex03.q6.check(100 * np.asarray(scores), best).mistake == "ecoli_cv_f1=percentage"
+    assert ex03.q6.check(scores, 10).mistake == "ecoli_best_weight=balanced-weight"  # 'balanced' is about 15.8
+    assert ex03.q6.check(scores, 100).mistake == "ecoli_best_weight=largest"
+    index = ex03.q6.check(scores, int(np.argmax(scores)))  # 1: an index, and a weight of the grid
+    assert index.mistake == "ecoli_best_weight=index|not-best" and index.points == 1
+    five_folds = [cross_val_score(make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w})),
+                                  X_train, y_train, cv=5, scoring="f1").mean() for w in weights]
+    assert_fails(ex03.q6.check(five_folds, weights[int(np.argmax(five_folds))]), "`cv=cv`", points=1)
+
+
+def test_q6_answer_states_what_the_numbers_show(ecoli):
+    """The solution's answer: weight 3 best (about 0.86); 10 and 30 about 0.81 and 0.74; 2 or 3 positives a fold."""
+    X_train, y_train, weights, cv, scores = ecoli
+    assert weights[int(np.argmax(scores))] == 3 and round(scores[1], 2) == 0.86
+    assert (round(scores[2], 2), round(scores[3], 2)) == (0.81, 0.74)
+    assert int(y_train.sum()) == 14
+    assert {int(y_train.iloc[rows].sum()) for _, rows in cv.split(X_train, y_train)} <= {2, 3}

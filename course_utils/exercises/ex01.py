@@ -1,6 +1,6 @@
 """Checks for lesson 01 and exercise 01: imbalance basics.
 
-Lesson prompts ``p1``-``p3`` (no points) and exercise questions ``q1``-``q7``. Every expected
+Lesson prompts ``p1``-``p3`` (no points) and exercise questions ``q1``-``q8``. Every expected
 value is computed from the shipped data or the course's generators, once, and cached. Numbers
 follow the course's one tolerance, :data:`course_utils.checks.RTOL` (0.1 %).
 
@@ -35,6 +35,11 @@ q5 ``model``, ``minority_recall``
     47 minority test points, recalls are multiples of 1/47 and coincide too easily.
 q6 ``why_drift``, q7 ``hardest_problem``
     Property: the option the lesson's argument supports. Check: the option letter.
+q8 ``ecoli_recall``, ``ecoli_majority_recall`` (transfer: ecoli4, which lesson 01 did not use)
+    Property: the recall of label 1 and of label 0, on the test half, of a scaled default
+    ``LogisticRegression`` fitted on the training half. Check: each within 0.1 % of the values the
+    converged solvers of ``_Q8_SOLVERS`` reach (they agree here). A minority recall of 1.0 is both
+    the precision and the majority's recall: the message says it cannot tell which.
 """
 
 from __future__ import annotations
@@ -922,4 +927,93 @@ q7 = exercise.question(
     points=1,
     hints=["Look back at the lesson's myth buster: which mattered more, the ratio or the overlap?"],
     solution='hardest_problem = "b"',
+)
+
+
+# --------------------------------------------------------------------------- #
+# q8, transfer: a plain model on ecoli4 (data lesson 01 did not use)
+# --------------------------------------------------------------------------- #
+#: Solver settings that reach the optimum of q8's fit; their test predictions agree here.
+_Q8_SOLVERS = ({}, {"solver": "newton-cholesky"}, {"tol": 1e-10, "max_iter": 10_000})
+
+
+@cache
+def _ecoli_scores() -> dict:
+    """q8's recalls for each converged solver (first: the default), and the values of its mistakes."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import precision_score, recall_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from ..data import load_ecoli4
+
+    X, y = load_ecoli4(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
+    runs = []
+    for settings in _Q8_SOLVERS:
+        model = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
+        pred, pred_train = model.predict(X_test), model.predict(X_train)
+        runs.append({
+            "recall": float(recall_score(y_test, pred)),
+            "majority_recall": float(recall_score(y_test, pred, pos_label=0)),
+            "precision": float(precision_score(y_test, pred, zero_division=0)),
+            "train_recall": float(recall_score(y_train, pred_train)),
+            "accuracy": float(np.mean(pred == np.asarray(y_test))),
+        })
+    return {"runs": runs}
+
+
+def _ecoli(key: str):
+    return lambda: _ecoli_scores()["runs"][0][key]
+
+
+def _ecoli_all(key: str):
+    return lambda: [run[key] for run in _ecoli_scores()["runs"]]
+
+
+_SOLVERS_REASON = "any converged solver's fit is accepted"
+
+q8 = exercise.question(
+    "q8",
+    {
+        "ecoli_recall": Number(
+            expected=_ecoli("recall"),
+            valid_values=_ecoli_all("recall"),
+            tolerance_reason=_SOLVERS_REASON,
+            mistakes=[
+                percentage_mistake(_ecoli("recall"), "That is a percentage; give the recall as a fraction between 0 and 1."),
+                wrong_split_mistake(_ecoli("train_recall"), "That is the recall on the training half; compute it on the test half."),
+                swapped_mistake(_ecoli("precision"), "That is the precision, which is also what `recall_score` returns "
+                                "with its two arguments swapped: the true labels come first, then the predictions."),
+                wrong_class_mistake(_ecoli("majority_recall"), "That is the recall of the majority class (label 0); "
+                                    "`ecoli_recall` is the minority's (label 1)."),
+                Mistake("accuracy", _ecoli("accuracy"), "That is the accuracy; compute the recall of label 1 alone."),
+            ],
+        ),
+        "ecoli_majority_recall": Number(
+            expected=_ecoli("majority_recall"),
+            valid_values=_ecoli_all("majority_recall"),
+            tolerance_reason=_SOLVERS_REASON,
+            mistakes=[
+                percentage_mistake(_ecoli("majority_recall"), "That is a percentage; give the recall as a fraction "
+                                   "between 0 and 1."),
+                wrong_class_mistake(_ecoli("recall"), "That is the recall of the minority class; "
+                                    "`ecoli_majority_recall` is the recall of label 0: pass `pos_label=0`."),
+                Mistake("accuracy", _ecoli("accuracy"), "That is the accuracy; compute the recall of label 0 alone."),
+            ],
+        ),
+    },
+    points=2,
+    hints=[
+        "As in step 5, on other data: fit `make_pipeline(StandardScaler(), LogisticRegression())` on "
+        "`X_ec_train, y_ec_train`, then predict `X_ec_test`.",
+        "`recall_score(y_ec_test, y_ec_pred)` is the minority's recall; `pos_label=0` gives the majority's.",
+    ],
+    solution=(
+        "ecoli_model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_ec_train, y_ec_train)\n"
+        "y_ec_pred = ecoli_model.predict(X_ec_test)\n"
+        "ecoli_recall = recall_score(y_ec_test, y_ec_pred)\n"
+        "ecoli_majority_recall = recall_score(y_ec_test, y_ec_pred, pos_label=0)"
+    ),
 )

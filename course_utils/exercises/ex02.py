@@ -1,6 +1,6 @@
 """Checks for lesson 02 and exercise 02: misleading accuracy, and the metrics to use instead.
 
-Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q6``. Every expected
+Lesson prompts ``p1``-``p5`` (no points) and exercise questions ``q1``-``q7``. Every expected
 value is computed from the shipped data or the course's generator, once, and cached. Numbers
 follow the course's one tolerance, :data:`course_utils.checks.RTOL` (0.1 %).
 
@@ -24,6 +24,12 @@ q4 ``metric_choice``, q6 ``cv_choice``
     Property: the option the lesson's argument supports. Check: the option letter. q6's feedback
     judges a difference by the spread of the paired, per-fold differences (issue 11), not by
     the spread of single folds.
+q7 ``abalone_accuracy``, ``abalone_ap`` (transfer: abalone19, which lesson 02 did not use)
+    Property: accuracy (from ``predict``) and average precision (from the minority-class
+    probabilities) on the test split of a scaled default ``LogisticRegression`` fitted on the
+    training split. Check: each within 0.1 % of the range reached by the converged solvers of
+    ``_Q7_SOLVERS`` (the default lbfgs stops about 2 % short of the optimum's AP here). The
+    prevalence as AP is named: it is what scores that rank nothing get.
 q5 ``ranker``
     Property: a fitted classifier whose scores rank fresh data from the same source well.
     Check: ``predict_proba`` on fresh held-out rows (never shown to the notebook), AP >= 0.50.
@@ -60,7 +66,7 @@ from ..checks import (
     wrong_class_mistake,
     wrong_split_mistake,
 )
-from ..data import load_yeast4, make_imbalanced
+from ..data import load_abalone19, load_yeast4, make_imbalanced
 
 exercise = Exercise("ex02", "Exercise 02 - misleading accuracy and metrics")
 progress = exercise.progress
@@ -96,23 +102,22 @@ p1 = exercise.prompt(
 p2 = exercise.prompt(
     "p2",
     Choice(
-        options={
-            "a": "all of them: it finds more positives",
-            "b": "none of them: its accuracy is lower",
-            "c": "they split: recall, balanced accuracy and G-mean prefer it; precision, F1 and MCC prefer "
-            "the plain model",
-        },
+        # Bare counts, so that no option reads as the "reasoned" one.
+        options={"a": "6 of the 7", "b": "1 of the 7", "c": "3 of the 7", "d": "0 of the 7"},
         correct="c",
         explanations={
             "a": "Finding more positives cost it many false alarms, and some metrics punish those. "
             "Run the next cell to see which.",
-            "b": "Accuracy is one metric among seven here. Run the next cell: some of them prefer the weighted model.",
-            "c": "Run the next cell to see it: the choice of metric decides which model wins.",
+            "b": "Recall is one metric among seven, and it is not the only one that rewards the positives found. "
+            "Run the next cell.",
+            "c": "Run the next cell to see which three: the choice of metric decides which model wins.",
+            "d": "Accuracy prefers the plain model, but some metrics reward the six extra positives found. "
+            "Run the next cell.",
         },
     ),
     hints=[
         "Compare the two confusion matrices: the weighted model has more true positives *and* many more "
-        "false positives. Which metrics count false positives?"
+        "false positives. Which metrics count false positives, and which only count how each class is found?"
     ],
     solution='my_prediction = "c"',
 )
@@ -162,6 +167,30 @@ p4 = exercise.prompt(
     hints=[
         "F1 = 2·TP / (2·TP + FP + FN). With about ten positives in a fold, how much does F1 change when TP goes "
         "from 1 to 2?"
+    ],
+    solution='my_prediction = "c"',
+)
+
+p5 = exercise.prompt(
+    "p5",
+    Choice(
+        options={
+            "a": "larger than 0.12: the two models' fold-to-fold noise adds up in their difference",
+            "b": "about 0.12: a difference is as noisy as the scores it is made from",
+            "c": "well below 0.12: both models face the same folds, so much of the noise cancels in the difference",
+        },
+        correct="c",
+        explanations={
+            "a": "It would add up if the two models were scored on different folds. On the same folds, a fold that "
+            "is hard for one model is hard for the other too. Run the next cell.",
+            "b": "Only if the two models' scores were unrelated from fold to fold. On the same folds they rise and "
+            "fall together. Run the next cell.",
+            "c": "Run the next cell to measure how much smaller.",
+        },
+    ),
+    hints=[
+        "A fold with few, hard positives gives both models a low AP. What happens to that shared part when you "
+        "subtract one model's score from the other's on the same fold?"
     ],
     solution='my_prediction = "c"',
 )
@@ -483,4 +512,94 @@ q6 = exercise.question(
         "difference between them, fold by fold?",
     ],
     solution='cv_choice = "b"',
+)
+
+
+# --------------------------------------------------------------------------- #
+# q7, transfer: accuracy and average precision on abalone19 (data lesson 02 did not use)
+# --------------------------------------------------------------------------- #
+#: Solver settings that reach the optimum of the fit of q7 (the default lbfgs stops a little before it,
+#: which moves the AP by about 2 %: every converged answer is accepted).
+_Q7_SOLVERS = ({}, {"solver": "newton-cholesky"}, {"tol": 1e-10, "max_iter": 10_000})
+
+
+@cache
+def _abalone_split():
+    X, y = load_abalone19(return_X_y=True)
+    X = X.drop(columns="sex")
+    return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+
+
+@cache
+def _abalone_values() -> dict:
+    """q7's expected values for each converged solver (first: the default), and its mistakes' values."""
+    X_train, X_test, y_train, y_test = _abalone_split()
+    runs = []
+    for settings in _Q7_SOLVERS:
+        model = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
+        proba = model.predict_proba(X_test)
+        runs.append({
+            "accuracy": float(model.score(X_test, y_test)),
+            "ap": float(average_precision_score(y_test, proba[:, 1])),
+            "ap_column_0": float(average_precision_score(y_test, proba[:, 0])),
+            "roc_auc": float(roc_auc_score(y_test, proba[:, 1])),
+            "train_accuracy": float(model.score(X_train, y_train)),
+            "train_ap": float(average_precision_score(y_train, model.predict_proba(X_train)[:, 1])),
+        })
+    return {"runs": runs, "prevalence": float(np.mean(y_test))}
+
+
+def _abalone(key: str):
+    return lambda: _abalone_values()["runs"][0][key]
+
+
+def _abalone_all(key: str):
+    return lambda: [run[key] for run in _abalone_values()["runs"]]
+
+
+_SOLVERS_REASON = "any converged solver's fit is accepted"
+
+q7 = exercise.question(
+    "q7",
+    {
+        "abalone_accuracy": Number(
+            expected=_abalone("accuracy"),
+            valid_values=_abalone_all("accuracy"),
+            tolerance_reason=_SOLVERS_REASON,
+            mistakes=[
+                percentage_mistake(_abalone("accuracy"), _PERCENT),
+                # Within 0.1 % of the test accuracy: named only on an exact match.
+                Mistake("training-set", _abalone("train_accuracy"), _TRAIN, exact=True),
+            ],
+        ),
+        "abalone_ap": Number(
+            expected=_abalone("ap"),
+            valid_values=_abalone_all("ap"),
+            tolerance_reason=_SOLVERS_REASON,
+            mistakes=[
+                percentage_mistake(_abalone("ap"), _PERCENT),
+                Mistake("chance-level", lambda: _abalone_values()["prevalence"],
+                        "That is the test set's prevalence: the AP of scores that rank nothing, such as 0/1 "
+                        "predictions that are all 0. Score the minority-class probabilities of `predict_proba`."),
+                wrong_class_mistake(_abalone("ap_column_0"), "You used column 0 of `predict_proba`, the probability "
+                                    "of the majority class. Take column 1: `[:, 1]`."),
+                Mistake("roc-auc", _abalone("roc_auc"), "That is the ROC-AUC, not the average precision: use "
+                        "`average_precision_score`."),
+                wrong_split_mistake(_abalone("train_ap"), _TRAIN),
+            ],
+        ),
+    },
+    points=2,
+    hints=[
+        "Fit `make_pipeline(StandardScaler(), LogisticRegression())` on `X_ab_train, y_ab_train`, then score it on "
+        "`X_ab_test, y_ab_test`: `accuracy_score` on `predict`, `average_precision_score` on the probabilities of "
+        "label 1.",
+        "Then compare: the accuracy with `1 - y_ab_test.mean()` (the always-majority baseline), the AP with "
+        "`y_ab_test.mean()` (its chance level).",
+    ],
+    solution=(
+        "abalone_model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_ab_train, y_ab_train)\n"
+        "abalone_accuracy = accuracy_score(y_ab_test, abalone_model.predict(X_ab_test))\n"
+        "abalone_ap = average_precision_score(y_ab_test, abalone_model.predict_proba(X_ab_test)[:, 1])"
+    ),
 )

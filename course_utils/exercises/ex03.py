@@ -1,6 +1,6 @@
 """Checks for lesson 03 and exercise 03: class weights.
 
-Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q5``. Every expected
+Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q6``. Every expected
 value is computed from the course's generator, once, and cached. Numbers follow the course's one
 tolerance, :data:`course_utils.checks.RTOL` (0.1 %).
 
@@ -32,12 +32,16 @@ q5 ``cv_f1``, ``best_weight``
     ``cross_validate``, a loop over ``cv.split`` or ``GridSearchCV(..., cv=cv)`` give the same);
     ``best_weight`` equal to the weight of the largest value of the learner's *own* ``cv_f1``,
     so a value that is both an index and a weight is never called "an index" alone.
+q6 ``ecoli_cv_f1``, ``ecoli_best_weight`` (transfer: ecoli4, which lesson 03 did not use)
+    Property and check: as q5, on ecoli4's training split with the grid ``ECOLI_WEIGHTS`` and the
+    same folds ``cv``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Callable
 
 import numpy as np
 
@@ -116,19 +120,20 @@ p3 = exercise.prompt(
     "p3",
     Choice(
         options={
-            "a": "precision and average precision both improve: more weight, more attention",
-            "b": "recall creeps up, precision sinks toward the prevalence, and average precision does not improve",
-            "c": "nothing changes: past 'balanced' the model is saturated",
+            "a": "it rises: a heavier minority weight makes each minority flag more deliberate",
+            "b": "it stays about the same: past 'balanced' the model is saturated and stops moving",
+            "c": "it falls toward the prevalence: the model flags so many rows that most flags are wrong",
         },
-        correct="b",
+        correct="c",
         explanations={
-            "a": "That is the myth. Run the next cells to measure it.",
-            "b": "Run the next cells to measure by how much.",
-            "c": "The weight keeps moving the fit: more and more samples get flagged. Run the next cells.",
+            "a": "That is the myth: the weight makes flags cheaper for the model, not more careful. "
+            "Run the next cells to measure it.",
+            "b": "The weight keeps moving the fit: more and more rows get flagged. Run the next cells.",
+            "c": "Run the next cells to measure by how much, and what happens to recall and average precision.",
         },
     ),
     hints=["If almost everything is flagged as minority, what fraction of the flags are right?"],
-    solution='my_prediction = "b"',
+    solution='my_prediction = "c"',
 )
 
 p4 = exercise.prompt(
@@ -588,72 +593,92 @@ def _other_scorer(name: str, label: str):
     )
 
 
-def _grid_weight_nearest_balanced() -> float:
-    counts = _counts()
-    ratio = counts[0] / counts[1]
-    return float(min(CV_WEIGHTS, key=lambda w: abs(w - ratio)))
-
-
-def _in_grid(value: float) -> bool:
-    return any(value == w for w in CV_WEIGHTS)
-
-
-def _scores_of(data) -> np.ndarray | None:
+def _scores_of(data, size: int) -> np.ndarray | None:
     """The learner's own mean F1 per weight, when ``data`` holds one finite number per weight."""
     try:
         scores = np.asarray(data, dtype=float)
     except (TypeError, ValueError):
         return None
-    return scores if scores.shape == (len(CV_WEIGHTS),) and np.isfinite(scores).all() else None
+    return scores if scores.shape == (size,) and np.isfinite(scores).all() else None
 
 
 @dataclass
 class _BestWeight(Number):
-    """``best_weight``: the weight of ``weights`` with the highest mean F1 in the learner's own ``cv_f1``.
+    """The weight of a grid with the highest mean F1 in the learner's own scores.
 
-    Its plain data is ``{"value": ..., "scores": cv_f1 or None}`` (see :class:`_ChoiceFollowsScores`):
-    the choice is judged against the scores it was made from, so a right choice from scores that are
-    wrong elsewhere is still a right choice, and "an index" is said only with the learner's own argmax.
+    Its plain data is ``{"value": ..., "scores": the learner's scores or None}`` (see
+    :class:`_ChoiceFollowsScores`): the choice is judged against the scores it was made from, so a
+    right choice from scores that are wrong elsewhere is still a right choice, and "an index" is
+    said only with the learner's own argmax. Ties: any weight with the highest score is right.
+
+    Parameters (besides :class:`Number`'s)
+    ----------
+    weights : tuple of float
+        The grid, in the order of the scores.
+    reference : callable
+        The right scores, used when the learner's cannot be read.
+    balanced_ratio : callable
+        The imbalance ratio of the training labels (what 'balanced' corresponds to).
+    scores_name, weights_name : str
+        The notebook's names of the scores and of the grid, for messages.
     """
+
+    weights: tuple = CV_WEIGHTS
+    reference: Callable = None
+    balanced_ratio: Callable = None
+    scores_name: str = "cv_f1"
+    weights_name: str = "weights"
 
     def judge(self, data, seed=DEFAULT_SEED):
         value, scores = (data.get("value"), data.get("scores")) if isinstance(data, dict) else (data, None)
         value = float(value)
-        mine = _scores_of(scores)
-        scores = mine if mine is not None else np.asarray(_cv_f1())
+        mine = _scores_of(scores, len(self.weights))
+        scores = mine if mine is not None else np.asarray(self.reference(), dtype=float)
         best_index = int(np.argmax(scores))
-        best = float(CV_WEIGHTS[best_index])
-        if value == best:
-            whose = "your `cv_f1`" if mine is not None else "the cross-validation"
+        winners = [float(w) for w, score in zip(self.weights, scores) if score == scores.max()]
+        if value in winners:
+            whose = f"your `{self.scores_name}`" if mine is not None else "the cross-validation"
             return Result(Status.CORRECT, f"{value:g} is the weight with the highest mean F1 in {whose}.")
+        in_grid = any(value == w for w in self.weights)
+        ratio = self.balanced_ratio()
+        near_balanced = float(min(self.weights, key=lambda w: abs(w - ratio)))
         mistakes = [
             Mistake("index", lambda v: v == best_index,
-                    f"{best_index} is the position of the best mean F1 in `cv_f1` (an index), not the weight itself: "
-                    "look the weight up in `weights`."),
-            Mistake("not-in-grid", lambda v: not _in_grid(v), "Pick one of the weights in `weights`."),
-            Mistake("largest", lambda v: v == max(CV_WEIGHTS),
+                    f"{best_index} is the position of the best mean F1 in `{self.scores_name}` (an index), not the "
+                    f"weight itself: look the weight up in `{self.weights_name}`."),
+            Mistake("not-in-grid", lambda v: not in_grid, f"Pick one of the weights in `{self.weights_name}`."),
+            Mistake("largest", lambda v: v == max(self.weights),
                     "The largest weight is not the best one here: pick the weight with the highest mean F1."),
-            Mistake("balanced-weight", lambda v: v == _grid_weight_nearest_balanced(),
+            Mistake("balanced-weight", lambda v: v == near_balanced,
                     "That is about the 'balanced' weight (the imbalance ratio), but it is not the one with the "
                     "highest mean F1 in your CV."),
-            Mistake("not-best", lambda v: _in_grid(v) and v not in (max(CV_WEIGHTS), _grid_weight_nearest_balanced()),
+            Mistake("not-best", lambda v: in_grid and v not in (max(self.weights), near_balanced),
                     f"{value:g} is a weight of the grid, but not the one with the highest mean F1: compare the "
-                    "values of `cv_f1`."),
+                    f"values of `{self.scores_name}`."),
         ]
-        hits = [m for m in mistakes if m.match(value)]
-        return _mistake_feedback(hits, value)
+        return _mistake_feedback([m for m in mistakes if m.match(value)], value)
 
 
 class _ChoiceFollowsScores(Question):
-    """q5: hands the learner's ``cv_f1`` to the ``best_weight`` judge along with the choice."""
+    """A question whose choice part is judged against its scores part (see :class:`_BestWeight`)."""
+
+    def __init__(self, *args, scores: str, choice: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scores_part, self.choice_part = scores, choice
 
     def grade(self, extracted, seed=DEFAULT_SEED):
         extracted = dict(extracted)
-        choice = extracted.get("best_weight")
+        choice = extracted.get(self.choice_part)
         if isinstance(choice, dict) and "data" in choice:
-            scores = (extracted.get("cv_f1") or {}).get("data") if isinstance(extracted.get("cv_f1"), dict) else None
-            extracted["best_weight"] = {"data": {"value": choice["data"], "scores": scores}}
+            item = extracted.get(self.scores_part)
+            scores = item.get("data") if isinstance(item, dict) else None
+            extracted[self.choice_part] = {"data": {"value": choice["data"], "scores": scores}}
         return super().grade(extracted, seed)
+
+
+def _training_ratio() -> float:
+    counts = _counts()
+    return counts[0] / counts[1]
 
 
 q5 = _ChoiceFollowsScores(
@@ -700,7 +725,8 @@ q5 = _ChoiceFollowsScores(
             "describes with `cross_val_score` on `X_train, y_train`, with `cv=cv` and `scoring='f1'`, and keep the "
             "`.mean()`.",
         ),
-        "best_weight": _BestWeight(expected=_best_weight, direction_hint=False, detect_rounding=False),
+        "best_weight": _BestWeight(expected=_best_weight, direction_hint=False, detect_rounding=False,
+                                   reference=_cv_f1, balanced_ratio=_training_ratio),
     },
     points=2,
     hints=[
@@ -715,5 +741,101 @@ q5 = _ChoiceFollowsScores(
         "    cv_f1.append(cross_val_score(model, X_train, y_train, cv=cv, scoring='f1').mean())\n"
         "best_weight = weights[int(np.argmax(cv_f1))]"
     ),
+    scores="cv_f1",
+    choice="best_weight",
 )
 exercise.questions["q5"] = q5
+
+
+# --------------------------------------------------------------------------- #
+# q6, transfer: choose the weight by cross-validation on ecoli4 (data lesson 03 did not use)
+# --------------------------------------------------------------------------- #
+ECOLI_WEIGHTS = (1, 3, 10, 30, 100)
+
+
+@cache
+def _ecoli_split():
+    from sklearn.model_selection import train_test_split
+
+    from ..data import load_ecoli4
+
+    X, y = load_ecoli4(return_X_y=True)
+    return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+
+
+@cache
+def _ecoli_cv_f1() -> tuple[float, ...]:
+    """Mean F1 of each weight over ``StratifiedKFold(5, shuffle=True, random_state=0)`` on the training split,
+    as ``cross_val_score`` computes it (scaler fitted on each fold's training rows)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, _, y_train, _ = _ecoli_split()
+    X, y = np.asarray(X_train, dtype=float), np.asarray(y_train)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(X, y)
+    scores = [[] for _ in ECOLI_WEIGHTS]
+    for fit_rows, score_rows in folds:
+        scaler = StandardScaler().fit(X[fit_rows])
+        X_fit, X_score = scaler.transform(X[fit_rows]), scaler.transform(X[score_rows])
+        for i, weight in enumerate(ECOLI_WEIGHTS):
+            model = LogisticRegression(class_weight={0: 1, 1: weight}).fit(X_fit, y[fit_rows])
+            scores[i].append(_f1(y[score_rows], model.predict(X_score)))
+    return tuple(float(np.mean(s)) for s in scores)
+
+
+def _ecoli_ratio() -> float:
+    y_train = np.asarray(_ecoli_split()[2])
+    return float(np.sum(y_train == 0) / np.sum(y_train == 1))
+
+
+q6 = _ChoiceFollowsScores(
+    "ex03.q6",
+    {
+        "ecoli_cv_f1": Array(
+            expected=_ecoli_cv_f1,
+            rtol=RTOL,
+            atol=ATOL_FLOOR,
+            shape_mistakes=[
+                Mistake("per-fold", lambda a, e: a.ndim == 2 and len(e) in a.shape,
+                        "You kept the score of every fold. Give one number per weight: the mean over the folds."),
+            ],
+            mistakes=[
+                Mistake("percentage", lambda a, e: np.all(a > 1) and np.allclose(a / 100, e, rtol=RTOL, atol=0.005),
+                        "Give the scores as fractions between 0 and 1, not as percentages (0.5 rather than 50)."),
+                Mistake("order", lambda a, e: np.allclose(np.sort(a), np.sort(e), rtol=RTOL)
+                        and not np.allclose(a, e, rtol=RTOL),
+                        "Right scores, wrong order: keep the order of `ecoli_weights`, one mean F1 per weight."),
+            ],
+            otherwise="Your scores differ from the expected ones. For each weight of `ecoli_weights`, score "
+            "the scaled, weighted logistic regression with `cross_val_score` on `X_ec_train, y_ec_train`, with "
+            "`cv=cv` and `scoring='f1'`, and keep the `.mean()`.",
+        ),
+        "ecoli_best_weight": _BestWeight(
+            expected=lambda: float(ECOLI_WEIGHTS[int(np.argmax(_ecoli_cv_f1()))]),
+            direction_hint=False,
+            detect_rounding=False,
+            weights=ECOLI_WEIGHTS,
+            reference=_ecoli_cv_f1,
+            balanced_ratio=_ecoli_ratio,
+            scores_name="ecoli_cv_f1",
+            weights_name="ecoli_weights",
+        ),
+    },
+    points=2,
+    hints=[
+        "Step 5 again, on other data: the same loop over the weights, with `X_ec_train, y_ec_train` and the `cv` "
+        "defined in step 5.",
+        "`ecoli_best_weight = ecoli_weights[int(np.argmax(ecoli_cv_f1))]`.",
+    ],
+    solution=(
+        "ecoli_cv_f1 = []\n"
+        "for w in ecoli_weights:\n"
+        "    model = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w}))\n"
+        "    ecoli_cv_f1.append(cross_val_score(model, X_ec_train, y_ec_train, cv=cv, scoring='f1').mean())\n"
+        "ecoli_best_weight = ecoli_weights[int(np.argmax(ecoli_cv_f1))]"
+    ),
+    scores="ecoli_cv_f1",
+    choice="ecoli_best_weight",
+)
+exercise.questions["q6"] = q6
