@@ -118,6 +118,10 @@ def test_five_rows_give_a_wide_interval(lesson):
     assert erl["hits"] == 5 and erl["high"] == 1.0 and erl["low"] < 0.5
     widths = lesson["_widths"]
     assert widths["ERL"] > 3 * widths["CYT"]
+    # "1.00 for five rows looks as solid as 0.82 for 163"
+    table = lesson["_plain_table"]
+    assert table["ERL"]["recall"] == 1.0 and table["ME3"]["rows"] == 163
+    assert round(table["ME3"]["recall"], 2) == 0.82
 
 
 def test_cost_threshold_needs_calibrated_probabilities_p4(lesson):
