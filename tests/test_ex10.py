@@ -319,3 +319,18 @@ def test_q1_macro_f1_and_balanced_accuracy_are_told_apart_although_within_the_to
     assert_fails(ex10.q1.evaluate(balanced, balanced), "That is the balanced accuracy", points=1)
     # a value rounded to 4 significant digits is still the right one
     assert ex10.q1.evaluate(float(f"{macro:.4g}"), float(f"{balanced:.4g}")).status is Status.CORRECT
+
+
+def test_q4_rows_to_add_instead_of_rows_wanted():
+    def rows_to_add(y, minimum):
+        counts = pd.Series(y).value_counts()
+        return {label: int(minimum - n) for label, n in counts.items() if n < minimum}
+
+    result = assert_fails(ex10.q4.evaluate(rows_to_add), "how many rows to *add*")
+    assert result.mistake == "rows-to-add"
+
+
+def test_capstone_names_a_negated_cost(honest):
+    model, cv_cost = honest
+    result = assert_fails(ex10.q6.evaluate(model, -cv_cost), "greater is better", points=2)
+    assert "negated" in result.mistake

@@ -450,6 +450,10 @@ def _judge_strategy(kwargs, output):
         if number is None or not integral:
             return (f"The value for class {key!r} is not a whole number of rows: SMOTE wants integers.", "not-integer")
         wanted[key] = int(number)
+    small = {key: n for key, n in count.items() if n < minimum}
+    if small and all(wanted.get(key) == minimum - n for key, n in small.items()) and any(minimum - n < n for n in small.values()):
+        return ("Your dict gives how many rows to *add* to each class; SMOTE's dict wants how many rows each class "
+                "should *have* after resampling (the minimum itself).", "rows-to-add")
     for key, n in count.items():
         target = wanted.get(key, n)
         if target < n:
@@ -690,6 +694,10 @@ class CostEstimate(Answer):
         claim = data.get("value") if isinstance(data, dict) else data
         decisions = data.get("decisions") if isinstance(data, dict) else None
         claim = float(claim)
+        if -C_FN <= claim < 0:
+            raise incorrect("Your estimate is negative: scikit-learn's scorers negate costs so that greater is better "
+                            "(as `best_score_` of a search with a cost scorer does). Store the cost itself, "
+                            f"{-claim:.3f}.", mistake="negated")
         if not 0 <= claim <= C_FN:
             raise incorrect(f"An expected cost per block lies between 0 and {C_FN:g}: store the mean cost of your "
                             "decisions over the rows you validated on.", mistake="out-of-range")
