@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from conftest import ROOT, assert_fails
-from course_utils import lesson10_data
+from course_utils import data as lesson10_data
 from course_utils.checks import Status
 from course_utils.exercises import ex10
 

@@ -63,7 +63,7 @@ from ..checks import (
     uncheckable,
     wrong_split_mistake,
 )
-from ..lesson10_data import PAGE_BLOCKS_COSTS, load_page_blocks, load_yeast
+from ..data import PAGE_BLOCKS_COSTS, load_page_blocks, load_yeast
 
 exercise = Exercise("ex10", "Exercise 10 - many classes, and the capstone")
 progress = exercise.progress
