@@ -26,8 +26,8 @@ from conftest import assert_fails
 
 def forests():
     return {
-        "BRF": BalancedRandomForestClassifier(n_estimators=30, random_state=0),
-        "RF": RandomForestClassifier(n_estimators=30, class_weight="balanced_subsample", random_state=0),
+        "BRF": BalancedRandomForestClassifier(n_estimators=10, random_state=0),
+        "RF": RandomForestClassifier(n_estimators=10, class_weight="balanced_subsample", random_state=0),
     }
 
 

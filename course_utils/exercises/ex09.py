@@ -106,7 +106,7 @@ p3 = exercise.prompt(
 # The exercise's data. The settings must match the given code of the solution notebook.
 # --------------------------------------------------------------------------- #
 
-_N_TREES = 30
+_N_TREES = 10
 _N_REPEATS = 2
 _TRAIN = {"n_normal": 1500, "n_faults": 30, "kind": "known", "seed": 1}
 _TEST = {"n_normal": 2000, "n_faults": 40, "kind": "new", "seed": 2}
@@ -196,20 +196,21 @@ def _swapped_sizes_p() -> float:
 
 
 @cache
-def _detector_scores():
-    """Anomaly scores on the test set of LOF(novelty=True) fitted on various rows."""
+def _detector_scores(fitted_on: str = "honest"):
+    """Anomaly scores on the test set of LOF(novelty=True) fitted on the rows ``fitted_on`` names.
+
+    Each is computed only when asked for: a right answer needs the honest one alone.
+    """
     from sklearn.neighbors import LocalOutlierFactor
 
     (X_train, y_train), (X_test, _) = _machines()
-    honest = LocalOutlierFactor(novelty=True).fit(X_train[y_train == 0])
-    all_rows = LocalOutlierFactor(novelty=True).fit(X_train)
-    on_test = LocalOutlierFactor().fit(X_test)  # the transductive slip: fitted on the rows it scores
-    return {
-        "honest": -honest.score_samples(X_test),
-        "decisions": (honest.predict(X_test) == -1).astype(float),
-        "all-training-rows": -all_rows.score_samples(X_test),
-        "test-set": -on_test.negative_outlier_factor_,
-    }
+    if fitted_on == "test-set":  # the transductive slip: fitted on the rows it scores
+        return -LocalOutlierFactor().fit(X_test).negative_outlier_factor_
+    rows = X_train if fitted_on == "all-training-rows" else X_train[y_train == 0]
+    detector = LocalOutlierFactor(novelty=True).fit(rows)
+    if fitted_on == "decisions":
+        return (detector.predict(X_test) == -1).astype(float)
+    return -detector.score_samples(X_test)
 
 
 def _ap(scores) -> float:
@@ -219,7 +220,7 @@ def _ap(scores) -> float:
 
 
 def _detector_ap() -> float:
-    return _ap(_detector_scores()["honest"])
+    return _ap(_detector_scores())
 
 
 def _supervised_proba():
@@ -287,7 +288,7 @@ q2 = exercise.question(
             otherwise="That is not the mean paired AP difference on the splits of the step. Score both models in one "
             '`paired_cv_scores(models, X_ecoli, y_ecoli, scoring="average_precision", n_repeats=2)` call, so that '
             "every row is the same split for both, and take the mean of the row-wise differences "
-            "(`compare_paired(...).mean_difference`). Check the models' settings too: 30 trees, `random_state=0`.",
+            "(`compare_paired(...).mean_difference`). Check the models' settings too: 10 trees, `random_state=0`.",
         ),
         "ap_p_value": Number(
             expected=_ap_p_value,
@@ -444,18 +445,18 @@ q5 = exercise.question(
         Number(
             expected=_detector_ap,
             mistakes=[
-                Mistake("sign", lambda: _ap(-_detector_scores()["honest"]),
+                Mistake("sign", lambda: _ap(-_detector_scores()),
                         "That is the AP of `score_samples` itself, which is *high for normal rows*. Score each row by "
                         "how anomalous it looks: `-detector.score_samples(X_test)`."),
-                Mistake("decisions", lambda: _ap(_detector_scores()["decisions"]),
+                Mistake("decisions", lambda: _ap(_detector_scores("decisions")),
                         "That is the AP of the detector's yes/no decisions (`predict`). AP needs a score that ranks "
                         "the rows: `-detector.score_samples(X_test)`."),
-                Mistake("roc-auc", lambda: _roc_auc(_detector_scores()["honest"]),
+                Mistake("roc-auc", lambda: _roc_auc(_detector_scores()),
                         "That is the ROC-AUC. The step asks for the average precision: `average_precision_score`."),
-                Mistake("all-training-rows", lambda: _ap(_detector_scores()["all-training-rows"]),
+                Mistake("all-training-rows", lambda: _ap(_detector_scores("all-training-rows")),
                         "That is the AP of a detector fitted on all training rows, faults included. Fit it on "
                         "`X_train[y_train == 0]` (step 4)."),
-                Mistake("test-set", lambda: _ap(_detector_scores()["test-set"]),
+                Mistake("test-set", lambda: _ap(_detector_scores("test-set")),
                         "That is the AP of a detector fitted on the test rows themselves. Fit it on the normal "
                         "training rows (step 4), then score the test rows with `score_samples`."),
             ],
