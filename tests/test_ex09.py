@@ -224,6 +224,7 @@ def test_q5_slips_are_named(machines, detector):
     assert_fails(ex09.q5.check(average_precision_score(y_test, detector.score_samples(X_test))), "high for normal rows")
     assert_fails(ex09.q5.check(average_precision_score(y_test, detector.predict(X_test) == -1)), "yes/no decisions")
     assert_fails(ex09.q5.check(roc_auc_score(y_test, -detector.score_samples(X_test))), "ROC-AUC")
+    assert_fails(ex09.q5.check(average_precision_score(y_test, detector.predict(X_test))), "+1 for normal")
     all_rows = LocalOutlierFactor(novelty=True).fit(X_train)
     assert_fails(ex09.q5.check(average_precision_score(y_test, -all_rows.score_samples(X_test))), "faults included")
     on_test = LocalOutlierFactor().fit(X_test)
@@ -261,3 +262,5 @@ def test_q6_slips_are_named(machines, supervised):
                  points=1)
     assert_fails(ex09.q6.check(roc_auc_score(y_test, supervised.predict_proba(X_test)[:, 1]), "a"), "ROC-AUC", points=1)
     assert_fails(ex09.q6.check(right, "b"), "Compare the two APs", points=1)
+    assert_fails(ex09.q6.check(average_precision_score(y_test, supervised.predict_proba(X_test)[:, 0]), "a"), "column 0",
+                 points=1)

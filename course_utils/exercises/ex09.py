@@ -20,7 +20,8 @@ establishes, and how:
   honest fit apart from the usual slips (faults included, test rows used).
 - ``q5`` (the detector evaluated honestly): ``detector_ap`` is the AP of the anomaly score
   (``-score_samples``) on the test set against its labels. Any strictly decreasing function of
-  ``score_samples`` (``-decision_function`` too) has the same AP. The usual slips (the score's sign, the
+  ``score_samples`` (``-decision_function`` too) has the same AP. The usual slips (the score's sign, ``predict``'s
+  +1/-1 labels, the
   detector's 0/1 decisions, ROC-AUC, a detector fitted on other rows) are recomputed and named.
 - ``q6`` (a choice justified by a measurement): ``supervised_ap`` is the AP of the given logistic
   regression on the same test set, and ``better_model`` the model the two measured APs favour.
@@ -210,6 +211,8 @@ def _detector_scores(fitted_on: str = "honest"):
     detector = LocalOutlierFactor(novelty=True).fit(rows)
     if fitted_on == "decisions":
         return (detector.predict(X_test) == -1).astype(float)
+    if fitted_on == "raw-predict":  # predict's own labels: +1 normal, -1 anomaly
+        return detector.predict(X_test).astype(float)
     return -detector.score_samples(X_test)
 
 
@@ -451,6 +454,9 @@ q5 = exercise.question(
                 Mistake("decisions", lambda: _ap(_detector_scores("decisions")),
                         "That is the AP of the detector's yes/no decisions (`predict`). AP needs a score that ranks "
                         "the rows: `-detector.score_samples(X_test)`."),
+                Mistake("raw-predict", lambda: _ap(_detector_scores("raw-predict")),
+                        "That is the AP of `predict`'s labels, +1 for normal and -1 for anomalies: backwards, and only "
+                        "two values. AP needs a score that ranks the rows: `-detector.score_samples(X_test)`."),
                 Mistake("roc-auc", lambda: _roc_auc(_detector_scores()),
                         "That is the ROC-AUC. The step asks for the average precision: `average_precision_score`."),
                 Mistake("all-training-rows", lambda: _ap(_detector_scores("all-training-rows")),
@@ -480,6 +486,9 @@ q6 = exercise.question(
             mistakes=[
                 Mistake("decisions", lambda: _ap(_supervised_proba() >= 0.5),
                         "That is the AP of the 0/1 predictions. Use the probabilities: `predict_proba(X_test)[:, 1]`."),
+                Mistake("wrong-column", lambda: _ap(1 - _supervised_proba()),
+                        "That is the AP of column 0, the probability of *normal*. Use the faults' column: "
+                        "`predict_proba(X_test)[:, 1]`."),
                 Mistake("roc-auc", lambda: _roc_auc(_supervised_proba()),
                         "That is the ROC-AUC. The step asks for the average precision."),
             ],
