@@ -20,9 +20,9 @@ establishes, and how:
   honest fit apart from the usual slips (faults included, test rows used).
 - ``q5`` (the detector evaluated honestly): ``detector_ap`` is the AP of the anomaly score
   (``-score_samples``) on the test set against its labels. Any strictly decreasing function of
-  ``score_samples`` (``-decision_function`` too) has the same AP. The usual slips (the score's sign, ``predict``'s
-  +1/-1 labels, the
-  detector's 0/1 decisions, ROC-AUC, a detector fitted on other rows) are recomputed and named.
+  ``score_samples`` (``-decision_function`` too) has the same AP. The usual slips (the score's sign,
+  ``predict``'s +1/-1 labels, the detector's 0/1 decisions, ROC-AUC, a detector fitted on other rows) are
+  recomputed and named.
 - ``q6`` (a choice justified by a measurement): ``supervised_ap`` is the AP of the given logistic
   regression on the same test set, and ``better_model`` the model the two measured APs favour.
 """
