@@ -478,7 +478,7 @@ q5 = exercise.question(
             expected=_precision_at_k,
             atol=1e-9,
             mistakes=[
-                (_recall_at_k, "That is the recall: precision divides the frauds found by the k cases checked."),
+                (lambda v: abs(v - _recall_at_k()) < 1e-9, "That is the recall: precision divides the frauds found by the k cases checked."),
                 (lambda v: abs(v - _precision_at_k() * _K / _DAY["n_samples"]) < 1e-9,
                  "You divided by all the cases of the day; precision divides by the k cases checked."),
             ],
@@ -487,8 +487,8 @@ q5 = exercise.question(
             expected=_recall_at_k,
             atol=1e-9,
             mistakes=[
-                (_precision_at_k, "That is the precision: recall divides the frauds found by all frauds of the day."),
-                (_day_recall_ceiling, "That is k / frauds, the most any model could reach. Count the frauds your "
+                (lambda v: abs(v - _precision_at_k()) < 1e-9, "That is the precision: recall divides the frauds found by all frauds of the day."),
+                (lambda v: abs(v - _day_recall_ceiling()) < 1e-9, "That is k / frauds, the most any model could reach. Count the frauds your "
                  "flagged cases actually hold."),
             ],
         ),
