@@ -183,7 +183,8 @@ def test_q2_wrong_answers(train, smote_model, repaired, plain):
     assert_fails(ex08.q2.check(on_resampled), "still inflated", "not resampled")
     assert_fails(ex08.q2.check(TwiceCorrected(repaired).fit(X, y)), "too *low*", "applied twice")
     assert_fails(ex08.q2.check(plain), "no SMOTE step", "rather than replacing it")
-    assert_fails(ex08.q2.check(CalibratedClassifierCV(smote_pipeline(), method="sigmoid")), "not fitted")
+    assert_fails(ex08.q2.check(CalibratedClassifierCV(smote_pipeline(), method="sigmoid")), "not fitted",
+                 status=Status.UNCHECKABLE)
 
 
 # --------------------------------------------------------------------------- #
@@ -298,7 +299,9 @@ def test_q5_solution_and_sklearn_route_pass(day):
 def test_q5_wrong_answers(day):
     y_day, flags = day
     precision, recall = precision_score(y_day, flags), recall_score(y_day, flags)
-    assert_fails(ex08.q5.check(recall, precision), "That is the recall", "That is the precision")
+    assert_fails(ex08.q5.check(recall, precision), "hold each other's values")
+    assert_fails(ex08.q5.check(recall, recall), "That is the recall", points=0.5)
+    assert_fails(ex08.q5.check(precision, precision), "That is the precision", points=0.5)
     assert_fails(ex08.q5.check(precision, 25 / y_day.sum()), "most any model could reach", points=0.5)
     assert_fails(ex08.q5.check(flags[y_day == 1].sum() / 1000, recall), "all the cases of the day", points=0.5)
 
@@ -342,7 +345,7 @@ def test_q6_wrong_answers(train, smote_model, plain):
     assert_fails(ex08.q6.check(plain), "flags fewer cases than there are positives", "Did you apply `threshold`?")
     balanced_accuracy = TunedThresholdClassifierCV(plain, cv=5).fit(X, y)  # the default scoring ignores the costs
     assert_fails(ex08.q6.check(balanced_accuracy), "flags far more cases")
-    assert_fails(ex08.q6.check(FixedThresholdClassifier(plain, threshold=0.2)), "not fitted")
+    assert_fails(ex08.q6.check(FixedThresholdClassifier(plain, threshold=0.2)), "not fitted", status=Status.UNCHECKABLE)
 
 
 # --------------------------------------------------------------------------- #
@@ -355,3 +358,17 @@ def test_q7_calibrator_answer():
     assert_fails(ex08.q7.check("a"), "follow noise")
     assert_fails(ex08.q7.check("c"), "throwing away")
     assert_fails(ex08.q7.check("d"), "ranking only")
+
+
+def test_named_mistakes_carry_stable_ids():
+    def swapped(proba, train_prevalence, true_prevalence):
+        return solution_prior_correct(proba, true_prevalence, train_prevalence)
+
+    def lowest(risk, k):
+        flags = np.zeros(len(risk), dtype=int)
+        flags[np.argsort(np.asarray(risk))[:k]] = 1
+        return flags
+
+    assert ex08.q1.check(swapped).mistake == "swapped-prevalences"
+    assert ex08.q4.check(lowest).mistake == "lowest"
+    assert ex08.q3.check(C_FP / C_FN, C_FN / C_FP).mistake == "threshold=cost-ratio"

@@ -29,7 +29,8 @@ from functools import cache
 
 import numpy as np
 
-from ..checks import DEFAULT_SEED, Choice, EstimatorSpec, Exercise, FunctionCases, HeldoutScore, Number, Result, Status, incorrect
+from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, FunctionCases, HeldoutScore, Mistake, Number, Result,
+                      Status, incorrect)
 from ..data import make_imbalanced
 
 exercise = Exercise("ex08", "Exercise 08 - from scores to decisions")
@@ -203,19 +204,19 @@ def _wrong_formulas(proba, pi_s, pi):
     odds = proba / np.where(proba < 1, 1 - proba, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         return [
-            (_corrected(proba, pi, pi_s), "You swapped the two prevalences: the ratio is the *true* prior odds over "
+            ("swapped-prevalences", _corrected(proba, pi, pi_s), "You swapped the two prevalences: the ratio is the *true* prior odds over "
              "the *training* prior odds, so that a model trained on balanced data has its risks lowered."),
-            (proba * pi / pi_s, "You multiplied the probabilities by the ratio of the prevalences. Multiply the "
+            ("probability-ratio", proba * pi / pi_s, "You multiplied the probabilities by the ratio of the prevalences. Multiply the "
              "**odds** p / (1 - p) instead, then turn them back into a probability: odds / (1 + odds)."),
-            (odds * pi / pi_s / (1 + odds * pi / pi_s), "The ratio must be of the prior **odds**: "
+            ("prevalence-ratio", odds * pi / pi_s / (1 + odds * pi / pi_s), "The ratio must be of the prior **odds**: "
              "[pi / (1 - pi)] / [pi_s / (1 - pi_s)], not pi / pi_s."),
-            (odds * (pi / (1 - pi)) / (pi_s / (1 - pi_s)), "Your function returns the corrected **odds**. Turn "
+            ("returns-odds", odds * (pi / (1 - pi)) / (pi_s / (1 - pi_s)), "Your function returns the corrected **odds**. Turn "
              "them back into probabilities: p = odds / (1 + odds)."),
-            (proba, "Your function returns the probabilities unchanged, although the two prevalences differ."),
+            ("unchanged", proba, "Your function returns the probabilities unchanged, although the two prevalences differ."),
         ]
 
 
-def _judge_prior_case(case: dict, output) -> str | None:
+def _judge_prior_case(case: dict, output) -> str | tuple[str, str] | None:
     proba = np.asarray(case["proba"], dtype=float)
     pi_s, pi = case["train_prevalence"], case["true_prevalence"]
     described = f"proba={np.round(proba, 3).tolist()}, train_prevalence={pi_s}, true_prevalence={pi}"
@@ -236,10 +237,10 @@ def _judge_prior_case(case: dict, output) -> str | None:
         return f"For {described} your function returned NaN: check the computation for probabilities such as 0."
     if pi == pi_s:
         return (f"With equal prevalences ({described}) nothing changed between training and deployment, so the "
-                "probabilities must come back unchanged.")
-    for wrong, message in _wrong_formulas(proba, pi_s, pi):
+                "probabilities must come back unchanged.", "equal-prevalences")
+    for mistake, wrong, message in _wrong_formulas(proba, pi_s, pi):
         if np.allclose(answer, wrong, rtol=1e-6, atol=1e-12):
-            return message + f" (Seen for {described}.)"
+            return message + f" (Seen for {described}.)", mistake
     return f"For {described} your function returned {np.round(answer, 4).tolist()}, expected {np.round(expected, 4).tolist()}."
 
 
@@ -303,13 +304,13 @@ class _FreshCalibration(HeldoutScore):
         measured = (f"On fresh data: Brier score {brier:.4f} (needed at most {_MAX_BRIER}), mean risk {mean:.3f} "
                     f"for a prevalence of {prevalence:.3f} ({ratio:.2f} x).")
         if ratio > 2:
-            return Result(Status.INCORRECT, measured + " The risks are still inflated: the SMOTE model's probabilities "
+            return Result(Status.INCORRECT, mistake="inflated", message=measured + " The risks are still inflated: the SMOTE model's probabilities "
                           "were not repaired. Calibrate on rows in their true proportions (not resampled): "
                           "`CalibratedClassifierCV(smote_model, method=\"sigmoid\", cv=5).fit(X_train, y_train)`.")
         if brier <= _MAX_BRIER and _MEAN_RATIO[0] <= ratio <= _MEAN_RATIO[1]:
             return Result(Status.CORRECT, measured)
         if ratio < _MEAN_RATIO[0]:
-            return Result(Status.INCORRECT, measured + " Your risks are now too *low*: was the correction applied twice, "
+            return Result(Status.INCORRECT, mistake="too-low", message=measured + " Your risks are now too *low*: was the correction applied twice, "
                           "or to probabilities that were already calibrated?")
         return Result(Status.INCORRECT, measured + " Calibrate with `CalibratedClassifierCV` on rows the model was "
                       "not fitted on (`cv=5`, or a held-out split with `FrozenEstimator`); with few positives prefer "
@@ -358,27 +359,23 @@ q3 = exercise.question(
     {
         "threshold": Number(
             expected=_C_FP / (_C_FP + _C_FN),
-            atol=0,
-            rtol=1e-6,
             mistakes=[
-                (_C_FP / _C_FN, "That is C_FP / C_FN. Compare the two expected costs instead: flagging costs "
+                Mistake("cost-ratio", _C_FP / _C_FN, "That is C_FP / C_FN. Compare the two expected costs instead: flagging costs "
                  "C_FP x (1 - p), not flagging costs C_FN x p; flag when the second is larger, and solve for p."),
-                (1 / (1 + _C_FN), "That is 1 / (1 + C_FN), which assumes a false alarm costs 1. Here it costs C_FP = "
+                Mistake("unit-false-alarm", 1 / (1 + _C_FN), "That is 1 / (1 + C_FN), which assumes a false alarm costs 1. Here it costs C_FP = "
                  f"{_C_FP}: use C_FP / (C_FP + C_FN)."),
-                (_C_FN / (_C_FP + _C_FN), "That is the other way round: a miss is the expensive mistake, so the "
+                Mistake("inverted", _C_FN / (_C_FP + _C_FN), "That is the other way round: a miss is the expensive mistake, so the "
                  "threshold must be low, to flag more cases."),
-                (0.5, "0.5 is right only when both mistakes cost the same."),
-                (lambda v: 1 < v <= 100, "Give the threshold as a probability between 0 and 1."),
+                Mistake("default-threshold", 0.5, "0.5 is right only when both mistakes cost the same."),
+                Mistake("not-a-probability", lambda v: 1 < v <= 100, "Give the threshold as a probability between 0 and 1."),
             ],
         ),
         "positive_weight": Number(
             expected=_C_FN / _C_FP,
-            atol=0,
-            rtol=1e-6,
             mistakes=[
-                (_C_FP / _C_FN, "That is C_FP / C_FN: the positives must weigh *more*, since missing one costs more."),
-                (float(_C_FN), "That is C_FN alone. The weight is relative to the negatives' weight: C_FN / C_FP."),
-                (_C_FN / (_C_FP + _C_FN), "That is a probability, not a weight: the weight is C_FN / C_FP."),
+                Mistake("inverted", _C_FP / _C_FN, "That is C_FP / C_FN: the positives must weigh *more*, since missing one costs more."),
+                Mistake("cost-not-ratio", float(_C_FN), "That is C_FN alone. The weight is relative to the negatives' weight: C_FN / C_FP."),
+                Mistake("probability-not-weight", _C_FN / (_C_FP + _C_FN), "That is a probability, not a weight: the weight is C_FN / C_FP."),
             ],
         ),
     },
@@ -407,7 +404,7 @@ def _alert_cases(seed: int) -> list[dict]:
     ]
 
 
-def _judge_alert_case(case: dict, output) -> str | None:
+def _judge_alert_case(case: dict, output) -> str | tuple[str, str] | None:
     risk, k = np.asarray(case["risk"], dtype=float), int(case["k"])
     n, want = len(risk), min(int(case["k"]), len(risk))
     described = f"{n} cases and k={k}"
@@ -418,23 +415,24 @@ def _judge_alert_case(case: dict, output) -> str | None:
     if flags.shape != (n,):
         if flags.size == want and want and set(np.unique(flags)) <= set(range(n)) and len(np.unique(flags)) == want:
             return ("Your function returns the *positions* of the cases to check. Return a mask instead: one 0/1 "
-                    "value per case (for example `flags = np.zeros(len(risk), dtype=int); flags[top] = 1`).")
+                    "value per case (for example `flags = np.zeros(len(risk), dtype=int); flags[top] = 1`).", "positions")
         return f"For {described} your function returned {flags.size} values; expected one per case ({n})."
     if not set(np.unique(flags)) <= {0.0, 1.0}:
-        return f"For {described} your function returned values other than 0 and 1: flag with 1 (or True), else 0."
+        return f"For {described} your function returned values other than 0 and 1: flag with 1 (or True), else 0.", "not-flags"
     chosen = flags == 1
     count = int(chosen.sum())
     if count != want:
         if count > want and want and np.sum(risk >= np.sort(risk)[::-1][want - 1]) == count:
             return (f"For {described} your function flagged {count} cases: ties at the k-th highest risk let a "
                     "threshold (`risk >= kth value`) flag more than k. Rank the cases instead and take exactly k, "
-                    "for example with `np.argsort`.")
+                    "for example with `np.argsort`.", "ties-flag-more")
         if k > n:
             return f"For {described} your function flagged {count} cases: with more checks than cases, flag them all."
         return f"For {described} your function flagged {count} cases; the budget is exactly {want}."
     if want and chosen.any() and (~chosen).any() and risk[chosen].min() < risk[~chosen].max():
         if np.allclose(np.sort(risk[chosen]), np.sort(risk)[:want]):
-            return f"For {described} your function flagged the *lowest* risks: sort in decreasing order (`np.argsort(-risk)`)."
+            return (f"For {described} your function flagged the *lowest* risks: sort in decreasing order "
+                    "(`np.argsort(-risk)`).", "lowest")
         return f"For {described} a case you did not flag has a higher risk than one you flagged: flag the k highest."
     return None
 
@@ -476,19 +474,17 @@ q5 = exercise.question(
     {
         "precision_at_k": Number(
             expected=_precision_at_k,
-            atol=1e-9,
             mistakes=[
-                (lambda v: abs(v - _recall_at_k()) < 1e-9, "That is the recall: precision divides the frauds found by the k cases checked."),
-                (lambda v: abs(v - _precision_at_k() * _K / _DAY["n_samples"]) < 1e-9,
-                 "You divided by all the cases of the day; precision divides by the k cases checked."),
+                Mistake("recall-not-precision", _recall_at_k, "That is the recall: precision divides the frauds found by the k cases checked."),
+                Mistake("divided-by-day", lambda: _precision_at_k() * _K / _DAY["n_samples"],
+                        "You divided by all the cases of the day; precision divides by the k cases checked."),
             ],
         ),
         "recall_at_k": Number(
             expected=_recall_at_k,
-            atol=1e-9,
             mistakes=[
-                (lambda v: abs(v - _precision_at_k()) < 1e-9, "That is the precision: recall divides the frauds found by all frauds of the day."),
-                (lambda v: abs(v - _day_recall_ceiling()) < 1e-9, "That is k / frauds, the most any model could reach. Count the frauds your "
+                Mistake("precision-not-recall", _precision_at_k, "That is the precision: recall divides the frauds found by all frauds of the day."),
+                Mistake("recall-ceiling", _day_recall_ceiling, "That is k / frauds, the most any model could reach. Count the frauds your "
                  "flagged cases actually hold."),
             ],
         ),
