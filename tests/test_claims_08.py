@@ -102,7 +102,12 @@ def test_calibrators_repair_most_of_the_damage_and_none_beats_plain(lesson):
             assert r["fraction_won"] >= 0.6  # worse than plain on most splits
     auc = dict(zip(["SMOTE, not repaired", "prior correction", "sigmoid, cv=3", "sigmoid, held-out split",
                     "isotonic, held-out split", "plain (no SMOTE)"], table["ROC-AUC"]))
-    assert auc["isotonic, held-out split"] == min(auc.values())  # "compare its ROC-AUC with the others'"
+    assert auc["isotonic, held-out split"] == min(auc.values())  # "its ROC-AUC is the lowest of all"
+    repairs = {name: r["mean_difference"] for name, r in pairs.items() if name != "SMOTE, not repaired"}
+    assert min(repairs, key=repairs.get) == "sigmoid, cv=3"  # comes first
+    assert max(repairs, key=repairs.get) == "prior correction"  # comes last
+    assert repairs["sigmoid, held-out split"] > repairs["sigmoid, cv=3"]  # the held-out split pays for its rows
+    assert max(repairs.values()) - min(repairs.values()) < 0.0015  # "about a thousandth"
     assert max(table["Brier"][1:5]) < 0.03 and table["Brier"][0] > 0.1
 
 
@@ -119,6 +124,8 @@ def test_weights_and_thresholds_agree_for_moderate_w_only(lesson):
     assert agree[1] >= 0.97  # w = 10: nearly every case
     assert (np.diff(agree) < 0).all()  # falls as w grows
     assert 0.82 < agree[3] < 0.9  # w = 100: about one case in eight decided differently
+    slopes = np.asarray(lesson["agreement"]["slopes changed by"])
+    assert (np.diff(slopes) > 0).all() and slopes[3] > 0.3  # the larger w, the further the slopes move
 
 
 def test_the_formula_threshold_is_not_beaten_by_tuning(lesson):
