@@ -73,8 +73,8 @@ p1 = exercise.prompt(
             "a": "SMOTE starts from every minority point, but most of them sit inside the minority cloud. Run the next "
             "cells to count where each method's points land.",
             "b": "Run the next cells to count how many land in majority territory.",
-            "c": "KMeans-SMOTE only interpolates inside clusters that are mostly minority, so it stays away from the "
-            "majority. Run the next cells.",
+            "c": "KMeans-SMOTE only interpolates inside clusters with a high enough minority share, so it stays away "
+            "from the majority. Run the next cells.",
             "d": "SVM-SMOTE starts near the margin, but extrapolates away from the majority when the minority "
             "neighbours dominate. Run the next cells.",
         },
