@@ -17,10 +17,7 @@ import numpy as np
 from .checks import DEFAULT_SEED, EstimatorSpec, Result
 
 #: Said wherever a step accepts "any converged solver": one sentence, the same in every exercise.
-SOLVERS_REASON = (
-    "any converged solver's fit is accepted (lbfgs, newton-cg, newton-cholesky, sag, saga), but not liblinear's: "
-    "it penalises the intercept too, so it fits a different model"
-)
+SOLVERS_REASON = "any converged solver's fit is accepted, but not liblinear's: its penalised intercept makes another model"
 
 LIBLINEAR_MESSAGE = (
     "`solver='liblinear'` penalises the intercept as well as the coefficients, so it fits a different model from "

@@ -532,8 +532,8 @@ def _by_solver(key):
 
 
 _SOLVERS_REASON = (
-    "any converged solver's fit of this pipeline is accepted (lbfgs, newton-cg, newton-cholesky; sag and saga do not "
-    "converge at this weight), but not liblinear's: it penalises the intercept too, so it fits a different model"
+    "any converged solver's fit of this pipeline is accepted, but not liblinear's: its penalised intercept makes "
+    "another model"
 )
 
 q4 = exercise.question(
