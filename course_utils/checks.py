@@ -345,10 +345,12 @@ def as_plain_number(value: Any) -> float:
     if isinstance(value, (bool, np.bool_)):
         raise uncheckable("Expected a number, but got a boolean (`True`/`False`).")
     if isinstance(value, str):
-        raise uncheckable(
-            f"Expected a number, but got the string {_short(value)!r}. "
-            "Remove the quotes, or convert it with `float(...)`."
-        )
+        try:
+            float(value)
+            fix = "Remove the quotes, or convert it with `float(...)`."
+        except ValueError:  # "balanced", "abc": float() would fail, so do not suggest it
+            fix = "Store the number itself, not a name or a text."
+        raise uncheckable(f"Expected a number, but got the string {_short(value)!r}. {fix}")
     if isinstance(value, numbers.Real):
         number = float.__new__(float, float(value))
     else:
@@ -1368,16 +1370,19 @@ class Question:
             status = Status.INCORRECT
         elif Status.UNCHECKABLE in statuses:
             status = Status.UNCHECKABLE
-        else:  # some parts right, the others not attempted yet
-            status = Status.INCORRECT
-        if status is Status.NOT_ATTEMPTED:
+        else:  # some parts right, the others not attempted yet: nothing is wrong, the question is unfinished
+            status = Status.NOT_ATTEMPTED
+        if statuses == {Status.NOT_ATTEMPTED}:
             message = f"Set {', '.join(f'`{n}`' for n in parts)} first."
         else:
             said: list[str] = []
             for n, r in parts.items():
-                said.append(f"`{n}`: {r.label.lower()}." + ("" if r.message in " ".join(said) else f" {r.message}"))
+                repeated = r.message in " ".join(said)
+                said.append(f"`{n}`: {r.label.lower()}" + (", for the same reason." if repeated else f". {r.message}"))
             message = " ".join(said)
         mistake = "; ".join(f"{n}={r.mistake}" for n, r in parts.items() if r.mistake) or None
+        if status is Status.NOT_ATTEMPTED and earned:  # the right parts keep their points
+            return Result(status, message, earned, self.points, self.label, mistake)
         return self._result(status, message, earned, mistake)
 
     def _result(self, status: Status, message: str, points: float = 0.0, mistake: str | None = None) -> Result:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, precision_score, recall_score
 from sklearn.model_selection import train_test_split
@@ -608,33 +609,116 @@ def ecoli():
     return X_train, X_test, y_train, y_test, model
 
 
+def _q8_fit(model, X_fit, y_fit, X_test, y_test):
+    """The learner's step 8: fit ``model``, then both recalls on the test half."""
+    model.fit(X_fit, y_fit)
+    pred = model.predict(X_test)
+    return model, recall_score(y_test, pred), recall_score(y_test, pred, pos_label=0)
+
+
 def test_q8_solution_and_alternatives_pass(ecoli):
     from sklearn.metrics import confusion_matrix
+    from sklearn.pipeline import Pipeline
     from sklearn.pipeline import make_pipeline as sk_pipeline
     from sklearn.preprocessing import StandardScaler
 
     X_train, X_test, y_train, y_test, model = ecoli
     pred = model.predict(X_test)
-    assert ex01.q8.check(recall_score(y_test, pred), recall_score(y_test, pred, pos_label=0))
+    assert ex01.q8.check(model, recall_score(y_test, pred), recall_score(y_test, pred, pos_label=0))
     tn, fp, fn, tp = confusion_matrix(y_test, pred).ravel()
-    assert ex01.q8.check(tp / (tp + fn), tn / (tn + fp))
-    other = sk_pipeline(StandardScaler(), LogisticRegression(solver="newton-cholesky")).fit(X_train, y_train)
-    assert ex01.q8.check(recall_score(y_test, other.predict(X_test)), recall_score(y_test, other.predict(X_test), pos_label=0))
+    assert ex01.q8.check(model, tp / (tp + fn), tn / (tn + fp))
+    # Every converged solver, and other step names, are the same model.
+    for settings in ({"solver": "newton-cholesky"}, {"solver": "newton-cg"}, {"solver": "sag", "max_iter": 1000},
+                     {"solver": "saga", "max_iter": 1000}):
+        other = sk_pipeline(StandardScaler(), LogisticRegression(**settings))
+        assert ex01.q8.check(*_q8_fit(other, X_train, y_train, X_test, y_test)), settings
+    named = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())])
+    assert ex01.q8.check(*_q8_fit(named, X_train, y_train, X_test, y_test))
 
 
 def test_q8_mistakes(ecoli):
     X_train, X_test, y_train, y_test, model = ecoli
     pred = model.predict(X_test)
     recall, majority = recall_score(y_test, pred), recall_score(y_test, pred, pos_label=0)
-    assert ex01.q8.check(recall_score(y_train, model.predict(X_train)), majority).mistake == "ecoli_recall=training-set"
-    assert ex01.q8.check(100 * recall, majority).mistake == "ecoli_recall=percentage"
+    # 0.8 is the training recall and also liblinear's test recall: the value cannot tell which.
+    train_recall = ex01.q8.check(model, recall_score(y_train, model.predict(X_train)), majority)
+    assert train_recall.mistake == "ecoli_recall=liblinear|training-set" and "cannot tell" in train_recall.message
+    assert ex01.q8.check(model, 100 * recall, majority).mistake == "ecoli_recall=percentage"
     # Exchanged: each part names what it holds (1.0 is also the precision, so that part says it cannot tell).
-    exchanged = ex01.q8.check(majority, recall)
+    exchanged = ex01.q8.check(model, majority, recall)
     assert exchanged.mistake == "ecoli_recall=swapped|wrong-class; ecoli_majority_recall=wrong-class"
     # 1.0 is the precision (swapped arguments) and the majority's recall: the check says it cannot tell which.
-    both = ex01.q8.check(precision_score(y_test, pred), majority)
+    both = ex01.q8.check(model, precision_score(y_test, pred), majority)
     assert both.mistake == "ecoli_recall=swapped|wrong-class" and "cannot tell which" in both.message
-    assert ex01.q8.check(recall, accuracy_score(y_test, pred)).mistake == "ecoli_majority_recall=accuracy"
+    assert ex01.q8.check(model, recall, accuracy_score(y_test, pred)).mistake == "ecoli_majority_recall=accuracy"
+
+
+def test_q8_liblinear_is_named_not_called_the_training_recall(ecoli):
+    """Learner finding 4: liblinear's test recall (0.8) equals the training recall; the check named only the
+    training half. liblinear penalises the intercept (another model): the model part says so, and the recall
+    part says it cannot tell the two apart (consistent with ex02 q7 and ex03 q4)."""
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, y_train, y_test, _ = ecoli
+    answer = _q8_fit(make_pipeline(StandardScaler(), LogisticRegression(solver="liblinear")),
+                     X_train, y_train, X_test, y_test)
+    result = ex01.q8.check(*answer)
+    assert result.status is Status.INCORRECT
+    assert result.mistake == "ecoli_model=liblinear; ecoli_recall=liblinear|training-set"
+    assert "penalises the intercept" in result.message and "cannot tell which" in result.message
+
+
+def test_q8_checks_the_model_rows_and_settings(ecoli):
+    """Learner finding 8: a model fitted on the test half or on all rows only got "0.9 is too high", a model
+    without its scaler "0 is too low". The model part now names the leak and the missing scaler."""
+    import pandas as pd
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, y_train, y_test, _ = ecoli
+    on_test = _q8_fit(make_pipeline(StandardScaler(), LogisticRegression()), X_test, y_test, X_test, y_test)
+    assert ex01.q8.check(*on_test).mistake.startswith("ecoli_model=test-set")
+    X_all, y_all = pd.concat([X_train, X_test]), pd.concat([y_train, y_test])
+    on_all = _q8_fit(make_pipeline(StandardScaler(), LogisticRegression()), X_all, y_all, X_test, y_test)
+    assert ex01.q8.check(*on_all).mistake.startswith("ecoli_model=all-data")
+    unscaled = _q8_fit(LogisticRegression(), X_train, y_train, X_test, y_test)
+    assert ex01.q8.check(*unscaled).mistake.startswith("ecoli_model=no-scaler")
+    weighted = _q8_fit(make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced")),
+                       X_train, y_train, X_test, y_test)
+    assert ex01.q8.check(*weighted).mistake.startswith("ecoli_model=class-weight")
+    with pytest.warns(ConvergenceWarning):
+        stopped = _q8_fit(make_pipeline(StandardScaler(), LogisticRegression(solver="saga", max_iter=5)),
+                          X_train, y_train, X_test, y_test)
+    assert ex01.q8.check(*stopped).mistake.startswith("ecoli_model=not-converged")
+    unfitted = ex01.q8.check(make_pipeline(StandardScaler(), LogisticRegression()), *on_test[1:])
+    assert "could not be checked" in unfitted.message
+
+
+def test_q8_percentage_is_named_in_every_part(ecoli):
+    """Learner finding 7: `100*ecoli_majority_recall` got a bare "incorrect." (its message, the same as the
+    other part's, was dropped as a repeat). A repeated reason is now said to be the same."""
+    _, _, _, _, model = ecoli
+    result = ex01.q8.check(model, 100 * 0.7, 100 * 1.0)
+    assert result.mistake == "ecoli_recall=percentage; ecoli_majority_recall=percentage"
+    assert "`ecoli_majority_recall`: incorrect, for the same reason." in result.message
+    alone = ex01.q8.check(model, 0.7, 100 * 1.0)
+    assert "`ecoli_majority_recall`: incorrect. That is a percentage" in alone.message
+
+
+def test_q8_one_part_unset_is_not_incorrect(ecoli):
+    """Learner finding 6: one part right and one still `...` was "Incorrect"; nothing is incorrect, so the
+    question is not attempted yet (the right parts keep their share of the points)."""
+    _, _, _, _, model = ecoli
+    result = ex01.q8.check(model, 0.7, ...)
+    assert result.status is Status.NOT_ATTEMPTED
+    assert "`ecoli_recall`: correct." in result.message and "`ecoli_majority_recall`: not attempted." in result.message
+    assert result.points > 0
+    assert ex01.q8.check(model, 0.5, ...).status is Status.INCORRECT
+
+
+def test_q1_hints_guide_without_giving_the_answer():
+    """Learner finding 9: hint 2 practically stated the answer (`value_counts().sort_index()`)."""
+    for hint in ex01.q1.hints:
+        assert "sort_index" not in hint and "bincount" not in hint
 
 
 def test_q8_answer_states_what_the_numbers_show(ecoli):

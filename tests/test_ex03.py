@@ -4,12 +4,15 @@ that says what to change, and checks stay fast."""
 from __future__ import annotations
 
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
@@ -142,8 +145,8 @@ def test_q3_choice():
 
 
 def test_q4_solution_passes(solution):
-    result = ex03.q4.check(solution["precision_huge"], solution["ap_huge"])
-    assert result and result.points == 2
+    result = ex03.q4.check(solution["huge"], solution["precision_huge"], solution["ap_huge"])
+    assert result and result.points == 3
 
 
 def test_q4_measured_story(solution, split):
@@ -160,39 +163,67 @@ def test_q4_wrong_answers(solution, split):
     X_train, X_test, y_train, y_test = split
     huge = solution["huge"]
     recall = recall_score(y_test, huge.predict(X_test))
-    result = incorrect(ex03.q4.check(recall, solution["ap_huge"]), "That is the recall")
-    assert result.points == 1  # partial credit for the right part
+    result = incorrect(ex03.q4.check(solution["huge"], recall, solution["ap_huge"]), "That is the recall")
+    assert result.points == 2  # partial credit for the right parts (the model, the AP)
     train_precision = precision_score(y_train, huge.predict(X_train))
-    incorrect(ex03.q4.check(train_precision, solution["ap_huge"]), "training data")
+    incorrect(ex03.q4.check(solution["huge"], train_precision, solution["ap_huge"]), "training data")
     ap_labels = average_precision_score(y_test, huge.predict(X_test))
-    incorrect(ex03.q4.check(solution["precision_huge"], ap_labels), "predict_proba")
+    incorrect(ex03.q4.check(solution["huge"], solution["precision_huge"], ap_labels), "predict_proba")
     ap_train = average_precision_score(y_train, huge.predict_proba(X_train)[:, 1])
-    incorrect(ex03.q4.check(solution["precision_huge"], ap_train), "training data")
-    result = incorrect(ex03.q4.check(100 * solution["precision_huge"], 100 * solution["ap_huge"]), "not as a percentage")
+    incorrect(ex03.q4.check(solution["huge"], solution["precision_huge"], ap_train), "training data")
+    result = incorrect(ex03.q4.check(solution["huge"], 100 * solution["precision_huge"], 100 * solution["ap_huge"]), "not as a percentage")
     assert result.mistake == "precision_huge=percentage; ap_huge=percentage"
     ap_class_0 = average_precision_score(y_test, huge.predict_proba(X_test)[:, 0])
-    incorrect(ex03.q4.check(solution["precision_huge"], ap_class_0), "`[:, 0]`")
+    incorrect(ex03.q4.check(solution["huge"], solution["precision_huge"], ap_class_0), "`[:, 0]`")
     roc_auc = roc_auc_score(y_test, huge.predict_proba(X_test)[:, 1])
-    incorrect(ex03.q4.check(solution["precision_huge"], roc_auc), "ROC-AUC")
+    incorrect(ex03.q4.check(solution["huge"], solution["precision_huge"], roc_auc), "ROC-AUC")
 
 
-def test_q4_converged_solvers_and_no_scaler_are_not_rejected(solution, split):
-    """Issue 9 §2: the step constrains the optimum, not one solver run. The features are on one scale already,
-    so a fit without the scaler gives the same numbers: it is accepted, never called 'scaler missing'."""
+def test_q4_converged_solvers_are_not_rejected(split):
+    """Issue 9 §2: the step constrains the optimum, not one solver run; step names are free."""
     X_train, X_test, y_train, y_test = split
     variants = [
         make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: 1000}, tol=1e-8, max_iter=10_000)),
         make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: 1000}, solver="newton-cholesky")),
         make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: 1000}, solver="newton-cg")),
-        LogisticRegression(class_weight={0: 1, 1: 1000}, max_iter=10_000, tol=1e-10),
+        Pipeline([("scale", StandardScaler()), ("model", LogisticRegression(class_weight={0: 1.0, 1: 1000.0}))]),
     ]
     for model in variants:
-        model.fit(X_train, y_train)
-        precision = precision_score(y_test, model.predict(X_test))
-        ap = average_precision_score(y_test, model.predict_proba(X_test)[:, 1])
-        result = ex03.q4.check(precision, ap)
+        result = ex03.q4.check(*_q4_answer(model, split))
         assert result.status is Status.CORRECT, (model, result)
-        assert "scaler" not in result.message
+
+
+def _q4_answer(model, split):
+    X_train, X_test, y_train, y_test = split
+    model.fit(X_train, y_train)
+    return (model, precision_score(y_test, model.predict(X_test)),
+            average_precision_score(y_test, model.predict_proba(X_test)[:, 1]))
+
+
+def test_q4_no_scaler_is_named_from_the_model(split):
+    """Learner finding 1: without the scaler, precision 26/406 equals newton-cholesky's, and AP lies in the
+    solvers' range, so the numbers alone were accepted. The step's model is now checked itself."""
+    hn = LogisticRegression(class_weight={0: 1, 1: 1000})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the learner's exact code; unscaled lbfgs may warn
+        answer = _q4_answer(hn, split)
+    result = ex03.q4.check(*answer)
+    assert result.status is Status.INCORRECT
+    assert result.mistake == "huge=no-scaler" and "StandardScaler" in result.message
+
+
+def test_q4_liblinear_and_leaks_are_refused(split):
+    """Learner finding 3: liblinear (another model: a penalised intercept) is refused here as in ex01 q8 and
+    ex02 q7, although its numbers fall inside the solvers' range; a fit on the test set is named from the scaler."""
+    X_train, X_test, y_train, y_test = split
+    lib = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: 1000}, solver="liblinear"))
+    result = ex03.q4.check(*_q4_answer(lib, split))
+    assert result.status is Status.INCORRECT and result.mistake == "huge=liblinear"
+    assert "penalises the intercept" in result.message
+    on_test = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: 1000})).fit(X_test, y_test)
+    assert ex03.q4.check(on_test, 0.06, 0.5).mistake.startswith("huge=test-set")
+    plain = _q4_answer(make_pipeline(StandardScaler(), LogisticRegression()), split)
+    assert ex03.q4.check(*plain).mistake.startswith("huge=class-weight")
 
 
 @pytest.mark.parametrize("digits", [1, 2, 3, 4, 5])
@@ -200,7 +231,7 @@ def test_q4_rounding_is_treated_alike_for_both_numbers(solution, digits):
     for name, value in (("precision_huge", solution["precision_huge"]), ("ap_huge", solution["ap_huge"])):
         rounded = round(value, digits)
         args = {"precision_huge": solution["precision_huge"], "ap_huge": solution["ap_huge"], name: rounded}
-        result = ex03.q4.check(args["precision_huge"], args["ap_huge"])
+        result = ex03.q4.check(solution["huge"], args["precision_huge"], args["ap_huge"])
         if result.status is not Status.CORRECT:
             assert result.mistake == f"{name}=rounded", (name, digits, result)
 
@@ -327,8 +358,8 @@ def test_q4_by_hand(solution, split):
     pred = solution["huge"].predict(X_test)
     tp, fp = int(((pred == 1) & (y_test == 1)).sum()), int(((pred == 1) & (y_test == 0)).sum())
     scores = solution["huge"].decision_function(X_test)  # same ranking as the probabilities
-    assert ex03.q4.check(tp / (tp + fp), average_precision_score(y_test, scores))
-    assert ex03.q4.check(solution["ap_huge"], solution["precision_huge"]).mistake == (
+    assert ex03.q4.check(solution["huge"], tp / (tp + fp), average_precision_score(y_test, scores))
+    assert ex03.q4.check(solution["huge"], solution["ap_huge"], solution["precision_huge"]).mistake == (
         "precision_huge=swapped; ap_huge=swapped")
 
 
@@ -414,3 +445,39 @@ def test_q6_answer_states_what_the_numbers_show(ecoli):
     assert (round(scores[2], 2), round(scores[3], 2)) == (0.81, 0.74)
     assert int(y_train.sum()) == 14
     assert {int(y_train.iloc[rows].sum()) for _, rows in cv.split(X_train, y_train)} <= {2, 3}
+
+
+def test_q5_scaling_leak_is_undetectable_and_harmless_here(split):
+    """Learner finding 2: a scaler fitted on all of X outside the CV is a leak, but here it gives F1 scores
+    bit-identical to the pipeline's, so no check on the scores can see it (the module docstring says so).
+    This test pins that fact: if the data changed so that the leak moved a score, the check would need the
+    workflow itself."""
+    from sklearn.model_selection import cross_val_score as cvs
+
+    X_train, X_test, y_train, _ = split
+    X = np.vstack([X_train, X_test])
+    cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    Xs_ = StandardScaler().fit(X).transform(X_train)
+    leaky = [cvs(LogisticRegression(class_weight={0: 1, 1: wt}), Xs_, y_train, cv=cv, scoring="f1").mean()
+             for wt in ex03.CV_WEIGHTS]
+    right = [cvs(make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: wt})), X_train, y_train,
+                 cv=cv, scoring="f1").mean() for wt in ex03.CV_WEIGHTS]
+    assert leaky == right  # bit-identical: the property is not visible in what the step hands in
+    assert ex03.q5.check(leaky, ex03.CV_WEIGHTS[int(np.argmax(leaky))])
+
+
+def test_q6_non_numeric_string_gets_no_float_advice(ecoli):
+    """Learner finding 5: `ecoli_best_weight = "balanced"` was told to convert with float(...), which raises."""
+    _, _, _, _, scores = ecoli
+    result = ex03.q6.check(scores, "balanced")
+    assert "float(" not in result.message and "'balanced'" in result.message
+    assert "float(" in ex03.q6.check(scores, "3").message  # a number in quotes: float() does convert it
+
+
+def test_q6_default_folds_are_named_like_q5(ecoli):
+    """Learner finding 9: cv=5 gets the exact message of q5 (unshuffled default folds), not a generic one."""
+    X_train, y_train, weights, _, _ = ecoli
+    five_folds = [cross_val_score(make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w})),
+                                  X_train, y_train, cv=5, scoring="f1").mean() for w in weights]
+    result = ex03.q6.check(five_folds, weights[int(np.argmax(five_folds))])
+    assert result.mistake.startswith("ecoli_cv_f1=default-folds") and "default folds" in result.message

@@ -35,11 +35,14 @@ q5 ``model``, ``minority_recall``
     47 minority test points, recalls are multiples of 1/47 and coincide too easily.
 q6 ``why_drift``, q7 ``hardest_problem``
     Property: the option the lesson's argument supports. Check: the option letter.
-q8 ``ecoli_recall``, ``ecoli_majority_recall`` (transfer: ecoli4, which lesson 01 did not use)
-    Property: the recall of label 1 and of label 0, on the test half, of a scaled default
-    ``LogisticRegression`` fitted on the training half. Check: each within 0.1 % of the values the
-    converged solvers of ``_Q8_SOLVERS`` reach (they agree here). A minority recall of 1.0 is both
-    the precision and the majority's recall: the message says it cannot tell which.
+q8 ``ecoli_model``, ``ecoli_recall``, ``ecoli_majority_recall`` (transfer: ecoli4, which lesson 01 did not use)
+    Property: the pipeline StandardScaler + default ``LogisticRegression`` fitted on the training
+    half, and the recall of label 1 and of label 0 of its predictions on the test half. Check: the
+    model by :class:`~course_utils.pipeline_checks.ScaledLogisticSpec` (its steps and
+    settings; its scaler's means prove which rows it was fitted on; liblinear, a different model,
+    is refused); each recall within 0.1 % of the values the converged solvers of ``_Q8_SOLVERS``
+    reach (they agree here). A minority recall of 1.0 is both the precision and the majority's
+    recall, and 0.8 both the training recall and liblinear's: the message says it cannot tell which.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ from ..checks import (
     wrong_split_mistake,
 )
 from ..data import load_abalone19, make_toy_2d
+from ..pipeline_checks import SOLVERS_REASON, ScaledLogisticSpec, column_means
 
 exercise = Exercise("ex01", "Exercise 01 - imbalance basics")
 progress = exercise.progress
@@ -312,8 +316,9 @@ q1 = exercise.question(
     ),
     points=1,
     hints=[
-        "`y_abalone.value_counts()` counts the rows of each label.",
-        "`y_abalone.value_counts().sort_index()` lists label 0 first; `np.bincount(y_abalone)` does too.",
+        "A pandas Series has a method that counts the rows of each distinct value.",
+        "That count lists the most frequent value first. Which order does the step ask for, and how can you "
+        "order the result by label instead?",
     ],
     solution="abalone_counts = y_abalone.value_counts().sort_index().to_numpy()",
 )
@@ -933,8 +938,26 @@ q7 = exercise.question(
 # --------------------------------------------------------------------------- #
 # q8, transfer: a plain model on ecoli4 (data lesson 01 did not use)
 # --------------------------------------------------------------------------- #
-#: Solver settings that reach the optimum of q8's fit; their test predictions agree here.
-_Q8_SOLVERS = ({}, {"solver": "newton-cholesky"}, {"tol": 1e-10, "max_iter": 10_000})
+#: Solver settings that reach the optimum of q8's fit; their test predictions agree here. liblinear is not
+#: one of them: it penalises the intercept too (a different model), and its recall is named as such.
+_Q8_SOLVERS = (
+    {},
+    {"solver": "newton-cholesky"},
+    {"solver": "newton-cg"},
+    {"tol": 1e-10, "max_iter": 10_000},
+    {"solver": "sag", "max_iter": 10_000, "random_state": 0},
+    {"solver": "saga", "max_iter": 10_000, "random_state": 0},
+)
+
+
+@cache
+def _ecoli_split():
+    from sklearn.model_selection import train_test_split
+
+    from ..data import load_ecoli4
+
+    X, y = load_ecoli4(return_X_y=True)
+    return train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
 
 
 @cache
@@ -942,14 +965,12 @@ def _ecoli_scores() -> dict:
     """q8's recalls for each converged solver (first: the default), and the values of its mistakes."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import precision_score, recall_score
-    from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from ..data import load_ecoli4
-
-    X, y = load_ecoli4(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
+    X_train, X_test, y_train, y_test = _ecoli_split()
+    liblinear = make_pipeline(StandardScaler(), LogisticRegression(solver="liblinear")).fit(X_train, y_train)
+    liblinear_pred = liblinear.predict(X_test)
     runs = []
     for settings in _Q8_SOLVERS:
         model = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
@@ -961,7 +982,11 @@ def _ecoli_scores() -> dict:
             "train_recall": float(recall_score(y_train, pred_train)),
             "accuracy": float(np.mean(pred == np.asarray(y_test))),
         })
-    return {"runs": runs}
+    return {
+        "runs": runs,
+        "liblinear_recall": float(recall_score(y_test, liblinear_pred)),
+        "liblinear_majority_recall": float(recall_score(y_test, liblinear_pred, pos_label=0)),
+    }
 
 
 def _ecoli(key: str):
@@ -972,17 +997,27 @@ def _ecoli_all(key: str):
     return lambda: [run[key] for run in _ecoli_scores()["runs"]]
 
 
-_SOLVERS_REASON = "any converged solver's fit is accepted"
+_PERCENT_RECALL = "That is a percentage; give the recall as a fraction between 0 and 1."
+_LIBLINEAR = ("That is the recall of a `solver='liblinear'` fit, which penalises the intercept too and so fits a "
+              "different model: keep the default solver.")
 
 q8 = exercise.question(
     "q8",
     {
+        "ecoli_model": ScaledLogisticSpec(
+            means=lambda: column_means(_ecoli_split()[0], _ecoli_split()[1]),
+            train_names="X_ec_train, y_ec_train",
+            correct_message="A scaled default `LogisticRegression`, fitted on `X_ec_train, y_ec_train`.",
+        ),
         "ecoli_recall": Number(
             expected=_ecoli("recall"),
             valid_values=_ecoli_all("recall"),
-            tolerance_reason=_SOLVERS_REASON,
+            tolerance_reason=SOLVERS_REASON,
             mistakes=[
-                percentage_mistake(_ecoli("recall"), "That is a percentage; give the recall as a fraction between 0 and 1."),
+                percentage_mistake(_ecoli("recall"), _PERCENT_RECALL),
+                # 0.8 is both the training recall and liblinear's test recall: both are named, as the value
+                # cannot tell them apart (the model part says which one it was).
+                Mistake("liblinear", lambda: _ecoli_scores()["liblinear_recall"], _LIBLINEAR),
                 wrong_split_mistake(_ecoli("train_recall"), "That is the recall on the training half; compute it on the test half."),
                 swapped_mistake(_ecoli("precision"), "That is the precision, which is also what `recall_score` returns "
                                 "with its two arguments swapped: the true labels come first, then the predictions."),
@@ -994,17 +1029,16 @@ q8 = exercise.question(
         "ecoli_majority_recall": Number(
             expected=_ecoli("majority_recall"),
             valid_values=_ecoli_all("majority_recall"),
-            tolerance_reason=_SOLVERS_REASON,
+            tolerance_reason=SOLVERS_REASON,
             mistakes=[
-                percentage_mistake(_ecoli("majority_recall"), "That is a percentage; give the recall as a fraction "
-                                   "between 0 and 1."),
+                percentage_mistake(_ecoli("majority_recall"), _PERCENT_RECALL),
                 wrong_class_mistake(_ecoli("recall"), "That is the recall of the minority class; "
                                     "`ecoli_majority_recall` is the recall of label 0: pass `pos_label=0`."),
                 Mistake("accuracy", _ecoli("accuracy"), "That is the accuracy; compute the recall of label 0 alone."),
             ],
         ),
     },
-    points=2,
+    points=3,
     hints=[
         "As in step 5, on other data: fit `make_pipeline(StandardScaler(), LogisticRegression())` on "
         "`X_ec_train, y_ec_train`, then predict `X_ec_test`.",

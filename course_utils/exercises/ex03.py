@@ -16,15 +16,17 @@ q2 ``equivalent_threshold``
     ``"swapped"``.
 q3 ``huge_weight_prediction``
     Property: the predicted option. Check: the option letter.
-q4 ``precision_huge``, ``ap_huge``
-    Property: precision (from ``predict``) and average precision (from the minority-class
-    probabilities) on the test set of the pipeline StandardScaler + LogisticRegression with
-    class weight {0: 1, 1: 1000}, fitted on the training set. Check: each number within 0.1 % of
-    the range reached by that pipeline fitted with the converged solvers of
-    :data:`CONVERGED_SOLVERS` -- not of one run: at weight 1000 the default lbfgs stops a little
-    before the optimum, and a prediction near the cut flips between solvers. The features are on one
-    scale already, so the fit without the scaler reaches the same numbers: the check cannot and does
-    not say that the scaler is missing.
+q4 ``huge``, ``precision_huge``, ``ap_huge``
+    Property: the pipeline StandardScaler + LogisticRegression with class weight {0: 1, 1: 1000},
+    fitted on the training set, and its precision (from ``predict``) and average precision (from
+    the minority-class probabilities) on the test set. Check: the model itself by
+    :class:`~course_utils.pipeline_checks.ScaledLogisticSpec` (steps, class weight, settings, a
+    converged fit, not liblinear; its scaler's means prove the rows it was fitted on) -- the numbers
+    alone cannot: the features are on one scale already, so the fit without the scaler reaches
+    numbers inside the solvers' range. Each number within 0.1 % of the range reached by that
+    pipeline fitted with the converged solvers of :data:`CONVERGED_SOLVERS` -- not of one run: at
+    weight 1000 the default lbfgs stops a little before the optimum, and a prediction near the cut
+    flips between solvers.
 q5 ``cv_f1``, ``best_weight``
     Property: the mean 5-fold F1 over the folds ``cv`` on the training set, one per weight, and
     the weight with the highest of those means. Check: ``cv_f1`` within 0.1 % of the means
@@ -32,9 +34,13 @@ q5 ``cv_f1``, ``best_weight``
     ``cross_validate``, a loop over ``cv.split`` or ``GridSearchCV(..., cv=cv)`` give the same);
     ``best_weight`` equal to the weight of the largest value of the learner's *own* ``cv_f1``,
     so a value that is both an index and a weight is never called "an index" alone.
+    Not established: that the scaler sits inside the cross-validation. A scaler fitted on all of
+    ``X`` outside it (a leak) gives F1 means bit-identical to the pipeline's on this data (the
+    features are already on one scale; tests/test_ex03.py pins this), so nothing the step hands in
+    can show it, and here it changes no number. The step's text and solution teach the pipeline.
 q6 ``ecoli_cv_f1``, ``ecoli_best_weight`` (transfer: ecoli4, which lesson 03 did not use)
     Property and check: as q5, on ecoli4's training split with the grid ``ECOLI_WEIGHTS`` and the
-    same folds ``cv``.
+    same folds ``cv`` (the default unshuffled folds of ``cv=5`` are named, as in q5).
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ from ..checks import (
     wrong_split_mistake,
 )
 from ..data import make_imbalanced
+from ..pipeline_checks import ScaledLogisticSpec, column_means
 
 exercise = Exercise("ex03", "Exercise 03 - class weights")
 progress = exercise.progress
@@ -166,7 +173,9 @@ CV_WEIGHTS = (1, 3, 10, 20, 100)
 HUGE_WEIGHT = 1000
 
 #: Solver settings that reach the optimum of the weighted loss (the spread of their fits bounds what a valid
-#: answer to step 4 may differ by). sag and saga do not converge at weight 1000 in 10,000 iterations.
+#: answer to step 4 may differ by). sag and saga do not converge at weight 1000 in 10,000 iterations: the model
+#: part of step 4 names a fit that stopped at ``max_iter``. liblinear is refused by the model part (it
+#: penalises the intercept: another model), though its numbers happen to fall in the range here.
 CONVERGED_SOLVERS = (
     {},
     {"tol": 1e-10, "max_iter": 10_000},
@@ -523,11 +532,20 @@ def _by_solver(key):
     return lambda: [run[key] for run in _huge_by_solver()]
 
 
-_SOLVERS_REASON = "any converged solver's fit of this pipeline is accepted"
+_SOLVERS_REASON = (
+    "any converged solver's fit of this pipeline is accepted, but not liblinear's: its penalised intercept makes "
+    "another model"
+)
 
 q4 = exercise.question(
     "q4",
     {
+        "huge": ScaledLogisticSpec(
+            means=lambda: column_means(_split()[0], _split()[1]),
+            class_weight={0: 1, 1: HUGE_WEIGHT},
+            correct_message="The scaled `LogisticRegression` with `class_weight={0: 1, 1: 1000}`, fitted on "
+            "`X_train, y_train`.",
+        ),
         "precision_huge": Number(
             expected=_huge("precision"),
             valid_values=_by_solver("precision"),
@@ -558,7 +576,7 @@ q4 = exercise.question(
             ],
         ),
     },
-    points=2,
+    points=3,
     hints=[
         "`huge = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: 1000})).fit(X_train, y_train)`.",
         "`precision_score(y_test, huge.predict(X_test))` and "
@@ -765,16 +783,18 @@ def _ecoli_split():
 
 
 @cache
-def _ecoli_cv_f1() -> tuple[float, ...]:
+def _ecoli_cv_f1(shuffle: bool = True) -> tuple[float, ...]:
     """Mean F1 of each weight over ``StratifiedKFold(5, shuffle=True, random_state=0)`` on the training split,
-    as ``cross_val_score`` computes it (scaler fitted on each fold's training rows)."""
+    as ``cross_val_score`` computes it (scaler fitted on each fold's training rows); with ``shuffle=False``,
+    over the unshuffled folds ``cv=5`` gives."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.preprocessing import StandardScaler
 
     X_train, _, y_train, _ = _ecoli_split()
     X, y = np.asarray(X_train, dtype=float), np.asarray(y_train)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(X, y)
+    splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=0) if shuffle else StratifiedKFold(n_splits=5)
+    folds = splitter.split(X, y)
     scores = [[] for _ in ECOLI_WEIGHTS]
     for fit_rows, score_rows in folds:
         scaler = StandardScaler().fit(X[fit_rows])
@@ -807,6 +827,9 @@ q6 = _ChoiceFollowsScores(
                 Mistake("order", lambda a, e: np.allclose(np.sort(a), np.sort(e), rtol=RTOL)
                         and not np.allclose(a, e, rtol=RTOL),
                         "Right scores, wrong order: keep the order of `ecoli_weights`, one mean F1 per weight."),
+                Mistake("default-folds", _same_scores(lambda: _ecoli_cv_f1(shuffle=False)),
+                        "Those are F1 scores on `cross_val_score`'s default folds (unshuffled). Pass the folds given, "
+                        "`cv=cv`, so that every weight is scored on the same shuffled stratified folds."),
             ],
             otherwise="Your scores differ from the expected ones. For each weight of `ecoli_weights`, score "
             "the scaled, weighted logistic regression with `cross_val_score` on `X_ec_train, y_ec_train`, with "
