@@ -323,6 +323,10 @@ class Answer:
 
     #: A short phrase saying what kind of value is expected ("a number", ...).
     expects = "an answer"
+    #: Whether :meth:`extract` uses ``seed``. The grader never sends the seed into a learner's kernel, so it
+    #: grades a kind that says True only through the inputs it sends itself (held-out rows, function cases).
+    #: Unknown kinds are assumed to use it; a kind whose extract only converts the learner's value says False.
+    extract_uses_seed = True
 
     def extract(self, value: Any, seed: int = DEFAULT_SEED) -> Any:
         raise NotImplementedError
@@ -622,6 +626,7 @@ class Number(Answer):
     tolerance_reason: str = ""
     valid_values: Any = None
     expects = "a number"
+    extract_uses_seed = False
 
     def extract(self, value, seed=DEFAULT_SEED):
         return as_plain_number(value)
@@ -730,6 +735,7 @@ class Choice(Answer):
     correct: str
     explanations: Mapping[str, str] = field(default_factory=dict)
     expects = "one of the option letters"
+    extract_uses_seed = False
 
     def _keys(self) -> str:
         return ", ".join(repr(k) for k in self.options)
@@ -823,6 +829,7 @@ class Array(Answer):
     detect_rounding: bool = True
     otherwise: str = ""
     expects = "an array"
+    extract_uses_seed = False
 
     def extract(self, value, seed=DEFAULT_SEED):
         return as_plain_array(value).tolist()
@@ -1009,6 +1016,7 @@ class EstimatorSpec(Answer):
     must_be_fitted: bool = False
     fit_call: str = ".fit(X_train, y_train)"
     expects = "an estimator"
+    extract_uses_seed = False
 
     def extract(self, value, seed=DEFAULT_SEED):
         return describe_estimator(value)

@@ -585,6 +585,7 @@ class _SpeedReport(Answer):
 
     keys = ("full_seconds", "fast_seconds", "speedup")
     expects = 'a dict with "full_seconds", "fast_seconds" and "speedup"'
+    extract_uses_seed = False
 
     def extract(self, value, seed=DEFAULT_SEED):
         if not isinstance(value, dict):

@@ -374,6 +374,7 @@ class _DetectorFit(Answer):
     """A fitted LocalOutlierFactor(novelty=True), alone or last in a pipeline, and the rows it was fitted on."""
 
     expects = "a fitted LocalOutlierFactor"
+    extract_uses_seed = False
 
     def extract(self, value, seed=DEFAULT_SEED):
         description = describe_estimator(value)

@@ -686,6 +686,7 @@ class CostEstimate(Answer):
     """
 
     expects = "a number"
+    extract_uses_seed = False
 
     def extract(self, value, seed=DEFAULT_SEED):
         return as_plain_number(value)

@@ -433,7 +433,7 @@ class Context:
             if key in self.inputs:
                 return self.inputs[key]
         exercise = self.exercise(key)
-        from ..checks import Array, Choice, EstimatorSpec, FunctionCases, HeldoutScore, Number
+        from ..checks import FunctionCases, HeldoutScore
 
         questions, problems = {}, {}
         for name, question in exercise.questions.items():
@@ -445,7 +445,7 @@ class Context:
                         spec.setdefault("heldout", {})[variable] = export.encode(X)
                     elif isinstance(answer, FunctionCases):
                         spec.setdefault("cases", {})[variable] = export.encode(list(answer.make_cases(self.seed)))
-                    elif not isinstance(answer, (Number, Choice, Array, EstimatorSpec)):
+                    elif getattr(answer, "extract_uses_seed", True):
                         # The kernel never gets the seed: an answer kind that would need it is not graded.
                         raise TypeError(f"{type(answer).__name__} answers need the seed in the kernel; the grader never sends it")
             except Exception as error:  # noqa: BLE001
