@@ -444,3 +444,41 @@ def test_solutions_shown_read_from_the_learners_questions(monkeypatch):
     assert "q6" not in export.solutions_shown("ex01")
     ex01.q6.solution()
     assert "q6" in export.solutions_shown("ex01")
+
+
+# --------------------------------------------------------------------------- #
+# One real run: kernels in the sandbox
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.notebook
+def test_one_real_canvas_run(tmp_path):
+    """Real notebooks, real kernels: a Canvas download of the ex01 solution, as is, with its split
+    changed, and with a solution shown through an alias (only the learner's own flag can tell)."""
+    solution = nbformat.read(next((ROOT / "solutions").glob(f"{EX01}.ipynb")), as_version=4)
+    solution.metadata["course"] = {"exercise": "ex01"}
+    subs = tmp_path / "subs"
+    honest = subs / f"smithjohn_123456_7891011_{EX01}.ipynb"
+    put(honest, nbformat.writes(solution))
+    changed = nbformat.from_dict(solution)
+    split = next(i for i, c in enumerate(changed.cells) if "test_size=0.5" in c.source)
+    changed.cells[split].source = changed.cells[split].source.replace("test_size=0.5", "test_size=0.3")
+    put(subs / f"doejane_223456_7891012_{EX01}.ipynb", nbformat.writes(changed))
+    peeked = nbformat.from_dict(solution)
+    peeked.cells.append(nbformat.v4.new_code_cell("question = ex01.q6\nquestion.solution()"))
+    put(subs / f"leeann_LATE_323456_7891013_{EX01}.ipynb", nbformat.writes(peeked))
+    out = tmp_path / "out"
+    summary = grader.grade(subs, out, seed=11, jobs=2, progress=False, policy=gradebook.Policy(solution_viewed="zero"))
+    records = {r["identity"]["lms_id"]: r for r in summary["records"]}
+    maximum = load("ex01").max_points
+    john, jane, lee = records["123456"], records["223456"], records["323456"]
+    assert john["status"] == "ok" and john["total"] == maximum and not john["structure"] and not john["solution_viewed"]
+    assert all("mistake" in q for q in john["questions"].values())  # exported for the report (None: nothing named)
+    assert f"given code changed in cell {split + 1}" in jane["structure"]
+    assert jane["given_code"][0]["cell"] == split + 1 and str(split + 1) in jane["cells"]  # one numbering
+    assert lee["solution_viewed"] == ["q6"] and lee["identity"]["late"]
+    book = {r["lms_id"]: r for r in read_csv(out / "gradebook.csv")}
+    assert book["323456"][COL1] == f"{maximum - 1:g}" and book["323456"]["solution_viewed"] == "ex01.q6"
+    assert book["123456"][COL1] == f"{maximum:g}"
+    details = json.loads((out / "details.json").read_text())
+    assert len(details["submissions"]) == len(read_csv(out / "grades.csv")) == 3

@@ -10,10 +10,10 @@ What it does, for each ``*.ipynb`` under ``SUBMISSIONS``:
 
 1. **Identify.** The exercise comes from the notebook's metadata (``course.exercise``, written by
    ``course_utils.authoring``), else from the file name (``02_misleading_accuracy.ipynb`` or any name
-   holding an exercise's file name or ``ex02``). The student is the first folder under
-   ``SUBMISSIONS`` (``SUBMISSIONS/alice/...``), or, for files directly in ``SUBMISSIONS``, the file
-   name without ``.ipynb`` and without the exercise's own file name (``alice_02_misleading_accuracy.ipynb``
-   -> ``alice``). Only regular files are read: links, FIFOs and devices become rows and are never
+   holding an exercise's file name or ``ex02``). The student comes from the LMS's naming
+   (:mod:`course_utils.grading.lms`: the Canvas user id, the Moodle full name), else the first
+   folder not named like an exercise, else the file name less the exercise's name. Zips (the LMS's
+   bulk zip as ``SUBMISSIONS``, or zips inside it) are unpacked safely. Only regular files are read: links, FIFOs and devices become rows and are never
    followed or opened; names are shown with undecodable bytes and control characters escaped.
 2. **Execute** the code cells in a fresh kernel on a scratch copy (see :mod:`course_utils.grading._sandbox`):
    per-cell timeout, memory cap, errors allowed. A cell that times out, exhausts memory or kills
@@ -27,8 +27,11 @@ What it does, for each ``*.ipynb`` under ``SUBMISSIONS``:
    the seed never enter the kernel. The kernel also reports fingerprints of the course's and the
    libraries' functions; any that differ from the grader's own make the status ``tampered``.
 4. **Write** ``RESULTS/grades.csv`` (every field quoted, formulas neutralised),
-   ``RESULTS/feedback/<student>/<exercise>-<hash>.md`` (one per submission, escaped) and
-   ``RESULTS/details.json``. A re-run skips submissions whose content, seed and grader are unchanged.
+   ``RESULTS/feedback/<student>/<exercise>-<hash>.md`` (one per submission, escaped, with an HTML
+   twin) and ``RESULTS/details.json``; then, from one counted submission per student and exercise,
+   the gradebook, the LMS imports and ``report.html`` (:mod:`course_utils.grading.gradebook`,
+   :mod:`course_utils.grading.report`). All of them are written together, Ctrl-C held until done.
+   A re-run skips submissions whose content, seed and grader are unchanged.
 
 Every submission is hashed before and after; a change is reported (and, without a sandbox,
 undone from the copy read at the start).

@@ -39,7 +39,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import lms
+from . import lms, report
 
 __all__ = ["Policy", "Book", "build", "write", "interrupts_deferred", "pick_key", "question_key"]
 
@@ -203,6 +203,13 @@ def build(records: list[dict], policy: Policy, titles: dict[str, str], previous:
             if key not in people:
                 people[key] = {"student": key, "identity": {"student": key, "name": "", "layout": roster.kind}, "missing": True}
                 missing.append(lms.roster_name(roster, people[key]["identity"]) or key)
+    by_student: dict[str, list[dict]] = {}
+    for record in records:
+        by_student.setdefault(record["student"], []).append(record)
+    known = {question_key(r["exercise"], q) for r in identified for q in (r.get("questions") or {})}
+    unknown = [q for q in policy.exclude if q not in known]
+    if unknown:
+        warnings.append(f"--exclude {' '.join(unknown)}: no such question in the graded notebooks")
     rows = []
     for student in sorted(people, key=lambda s: (lms.roster_name(roster, people[s]["identity"]).casefold(), s)):
         person = people[student]
@@ -227,6 +234,8 @@ def build(records: list[dict], policy: Policy, titles: dict[str, str], previous:
             row["attention"] += [f"{exercise}: {n}" for n in notes if not n.startswith("late")]
             row["counted"].append(record["submission"])
             row["others"] += len(others.get((student, exercise), []))
+        row["attention"] += [f"not graded: {r['submission']} ({r['status']})" for r in by_student.get(student, [])
+                             if r.get("status") in UNCOUNTABLE]
         row["total"] = round(sum(row["scores"].values()), 6)
         rows.append(row)
     book = Book(exercises, titles, maxima, rows, counted, others, missing, warnings, regrade_changes(records, previous),
@@ -508,8 +517,6 @@ def write(out: Path, book: Book, records: list[dict], save, cell) -> dict[str, s
                 written[f"feedback {kind} {exercise}"] = f"feedback_{kind}/{exercise}.zip"
             elif target.exists():
                 target.unlink()
-    from . import report  # the class report: plots need matplotlib, imported only here
-
     save(out / "report.html", report.render(book, records))
     written["report"] = "report.html"
     return written

@@ -130,13 +130,14 @@ def render(book, records: list[dict]) -> str:
         if r["solution_viewed"] or r["late"] or r["attention"]]
     parts.append("<h2 id='attention'>Needs a look</h2>")
     parts.append(_table(["student", "what"], attention, "attention"))
-    others = [[record["student"], exercise, record["submission"], _num(record.get("total"))]
+    names = {r["student"]: r["name"] or r["student"] for r in book.rows}
+    others = [[names.get(student, student), exercise, record["submission"], _num(record.get("total"))]
               for (student, exercise), group in sorted(book.others.items()) for record in group]
     parts.append(f"<h2 id='others'>Submissions not counted ({len(others)})</h2>")
     parts.append(_table(["student", "exercise", "submission", "score"], others, "others"))
     parts.append(f"<h2 id='changes'>Changed since the last run ({len(book.changes)})</h2>")
     parts.append(_table(["student", "exercise", "submission", "before", "after", "why"],
-                        [[c["student"], c["exercise"], c["submission"], _num(c["before"]), _num(c["after"]), c["why"]]
+                        [[names.get(c["student"], c["student"]), c["exercise"], c["submission"], _num(c["before"]), _num(c["after"]), c["why"]]
                          for c in book.changes], "changes"))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Class report</title><style>{STYLE}</style>"
             f"</head><body>{''.join(parts)}</body></html>\n")
