@@ -261,7 +261,8 @@ def test_canvas_download_pick_gradebook_and_import(tmp_path, fake_kernels):
     # latest: the late resubmission (submission id 7891020) counts, 1 point less 10 %; the other is listed
     assert john["name"] == "Smith, John" and john[COL2] == "0.9" and john["late"] == "ex02"
     assert john["other_submissions"] == "1" and john["counted"].endswith(f"{EX02}-1.ipynb")
-    assert book["canvas:999999"]["missing_exercises"].startswith("all")  # from the roster
+    absent = book["canvas:999999"]
+    assert absent["missing_exercises"].startswith("all") and absent["lms_id"] == "999999" and absent[COL1] == ""  # roster
     # The Canvas import keeps the template's rows, SIS ids, sections and assignment columns.
     rows = list(csv.reader(io.StringIO((out / "canvas_import.csv").read_text())))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01 Imbalance basics (4567)",

@@ -1199,7 +1199,7 @@ def grade(
         old = old if isinstance(old, dict) else {}
         records, todo = [], []
         bar = _Progress(len(subs), progress)
-        _say(progress, f"grading {len(subs)} notebook(s) from {root} with {box.description}, {jobs} job(s)")
+        _say(progress, f"grading {len(subs)} notebook(s) from {source} with {box.description}, {jobs} job(s)")
         for sub in subs:
             prior = old.get(sub.relpath)
             if (
@@ -1497,7 +1497,7 @@ def main(argv: list[str] | None = None) -> int:
             lms_layout=args.lms, policy=policy, new_seed=args.new_seed,
         )
     except KeyboardInterrupt:
-        print("\ncourse-grade: interrupted; the results folder holds the last complete run (finished notebooks are "
+        print(("\n" if sys.stderr.isatty() else "") + "course-grade: interrupted; the results folder holds the last complete run (finished notebooks are "
               "kept for the next run)", file=sys.stderr)
         return 130
     except (OSError, ValueError, RuntimeError, csv.Error) as error:

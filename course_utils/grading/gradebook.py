@@ -215,7 +215,7 @@ def build(records: list[dict], policy: Policy, titles: dict[str, str], previous:
         person = people[student]
         identity = person["identity"]
         row = {"student": student, "name": lms.roster_name(roster, identity) or identity.get("name", student),
-               "lms_id": identity.get("lms_id", "") if identity.get("layout") == "canvas" else "",
+               "lms_id": student.split(":", 1)[1] if student.startswith("canvas:") else "",
                "scores": {}, "late": [], "solution_viewed": [], "attention": [], "counted": [], "others": 0,
                "missing": bool(person.get("missing"))}
         for exercise in exercises:
@@ -337,7 +337,7 @@ def gradebook_rows(book: Book) -> list[list]:
     for row in book.rows:
         absent = [ex for ex in book.exercises if ex not in row["scores"]]
         rows.append([row["student"], row["name"], row["lms_id"]] + [_num(row["scores"].get(ex, "")) for ex in book.exercises] + [
-            _num(row["total"]), "all (not in any download)" if row["missing"] else " ".join(absent), " ".join(row["late"]),
+            _num(row["total"]) if row["scores"] else "", "all (not in any download)" if row["missing"] else " ".join(absent), " ".join(row["late"]),
             " ".join(row["solution_viewed"]), "; ".join(row["attention"]), " | ".join(row["counted"]), str(row["others"])])
     return rows
 
