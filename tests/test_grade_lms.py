@@ -333,18 +333,28 @@ def test_latest_without_lms_ids_is_by_file_time(tmp_path, fake_kernels):
 
 def test_a_changed_seed_is_refused_and_regrades_are_explained(tmp_path, fake_kernels):
     subs = tmp_path / "subs"
-    path = put(subs / "alice" / f"{EX01}.ipynb", notebook("ex01", {"q1": 1}))
+    path = put(subs / f"smithjohn_123456_7891011_{EX01}.ipynb", notebook("ex01", {"q1": 1}))
     out = tmp_path / "out"
     run(subs, out)
     with pytest.raises(ValueError, match="--new-seed"):
         grader.grade(subs, out, seed=8, progress=False)
-    put(path, notebook("ex01", {"q1": 1, "q2": 2}))
-    summary = run(subs, out)
-    (change,) = summary["details"]["grader"]["regrade_changes"]
-    assert change["before"] == 1 and change["after"] == 3 and change["why"] == "submission changed"
+
+    def why():
+        return [(c["before"], c["after"], c["why"]) for c in json.loads((out / "details.json").read_text())["grader"]["grade_changes"]]
+
+    put(path, notebook("ex01", {"q1": 1, "q2": 2}))  # the same file, changed
+    run(subs, out)
+    assert why() == [(1, 3, "submission changed")]
     assert "Changed since the last run (1)" in (out / "report.html").read_text()
-    summary = grader.grade(subs, out, seed=8, new_seed=True, progress=False)
-    assert summary["executed"] == 1 and summary["seed"] == 8
+    put(subs / f"smithjohn_LATE_123456_7891012_{EX01}-1.ipynb", notebook("ex01", {"q1": 1}))  # a resubmission
+    run(subs, out)
+    assert why() == [(3, 1, f"another submission counts now (smithjohn_123456_7891011_{EX01}.ipynb before)")]
+    run(subs, out, policy=gradebook.Policy(late_penalty=0.5))
+    assert why() == [(1, 0.5, "policy changed (--exclude, --late-penalty or --solution-viewed)")]
+    run(subs, out, policy=gradebook.Policy(late_penalty=0.5))
+    assert why() == []
+    summary = grader.grade(subs, out, seed=8, new_seed=True, progress=False, policy=gradebook.Policy(late_penalty=0.5))
+    assert summary["executed"] == 2 and summary["seed"] == 8
 
 
 def test_interrupted_run_leaves_the_last_complete_results(tmp_path, fake_kernels, monkeypatch):

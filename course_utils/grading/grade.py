@@ -1261,7 +1261,8 @@ def grade(
         with gradebook.interrupts_deferred():  # the files of one run agree, even after Ctrl-C
             _write_outputs(ctx, records, extra)
             extra["outputs"] = gradebook.write(out, book, records, _write_atomic, _cell)
-            extra["regrade_changes"] = book.changes
+            extra["grade_changes"] = book.changes
+            extra["gradebook"] = gradebook.snapshot(book)
             _write_details(ctx, sorted(records, key=lambda r: (r["student"], r["exercise"], r["submission"])), extra)
         (out / "details.partial.json").unlink(missing_ok=True)
         for line in book.summary():

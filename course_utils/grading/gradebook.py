@@ -238,32 +238,53 @@ def build(records: list[dict], policy: Policy, titles: dict[str, str], previous:
                              if r.get("status") in UNCOUNTABLE]
         row["total"] = round(sum(row["scores"].values()), 6)
         rows.append(row)
-    book = Book(exercises, titles, maxima, rows, counted, others, missing, warnings, regrade_changes(records, previous),
-                policy, roster, template)
+    book = Book(exercises, titles, maxima, rows, counted, others, missing, warnings,
+                grade_changes(counted, policy, previous), policy, roster, template)
     book.question_stats = question_stats(list(counted.values()), policy)
     return book
 
 
-def regrade_changes(records: list[dict], previous: dict) -> list[dict]:
-    """Submissions whose grade differs from the last complete run, and why."""
-    before = previous.get("submissions") if isinstance(previous.get("submissions"), dict) else {}
+def snapshot(book: "Book") -> dict:
+    """What the gradebook counted, per student and exercise, kept in ``details.json`` for the next run."""
+    return {f"{student}\t{exercise}": {"score": score(record, book.policy)[0], "submission": record["submission"]}
+            for (student, exercise), record in sorted(book.counted.items())}
+
+
+def grade_changes(counted: dict[tuple, dict], policy: Policy, previous: dict) -> list[dict]:
+    """Grades (student, exercise) that differ from the last complete run, and why.
+
+    Why: another submission counts now (a new upload, or ``--pick``), or the counted submission
+    was regraded because the submission, the seed or the checker code changed, or the policy
+    (``--exclude``, ``--late-penalty``, ``--solution-viewed``) changed.
+    """
+    grader = previous.get("grader") if isinstance(previous.get("grader"), dict) else {}
+    before = grader.get("gradebook") if isinstance(grader.get("gradebook"), dict) else {}
+    records = previous.get("submissions") if isinstance(previous.get("submissions"), dict) else {}
+    if not before:
+        return []
     changes = []
-    for record in records:
-        prior = before.get(record["submission"])
-        if not isinstance(prior, dict) or record.get("reused"):
+    keys = {tuple(k.split("\t", 1)) for k in before if "\t" in k} | set(counted)
+    for student, exercise in sorted(keys):
+        old = before.get(f"{student}\t{exercise}") or {}
+        record = counted.get((student, exercise))
+        after = score(record, policy)[0] if record else None
+        if record is not None and old.get("score") is not None and math.isclose(after, float(old["score"])):
             continue
-        if not math.isclose(float(prior.get("total") or 0.0), float(record.get("total") or 0.0)) or prior.get("status") != record.get("status"):
-            why = []
-            if prior.get("sha256") != record.get("sha256"):
-                why.append("submission changed")
-            if prior.get("seed") != record.get("seed"):
-                why.append("seed changed")
-            if prior.get("grader") != record.get("grader"):
-                why.append("checker code changed")
-            changes.append({"submission": record["submission"], "student": record["student"], "exercise": record.get("exercise", ""),
-                            "before": prior.get("total"), "after": record.get("total"),
-                            "status_before": prior.get("status"), "status_after": record.get("status"),
-                            "why": ", ".join(why) or "regraded (same submission, seed and checkers: a flaky notebook?)"})
+        if record is None:
+            why = "no submission counts now (removed from the download?)"
+        elif not old:
+            why = "first submission"
+        elif old.get("submission") != record["submission"]:
+            why = f"another submission counts now ({old.get('submission')} before)"
+        else:
+            prior = records.get(record["submission"]) or {}
+            reasons = [what for key, what in (("sha256", "submission changed"), ("seed", "seed changed"),
+                                              ("grader", "checker code changed")) if prior.get(key) != record.get(key)]
+            if not reasons and math.isclose(float(prior.get("total") or 0.0), float(record.get("total") or 0.0)):
+                reasons = ["policy changed (--exclude, --late-penalty or --solution-viewed)"]
+            why = ", ".join(reasons) or "regraded with the same submission, seed and checkers (a notebook that varies?)"
+        changes.append({"student": student, "exercise": exercise, "before": old.get("score"), "after": after,
+                        "submission": record["submission"] if record else old.get("submission", ""), "why": why})
     return changes
 
 
