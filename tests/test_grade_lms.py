@@ -152,6 +152,7 @@ def read_csv(path: Path) -> list[dict]:
         (f"ex02/smithjohn_123456_7891013_{EX02}.ipynb", "canvas:123456", False, 7891013),
         (f"John Smith_12345_assignsubmission_file_/{EX01}.ipynb", "moodle:john smith", False, None),
         (f"moodle/ex02/John  Smith_67890_assignsubmission_file_/sub/{EX02}.ipynb", "moodle:john smith", False, None),
+        (f"John Smith_12345_assignsubmission_file_{EX01}.ipynb", "moodle:john smith", False, None),
         (f"alice/{EX01}.ipynb", "alice", False, None),
         (f"ex01/alice/{EX01}.ipynb", "alice", False, None),
         (f"ex01/bob_{EX01}.ipynb", "bob", False, None),

@@ -11,8 +11,9 @@ path of each notebook under the submissions folder:
     number grows with each upload, so it orders resubmissions; ``LATE`` marks a late one.
 ``moodle``
     Moodle's "Download all submissions" makes one folder per participant,
-    ``<Full Name>_<participant id>_assignsubmission_file_/``. The participant id differs from
-    one assignment to the next, so the person is the **full name**.
+    ``<Full Name>_<participant id>_assignsubmission_file_/`` (or, without folders, files named
+    ``<Full Name>_<participant id>_assignsubmission_file_<file name>``). The participant id differs
+    from one assignment to the next, so the person is the **full name**.
 ``folders``
     One folder per student (``alice/...``), or files directly in the folder
     (``alice_01_imbalance_basics.ipynb``): the grader's original rule.
@@ -54,6 +55,8 @@ CANVAS_FILE = re.compile(
 )
 CANVAS_RESUBMISSION = re.compile(r"-(\d+)(?=\.ipynb$)")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
+#: Moodle without "Download submissions in folders": ``<Full Name>_<id>_assignsubmission_file_<file name>``.
+MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_file_(?P<original>.+)$")
 #: A folder named like an exercise or an assignment, never a student.
 EXERCISE_FOLDER = re.compile(
     r"(?i)^(ex(ercise)?[ _-]?\d{1,2}|\d{1,2}|(assignment|hw|homework|lab|week)[ _-]?\d{1,2}([ _-].*)?|submissions?|downloads?)$"
@@ -115,13 +118,13 @@ def _canvas(relpath: str) -> Identity | None:
 
 
 def _moodle(relpath: str) -> Identity | None:
-    for part in PurePosixPath(relpath).parts[:-1]:
+    for part in PurePosixPath(relpath).parts:
         part = part[:-4] if part.lower().endswith(".zip") else part
-        match = MOODLE_FOLDER.match(part)
+        match = MOODLE_FOLDER.match(part) or MOODLE_FILE.match(part)
         if match:
             full = " ".join(match["name"].split())
             return Identity(student=f"moodle:{_person_key(full)}", name=full, layout="moodle",
-                            lms_id=match["participant"], lms_folder=part)
+                            lms_id=match["participant"], lms_folder=f"{match['name']}_{match['participant']}_assignsubmission_file_")
     return None
 
 
