@@ -494,3 +494,19 @@ def test_one_real_canvas_run(tmp_path):
     assert book["123456"][COL1] == f"{maximum:g}"
     details = json.loads((out / "details.json").read_text())
     assert len(details["submissions"]) == len(read_csv(out / "grades.csv")) == 3
+
+
+def test_a_folder_of_lms_zips_one_per_assignment(tmp_path, fake_kernels):
+    """Several assignments downloaded as several bulk zips, all put in one folder."""
+    downloads = tmp_path / "downloads"
+    _zip(downloads / "submissions.zip", {f"smithjohn_123456_7891011_{EX01}.ipynb": notebook("ex01", {"q1": 1}),
+                                         f"doejane_223456_7891012_{EX01}.ipynb": notebook("ex01")})
+    _zip(downloads / "submissions (1).zip", {f"smithjohn_123456_7891013_{EX02}.ipynb": notebook("ex02", {"q1": 1})})
+    _zip(downloads / "COURSE-Assignment 2-98765.zip",
+         {f"Ann Lee_555_assignsubmission_file_/{EX02}.ipynb": notebook("ex02", {"q1": 1, "q2": 2})})
+    out = tmp_path / "out"
+    summary = run(downloads, out)
+    assert sorted(r["student"] for r in summary["records"]) == ["canvas:123456", "canvas:123456", "canvas:223456", "moodle:ann lee"]
+    assert [z["notebooks"] for z in summary["details"]["grader"]["unpacked"]] == [1, 1, 2]
+    john = {r["student"]: r for r in read_csv(out / "gradebook.csv")}["canvas:123456"]
+    assert (john[COL1], john[COL2]) == ("1", "1")
