@@ -238,6 +238,11 @@ def test_bulk_zip_and_a_students_zip_are_graded_and_reported(tmp_path, fake_kern
     (record,) = summary["records"]
     assert record["student"] == "moodle:ann lee" and record["submission"].endswith(f"work.zip/inner/{EX01}.ipynb")
     assert record["total"] == 1 and summary["details"]["grader"]["unpacked"][0]["zip"].endswith("work.zip")
+    # A zip with no notebook in it is a warning, in the terminal and the report, never silence.
+    _zip(moodle / "Bo Ng_556_assignsubmission_file_" / "oops.zip", {"notes.txt": "forgot the notebook"})
+    summary = run(moodle, tmp_path / "out3")
+    assert any("oops.zip: no notebook in it" in w for w in summary["details"]["grader"]["warnings"])
+    assert "oops.zip: no notebook in it" in (tmp_path / "out3" / "report.html").read_text()
 
 
 # --------------------------------------------------------------------------- #

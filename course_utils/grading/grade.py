@@ -1178,10 +1178,14 @@ def grade(
             root = staging / "bulk"
             lms.unpack(source, root, display_name(source.name), unpacked)
         found = _discover(root, out) + _discover_zips(root, out, staging, unpacked)
+        zip_warnings = []
         for entry in unpacked.zips:
             _say(progress, _terminal(f"unpacked {entry['zip']}: {entry['files']} file(s), {entry['notebooks']} notebook(s)"))
-            for problem in entry["refused"][:20]:
-                _say(True, _terminal(f"course-grade: warning: {entry['zip']}: {problem}"))
+            inside = sum(e["notebooks"] for e in unpacked.zips if e is entry or e["zip"].startswith(entry["zip"] + "/"))
+            problems = entry["refused"] + ([] if inside else ["no notebook in it"])
+            zip_warnings += [f"{entry['zip']}: {problem}" for problem in problems]
+        for warning in zip_warnings[:40]:
+            _say(True, _terminal(f"course-grade: warning: {warning}"))
         subs = [_read_submission(item, known, stems, lms_layout) for item in found]
         _note_hard_links(subs)
         before = {s.relpath: s.sha256 for s in subs}
@@ -1257,7 +1261,8 @@ def grade(
                  "unpacked": unpacked.zips, "lms": lms_layout, "policy": policy.to_dict()}
         titles = {key: ctx.exercise(key).title for key in sorted({r["exercise"] for r in records if r.get("exercise") in known})}
         book = gradebook.build(records, policy, titles, previous, lms_layout)
-        for warning in book.warnings:
+        book.warnings += zip_warnings
+        for warning in book.warnings[: len(book.warnings) - len(zip_warnings)]:
             _say(True, _terminal(f"course-grade: warning: {warning}"))
         extra["warnings"] = book.warnings
         with gradebook.interrupts_deferred():  # the files of one run agree, even after Ctrl-C
