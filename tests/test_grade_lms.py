@@ -228,9 +228,16 @@ def test_bulk_zip_and_a_students_zip_are_graded_and_reported(tmp_path, fake_kern
     with zipfile.ZipFile(bulk, "w") as archive:
         for path in sorted(canvas.iterdir()):
             archive.write(path, path.name)
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr(f"sub/{EX02}.ipynb", notebook("ex02", {"q1": 1}))
+    with zipfile.ZipFile(bulk, "a") as archive:  # a student's zip inside the bulk zip
+        archive.writestr("Ann Lee_555_assignsubmission_file_/work.zip", inner.getvalue())
     summary = run(bulk, tmp_path / "out")
-    assert {r["student"] for r in summary["records"]} == {"canvas:123456", "canvas:223456", "canvas:323456", "canvas:423456"}
-    assert summary["details"]["grader"]["unpacked"][0]["notebooks"] == 7
+    assert {r["student"] for r in summary["records"]} == {"canvas:123456", "canvas:223456", "canvas:323456", "canvas:423456",
+                                                            "moodle:ann lee"}
+    assert [z["notebooks"] for z in summary["details"]["grader"]["unpacked"]] == [7, 1]
+    assert f"Ann Lee_555_assignsubmission_file_/work.zip/sub/{EX02}.ipynb" in summary["details"]["submissions"]
     # A Moodle student's zip inside their folder: unpacked, and the person stays the folder's.
     moodle = tmp_path / "moodle"
     _zip(moodle / "Ann Lee_555_assignsubmission_file_" / "work.zip", {f"inner/{EX01}.ipynb": notebook("ex01", {"q1": 1})})

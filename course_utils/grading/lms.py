@@ -285,8 +285,11 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
         if depth >= MAX_ZIP_DEPTH:
             entry["refused"].append(f"{name}: a zip nested deeper than {MAX_ZIP_DEPTH} levels (not unpacked)")
             continue
-        unpack(path, path.with_name(path.name + ".unpacked"), f"{label}/{name}", report, depth + 1)
+        folder = path.with_name(path.name + ".unpacked")
+        unpack(path, folder, f"{label}/{name}", report, depth + 1)
         os.unlink(path)
+        if folder.is_dir():
+            folder.rename(path)  # its notebooks show as .../work.zip/<path in the zip>
 
 
 # --------------------------------------------------------------------------- #
