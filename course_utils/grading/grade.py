@@ -958,7 +958,9 @@ def _md_text(text, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 def _feedback(record: dict, title: str) -> str:
     lines = [f"# {_md_text(title)}", ""]
-    lines.append(f"- Student: {_md_name(record['student'])}")
+    name = (record.get("identity") or {}).get("name") or ""
+    shown = f"{name} ({record['student']})" if name and name != record["student"] else record["student"]
+    lines.append(f"- Student: {_md_name(shown)}")
     lines.append(f"- Submission: {_md_name(record['submission'])}")
     lines.append(f"- Score: **{_fmt(record['total'])} / {_fmt(record['max_total'])}**")
     lines.append(f"- Run: {record['status']} — {_STATUS_TEXT.get(record['status'], '')}")
