@@ -18,14 +18,35 @@ Every answer kind works in two steps, so that a grader can run them in two place
 
 ``check`` runs both in-process and never raises: whatever the learner passes, the result
 is a :class:`Result` with one of four statuses and a message the learner can act on.
+
+Showing. ``check``, ``hint``, ``solution`` and ``progress`` display their output themselves, once,
+wherever the call stands in a cell (two checks in one cell both show; a check followed by a
+``print`` shows). They use IPython's ``display``, so the output reaches JupyterLab, Colab and the
+outputs stored by nbconvert and nbval; without IPython they print text. ``check`` still returns its
+:class:`Result`, which is not shown a second time when it is the cell's last expression.
+
+One tolerance for numbers (:data:`RTOL`). A number is accepted when it is within 0.1 % of the exact
+value (relative tolerance 1e-3, with an absolute floor of 1e-9 for values at 0). So rounding to
+4 significant digits passes; rounding to fewer usually does not, and the check says so. A question
+whose step admits a wider range declares its own tolerance and says why.
+
+Mistakes. A known wrong answer is a :class:`Mistake` with a stable ``id`` (``"percentage"``,
+``"rounded"``, ``"swapped"``, ``"training-set"``, ...), reported on the :class:`Result` as
+``mistake``. A mistake is named only when the answer matches it and neither the right answer nor
+another mistake; when several match, the message says so and ``mistake`` lists their ids joined
+by ``"|"``. Shared builders (:func:`rounded_mistake`, :func:`percentage_mistake`,
+:func:`swapped_mistake`, :func:`wrong_class_mistake`, :func:`wrong_split_mistake`) make the common
+ones the same way in every exercise.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import inspect
 import math
 import numbers
+import sys
 import warnings
 from dataclasses import dataclass, field
 from enum import Enum
@@ -39,6 +60,7 @@ __all__ = [
     "Feedback",
     "Note",
     "Answer",
+    "Mistake",
     "Number",
     "Choice",
     "Array",
@@ -48,12 +70,31 @@ __all__ = [
     "Question",
     "Exercise",
     "DEFAULT_SEED",
+    "RTOL",
+    "ATOL_FLOOR",
+    "TOLERANCE_RULE",
+    "near",
+    "rounded_mistake",
+    "percentage_mistake",
+    "swapped_mistake",
+    "wrong_class_mistake",
+    "wrong_split_mistake",
 ]
 
 #: Seed used for generated check data when the learner calls ``check`` (the grader sets its own).
 DEFAULT_SEED = 0
 #: Answers bigger than this are refused before any work is done on them.
 MAX_ELEMENTS = 5_000_000
+#: The course's one tolerance for numbers: relative 1e-3 (0.1 %) ...
+RTOL = 1e-3
+#: ... with this absolute floor, for values at 0.
+ATOL_FLOOR = 1e-9
+#: The rule as the course states it to learners (notebook 00 and every exercise's introduction).
+TOLERANCE_RULE = (
+    "Store the value your code computes; don't round it. A number is accepted when it is within 0.1 % "
+    "of the exact value, so rounding to 4 significant digits passes; rounding to fewer usually does "
+    "not, and the check says so."
+)
 
 
 class Status(str, Enum):
@@ -73,12 +114,80 @@ _STYLE = {
 }
 
 
+# --------------------------------------------------------------------------- #
+# Showing a verdict, a hint or a summary exactly once, wherever the call stands
+# --------------------------------------------------------------------------- #
+
+#: Number of cells run since the first verdict was shown (bumped by an IPython pre-run hook).
+_CELL = {"number": 0, "hooked": None}
+
+
+def _ipython():
+    """The running IPython shell, or None (plain Python). Never imports IPython itself."""
+    if "IPython" not in sys.modules:
+        return None
+    try:
+        return sys.modules["IPython"].get_ipython()
+    except Exception:
+        return None
+
+
+def _next_cell(*_args) -> None:
+    _CELL["number"] += 1
+
+
+def _cell_number(shell) -> int:
+    """Which cell is running, counted by a ``pre_run_cell`` hook registered on first use."""
+    if _CELL["hooked"] is not shell:
+        try:
+            shell.events.register("pre_run_cell", _next_cell)
+            _CELL["hooked"] = shell
+        except Exception:  # a shell without events: every display then counts as a new cell
+            _CELL["number"] += 1
+    return _CELL["number"]
+
+
+class _ShowsItself:
+    """Mixin: ``_show()`` displays the object now; IPython's display hook will not repeat it.
+
+    In IPython, ``_show`` sends a ``display_data`` message (HTML and text) and notes the cell it
+    ran in; ``_ipython_display_`` -- which IPython calls instead of the usual reprs when the
+    object is a cell's last expression or passed to ``display`` -- does nothing in that same cell,
+    and displays the object again in any later cell. Without IPython, ``_show`` prints the text.
+    """
+
+    def _mimebundle(self) -> dict:
+        return {"text/plain": str(self), "text/html": self._repr_html_()}
+
+    def _show(self):
+        try:
+            shell = _ipython()
+            if shell is None:
+                print(str(self), flush=True)
+                return self
+            from IPython.display import display
+
+            display(self._mimebundle(), raw=True)
+            object.__setattr__(self, "_shown_in_cell", _cell_number(shell))
+        except Exception:  # showing must never turn a verdict into a traceback
+            pass
+        return self
+
+    def _ipython_display_(self) -> None:
+        shell = _ipython()
+        if shell is not None and getattr(self, "_shown_in_cell", None) == _cell_number(shell):
+            return
+        from IPython.display import display
+
+        display(self._mimebundle(), raw=True)
+
+
 @dataclass(frozen=True)
-class Result:
+class Result(_ShowsItself):
     """Outcome of one ``check()`` call.
 
-    Its truth value is ``True`` only for a correct answer. It renders as HTML in Jupyter
-    and as one line of text elsewhere.
+    Its truth value is ``True`` only for a correct answer. ``check`` shows it where it is
+    called; it renders as HTML in Jupyter and as one line of text elsewhere.
 
     Attributes
     ----------
@@ -89,6 +198,10 @@ class Result:
         Credit earned and available.
     question : str
         Label of the question, e.g. ``"ex02.q3"``.
+    mistake : str or None
+        Stable id of the mistake the message names (``"percentage"``, ``"rounded"``, ...), None
+        when it names none. Several ids joined by ``"|"`` when the answer matches several
+        mistakes; for a question of several parts, ``"part=id"`` items joined by ``"; "``.
     """
 
     status: Status
@@ -96,6 +209,7 @@ class Result:
     points: float = 0.0
     max_points: float = 0.0
     question: str = ""
+    mistake: str | None = None
 
     def __bool__(self) -> bool:
         return self.status is Status.CORRECT
@@ -128,6 +242,7 @@ class Result:
             "message": self.message,
             "points": self.points,
             "max_points": self.max_points,
+            "mistake": self.mistake,
         }
 
 
@@ -138,7 +253,7 @@ def _markup(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Note:
+class Note(_ShowsItself):
     """A hint or a solution: Markdown-ish text shown in a box."""
 
     title: str
@@ -165,16 +280,17 @@ class Note:
 
 
 class Feedback(Exception):
-    """Raised by answer kinds to end a check early with a given status and message."""
+    """Raised by answer kinds to end a check early with a given status, message and mistake id."""
 
-    def __init__(self, status: Status, message: str):
+    def __init__(self, status: Status, message: str, mistake: str | None = None):
         super().__init__(message)
         self.status = Status(status)
         self.message = message
+        self.mistake = mistake
 
 
-def incorrect(message: str) -> Feedback:
-    return Feedback(Status.INCORRECT, message)
+def incorrect(message: str, mistake: str | None = None) -> Feedback:
+    return Feedback(Status.INCORRECT, message, mistake)
 
 
 def uncheckable(message: str) -> Feedback:
@@ -263,69 +379,246 @@ def _safe_size(value: Any) -> int | None:
         return None
 
 
-def _looks_rounded(value: float, expected: float) -> bool:
-    """Whether ``value`` is ``expected`` rounded, truncated or rounded up to 0-4 decimals."""
-    for digits in range(5):
-        scale = 10.0**digits
-        candidates = (round(expected, digits), math.floor(expected * scale) / scale, math.ceil(expected * scale) / scale)
-        if any(math.isclose(value, c, rel_tol=1e-9, abs_tol=1e-12) for c in candidates):
-            return True
-    return False
+# --------------------------------------------------------------------------- #
+# Mistakes: known wrong answers, each with a stable id
+# --------------------------------------------------------------------------- #
 
 
-def rounding_message(places: int, tolerance: float) -> str:
-    """What to tell a learner whose answer is the expected value rounded to ``places`` decimals."""
-    return (
-        f"That looks rounded to {places} decimal{'s' if places > 1 else ''}. Store the value you computed, "
-        f"without rounding it or typing it in: the check accepts differences up to {tolerance:g} only."
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer and what to tell the learner who gives it.
+
+    Parameters
+    ----------
+    id : str
+        Stable identifier, reported as ``Result.mistake`` (``"percentage"``, ``"rounded"``,
+        ``"swapped"``, ``"training-set"``, or a question-specific id such as ``"recall-of-class-0"``).
+    match : float or callable
+        For :class:`Number`: a value, or a function of no argument computing it lazily, matched
+        within the question's tolerance (and at least :data:`RTOL`); or a predicate
+        ``match(value) -> bool``. For :class:`Array`: a predicate
+        ``match(answer, expected) -> bool``.
+    message : str or callable
+        What to say; a callable receives the learner's value and returns the text.
+    exact : bool
+        For a wrong quantity that lies within the tolerance of the right one (the baseline's
+        accuracy on all rows rather than the test rows, say): match it only exactly -- to 1e-9
+        (relative), or at the precision the value was typed with when that is 4 significant digits
+        or more and the right value differs at that precision -- and then name it even inside the
+        tolerance: an exact match is the proof.
+    """
+
+    id: str
+    match: Any
+    message: Any
+    exact: bool = False
+
+    def says(self, value: Any) -> str:
+        return str(self.message(value) if callable(self.message) else self.message)
+
+
+def _significant_digits(value: float) -> int:
+    """Significant digits of a number as typed (0.96563 -> 5); 15 or more for a computed value."""
+    text = f"{abs(value):.15g}".split("e")[0].replace(".", "").lstrip("0").rstrip("0")
+    return max(len(text), 1)
+
+
+def _same_at(value: float, other: float, digits: int) -> bool:
+    return float(f"{other:.{digits}g}") == float(f"{value:.{digits}g}")
+
+
+def _is_lazy_value(match: Any) -> bool:
+    """Whether ``match`` is a function of no argument computing a value (not a predicate)."""
+    if not callable(match):
+        return False
+    try:
+        return not any(
+            p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            for p in inspect.signature(match).parameters.values()
+        )
+    except (TypeError, ValueError):
+        return False
+
+
+def as_mistake(item: Any) -> Mistake:
+    """A :class:`Mistake` from a Mistake, an ``(id, match, message)`` or a ``(match, message)`` tuple.
+
+    A two-item tuple gets an id derived from its message (stable while the message is).
+    """
+    if isinstance(item, Mistake):
+        return item
+    if len(item) == 3:
+        return Mistake(*item)
+    match, message = item
+    digest = hashlib.sha1(str(message).encode()).hexdigest()[:8] if not callable(message) else "dynamic"
+    return Mistake(f"m-{digest}", match, message)
+
+
+def _mistake_feedback(hits: Sequence[Mistake], value: Any) -> Result:
+    """The verdict for an answer that matches the mistakes ``hits`` (at least one)."""
+    unique: dict[str, str] = {}
+    for hit in hits:
+        text = hit.says(value)
+        if hit.id not in unique and text not in unique.values():
+            unique[hit.id] = text
+    if len(unique) == 1:
+        ((mistake, text),) = unique.items()
+        return Result(Status.INCORRECT, text, mistake=mistake)
+    listed = " ".join(f"({i}) {text}" for i, text in enumerate(unique.values(), 1))
+    return Result(
+        Status.INCORRECT,
+        f"Your value fits {len(unique)} known slips, so the check cannot tell which one you made: {listed}",
+        mistake="|".join(unique),
     )
 
 
-def rounding_mistakes(expected, *, tolerance: float, digits=(1, 2, 3), exclude=(0,)) -> list:
-    """``Number`` mistakes for the expected value rounded to each of ``digits`` decimals.
+def near(target: Any, rtol: float = RTOL) -> Callable[[float], bool]:
+    """Predicate: a number within ``rtol`` (relative; :data:`ATOL_FLOOR` absolute) of ``target``.
 
-    Put them first in ``mistakes`` so that a rounded answer is called rounded, not mistaken for
-    another quantity that happens to be close. A rounding that lands on a value in ``exclude``
-    (0 by default) is left to the other messages: it says more than "rounded".
+    ``target`` may be a function computing it lazily.
     """
 
-    def match(places):
-        def rounded(value):
-            target = round(float(_resolve(expected)), places)
-            return target not in exclude and abs(value - target) < 1e-9
+    def match(value: float) -> bool:
+        return math.isclose(value, float(_resolve(target)), rel_tol=rtol, abs_tol=ATOL_FLOOR)
 
-        return rounded
-
-    return [(match(places), rounding_message(places, tolerance)) for places in digits]
+    return match
 
 
-def percentage_mistake(expected, message: str, *, atol: float) -> tuple:
-    """A ``Number`` mistake for the expected fraction given as a percentage (100 times too big)."""
-    return (lambda value: value > 1 and abs(value / 100 - float(_resolve(expected))) <= atol, message)
+def _rounding_of(value: float, exact: float) -> str | None:
+    """How ``value`` is ``exact`` rounded ("to 2 decimals", ...), or None when it is not provably so.
+
+    Provably: ``value`` equals ``exact`` rounded to the nearest at 0-6 decimals, or to 1-3
+    significant digits, but is not ``exact`` itself (within :data:`RTOL`), and is not 0. A value
+    cut short (0.7 for 0.7512) is not called rounded: nothing proves it is not another number; nor
+    is a fraction's 1 (a perfect score says more than a rounding).
+    """
+    if value == 0 or not math.isfinite(exact) or math.isclose(value, exact, rel_tol=RTOL, abs_tol=ATOL_FLOOR):
+        return None
+
+    def same(a: float, b: float) -> bool:
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+    if abs(exact) < 1 and abs(value) == 1:  # a fraction "rounded" to 1 says nothing: a perfect score says more
+        return None
+    for places in range(0, 7):
+        if same(value, round(exact, places)):
+            return f"to {places} decimal{'' if places == 1 else 's'}" if places else "to a whole number"
+    if exact:
+        magnitude = math.floor(math.log10(abs(exact)))
+        for digits in range(1, 4):
+            places = digits - 1 - magnitude
+            if places < 0 and same(value, round(exact, places)):
+                return f"to {digits} significant digit{'' if digits == 1 else 's'}"
+    return None
+
+
+def rounding_message(how: str | int, tolerance: float | None = None) -> str:
+    """What to tell a learner whose answer is the right value rounded (``how``: "to 2 decimals",
+    or a number of decimals). ``tolerance`` is ignored: kept for older checkers."""
+    if isinstance(how, int):
+        how = f"to {how} decimal{'' if how == 1 else 's'}"
+    return (
+        f"Your value is the right one rounded {how}. Store the value your code computes, without rounding "
+        "it: a number is accepted within 0.1 % of the exact value."
+    )
+
+
+def rounded_mistake(expected: Any) -> Mistake:
+    """Mistake ``"rounded"``: the right value rounded (see :func:`_rounding_of`) and too far off.
+
+    :class:`Number` adds it to every question by itself.
+    """
+
+    def match(value: float) -> bool:
+        return _rounding_of(value, float(_resolve(expected))) is not None
+
+    return Mistake("rounded", match, lambda value: rounding_message(_rounding_of(value, float(_resolve(expected)))))
+
+
+_PERCENTAGE = "That is a percentage; give the value as a fraction between 0 and 1 (0.25 rather than 25)."
+
+
+def percentage_mistake(expected: Any, message: str = _PERCENTAGE, *, atol: float | None = None) -> Mistake:
+    """Mistake ``"percentage"``: the expected fraction times 100, possibly rounded.
+
+    ``atol`` (in fraction units) widens the match, for the few questions that need it.
+    """
+
+    def match(value: float) -> bool:
+        exact = float(_resolve(expected))
+        if not 0 < abs(exact) <= 1:
+            return False
+        percent = 100 * exact
+        return (
+            math.isclose(value, percent, rel_tol=RTOL, abs_tol=100 * (atol or 0.0))
+            or _rounding_of(value, percent) is not None  # a percentage rounded still is one
+        )
+
+    return Mistake("percentage", match, message)
+
+
+def swapped_mistake(value_if_swapped: Any, message: str, *, id: str = "swapped") -> Mistake:
+    """Mistake ``"swapped"``: the value the computation gives with two of its inputs swapped.
+
+    For a :class:`Number`, ``value_if_swapped`` is a number or a function computing it; for an
+    :class:`Array`, a predicate ``(answer, expected) -> bool``.
+    """
+    return Mistake(id, value_if_swapped, message)
+
+
+def wrong_class_mistake(value_for_other_class: Any, message: str, *, id: str = "wrong-class") -> Mistake:
+    """Mistake ``"wrong-class"``: the value computed for the other class (label 0 instead of 1)."""
+    return Mistake(id, value_for_other_class, message)
+
+
+def wrong_split_mistake(value_on_other_rows: Any, message: str, *, id: str = "training-set") -> Mistake:
+    """Mistake of data: the value measured on other rows (``"training-set"``, ``"all-data"``, ...)."""
+    return Mistake(id, value_on_other_rows, message)
+
+
+def rounding_mistakes(expected, *, tolerance: float = RTOL, digits=(1, 2, 3), exclude=(0,)) -> list:
+    """Kept for older checkers: the same as ``[rounded_mistake(expected)]``."""
+    return [rounded_mistake(expected)]
 
 
 @dataclass
 class Number(Answer):
-    """A number compared with tolerance.
+    """A number compared with the course's tolerance.
 
     Parameters
     ----------
     expected : float or callable
         The right value, or a function computing it (called once, lazily).
-    atol, rtol : float
-        Absolute and relative tolerance, as in :func:`math.isclose`.
-    mistakes : sequence of (float or callable, str)
-        Known wrong answers and the message to give for each. A float matches within the
-        same tolerance; a callable receives the learner's number and returns True on match.
+    rtol, atol : float
+        Relative and absolute tolerance, as in :func:`math.isclose`: by default the course's one
+        rule, :data:`RTOL` and :data:`ATOL_FLOOR`. A question whose step admits a wider range
+        declares it and says why in ``tolerance_reason``.
+    mistakes : sequence of Mistake (or tuples, see :func:`as_mistake`)
+        Known wrong answers. A float (or lazy callable of no argument wrapped by :func:`near`)
+        matches within :data:`RTOL`; a predicate receives the learner's number.
     direction_hint : bool
         Whether to say "too high" / "too low" for other wrong values.
+    detect_rounding : bool
+        Whether to add the ``"rounded"`` mistake (the right value rounded to fewer digits).
+    otherwise : str, optional
+        The message for a wrong value that matches no mistake (instead of "too high"/"too low").
+    tolerance_reason : str, optional
+        Why this question accepts a wider range than the course's rule; shown with a right answer.
+    valid_values : callable, optional
+        ``valid_values() -> list of float``: other values a valid way reaches (for instance the
+        same model fitted by other converged solvers). A value within the tolerance of the range
+        they span with ``expected`` is right.
     """
 
     expected: Any
-    atol: float = 1e-6
-    rtol: float = 0.0
-    mistakes: Sequence[tuple[Any, str]] = ()
+    atol: float = ATOL_FLOOR
+    rtol: float = RTOL
+    mistakes: Sequence[Any] = ()
     direction_hint: bool = True
+    detect_rounding: bool = True
+    otherwise: str = ""
+    tolerance_reason: str = ""
+    valid_values: Any = None
     expects = "a number"
 
     def extract(self, value, seed=DEFAULT_SEED):
@@ -334,22 +627,82 @@ class Number(Answer):
     def _close(self, a: float, b: float) -> bool:
         return math.isclose(a, b, rel_tol=self.rtol, abs_tol=self.atol)
 
+    def all_mistakes(self) -> list[Mistake]:
+        found = [as_mistake(m) for m in self.mistakes]
+        if self.detect_rounding and not any(m.id == "rounded" for m in found):
+            found.append(rounded_mistake(self.expected))
+        return found
+
+    def matching_mistakes(self, value: float) -> list[Mistake]:
+        """Every declared mistake that ``value`` matches (the right answer is not looked at)."""
+        hits = []
+        for mistake in self.all_mistakes():
+            match = mistake.match
+            try:
+                if mistake.exact:
+                    hit = False  # exact mistakes were looked at first, see _exact_hits
+                elif _is_lazy_value(match):
+                    hit = self._close(value, float(match())) or near(match)(value)
+                else:
+                    hit = match(value) if callable(match) else self._close(value, float(match))
+            except Exception:  # a mistake that cannot be evaluated does not match
+                hit = False
+            if hit:
+                hits.append(mistake)
+        return hits
+
+    def _in_valid_range(self, value: float, expected: float) -> bool:
+        if self.valid_values is None:
+            return False
+        values = [expected, *(float(v) for v in self.valid_values())]
+        low, high = min(values), max(values)
+        return low <= value <= high or self._close(value, low) or self._close(value, high)
+
+    def _exact_hits(self, value: float, expected: float) -> list[Mistake]:
+        if math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12):
+            return []
+        digits = _significant_digits(value)
+        hits = []
+        for mistake in self.all_mistakes():
+            if not mistake.exact:
+                continue
+            try:
+                match = mistake.match
+                if callable(match) and not _is_lazy_value(match):
+                    hit = match(value)
+                else:
+                    wrong = float(_resolve(match))
+                    hit = math.isclose(value, wrong, rel_tol=1e-9, abs_tol=1e-12) or (
+                        # typed to 4+ significant digits: the wrong value at that precision, not the right one
+                        4 <= digits <= 12
+                        and _same_at(value, wrong, digits)
+                        and not _same_at(value, expected, digits)
+                    )
+            except Exception:
+                hit = False
+            if hit:
+                hits.append(mistake)
+        return hits
+
     def judge(self, data, seed=DEFAULT_SEED):
         value = float(data) + 0.0  # + 0.0 turns -0.0 into 0.0 for display
         expected = float(_resolve(self.expected))
-        if self._close(value, expected):
-            return Result(Status.CORRECT, f"{value:.6g} is right.")
-        for match, message in self.mistakes:
-            hit = match(value) if callable(match) else self._close(value, float(match))
-            if hit:
-                return Result(Status.INCORRECT, message)
+        exact = self._exact_hits(value, expected)
+        if exact:
+            return _mistake_feedback(exact, value)
+        if self._close(value, expected) or self._in_valid_range(value, expected):
+            why = f" ({self.tolerance_reason})" if self.tolerance_reason else ""
+            return Result(Status.CORRECT, f"{value:.6g} is right{why}.")
+        hits = self.matching_mistakes(value)
+        if hits:
+            return _mistake_feedback(hits, value)
+        if self.otherwise:
+            return Result(Status.INCORRECT, self.otherwise)
         if expected and abs(value - expected) <= 0.01 * abs(expected):
-            if _looks_rounded(value, expected):
-                return Result(Status.INCORRECT, f"{value:.6g} looks rounded: do not round, keep full precision.")
             return Result(
                 Status.INCORRECT,
-                f"{value:.6g} is close, but outside the tolerance: check that you used exactly the data and "
-                "settings the step asks for.",
+                f"{value:.6g} is close, but outside the tolerance (0.1 %): check that you used exactly the data "
+                "and settings the step asks for, and that you did not round or type in the value.",
             )
         if self.direction_hint:
             side = "too high" if value > expected else "too low"
@@ -425,6 +778,18 @@ def as_plain_array(value: Any, *, name: str = "array") -> np.ndarray:
     return array
 
 
+def _array_rounding_of(answer: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str | None:
+    """How ``answer`` is ``expected`` rounded, when every value is rounded the same way (see
+    :func:`_rounding_of`); None when it is not provably so."""
+    if answer.shape != expected.shape or not answer.size or np.allclose(answer, expected, rtol=rtol, atol=atol):
+        return None
+    for places in range(0, 7):
+        candidate = np.round(expected, places)
+        if np.allclose(answer, candidate, rtol=1e-9, atol=1e-12) and not np.all(candidate == 0):
+            return f"to {places} decimal{'' if places == 1 else 's'}" if places else "to whole numbers"
+    return None
+
+
 @dataclass
 class Array(Answer):
     """A numeric array compared element-wise with tolerance.
@@ -434,31 +799,54 @@ class Array(Answer):
     expected : array-like or callable
     atol, rtol : float
         Tolerances, as in :func:`numpy.allclose`.
-    mistakes : sequence of (callable, str)
-        Each callable receives ``(answer, expected)`` arrays of the right shape and
-        returns True when the answer shows that mistake.
-    shape_mistakes : sequence of (callable, str), optional
-        Like ``mistakes``, for answers of the *wrong* shape: each callable receives
-        ``(answer, expected)`` and the first match replaces the generic shape message.
+    mistakes : sequence of Mistake (or tuples, see :func:`as_mistake`)
+        Each predicate receives ``(answer, expected)`` arrays of the right shape and returns
+        True when the answer shows that mistake. Every matching mistake is reported (see
+        :class:`Mistake`).
+    shape_mistakes : sequence of Mistake (or tuples), optional
+        Like ``mistakes``, for answers of the *wrong* shape: the first match replaces the
+        generic shape message.
+    detect_rounding : bool
+        Whether to add the ``"rounded"`` mistake (every value rounded to the same decimals).
+    otherwise : str, optional
+        The message for a wrong answer that matches no mistake (instead of counting the values
+        that differ).
     """
 
     expected: Any
     atol: float = 1e-8
     rtol: float = 1e-5
-    mistakes: Sequence[tuple[Callable[[np.ndarray, np.ndarray], bool], str]] = ()
-    shape_mistakes: Sequence[tuple[Callable[[np.ndarray, np.ndarray], bool], str]] = ()
+    mistakes: Sequence[Any] = ()
+    shape_mistakes: Sequence[Any] = ()
+    detect_rounding: bool = True
+    otherwise: str = ""
     expects = "an array"
 
     def extract(self, value, seed=DEFAULT_SEED):
         return as_plain_array(value).tolist()
 
+    def all_mistakes(self) -> list[Mistake]:
+        found = [as_mistake(m) for m in self.mistakes]
+        if self.detect_rounding and not any(m.id == "rounded" for m in found):
+            rtol, atol = self.rtol, self.atol
+
+            def rounded(answer, expected):
+                return _array_rounding_of(answer, expected, rtol, atol) is not None
+
+            def says(answer):
+                how = _array_rounding_of(np.asarray(answer, dtype=float), np.asarray(_resolve(self.expected), dtype=float), rtol, atol)
+                return rounding_message(how or "")
+
+            found.append(Mistake("rounded", rounded, says))
+        return found
+
     def judge(self, data, seed=DEFAULT_SEED):
         answer = np.asarray(data, dtype=float)
         expected = np.asarray(_resolve(self.expected), dtype=float)
         if answer.shape != expected.shape:
-            for match, message in self.shape_mistakes:
-                if match(answer, expected):
-                    raise incorrect(message)
+            for mistake in map(as_mistake, self.shape_mistakes):
+                if mistake.match(answer, expected):
+                    raise incorrect(mistake.says(answer), mistake.id)
             tip = ""
             if answer.ndim == 2 and answer.shape == (expected.shape[0], 1) and expected.ndim == 1:
                 tip = " Flatten it with `.ravel()`, or select the column you need."
@@ -469,9 +857,17 @@ class Array(Answer):
             raise incorrect(f"Your array contains {int(np.isnan(answer).sum())} NaN value(s).")
         if np.allclose(answer, expected, atol=self.atol, rtol=self.rtol):
             return Result(Status.CORRECT, f"All {answer.size} values match.")
-        for match, message in self.mistakes:
-            if match(answer, expected):
-                return Result(Status.INCORRECT, message)
+        hits = []
+        for mistake in self.all_mistakes():
+            try:
+                if mistake.match(answer, expected):
+                    hits.append(mistake)
+            except Exception:  # a mistake that cannot be evaluated does not match
+                pass
+        if hits:
+            return _mistake_feedback(hits, answer)
+        if self.otherwise:
+            return Result(Status.INCORRECT, self.otherwise)
         wrong = int((~np.isclose(answer, expected, atol=self.atol, rtol=self.rtol)).sum())
         return Result(Status.INCORRECT, f"{wrong} of {answer.size} values differ from the expected ones.")
 
@@ -595,11 +991,12 @@ class EstimatorSpec(Answer):
 
     Parameters
     ----------
-    requirements : sequence of (callable, str or callable)
+    requirements : sequence of (callable, str or callable), or of (id, callable, str or callable)
         Each callable receives the plain description made by :func:`describe_estimator`
         and returns True when satisfied; the message says what to change when it is not.
         A message may also be a callable that receives the same description and returns the
-        text, to quote what was found. They are checked in order and the first unmet one is reported.
+        text, to quote what was found. They are checked in order and the first unmet one is reported,
+        with its mistake ``id`` when it has one.
     must_be_fitted : bool
         Whether the estimator must have been fitted.
     fit_call : str
@@ -616,10 +1013,11 @@ class EstimatorSpec(Answer):
 
     def judge(self, data, seed=DEFAULT_SEED):
         if self.must_be_fitted and not data["fitted"]:
-            raise incorrect(f"Your model is not fitted yet: call `{self.fit_call}` on it first.")
-        for requirement, message in self.requirements:
+            raise uncheckable(f"Your model is not fitted yet, so it could not be checked: call `{self.fit_call}` on it first.")
+        for item in self.requirements:
+            mistake, (requirement, message) = (item[0], item[1:]) if len(item) == 3 else (None, item)
             if not requirement(data):
-                raise incorrect(message(data) if callable(message) else message)
+                raise incorrect(message(data) if callable(message) else message, mistake)
         return Result(Status.CORRECT, "Your estimator has everything asked for.")
 
 
@@ -665,7 +1063,7 @@ class HeldoutScore(Answer):
     def extract(self, value, seed=DEFAULT_SEED):
         description = describe_estimator(value)
         if not description["fitted"]:
-            raise incorrect(f"Your model is not fitted yet: call `{self.fit_call}` on it first.")
+            raise uncheckable(f"Your model is not fitted yet, so it could not be checked: call `{self.fit_call}` on it first.")
         # Keep only the inputs: the labels must not be reachable from the learner's model, not even
         # through this frame.
         X = self.make_heldout(seed)[0]
@@ -724,7 +1122,7 @@ class FunctionCases(Answer):
         ``make_cases(seed) -> list of dict``; each dict holds the keyword arguments of one call.
     judge_case : callable
         ``judge_case(kwargs, output) -> str or None``: ``None`` when the output is right,
-        otherwise a message saying what is wrong. ``output`` is plain data (a list, number,
+        otherwise a message saying what is wrong, or a ``(message, mistake_id)`` pair. ``output`` is plain data (a list, number,
         or a dict ``{"error": "TypeError: ..."}`` when the call raised).
     to_plain : callable
         Turns a raw return value into plain data (default: NumPy arrays to lists).
@@ -777,7 +1175,7 @@ class FunctionCases(Answer):
                 raise incorrect(explained or f"Your function raised {output['error']}.")
             problem = self.judge_case(kwargs, output)
             if problem:
-                raise incorrect(problem)
+                raise incorrect(*problem) if isinstance(problem, tuple) else incorrect(problem)
         if self.judge_all is not None:
             problem = self.judge_all(cases, data)
             if problem:
@@ -831,6 +1229,7 @@ class Question:
         self.solution_code = solution.strip()
         self._hints_shown = 0
         self.last_result: Result | None = None
+        self.best_result: Result | None = None
         self.solution_viewed = False
 
     @property
@@ -842,7 +1241,11 @@ class Question:
 
     # -- learner API -------------------------------------------------------- #
     def check(self, *values: Any) -> Result:
-        """Check your answer; returns a :class:`Result` (it never raises)."""
+        """Check your answer: shows the verdict and returns it as a :class:`Result` (never raises)."""
+        return self.evaluate(*values)._show()
+
+    def evaluate(self, *values: Any) -> Result:
+        """The verdict of :meth:`check`, recorded for :meth:`Exercise.progress`, without showing it."""
         try:
             result = self.grade(self.extract(*values))
         except BaseException as error:  # noqa: BLE001 - a check must never raise
@@ -854,21 +1257,23 @@ class Question:
                 "Re-run the cells above it, then try again.",
             )
         self.last_result = result
+        if self.best_result is None or _rank(result) > _rank(self.best_result):
+            self.best_result = result
         return result
 
     def hint(self) -> Note:
         """Show the next hint (each call reveals one more)."""
         if not self.hints:
-            return Note(f"Hint for {self.label}", "No hint for this one; `solution()` shows the answer.")
+            return Note(f"Hint for {self.label}", "No hint for this one; `solution()` shows the answer.")._show()
         index = min(self._hints_shown, len(self.hints) - 1)
         self._hints_shown = min(self._hints_shown + 1, len(self.hints))
         more = "" if index + 1 < len(self.hints) else " (last hint)"
-        return Note(f"Hint {index + 1}/{len(self.hints)} for {self.label}{more}", self.hints[index])
+        return Note(f"Hint {index + 1}/{len(self.hints)} for {self.label}{more}", self.hints[index])._show()
 
     def solution(self) -> Note:
         """Show the solution code."""
         self.solution_viewed = True
-        return Note(f"Solution to {self.label}", "", code=self.solution_code)
+        return Note(f"Solution to {self.label}", "", code=self.solution_code)._show()
 
     # -- two steps, usable apart by the grader ------------------------------ #
     def extract(self, *values: Any, seed: int = DEFAULT_SEED) -> dict:
@@ -883,7 +1288,7 @@ class Question:
         extracted = {}
         for (name, answer), value in zip(self.parts.items(), padded):
             if is_blank(value):
-                extracted[name] = {"status": Status.NOT_ATTEMPTED.value, "message": f"Set `{name}` first."}
+                extracted[name] = {"status": Status.NOT_ATTEMPTED.value, "message": _blank_message(name, value)}
                 continue
             try:
                 extracted[name] = {"data": answer.extract(value, seed)}
@@ -916,12 +1321,37 @@ class Question:
             try:
                 part_results[name] = answer.judge(item["data"], seed)
             except Feedback as feedback:
-                part_results[name] = Result(feedback.status, feedback.message)
+                part_results[name] = Result(feedback.status, feedback.message, mistake=feedback.mistake)
             except Exception as error:  # noqa: BLE001
                 part_results[name] = Result(
                     Status.UNCHECKABLE, f"Your value for `{name}` could not be checked ({type(error).__name__})."
                 )
+        self._detect_swapped_parts(extracted, part_results, seed)
         return self._combine(part_results)
+
+    def _detect_swapped_parts(self, extracted: Mapping[str, Any], part_results: dict, seed: int) -> None:
+        """Two wrong parts that would both be right with their values exchanged are named "swapped",
+        unless each of them already names a mistake of its own (which then says what it holds)."""
+        wrong = [n for n, r in part_results.items() if r.status is Status.INCORRECT and "data" in (extracted.get(n) or {})]
+        for i, first in enumerate(wrong):
+            for second in wrong[i + 1 :]:
+                a, b = self.parts[first], self.parts[second]
+                if type(a) is not type(b) or (part_results[first].mistake and part_results[second].mistake):
+                    continue  # both parts already name what they hold: their own words say more
+                try:
+                    crossed = (
+                        a.judge(extracted[second]["data"], seed).status is Status.CORRECT
+                        and b.judge(extracted[first]["data"], seed).status is Status.CORRECT
+                    )
+                except Exception:  # Feedback or a checker that cannot judge the other part's data
+                    crossed = False
+                if crossed:
+                    message = (
+                        f"`{first}` and `{second}` hold each other's values: swap them back (if they come from "
+                        "function calls, check the order of the arguments too)."
+                    )
+                    for name in (first, second):
+                        part_results[name] = Result(Status.INCORRECT, message, mistake="swapped")
 
     def _combine(self, parts: Mapping[str, Result]) -> Result:
         share = self.points / max(len(parts), 1)
@@ -929,7 +1359,7 @@ class Question:
         statuses = {r.status for r in parts.values()}
         if len(parts) == 1:
             (only,) = parts.values()
-            return self._result(only.status, only.message, earned)
+            return self._result(only.status, only.message, earned, only.mistake)
         if statuses == {Status.CORRECT}:
             status = Status.CORRECT
         elif statuses == {Status.NOT_ATTEMPTED}:
@@ -943,11 +1373,33 @@ class Question:
         if status is Status.NOT_ATTEMPTED:
             message = f"Set {', '.join(f'`{n}`' for n in parts)} first."
         else:
-            message = " ".join(f"`{n}`: {r.label.lower()}. {r.message}" for n, r in parts.items())
-        return self._result(status, message, earned)
+            said: list[str] = []
+            for n, r in parts.items():
+                said.append(f"`{n}`: {r.label.lower()}." + ("" if r.message in " ".join(said) else f" {r.message}"))
+            message = " ".join(said)
+        mistake = "; ".join(f"{n}={r.mistake}" for n, r in parts.items() if r.mistake) or None
+        return self._result(status, message, earned, mistake)
 
-    def _result(self, status: Status, message: str, points: float = 0.0) -> Result:
-        return Result(status, message, points if status is not Status.NOT_ATTEMPTED else 0.0, self.points, self.label)
+    def _result(self, status: Status, message: str, points: float = 0.0, mistake: str | None = None) -> Result:
+        points = points if status is not Status.NOT_ATTEMPTED else 0.0
+        return Result(status, message, points, self.points, self.label, mistake)
+
+
+#: Order of statuses from worst to best, for "the best status each question reached".
+_STATUS_RANK = {Status.NOT_ATTEMPTED: 0, Status.UNCHECKABLE: 1, Status.INCORRECT: 2, Status.CORRECT: 3}
+
+
+def _rank(result: Result) -> tuple:
+    return (result.points, _STATUS_RANK[result.status])
+
+
+def _blank_message(name: str, value: Any) -> str:
+    if value is Ellipsis:
+        return (
+            f"`{name}` still holds the placeholder `...`: write your code in the cell above and run it. "
+            "If that cell stopped with an error, fix it and run it again."
+        )
+    return f"Set `{name}` first."
 
 
 class Exercise:
@@ -985,55 +1437,81 @@ class Exercise:
         return sum(q.points for q in self.questions.values())
 
     def progress(self) -> "Progress":
-        """Summarise the latest check of every question."""
+        """Show and return the best status each question reached, and the latest where it differs."""
+        return self.summary()._show()
+
+    def summary(self) -> "Progress":
+        """The table :meth:`progress` shows, without showing it."""
         rows = []
         for name, q in self.questions.items():
-            result = q.last_result
+            best, latest = q.best_result, q.last_result
             rows.append(
-                (
-                    name,
-                    result.status if result is not None else Status.NOT_ATTEMPTED,
-                    result.points if result is not None else 0.0,
-                    q.points,
-                    q.solution_viewed,
+                ProgressRow(
+                    name=name,
+                    status=best.status if best is not None else Status.NOT_ATTEMPTED,
+                    points=best.points if best is not None else 0.0,
+                    max_points=q.points,
+                    solution_viewed=q.solution_viewed,
+                    latest=latest.status if latest is not None and latest != best else None,
+                    latest_points=latest.points if latest is not None else 0.0,
                 )
             )
         return Progress(self.title, rows)
 
 
 @dataclass(frozen=True)
-class Progress:
-    """Table of question statuses; renders as HTML in Jupyter."""
+class ProgressRow:
+    """One question in :class:`Progress`: its best status and points, and the latest status and
+    points when the latest check did worse than the best."""
+
+    name: str
+    status: Status
+    points: float
+    max_points: float
+    solution_viewed: bool = False
+    latest: Status | None = None
+    latest_points: float = 0.0
+
+
+@dataclass(frozen=True)
+class Progress(_ShowsItself):
+    """Table of the best status each question reached; renders as HTML in Jupyter."""
 
     title: str
     rows: list
 
     @property
     def points(self) -> float:
-        return sum(r[2] for r in self.rows)
+        return sum(r.points for r in self.rows)
 
     @property
     def max_points(self) -> float:
-        return sum(r[3] for r in self.rows)
+        return sum(r.max_points for r in self.rows)
 
     def __str__(self) -> str:
-        lines = [f"{self.title}: {self.points:g}/{self.max_points:g} points (latest check of each question)"]
-        for name, status, points, max_points, peeked in self.rows:
-            note = " (solution viewed)" if peeked else ""
-            lines.append(f"  {name}: {status.value} ({points:g}/{max_points:g}){note}")
+        lines = [f"{self.title}: {self.points:g}/{self.max_points:g} points (best check of each question)"]
+        for r in self.rows:
+            latest = f"; latest check: {r.latest.value} ({r.latest_points:g}/{r.max_points:g})" if r.latest is not None else ""
+            note = " (solution viewed)" if r.solution_viewed else ""
+            lines.append(f"  {r.name}: {r.status.value} ({r.points:g}/{r.max_points:g}){latest}{note}")
         return "\n".join(lines)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
+        def status_cell(status: Status) -> str:
+            return f"<span style='color:{_STYLE[status][0]}'>{_STYLE[status][2]} {_STYLE[status][3]}</span>"
+
         cells = "".join(
-            f"<tr><td>{html.escape(name)}</td><td style='color:{_STYLE[status][0]}'>{_STYLE[status][2]} "
-            f"{_STYLE[status][3]}</td><td>{points:g}/{max_points:g}</td>"
-            f"<td>{'solution viewed' if peeked else ''}</td></tr>"
-            for name, status, points, max_points, peeked in self.rows
+            f"<tr><td>{html.escape(r.name)}</td><td>{status_cell(r.status)}</td>"
+            f"<td>{r.points:g}/{r.max_points:g}</td>"
+            f"<td>{'latest check: ' + status_cell(r.latest) + f' ({r.latest_points:g}/{r.max_points:g})' if r.latest is not None else ''}</td>"
+            f"<td>{'solution viewed' if r.solution_viewed else ''}</td></tr>"
+            for r in self.rows
         )
         return (
             f"<div><b>{html.escape(self.title)}</b>: {self.points:g}/{self.max_points:g} points "
-            "(latest check of each question)"
-            f"<table><tr><th>question</th><th>status</th><th>points</th><th></th></tr>{cells}</table></div>"
+            "(best check of each question)"
+            "<table><tr><th>question</th><th>best status</th><th>points</th><th></th><th></th></tr>"
+            f"{cells}</table></div>"
         )

@@ -99,7 +99,11 @@ def test_q2_wrong_ratio(abalone_counts):
     assert_fails(ex01.q2.check(minority / majority, prevalence), "other way round", points=1)
     assert_fails(ex01.q2.check((majority + minority) / minority, prevalence), "total / minority", points=1)
     assert_fails(ex01.q2.check(majority // minority, prevalence), "integer division (`//`)", "use `/`", points=1)
-    assert_fails(ex01.q2.check(round(majority / minority), prevalence), "or rounding", points=1)
+    # 129 is both the integer division and the rounding of 129.44: the check says it cannot tell which.
+    both = assert_fails(ex01.q2.check(round(majority / minority), prevalence), "integer division",
+                        "rounded to a whole number", "cannot tell which", points=1)
+    assert both.mistake == "abalone_ir=integer-division|rounded"
+    assert_fails(ex01.q2.check(prevalence, majority / minority), "hold each other's values", points=0)
     assert_fails(ex01.q2.check(float(majority), prevalence), "one class's count", points=1)
     assert_fails(ex01.q2.check(float(majority + minority), prevalence), "number of rows", points=1)
     # One part right earns its share of the points.
@@ -112,32 +116,28 @@ def test_q2_wrong_prevalence(abalone_counts):
     assert_fails(ex01.q2.check(ratio, minority / majority), "minority / majority", "all rows", points=1)
     assert_fails(ex01.q2.check(ratio, 100 * minority / (majority + minority)), "percentage", points=1)
     assert_fails(ex01.q2.check(ratio, majority / (majority + minority)), "majority class", points=1)
-    assert_fails(ex01.q2.check(ratio, round(minority / (majority + minority), 3)), "do not round", points=1)
+    assert_fails(ex01.q2.check(ratio, round(minority / (majority + minority), 3)), "without rounding", points=1)
     assert_fails(ex01.q2.check(ratio, round(100 * minority / (majority + minority), 2)), "percentage", points=1)
     assert_fails(ex01.q2.check(ratio, minority // (majority + minority)), "integer division", points=1)
     assert ex01.q2.check(ratio, minority / majority).points == 1
 
 
 def test_q2_rounding_is_judged_alike_for_both_numbers(abalone_counts):
-    """Both parts use the same relative tolerance (about five significant figures): the value shown
-    by "... is right" passes when typed back, a rounded value gets "do not round", never "is right"."""
+    """Both parts use the course's one tolerance (0.1 %): 4 significant digits pass (issue 9: 129.44 and
+    129.4 alike), fewer get "rounded", never "is right"."""
     majority, minority = abalone_counts
     ratio, prevalence = majority / minority, minority / (majority + minority)
     right = ex01.q2.check(ratio, prevalence)
     assert f"{ratio:.6g} is right" in right.message and f"{prevalence:.6g} is right" in right.message
     assert ex01.q2.check(float(f"{ratio:.6g}"), float(f"{prevalence:.6g}")).points == 2
+    for typed in (129.44, 129.4, round(ratio, 1)):  # 4 significant digits or more
+        assert ex01.q2.check(typed, float(f"{prevalence:.4g}")).points == 2, typed
     for digits in (1, 2):
-        assert_fails(ex01.q2.check(round(ratio, digits - 1), prevalence), "do not round", points=1)
-        assert_fails(ex01.q2.check(ratio, float(f"{prevalence:.{digits + 1}g}")), "do not round", points=1)
-    # Rounded up to a whole number: a near miss, not "integer division".
-    rounded_up = ex01.q2.check(math.ceil(ratio), prevalence)
-    assert_fails(rounded_up, "do not round", points=1)
-    assert "//" not in rounded_up.message
-    # A rounded value is never displayed as right (the display has six significant figures).
-    assert "`abalone_ir`: incorrect. That is the ratio rounded" in ex01.q2.check(round(ratio, 1), prevalence).message
-    assert "`abalone_prevalence`: incorrect. That is the prevalence rounded" in ex01.q2.check(
-        ratio, round(prevalence, 4)
-    ).message
+        assert_fails(ex01.q2.check(ratio, float(f"{prevalence:.{digits}g}")), "rounded", "without rounding", points=1)
+    assert_fails(ex01.q2.check(130.0, prevalence), "rounded to 2 significant digits", points=1)
+    # 130 is not the integer division: the message names rounding only.
+    assert "//" not in ex01.q2.check(130.0, prevalence).message
+    assert ex01.q2.check(ratio, round(prevalence, 4)).mistake == "abalone_prevalence=rounded"
 
 
 def test_q2_hints_say_more_each_time():
@@ -207,7 +207,7 @@ def ratio_uses_global(y):
 
 def ratio_rounded(y):
     labels, counts = np.unique(y, return_counts=True)
-    return round(counts.max() / counts.min(), 2)
+    return round(counts.max() / counts.min(), 1)
 
 
 def ratio_rounded_to_whole(y):
@@ -235,7 +235,7 @@ def test_q3_solutions_pass():
         (ratio_returns_prevalence, ["class share"]),
         (ratio_value_counts_on_array, ["raised AttributeError"]),
         (ratio_uses_global, ["comes from abalone19", "argument `y`", "not a global variable"]),
-        (ratio_rounded, ["the ratio rounded", "do not round"]),
+        (ratio_rounded, ["the ratio rounded to 1 decimal", "without rounding"]),
         (ratio_rounded_to_whole, ["or rounding", "do not round"]),
     ],
     ids=lambda v: getattr(v, "__name__", "")[:40],
@@ -350,9 +350,11 @@ def test_q4_rates_typed_as_percentages():
 def test_q4_rounding_is_refused_like_elsewhere():
     sick, healthy, tp, fp = screening()
     share = tp / (tp + fp)
-    for rounded in (round(share, 2), round(share, 3), round(share, 4)):
-        assert_fails(ex01.q4.check(rounded), "do not round")
-    assert_fails(ex01.q4.check(0.268), "do not round")  # truncated: the shared near-miss message
+    for rounded in (round(share, 1), round(share, 2), round(share, 3)):  # 0.269 is 0.13 % off: outside
+        assert assert_fails(ex01.q4.check(rounded), "rounded to", "without rounding").mistake == "rounded"
+    assert ex01.q4.check(round(share, 4))  # 4 significant digits pass
+    truncated = assert_fails(ex01.q4.check(0.26), "too low")  # cut short: nothing proves a rounding
+    assert truncated.mistake is None
 
 
 # --------------------------------------------------------------------------- #
@@ -370,7 +372,7 @@ def test_q5_wrong_recalls(toy):
     model, X_test, y_test = toy["model"], toy["X_test"], toy["y_test"]
     pred = model.predict(X_test)
     train_recall = recall_score(toy["y_train"], model.predict(toy["X_train"]))
-    assert_fails(ex01.q5.check(model, train_recall), "training set", points=1)
+    assert_fails(ex01.q5.check(model, train_recall), "training half", points=1)
     all_recall = recall_score(np.r_[toy["y_train"], y_test], model.predict(np.vstack([toy["X_train"], X_test])))
     assert_fails(ex01.q5.check(model, all_recall), "on all the data", points=1)
     fitted_on_all = LogisticRegression().fit(np.vstack([toy["X_train"], X_test]), np.r_[toy["y_train"], y_test])
@@ -384,8 +386,9 @@ def test_q5_wrong_recalls(toy):
     assert ex01.q5.check(model, accuracy_score(y_test, pred)).points == 1  # the model part is right
     recall = recall_score(y_test, pred)
     assert_fails(ex01.q5.check(model, round(100 * recall, 2)), "percentage", points=1)
-    assert_fails(ex01.q5.check(model, round(recall, 2)), "do not round", points=1)
-    assert_fails(ex01.q5.check(model, round(recall, 1)), "do not round", points=1)
+    assert_fails(ex01.q5.check(model, round(recall, 2)), "rounded to 2 decimals", points=1)
+    assert_fails(ex01.q5.check(model, round(recall, 1)), "rounded to 1 decimal", points=1)
+    assert ex01.q5.check(model, round(recall, 4))  # 4 significant digits pass
     found = int(((pred == 1) & (y_test == 1)).sum())
     assert_fails(ex01.q5.check(model, found), "count of minority test points", points=1)
     assert_fails(ex01.q5.check(model, int((y_test == 1).sum())), "count of minority test points", points=1)
@@ -427,7 +430,8 @@ def test_q5_wrong_models(toy):
     assert_fails(ex01.q5.check(tree, recall), "LogisticRegression", points=1)
     pipe = make_pipeline(SMOTE(random_state=0), LogisticRegression()).fit(X_train, y_train)
     assert_fails(ex01.q5.check(pipe, recall), "not a pipeline", points=1)
-    assert_fails(ex01.q5.check(LogisticRegression(), recall), "not fitted", points=1)
+    assert_fails(ex01.q5.check(LogisticRegression(), recall), "not fitted", "could not be checked",
+                 status=Status.UNCHECKABLE, points=1)
 
 
 # --------------------------------------------------------------------------- #
@@ -486,3 +490,157 @@ def test_hints_step_through_and_solution_is_marked():
 # --------------------------------------------------------------------------- #
 
 
+
+
+# --------------------------------------------------------------------------- #
+# Issue 9: valid alternatives pass, mistakes are named only on proof, with stable ids
+# --------------------------------------------------------------------------- #
+
+
+def test_q1_alternatives(y_abalone):
+    from collections import Counter
+
+    counter = Counter(y_abalone.tolist())
+    assert ex01.q1.check([counter[0], counter[1]])
+    assert ex01.q1.check(np.unique(y_abalone.to_numpy(), return_counts=True)[1])
+    assert ex01.q1.check(tuple(int((y_abalone == c).sum()) for c in (0, 1)))
+    assert ex01.q1.check(pd.crosstab(y_abalone, "n")["n"])
+    assert ex01.q1.check(y_abalone.value_counts().sort_index()[::-1]).mistake == "swapped"
+
+
+def test_q2_alternatives_and_swapped_parts(y_abalone):
+    counts = np.bincount(y_abalone)
+    assert ex01.q2.check(np.float64(counts[0]) / counts[1], counts[1] / counts.sum())
+    assert ex01.q2.check(y_abalone.value_counts().max() / y_abalone.value_counts().min(), y_abalone.mean())
+    assert ex01.q2.check(129.4, 0.007667)  # typed to 4 significant digits
+    swapped = ex01.q2.check(y_abalone.mean(), counts[0] / counts[1])
+    assert swapped.mistake == "abalone_ir=swapped; abalone_prevalence=swapped" and swapped.points == 0
+
+
+def test_q4_alternatives_and_swapped_rates():
+    prevalence, sensitivity, specificity = 0.02, 0.90, 0.95
+    bayes = sensitivity * prevalence / (sensitivity * prevalence + (1 - specificity) * (1 - prevalence))
+    assert ex01.q4.check(bayes)
+    assert ex01.q4.check(np.float32(180 / (180 + 490)))
+    swapped = specificity * prevalence / (specificity * prevalence + (1 - sensitivity) * (1 - prevalence))
+    assert assert_fails(ex01.q4.check(swapped), "exchanged the two rates").mistake == "swapped"
+
+
+def test_q5_right_model_is_never_told_it_was_fitted_on_all_data(toy):
+    """Issue 9 §3: with 47 minority test points recalls are multiples of 1/47; 22/47 is also the recall
+    of a model fitted on all the data, but the model part proves the model is right."""
+    result = ex01.q5.check(toy["model"], 22 / 47)
+    assert result.points == 1 and "all the data" not in result.message and "`model`: correct" in result.message
+    assert result.mistake is None
+    assert ex01.q5.check(toy["model"], 23 / 47).mistake is None
+
+
+def test_q5_alternatives(toy):
+    X_train, X_test, y_train, y_test = toy["X_train"], toy["X_test"], toy["y_train"], toy["y_test"]
+    from sklearn.metrics import confusion_matrix
+
+    for same in (
+        LogisticRegression(solver="newton-cholesky"),
+        LogisticRegression(solver="sag", max_iter=5000),
+        LogisticRegression(solver="saga", max_iter=5000),
+        LogisticRegression(tol=1e-8, max_iter=10_000),
+        LogisticRegression(class_weight={0: 1, 1: 1}),
+    ):
+        model = same.fit(X_train, y_train)
+        pred = model.predict(X_test)
+        by_hand = ((pred == 1) & (y_test == 1)).sum() / (y_test == 1).sum()
+        assert ex01.q5.check(model, by_hand), same
+    tn, fp, fn, tp = confusion_matrix(y_test, toy["model"].predict(X_test)).ravel()
+    assert ex01.q5.check(toy["model"], tp / (tp + fn))
+    proba = toy["model"].predict_proba(X_test)[:, 1]
+    assert ex01.q5.check(toy["model"], recall_score(y_test, (proba > 0.5).astype(int)))
+
+
+def test_q5_mistake_ids(toy):
+    model, X_test, y_test = toy["model"], toy["X_test"], toy["y_test"]
+    pred = model.predict(X_test)
+    assert ex01.q5.check(model, recall_score(pred, y_test)).mistake == "minority_recall=swapped"
+    assert ex01.q5.check(model, recall_score(y_test, pred, pos_label=0)).mistake == "minority_recall=wrong-class"
+    on_all = LogisticRegression().fit(np.vstack([toy["X_train"], X_test]), np.r_[toy["y_train"], y_test])
+    assert ex01.q5.check(on_all, recall_score(y_test, on_all.predict(X_test))).mistake == "model=all-data"
+
+
+def _messages(answer):
+    """Every fixed message a part can give for a wrong answer (mistakes and requirements)."""
+    for mistake in getattr(answer, "mistakes", ()):
+        message = mistake.message if hasattr(mistake, "message") else mistake[-1]
+        if isinstance(message, str):
+            yield message
+    for requirement in getattr(answer, "requirements", ()):
+        if isinstance(requirement[-1], str):
+            yield requirement[-1]
+
+
+@pytest.mark.parametrize("key", ["ex01", "ex02", "ex03"])
+def test_wrong_answer_messages_never_hold_the_solution_code(key):
+    """Issue 9 §3: the solution's code lines (or their right-hand sides) belong to solution() only."""
+    import importlib
+
+    module = importlib.import_module(f"course_utils.exercises.{key}")
+    for question in module.exercise.questions.values():
+        lines = [line.strip() for line in question.solution_code.splitlines() if len(line.strip()) > 12]
+        sides = [line.split("=", 1)[1].strip() for line in lines if "=" in line and "==" not in line]
+        secrets = lines + [side for side in sides if len(side) >= 25]
+        for answer in question.parts.values():
+            for message in _messages(answer):
+                for secret in secrets:
+                    assert secret not in message, (question.label, secret, message)
+
+
+# --------------------------------------------------------------------------- #
+# q8, transfer: ecoli4
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def ecoli():
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = data.load_ecoli4(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
+    model = sk_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    return X_train, X_test, y_train, y_test, model
+
+
+def test_q8_solution_and_alternatives_pass(ecoli):
+    from sklearn.metrics import confusion_matrix
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, y_train, y_test, model = ecoli
+    pred = model.predict(X_test)
+    assert ex01.q8.check(recall_score(y_test, pred), recall_score(y_test, pred, pos_label=0))
+    tn, fp, fn, tp = confusion_matrix(y_test, pred).ravel()
+    assert ex01.q8.check(tp / (tp + fn), tn / (tn + fp))
+    other = sk_pipeline(StandardScaler(), LogisticRegression(solver="newton-cholesky")).fit(X_train, y_train)
+    assert ex01.q8.check(recall_score(y_test, other.predict(X_test)), recall_score(y_test, other.predict(X_test), pos_label=0))
+
+
+def test_q8_mistakes(ecoli):
+    X_train, X_test, y_train, y_test, model = ecoli
+    pred = model.predict(X_test)
+    recall, majority = recall_score(y_test, pred), recall_score(y_test, pred, pos_label=0)
+    assert ex01.q8.check(recall_score(y_train, model.predict(X_train)), majority).mistake == "ecoli_recall=training-set"
+    assert ex01.q8.check(100 * recall, majority).mistake == "ecoli_recall=percentage"
+    # Exchanged: each part names what it holds (1.0 is also the precision, so that part says it cannot tell).
+    exchanged = ex01.q8.check(majority, recall)
+    assert exchanged.mistake == "ecoli_recall=swapped|wrong-class; ecoli_majority_recall=wrong-class"
+    # 1.0 is the precision (swapped arguments) and the majority's recall: the check says it cannot tell which.
+    both = ex01.q8.check(precision_score(y_test, pred), majority)
+    assert both.mistake == "ecoli_recall=swapped|wrong-class" and "cannot tell which" in both.message
+    assert ex01.q8.check(recall, accuracy_score(y_test, pred)).mistake == "ecoli_majority_recall=accuracy"
+
+
+def test_q8_answer_states_what_the_numbers_show(ecoli):
+    """The solution's answer: 7 of 10 minority proteins found, every majority one; accuracy about 0.98, 168 rows."""
+    X_train, X_test, y_train, y_test, model = ecoli
+    pred = model.predict(X_test)
+    assert int(((pred == 1) & (y_test == 1)).sum()) == 7 and int(y_test.sum()) == 10
+    assert recall_score(y_test, pred, pos_label=0) == 1.0
+    assert len(y_test) == 168 and round(accuracy_score(y_test, pred), 2) == 0.98

@@ -14,9 +14,43 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import NearestNeighbors
 
 from course_utils import data, plots
-from course_utils.checks import Status
+from course_utils.checks import Question, Status
 from course_utils.exercises import ex04
 from conftest import assert_fails
+
+
+def solution_fragments(question) -> list[str]:
+    """The code lines of ``question``'s solution, and the right-hand sides of its assignments, that are long
+    enough to be recognisable: a wrong-answer message must quote none of them (that is `solution()`'s job)."""
+    fragments = []
+    for line in question.solution_code.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "def ", '"""', "return ")) or line.endswith('"""'):
+            continue
+        fragments.append(line)
+        if " = " in line:
+            fragments.append(line.split(" = ", 1)[1])
+    return [f for f in fragments if len(f) >= 16]
+
+
+@pytest.fixture(autouse=True)
+def wrong_answer_messages_never_quote_the_solution(monkeypatch):
+    """Every verdict graded by a test of this file: an incorrect one quotes no line of the solution.
+
+    Recorded, then asserted after the test: ``check`` turns an exception inside it into "could not be checked".
+    """
+    real_grade = Question.grade
+    quoted = []
+
+    def grade(self, extracted, seed=0):
+        result = real_grade(self, extracted, seed)
+        if result.status is Status.INCORRECT:
+            quoted.extend((self.label, f, result.message) for f in solution_fragments(self) if f in result.message)
+        return result
+
+    monkeypatch.setattr(Question, "grade", grade)
+    yield
+    assert not quoted, quoted
 
 
 def incorrect(result, *fragments):
@@ -278,10 +312,76 @@ def own_neighbour_by_hand(X, y, n_new, k_neighbors=5, random_state=None):
     return X_min[base] + rng.random((n_new, 1)) * (X_min[chosen] - X_min[base])
 
 
+# Wrong in how the random numbers are drawn, though every point lies on a valid segment: only a
+# goodness-of-fit test on many draws tells them from a right SMOTE.
+
+
+def squared_gap(X, y, n_new, k_neighbors=5, random_state=None):
+    """Gaps in [0, 1), but not uniform: squared uniform draws crowd the points near their base."""
+    rng, X_min, neighbours, base, column = _draw(X, y, n_new, k_neighbors, random_state)
+    return X_min[base] + rng.random((n_new, 1)) ** 2 * (X_min[neighbours[base, column]] - X_min[base])
+
+
+def beta_gap(X, y, n_new, k_neighbors=5, random_state=None):
+    """Gaps in (0, 1), bunched in the middle (Beta(2, 2))."""
+    rng, X_min, neighbours, base, column = _draw(X, y, n_new, k_neighbors, random_state)
+    return X_min[base] + rng.beta(2, 2, (n_new, 1)) * (X_min[neighbours[base, column]] - X_min[base])
+
+
+def neighbour_once_per_sample(X, y, n_new, k_neighbors=5, random_state=None):
+    """One neighbour drawn per minority sample, then reused by every new point that starts from it."""
+    rng, X_min, neighbours, base, _ = _draw(X, y, n_new, k_neighbors, random_state)
+    column = rng.integers(k_neighbors, size=len(X_min))
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[neighbours[base, column[base]]] - X_min[base])
+
+
+def base_from_half(X, y, n_new, k_neighbors=5, random_state=None):
+    """Bases drawn among the first half of the minority samples only."""
+    rng, X_min, neighbours, _, column = _draw(X, y, n_new, k_neighbors, random_state)
+    base = rng.integers(len(X_min) // 2, size=n_new)
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[neighbours[base, column]] - X_min[base])
+
+
+def base_off_by_one(X, y, n_new, k_neighbors=5, random_state=None):
+    """Bases drawn with `integers(len(X_min) - 1)`: the last minority sample never starts a point."""
+    rng, X_min, neighbours, _, column = _draw(X, y, n_new, k_neighbors, random_state)
+    base = rng.integers(len(X_min) - 1, size=n_new)
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[neighbours[base, column]] - X_min[base])
+
+
+def nearer_neighbours_favoured(X, y, n_new, k_neighbors=5, random_state=None):
+    """Neighbour rank = the smaller of two draws: the nearest neighbours are picked more often."""
+    rng, X_min, neighbours, base, _ = _draw(X, y, n_new, k_neighbors, random_state)
+    column = np.minimum(rng.integers(k_neighbors, size=n_new), rng.integers(k_neighbors, size=n_new))
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[neighbours[base, column]] - X_min[base])
+
+
+def k_plus_one_with_itself(X, y, n_new, k_neighbors=5, random_state=None):
+    """The neighbour drawn among k + 1 columns of `kneighbors`, the sample itself included."""
+    rng = np.random.default_rng(random_state)
+    X_min = X[y == 1]
+    table = NearestNeighbors(n_neighbors=k_neighbors + 1).fit(X_min).kneighbors(X_min, return_distance=False)
+    base = rng.integers(len(X_min), size=n_new)
+    chosen = table[base, rng.integers(k_neighbors + 1, size=n_new)]
+    return X_min[base] + rng.random((n_new, 1)) * (X_min[chosen] - X_min[base])
+
+
+def vectorised_pandas(X, y, n_new, k_neighbors=5, random_state=None):
+    """A right implementation another way: pandas for the selection, a legacy RandomState, gaps as a column."""
+    import pandas as pd
+
+    random = np.random.RandomState(random_state)
+    X_min = pd.DataFrame(X)[pd.Series(y) == 1].to_numpy()
+    neighbours = NearestNeighbors(n_neighbors=k_neighbors + 1).fit(X_min).kneighbors(X_min)[1][:, 1:]
+    pairs = random.randint(0, neighbours.size, size=n_new)  # imblearn's way: one draw per (sample, rank) pair
+    base, chosen = pairs // k_neighbors, neighbours.reshape(-1)[pairs]
+    return X_min[base] + random.uniform(size=n_new)[:, None] * (X_min[chosen] - X_min[base])
+
+
 # --------------------------------------------------------------------------- q4: the from-scratch SMOTE
 
 
-RIGHT = [my_smote, loop_smote, imblearn_smote, by_hand_neighbours]
+RIGHT = [my_smote, loop_smote, imblearn_smote, by_hand_neighbours, vectorised_pandas]
 
 
 @pytest.mark.parametrize("function", RIGHT)
@@ -304,7 +404,7 @@ def test_right_implementations_pass(function):
         (nearest_only, ["nearest neighbour", "at random among the `k_neighbors` nearest"]),
         (own_neighbour, ["own neighbour", "k_neighbors + 1"]),
         (own_neighbour_by_hand, ["own neighbour", "distance matrix", "diagonal"]),
-        (global_random, ["same `random_state` gave different points", "default_rng(random_state)"]),
+        (global_random, ["same `random_state` gave different points", "`np.random.default_rng`"]),
         (fixed_seed, ["different `random_state` values gave the same points"]),
         (with_originals, ["original minority samples plus", "Return only"]),
         (wide_gap, ["outside the segment", "[0, 1)"]),
@@ -315,11 +415,19 @@ def test_right_implementations_pass(function):
         (forgot_return, []),
         # How the random numbers are drawn (the judge reads them off the points):
         (midpoints, ["midpoints", "always 0.5"]),
-        (one_gap_for_all, ["same fraction", "one gap per new point"]),
-        (half_gaps, ["below 0.5", "[0, 1)", "n_new=800"]),
-        (one_column_for_all, ["Every one of your new points uses", "rng.integers(k_neighbors, size=n_new)"]),
-        (one_base_for_all, ["same minority sample", "one per new point"]),
+        (one_gap_for_all, ["same fraction", "one gap for each new point"]),
+        (half_gaps, ["below 0.5", "[0, 1)", "n_new=2000"]),
+        (one_column_for_all, ["Every one of your new points uses", "one draw for each new point"]),
+        (one_base_for_all, ["same minority sample", "one draw for each new point"]),
         (generator_in_loop, ["are the same point", "generator", "inside your loop"]),
+        # Every point on a valid segment, but drawn with the wrong distribution (goodness-of-fit tests):
+        (squared_gap, ["not uniform on [0, 1)", "Kolmogorov-Smirnov", "first quarter"]),
+        (beta_gap, ["not uniform on [0, 1)", "Kolmogorov-Smirnov"]),
+        (neighbour_once_per_sample, ["always interpolates toward the same one of its neighbours"]),
+        (base_from_half, ["never start a new point", "*all* the minority samples"]),
+        (base_off_by_one, ["not spread over the segments", "chi-square"]),
+        (nearer_neighbours_favoured, ["not spread over the segments", "chi-square", "uniformly among"]),
+        (k_plus_one_with_itself, ["exact copies", "own neighbour"]),
         # Indexing X with positions in X_min:
         (indexes_X, ["index `X_min`, not `X`"]),
         (neighbours_from_X, ["index `X_min`, not `X`"]),
@@ -389,23 +497,79 @@ def test_judge_runs_on_plain_data_in_another_process():
         assert json.loads(out.stdout)["status"] == status
 
 
+#: Wrong in the distribution of the draws only: every point lies on a valid segment.
+DRAWN_WRONG = {squared_gap: "not uniform on [0, 1)", beta_gap: "not uniform on [0, 1)",
+               neighbour_once_per_sample: "same one of its neighbours", base_from_half: "never start",
+               nearer_neighbours_favoured: "not spread over the segments", half_gaps: "below 0.5"}
+
+
+def measure_false_rejections(seeds=range(1000, 1200)):
+    """Verdicts of q4 over many grader seeds: {implementation: number of seeds where it was refused}.
+
+    Run ``python tests/test_ex04.py`` to measure it (about 3 minutes on one core). Measured when the
+    goodness-of-fit tests were written (200 seeds, 1000-1199, ``DRAWS_ALPHA = 1e-6``): right
+    implementations refused 0 times out of 1,000 (my_smote, loop_smote, imblearn_smote,
+    by_hand_neighbours, vectorised_pandas: 0 each); each of DRAWN_WRONG refused at all 200 seeds;
+    base_off_by_one, the subtlest (one of 12 samples never a base), at 199 of 200. The two tests (chi-square on the segments, KS on the
+    gaps) each reject a right implementation with probability 1e-6 by construction: about 2e-6 per
+    check, so a false rejection would take some 500,000 checks.
+    """
+    refused = {}
+    for function in [*RIGHT, *DRAWN_WRONG, base_off_by_one]:
+        refused[function.__name__] = sum(
+            ex04.q4.grade(ex04.q4.extract(function, seed=seed), seed=seed).status is not Status.CORRECT
+            for seed in seeds
+        )
+    return refused
+
+
 def test_other_seeds_give_the_same_verdicts():
     """The grader draws its seed at random: right implementations pass and wrong ones fail at every seed.
 
-    The checks on how the numbers are drawn are statistical; on the case with 800 new points from 12 minority
-    samples a right implementation fails them with a negligible probability (none of 4 right implementations
-    failed over 3,000 seeds when they were written).
+    A few fixed seeds here; see :func:`measure_false_rejections` for the rates over 200 seeds (right
+    implementations: 0 refusals in 1,000 checks; each wrong one refused at all 200 seeds).
     """
     wrong = {duplicates: "exact copies", toward_majority: "majority", ignores_k: "not among", wrong_count: "n_new=",
-             midpoints: "midpoints", one_gap_for_all: "same fraction", half_gaps: "below 0.5",
-             one_column_for_all: "size=n_new", one_base_for_all: "same minority sample"}
-    for seed in (1, 2, 3, 4, 5, 6, 7, 8, 12345, 987654):
+             midpoints: "midpoints", one_gap_for_all: "same fraction",
+             one_column_for_all: "one draw for each new point", one_base_for_all: "same minority sample",
+             **DRAWN_WRONG}
+    for seed in (1, 2, 3, 12345, 987654):
         for right in RIGHT:
             result = ex04.q4.grade(ex04.q4.extract(right, seed=seed), seed=seed)
             assert result.status is Status.CORRECT, (seed, right.__name__, result.message)
         for function, fragment in wrong.items():
             result = ex04.q4.grade(ex04.q4.extract(function, seed=seed), seed=seed)
             assert result.status is Status.INCORRECT and fragment in result.message, (seed, function.__name__, result)
+
+
+def test_the_goodness_of_fit_tests_have_a_null_distribution():
+    """Under a right SMOTE the chi-square and KS p-values are uniform on (0, 1): the tests are calibrated, so
+    ``DRAWS_ALPHA`` is the false-rejection rate of each. Over 25 seeds and two implementations, the 100 p-values
+    pass a KS test of uniformity and none falls below ``DRAWS_ALPHA``."""
+    from scipy import stats
+
+    recorded = []
+    real_chisquare, real_kstest = stats.chisquare, stats.kstest
+
+    def chisquare(*args, **kwargs):
+        result = real_chisquare(*args, **kwargs)
+        recorded.append(result.pvalue)
+        return result
+
+    def kstest(*args, **kwargs):
+        result = real_kstest(*args, **kwargs)
+        recorded.append(result.pvalue)
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stats, "chisquare", chisquare)
+        patch.setattr(stats, "kstest", kstest)
+        for seed in range(25):
+            for right in (my_smote, imblearn_smote):
+                assert ex04.q4.grade(ex04.q4.extract(right, seed=seed), seed=seed), (seed, right.__name__)
+    p = np.array(recorded)
+    assert len(p) == 100 and p.min() > ex04.DRAWS_ALPHA
+    assert real_kstest(p, "uniform").pvalue > 0.01
 
 
 def test_one_case_has_many_new_points_from_few_minority_samples():
@@ -498,7 +662,8 @@ def test_q6_random_oversampling_is_a_sample_weight(toy):
     wrong_gap = np.abs(on_copies.coef_ - unweighted.coef_).max()  # forgot sample_weight
     result = incorrect(ex04.q6.check(copies, wrong_gap), "sample_weight=copies")
     assert result.points == 1
-    incorrect(ex04.q6.check(copies, -wrong_gap), "absolute value")
+    result = incorrect(ex04.q6.check(copies, -wrong_gap), "absolute value")
+    assert "known slips" not in result.message and result.mistake == "coef_gap=negative"
     # A signed difference: rejected when negative, even when tiny.
     signed = (weighted.coef_ - on_copies.coef_).min()
     incorrect(ex04.q6.check(copies, min(signed, -1e-16)), "absolute value")
@@ -543,4 +708,97 @@ def test_q6_shape_mistakes(toy):
     ros = RandomOverSampler(random_state=0)
     ros.fit_resample(X_toy, y_toy)
     incorrect(ex04.q6.check(np.ones(len(ros.sample_indices_)), 0.0), "*resampled* row")
-    incorrect(ex04.q6.check(np.bincount(ros.sample_indices_)[:-5], 0.0), "minlength")
+    incorrect(ex04.q6.check(np.bincount(ros.sample_indices_)[:-5], 0.0), "never copied", "up to `len(y_toy)`")
+
+
+# --------------------------------------------------------------------------- valid alternatives, every question
+
+
+@pytest.mark.parametrize("question, letter", [(ex04.q1, "a"), (ex04.q3, "a"), (ex04.q5, "b")])
+def test_choices_accept_every_spelling_of_the_right_letter(question, letter):
+    for spelling in (letter, letter.upper(), f"({letter})", f" {letter} ", f"'{letter}'"):
+        assert question.check(spelling), spelling
+
+
+def test_q2_accepts_every_way_of_counting(toy):
+    X_toy, y_toy = toy
+    X_res, y_res = SMOTE(sampling_strategy=0.25, random_state=0).fit_resample(X_toy, y_toy)
+    import pandas as pd
+
+    for n_synthetic in (
+        len(y_res) - len(y_toy),
+        X_res.shape[0] - X_toy.shape[0],
+        np.sum(y_res == 1) - np.sum(y_toy == 1),  # a NumPy integer
+        pd.Series(y_res).value_counts()[1] - pd.Series(y_toy).value_counts()[1],
+        float(len(y_res) - len(y_toy)),
+        int(np.sum(y_toy == 0) * 0.25) - int(np.sum(y_toy == 1)),  # from the rule, without resampling
+    ):
+        assert ex04.q2.check(n_synthetic), n_synthetic
+
+
+def test_q6_accepts_other_ways_of_counting_and_other_solvers(toy):
+    """``copies`` by pandas or ``np.unique``; ``coef_gap`` rounded or not, with another converged solver."""
+    import pandas as pd
+
+    X_toy, y_toy = toy
+    ros = RandomOverSampler(random_state=0)
+    X_ros, y_ros = ros.fit_resample(X_toy, y_toy)
+    by_pandas = pd.Series(ros.sample_indices_).value_counts().reindex(range(len(y_toy)), fill_value=0)
+    index, counts = np.unique(ros.sample_indices_, return_counts=True)
+    by_unique = np.zeros(len(y_toy), dtype=int)
+    by_unique[index] = counts
+    for solver in ("lbfgs", "newton-cholesky"):
+        on_copies = LogisticRegression(solver=solver).fit(X_ros, y_ros)
+        weighted = LogisticRegression(solver=solver).fit(X_toy, y_toy, sample_weight=by_unique)
+        gap = np.abs(on_copies.coef_ - weighted.coef_).max()
+        for copies, coef_gap in [(by_pandas, gap), (by_unique, round(gap, 6)), (by_unique.tolist(), float(gap))]:
+            result = ex04.q6.check(copies, coef_gap)
+            assert result and result.points == 2, (solver, result)
+
+
+def test_q6_values_given_in_each_others_places_cannot_be_read_as_right(toy):
+    X_toy, y_toy = toy
+    ros = RandomOverSampler(random_state=0)
+    ros.fit_resample(X_toy, y_toy)
+    copies = np.bincount(ros.sample_indices_, minlength=len(y_toy))
+    result = ex04.q6.check(0.0, copies)
+    assert not result and result.points == 0
+    assert "each other's places" in result.message and "swapped" in result.mistake
+
+
+# --------------------------------------------------------------------------- q7: transfer to ecoli4
+
+
+def test_q7_transfer_to_ecoli4_right_answers_and_alternatives():
+    X, y = data.load_ecoli4(return_X_y=True)
+    X_res, y_res = SMOTE(sampling_strategy=0.5, random_state=0).fit_resample(X, y)
+    right = (len(y_res) - len(y), int(y.sum()) - 1)
+    assert ex04.q7.check(*right)
+    # Counted another way (NumPy on the labels), and the largest k found by trying.
+    largest = max(k for k in range(1, 30) if _smote_accepts(X, y, k))
+    assert ex04.q7.check(np.sum(y_res == 1) - np.sum(y == 1), largest)
+    assert largest == right[1]
+
+
+def _smote_accepts(X, y, k):
+    try:
+        SMOTE(k_neighbors=k, random_state=0).fit_resample(X, y)
+        return True
+    except ValueError:
+        return False
+
+
+def test_q7_transfer_wrong_answers_are_named():
+    X, y = data.load_ecoli4(return_X_y=True)
+    n_majority, n_minority = int(np.sum(y == 0)), int(y.sum())
+    added = int(0.5 * n_majority) - n_minority
+    assert_fails(ex04.q7.check(int(0.5 * n_majority), n_minority - 1), "*after* resampling", points=1)
+    assert_fails(ex04.q7.check(n_majority - n_minority, n_minority - 1), "'auto'", points=1)
+    assert_fails(ex04.q7.check(added, n_minority), "ValueError", "itself", points=1)
+    assert_fails(ex04.q7.check(added, 5), "default", points=1)
+    result = assert_fails(ex04.q7.check(n_minority - 1, added), "hold each other's values")
+    assert "swapped" in result.mistake
+
+
+if __name__ == "__main__":
+    print(measure_false_rejections())

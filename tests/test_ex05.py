@@ -16,9 +16,43 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
 from course_utils import data
-from course_utils.checks import Status
+from course_utils.checks import Question, Status
 from course_utils.exercises import ex05
 from conftest import assert_fails
+
+
+def solution_fragments(question) -> list[str]:
+    """The code lines of ``question``'s solution, and the right-hand sides of its assignments, that are long
+    enough to be recognisable: a wrong-answer message must quote none of them (that is `solution()`'s job)."""
+    fragments = []
+    for line in question.solution_code.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "def ", '"""', "return ")) or line.endswith('"""'):
+            continue
+        fragments.append(line)
+        if " = " in line:
+            fragments.append(line.split(" = ", 1)[1])
+    return [f for f in fragments if len(f) >= 16]
+
+
+@pytest.fixture(autouse=True)
+def wrong_answer_messages_never_quote_the_solution(monkeypatch):
+    """Every verdict graded by a test of this file: an incorrect one quotes no line of the solution.
+
+    Recorded, then asserted after the test: ``check`` turns an exception inside it into "could not be checked".
+    """
+    real_grade = Question.grade
+    quoted = []
+
+    def grade(self, extracted, seed=0):
+        result = real_grade(self, extracted, seed)
+        if result.status is Status.INCORRECT:
+            quoted.extend((self.label, f, result.message) for f in solution_fragments(self) if f in result.message)
+        return result
+
+    monkeypatch.setattr(Question, "grade", grade)
+    yield
+    assert not quoted, quoted
 
 
 
@@ -96,8 +130,9 @@ def test_q1_solution_passes(ecoli):
 
 
 def test_q1_wrong_answers(ecoli):
-    # Both scores swapped: each part says which workflow that number belongs to.
-    assert_fails(ex05.q1.check(ecoli["pipeline"], ecoli["leaky"]), "pipeline's score", "leaky score")
+    # Both scores swapped: named as such, not as two unrelated slips.
+    result = assert_fails(ex05.q1.check(ecoli["pipeline"], ecoli["leaky"]), "hold each other's values")
+    assert result.mistake == "leaky_f1=swapped; pipeline_f1=swapped"
     # Right leaky score; the "pipeline" forgot the sampler, or put it first, or dropped the scaler.
     assert_fails(ex05.q1.check(ecoli["leaky"], ecoli["plain"]), "without any resampling", points=1)
     assert_fails(ex05.q1.check(ecoli["leaky"], ecoli["sampler_first"]), "resamples before scaling", points=1)
@@ -112,9 +147,8 @@ def test_q1_wrong_answers(ecoli):
     assert_fails(ex05.q1.check(accuracy, ecoli["pipeline"]), "accuracy", 'scoring="f1"', points=1)
     other_cv = cross_val_score(knn, X_res, y_res, cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=1),
                                scoring="f1").mean()
-    # Within 1 % of the right value: the shared near-miss message.
-    assert_fails(ex05.q1.check(other_cv, ecoli["pipeline"]), "outside the tolerance", "settings the step asks for",
-                 points=1)
+    # Another splitter: the settings message.
+    assert_fails(ex05.q1.check(other_cv, ecoli["pipeline"]), "given `sampler`, `cv`", points=1)
     # Far from it: the settings message.
     assert_fails(ex05.q1.check(0.5, ecoli["pipeline"]), "given `sampler`, `cv`", points=1)
 
@@ -167,7 +201,9 @@ def test_q5_solution_passes_and_wrong_answers(synthetic):
     assert_fails(ex05.q5.check(risk_plain, smote.predict(X_test).mean()), "share of cases predicted positive", points=1)
     assert_fails(ex05.q5.check(risk_plain, smote.predict_proba(X_test)[:, 0].mean()), "class 0", points=1)
     assert_fails(ex05.q5.check(plain.predict_proba(X_train)[:, 1].mean(), risk_smote), "training set", points=1)
-    assert_fails(ex05.q5.check(risk_smote, risk_plain), "other model's mean risk")
+    assert_fails(ex05.q5.check(risk_smote, risk_plain), "hold each other's values")
+    # One of them the other model's value: named as such.
+    assert_fails(ex05.q5.check(risk_smote, risk_smote), "other model's mean risk", points=1)
     assert_fails(ex05.q5.check(synthetic["y_test"].mean(), risk_smote), "prevalence", points=1)
     assert_fails(ex05.q5.check(plain.predict_proba(X_test).mean(), risk_smote), "always 0.5", points=1)
 
@@ -195,7 +231,7 @@ def test_q6_wrong_answers(synthetic):
     assert_fails(ex05.q6.check(_tuned(synthetic, scoring="f1", lr={"class_weight": "balanced"})), "without class weights")
     assert_fails(ex05.q6.check(_tuned(synthetic, cv=3)), "balanced accuracy", 'scoring="f1"')
     unfitted = TunedThresholdClassifierCV(make_pipeline(StandardScaler(), LogisticRegression()), scoring="f1")
-    assert_fails(ex05.q6.check(unfitted), "not fitted")
+    assert_fails(ex05.q6.check(unfitted), "not fitted", status=Status.UNCHECKABLE)
     assert smote is not None
 
 
@@ -220,15 +256,19 @@ def test_q6_threshold_tuning_beats_both_untuned_models(synthetic, tuned):
 def test_q6_refuses_a_model_fitted_on_the_test_set(synthetic):
     on_test = TunedThresholdClassifierCV(make_pipeline(StandardScaler(), LogisticRegression()), scoring="f1")
     on_test.fit(synthetic["X_test"], synthetic["y_test"])
-    assert_fails(ex05.q6.check(on_test), "fitted on 20,000 rows", "X_train, y_train", "2,000 rows")
+    result = assert_fails(ex05.q6.check(on_test), "fitted on `X_test`", "untouched")
+    assert result.mistake == "test-set"
 
 
 def test_q5_rounding_is_refused_for_both_risks_and_percentages_are_named(synthetic):
     plain, smote, X_test = synthetic["plain"], synthetic["smote"], synthetic["X_test"]
     risk_plain = plain.predict_proba(X_test)[:, 1].mean()
     risk_smote = smote.predict_proba(X_test)[:, 1].mean()
+    # The one rule: 4 significant digits pass; 3 decimals of 0.0328 do not, and the check says so.
+    assert ex05.q5.check(float(f"{risk_plain:.4g}"), float(f"{risk_smote:.4g}"))
     result = ex05.q5.check(round(risk_plain, 3), round(risk_smote, 3))
-    assert_fails(result, "0.033 looks rounded", "0.276 looks rounded")
+    assert_fails(result, "rounded to 3 decimals", points=1)
+    assert result.mistake == "mean_risk_plain=rounded"
     assert_fails(ex05.q5.check(100 * risk_plain, risk_smote), "fraction between 0 and 1", points=1)
     assert_fails(ex05.q5.check(risk_plain, 100 * risk_smote), "fraction between 0 and 1", points=1)
 
@@ -239,14 +279,21 @@ def test_q4_names_other_smote_routes_and_refuses_rounding(synthetic):
     def f1(model, X=X_train, y=y_train):
         return f1_score(y_test, model.fit(X, y).predict(X_test))
 
-    assert_fails(ex05.q4.check(f1(make_pipeline(SMOTE(random_state=0), LogisticRegression()))), "no scaler")
+    # Without a scaler, SMOTE before the scaler inside the pipeline, and SMOTE outside it on the raw features:
+    # the last two give the very same model, and all three agree within the tolerance, so the message says
+    # what they share (SMOTE on unscaled features) and never claims "outside the pipeline" alone.
+    no_scaler = f1(make_pipeline(SMOTE(random_state=0), LogisticRegression()))
+    before_scaler = f1(make_pipeline(SMOTE(random_state=0), StandardScaler(), LogisticRegression()))
     X_res, y_res = SMOTE(random_state=0).fit_resample(X_train, y_train)
-    assert_fails(ex05.q4.check(f1(make_pipeline(StandardScaler(), LogisticRegression()), X_res, y_res)),
-                 "outside the pipeline", "unscaled")
+    outside = f1(make_pipeline(StandardScaler(), LogisticRegression()), X_res, y_res)
+    assert before_scaler == outside
+    for value in (no_scaler, before_scaler, outside):
+        result = assert_fails(ex05.q4.check(value), "unscaled features", "inside your pipeline", "or it ran outside")
+        assert "smote-before-scaler" in result.mistake
     seed_1 = f1(make_pipeline(StandardScaler(), SMOTE(random_state=1), LogisticRegression()))
     assert_fails(ex05.q4.check(seed_1), "another `random_state`")
     assert_fails(ex05.q4.check(round(f1(
-        make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression())), 3)), "looks rounded")
+        make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression())), 3)), "rounded to 3 decimals")
 
 
 def test_q1_names_a_single_split_and_cv5_and_refuses_rounding(ecoli):
@@ -264,4 +311,194 @@ def test_q1_names_a_single_split_and_cv5_and_refuses_rounding(ecoli):
     pipe = make_pipeline(StandardScaler(), RandomOverSampler(random_state=0), KNeighborsClassifier(n_neighbors=5))
     assert_fails(ex05.q1.check(ecoli["leaky"], cross_val_score(pipe, X, y, cv=5, scoring="f1").mean()), "`cv=5`",
                  points=1)
-    assert_fails(ex05.q1.check(round(ecoli["leaky"], 3), round(ecoli["pipeline"], 3)), "looks rounded")
+    # To 4 significant digits: accepted (the one rule). To 3 decimals: accepted for `pipeline_f1`; `leaky_f1` is
+    # checked to 0.02 % (its workflow's accuracy lies within 0.1 % of it), and says so.
+    assert ex05.q1.check(float(f"{ecoli['leaky']:.4g}"), float(f"{ecoli['pipeline']:.4g}"))
+    result = ex05.q1.check(round(ecoli["leaky"], 3), round(ecoli["pipeline"], 3))
+    assert_fails(result, "rounded to 3 decimals", "checked to 0.02 %", points=1)
+    assert_fails(ex05.q1.check(ecoli["leaky"], round(ecoli["pipeline"], 1)), "rounded to 1 decimal", points=1)
+
+
+# --------------------------------------------------------------------------- #
+# q6: the rows the threshold was chosen on (issue 9)
+# --------------------------------------------------------------------------- #
+
+
+def _plain():
+    return make_pipeline(StandardScaler(), LogisticRegression())
+
+
+@pytest.fixture(scope="module")
+def carved(synthetic):
+    """A validation split carved from the training set, and a model fitted on the rest of it."""
+    from sklearn.model_selection import train_test_split
+
+    X_fit, X_val, y_fit, y_val = train_test_split(synthetic["X_train"], synthetic["y_train"], test_size=0.3,
+                                                  stratify=synthetic["y_train"], random_state=0)
+    return X_fit, X_val, y_fit, y_val, _plain().fit(X_fit, y_fit)
+
+
+def test_q6_accepts_every_leak_free_workflow(synthetic, carved):
+    """Cross-validation inside X_train (default, explicit splitter, one shuffle split with or without refit), or a
+    threshold tuned on a validation split carved from X_train: with ``cv="prefit"`` (still supported in
+    scikit-learn 1.9) or with the model wrapped in ``FrozenEstimator`` (the way CalibratedClassifierCV now takes),
+    scikit-learn's or imblearn's pipeline, a scorer object."""
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.metrics import make_scorer
+    from sklearn.pipeline import make_pipeline as sk_make_pipeline
+
+    X_train, y_train = synthetic["X_train"], synthetic["y_train"]
+    X_fit, X_val, y_fit, y_val, model = carved
+    workflows = {
+        "splitter": TunedThresholdClassifierCV(_plain(), scoring="f1",
+                                               cv=StratifiedKFold(5, shuffle=True, random_state=3)).fit(X_train, y_train),
+        "shuffle split, no refit": TunedThresholdClassifierCV(_plain(), scoring="f1", cv=0.25, refit=False,
+                                                              random_state=0).fit(X_train, y_train),
+        "shuffle split, refit": TunedThresholdClassifierCV(_plain(), scoring="f1", cv=0.25,
+                                                           random_state=0).fit(X_train, y_train),
+        "prefit on a validation split": TunedThresholdClassifierCV(model, scoring="f1", cv="prefit",
+                                                                   refit=False).fit(X_val, y_val),
+        "frozen, validation split": TunedThresholdClassifierCV(FrozenEstimator(model), scoring="f1").fit(X_val, y_val),
+        "frozen, splitter": TunedThresholdClassifierCV(FrozenEstimator(model), scoring="f1",
+                                                       cv=StratifiedKFold(3, shuffle=True, random_state=0)).fit(X_val, y_val),
+        "scikit-learn's pipeline": TunedThresholdClassifierCV(
+            sk_make_pipeline(StandardScaler(), LogisticRegression()), scoring="f1").fit(X_train, y_train),
+        "scorer object": TunedThresholdClassifierCV(_plain(), scoring=make_scorer(f1_score)).fit(X_train, y_train),
+        "prefit on its own training rows": TunedThresholdClassifierCV(
+            _plain().fit(X_train, y_train), scoring="f1", cv="prefit", refit=False).fit(X_train, y_train),
+    }
+    for name, tuned in workflows.items():
+        result = ex05.q6.check(tuned)
+        assert result and result.points == 2, (name, result)
+
+
+def test_q6_refuses_a_threshold_tuned_on_the_test_set(synthetic, carved):
+    """The issue's example: the model fitted on X_train, its threshold chosen on X_test with cv="prefit"."""
+    from sklearn.frozen import FrozenEstimator
+
+    X_test, y_test = synthetic["X_test"], synthetic["y_test"]
+    plain = synthetic["plain"]
+    for tuned in (
+        TunedThresholdClassifierCV(plain, scoring="f1", cv="prefit", refit=False).fit(X_test, y_test),
+        TunedThresholdClassifierCV(FrozenEstimator(plain), scoring="f1").fit(X_test, y_test),
+        TunedThresholdClassifierCV(carved[-1], scoring="f1", cv="prefit", refit=False).fit(X_test, y_test),
+    ):
+        result = assert_fails(ex05.q6.check(tuned), "threshold was chosen on `X_test`", "cv=\"prefit\"")
+        assert result.mistake == "threshold-on-test-set"
+    both = TunedThresholdClassifierCV(plain, scoring="f1", cv="prefit", refit=False).fit(
+        np.vstack([synthetic["X_train"], X_test]), np.r_[synthetic["y_train"], y_test])
+    assert_fails(ex05.q6.check(both), "rows of `X_test` as well as `X_train`")
+
+
+def test_q6_refuses_other_rows_and_other_scores(synthetic):
+    from sklearn.metrics import make_scorer, recall_score
+
+    X_train, y_train = synthetic["X_train"], synthetic["y_train"]
+    X_res, y_res = SMOTE(random_state=0).fit_resample(X_train, y_train)
+    result = assert_fails(ex05.q6.check(TunedThresholdClassifierCV(_plain(), scoring="f1").fit(X_res, y_res)),
+                          "more than `X_train` has")
+    assert result.mistake == "too-many-rows"
+    half = TunedThresholdClassifierCV(_plain(), scoring="f1").fit(X_train[:1000], y_train[:1000])
+    assert_fails(ex05.q6.check(half), "fitted on 1,000 rows", "not on `X_train, y_train`")
+    # The threshold chosen on SMOTE-resampled rows. A synthetic point's score lies between those of the two
+    # real rows it joins, so the grid's ends are still training rows' scores and the rows are not named; the
+    # threshold is then far too low, and the score on fresh data refuses it.
+    prefit_res = TunedThresholdClassifierCV(synthetic["plain"], scoring="f1", cv="prefit", refit=False).fit(X_res, y_res)
+    assert_fails(ex05.q6.check(prefit_res), "flags far too many cases")
+    # Made-up rows, beyond the training rows' scores: named.
+    shifted = TunedThresholdClassifierCV(synthetic["plain"], scoring="f1", cv="prefit", refit=False).fit(
+        X_train * 1.5, y_train)
+    assert_fails(ex05.q6.check(shifted), "not chosen on rows of `X_train`")
+    recall = TunedThresholdClassifierCV(_plain(), scoring=make_scorer(recall_score)).fit(X_train, y_train)
+    assert_fails(ex05.q6.check(recall), 'scoring="f1"')
+
+
+def test_q6_explicit_thresholds_on_a_validation_split_cannot_be_checked(synthetic, carved):
+    X_fit, X_val, y_fit, y_val, model = carved
+    tuned = TunedThresholdClassifierCV(model, scoring="f1", cv="prefit", refit=False,
+                                       thresholds=np.linspace(0.01, 0.9, 50)).fit(X_val, y_val)
+    assert_fails(ex05.q6.check(tuned), "could not establish", "thresholds", status=Status.UNCHECKABLE)
+
+
+# --------------------------------------------------------------------------- #
+# Valid alternatives for the other questions
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("question, letter", [(ex05.q2, "a"), (ex05.q3, "b"), (ex05.q7, "b")])
+def test_choices_accept_every_spelling(question, letter):
+    for spelling in (letter, letter.upper(), f"({letter})", f" {letter} "):
+        assert question.check(spelling), spelling
+
+
+def test_q1_accepts_other_ways_of_cross_validating(ecoli):
+    """cross_validate instead of cross_val_score, a named imblearn Pipeline, a hand-written loop over the splits."""
+    from imblearn.pipeline import Pipeline
+    from sklearn.model_selection import cross_validate
+
+    X, y = data.load_ecoli4(return_X_y=True)
+    X, y = X.to_numpy(), y.to_numpy()
+    cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    X_res, y_res = RandomOverSampler(random_state=0).fit_resample(X, y)
+    leaky = cross_validate(make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5)), X_res, y_res, cv=cv,
+                           scoring="f1")["test_score"].mean()
+    pipe = Pipeline([("scale", StandardScaler()), ("sample", RandomOverSampler(random_state=0)),
+                     ("knn", KNeighborsClassifier(n_neighbors=5))])
+    by_hand = np.mean([f1_score(y[test], pipe.fit(X[train], y[train]).predict(X[test])) for train, test in cv.split(X, y)])
+    assert ex05.q1.check(leaky, by_hand)
+
+
+def test_q4_accepts_f1_computed_by_hand_and_a_named_pipeline(synthetic):
+    from imblearn.pipeline import Pipeline
+    from sklearn.metrics import fbeta_score
+
+    X_test, y_test = synthetic["X_test"], synthetic["y_test"]
+    named = Pipeline([("scale", StandardScaler()), ("smote", SMOTE(random_state=0)), ("lr", LogisticRegression())])
+    pred = named.fit(synthetic["X_train"], synthetic["y_train"]).predict(X_test)
+    tp, fp, fn = np.sum((pred == 1) & (y_test == 1)), np.sum((pred == 1) & (y_test == 0)), np.sum((pred == 0) & (y_test == 1))
+    for value in (2 * tp / (2 * tp + fp + fn), fbeta_score(y_test, pred, beta=1), float(f"{f1_score(y_test, pred):.4g}")):
+        assert ex05.q4.check(value), value
+
+
+def test_q5_accepts_numpy_and_pandas_means(synthetic):
+    import pandas as pd
+
+    X_test = synthetic["X_test"]
+    plain, smote = synthetic["plain"], synthetic["smote"]
+    assert ex05.q5.check(np.mean(plain.predict_proba(X_test)[:, -1]),
+                         pd.DataFrame(smote.predict_proba(X_test), columns=[0, 1])[1].mean())
+
+
+# --------------------------------------------------------------------------- #
+# q8: transfer to abalone19
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def abalone():
+    from sklearn.model_selection import train_test_split
+
+    X, y = data.load_abalone19(return_X_y=True)
+    return train_test_split(X.drop(columns="sex"), y, test_size=0.3, stratify=y, random_state=0)
+
+
+def test_q8_transfer_right_answer_and_alternatives(abalone):
+    X_train, X_test, y_train, y_test = abalone
+    for solver in ({}, {"solver": "newton-cholesky"}):
+        model = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression(**solver)).fit(X_train, y_train)
+        proba = model.predict_proba(X_test)[:, 1]
+        for ratio in (proba.mean() / y_test.mean(), np.mean(proba) * len(y_test) / np.sum(y_test.to_numpy() == 1)):
+            assert ex05.q8.check(ratio), (solver, ratio)
+    assert 20 < ratio < 60  # the damage grows with the imbalance: far above step 5's 8.5
+
+
+def test_q8_transfer_wrong_answers_are_named(abalone):
+    X_train, X_test, y_train, y_test = abalone
+    smote = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression()).fit(X_train, y_train)
+    plain = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    risk = smote.predict_proba(X_test)[:, 1].mean()
+    assert ex05.q8.check(y_test.mean() / risk).mistake == "swapped"
+    assert_fails(ex05.q8.check(plain.predict_proba(X_test)[:, 1].mean() / y_test.mean()), "plain model's ratio")
+    assert_fails(ex05.q8.check(risk), "mean predicted risk itself")
+    assert_fails(ex05.q8.check(smote.predict_proba(X_train)[:, 1].mean() / y_train.mean()), "training split")
+    assert_fails(ex05.q8.check(3.0), "divide the mean")

@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from course_utils import data
-from course_utils.checks import EstimatorSpec, Exercise, Status, describe_estimator
+from course_utils.checks import EstimatorSpec, Exercise, Question, Status, describe_estimator
 from course_utils.exercises import ex06
 from conftest import assert_fails
 
@@ -29,6 +29,45 @@ PROBLEM = dict(imbalance_ratio=19, class_sep=1.0, random_state=16)
 GRID = {"smote__sampling_strategy": [0.1, 0.3, 1.0], "smote__k_neighbors": [3, 10], "model__class_weight": [None, "balanced"]}
 SMALL_GRID = {"smote__sampling_strategy": [1.0], "smote__k_neighbors": [3], "model__class_weight": [None]}
 
+
+def solution_fragments(question) -> list[str]:
+    """The code lines of ``question``'s solution, and the right-hand sides of its assignments, that are long
+    enough to be recognisable: a wrong-answer message must quote none of them (that is `solution()`'s job)."""
+    fragments = []
+    for line in question.solution_code.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "def ", '"""', "return ")) or line.endswith('"""'):
+            continue
+        fragments.append(line)
+        if " = " in line:
+            fragments.append(line.split(" = ", 1)[1])
+    return [f for f in fragments if len(f) >= 16]
+
+
+@pytest.fixture(autouse=True)
+def wrong_answer_messages_never_quote_the_solution(monkeypatch):
+    """Every verdict graded by a test of this file: an incorrect one quotes no line of the solution.
+
+    Recorded, then asserted after the test: ``check`` turns an exception inside it into "could not be checked".
+    """
+    real_grade = Question.grade
+    quoted = []
+
+    def grade(self, extracted, seed=0):
+        result = real_grade(self, extracted, seed)
+        if result.status is Status.INCORRECT:
+            quoted.extend((self.label, f, result.message) for f in solution_fragments(self) if f in result.message)
+        return result
+
+    monkeypatch.setattr(Question, "grade", grade)
+    yield
+    assert not quoted, quoted
+
+
+def cost(y_true, y_pred, c_fn=10, c_fp=1):
+    """The cost of the decisions, as a learner writes it for `make_scorer(..., greater_is_better=False)`."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return c_fn * np.sum((y_true == 1) & (y_pred == 0)) + c_fp * np.sum((y_true == 0) & (y_pred == 1))
 
 
 
@@ -97,8 +136,39 @@ def test_q4_cost_threshold():
     assert_fails(ex06.q4.check(C_FN / (C_FP + C_FN)), "other way round")
     assert_fails(ex06.q4.check(0.5), "both mistakes cost the same")
     assert_fails(ex06.q4.check(1 / 6), "lesson's threshold")
-    for rounded in (0.09, 0.091, 0.0909):
-        assert_fails(ex06.q4.check(rounded), "rounded", "full precision")
+    assert ex06.q4.check(C_FN / (C_FP + C_FN)).mistake == "swapped"
+    assert_fails(ex06.q4.check(9.0909), "percentage")
+    # The one rule: 4 significant digits pass, 2 decimals do not, and the check says so.
+    assert ex06.q4.check(0.09091) and ex06.q4.check(0.0909)
+    result = assert_fails(ex06.q4.check(0.09), "rounded to 2 decimals")
+    assert result.mistake == "rounded"
+    # Other ways to write it.
+    assert ex06.q4.check(np.float64(1) / 11) and ex06.q4.check(1 / (1 + C_FN / C_FP))
+
+
+@pytest.mark.parametrize("question, letter", [(ex06.q1, "b"), (ex06.q7, "a")])
+def test_choices_accept_every_spelling(question, letter):
+    for spelling in (letter, letter.upper(), f"({letter})", f" {letter} "):
+        assert question.check(spelling), spelling
+
+
+def test_q3_accepts_other_valid_searches(train):
+    """A list of grids, another seed for the stratified folds, a randomized search over the same grid."""
+    from sklearn.model_selection import RandomizedSearchCV
+
+    X, y = train
+    grids = [{"smote__sampling_strategy": [0.1, 0.3], "smote__k_neighbors": [3], "model__class_weight": [None]},
+             {"smote__sampling_strategy": [1.0], "smote__k_neighbors": [10], "model__class_weight": ["balanced"]}]
+    assert ex06.q3.check(small_search(X, y, grid=grids, cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=1)))
+    randomized = RandomizedSearchCV(make_pipe(), GRID, n_iter=4, scoring="average_precision", random_state=0,
+                                    cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=0)).fit(X, y)
+    assert ex06.q3.check(randomized)
+
+
+def test_q6_accepts_a_pickle_round_trip(cost_model):
+    import pickle
+
+    assert ex06.q6.check(pickle.loads(pickle.dumps(cost_model)))
 
 
 def test_q7_predict_time():
@@ -115,14 +185,36 @@ def test_q7_predict_time():
 def test_q2_solution_passes_fitted_or_not(train):
     assert ex06.q2.check(make_pipe())
     assert ex06.q2.check(make_pipe().fit(*train))
-    # Other names and another scaler are fine too.
-    assert ex06.q2.check(make_pipeline(MinMaxScaler(), SMOTE(random_state=0), LogisticRegression()))
+    # Another scaler, another name for the scaler, other settings of the model: fine too.
+    assert ex06.q2.check(Pipeline([("scaler", MinMaxScaler()), ("smote", SMOTE(random_state=0)),
+                                   ("model", LogisticRegression(C=0.5))]))
+    assert ex06.q2.check(Pipeline(steps=[("scale", StandardScaler()), ("smote", SMOTE(random_state=42, k_neighbors=3)),
+                                         ("model", LogisticRegression(max_iter=1000))]))
+
+
+def test_q2_accepts_only_what_step_3_can_tune(train):
+    """Issue 9: `make_pipeline` names its steps after their classes, so step 3's grid (`model__class_weight`)
+    fails with "Invalid parameter". What q2 accepts must work in step 3: the names are required, and said why."""
+    auto_named = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression(max_iter=1000))
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        GridSearchCV(auto_named, SMALL_GRID, cv=3).fit(*train)
+    result = assert_fails(ex06.q2.check(auto_named), '"logisticregression"', "\"model\"", "step 3", "make_pipeline")
+    assert result.mistake == "step-names"
+    # Every pipeline q2 accepts runs through step 3's grid.
+    for accepted in (make_pipe(), Pipeline([("scaler", MinMaxScaler()), ("smote", SMOTE(random_state=0)),
+                                            ("model", LogisticRegression())])):
+        assert ex06.q2.check(accepted)
+        assert small_search(*train, pipe=accepted, grid=GRID).best_params_
 
 
 def test_q2_wrong_answers():
     scikit_learn_pipe = SklearnPipeline([("scale", StandardScaler()), ("smote", SMOTE(random_state=0)),
                                          ("model", LogisticRegression())])
     assert_fails(ex06.q2.check(scikit_learn_pipe), "scikit-learn's `Pipeline`", "imblearn.pipeline")
+    # scikit-learn's Pipeline without a sampler fits fine: the message says what is missing, not that it fails.
+    sk_no_sampler = SklearnPipeline([("scale", StandardScaler()), ("model", LogisticRegression())])
+    result = assert_fails(ex06.q2.check(sk_no_sampler), "no sampler", "imblearn")
+    assert "refuses" not in result.message and "fails" not in result.message
     assert_fails(ex06.q2.check(LogisticRegression()), "bare `LogisticRegression`", "not a pipeline")
     no_sampler = Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())])
     assert_fails(ex06.q2.check(no_sampler), "no sampler", "leak")
@@ -179,7 +271,13 @@ def test_q3_other_wrong_answers(train, search):
     assert_fails(ex06.q3.check(small_search(X, y, grid=no_weights)), "class weights")
     assert_fails(ex06.q3.check(small_search(X[:2000], y[:2000])), "2,000 rows", "all of the original")
     unfitted = GridSearchCV(make_pipe(), GRID, scoring="average_precision")
-    assert_fails(ex06.q3.check(unfitted), "not fitted")
+    assert_fails(ex06.q3.check(unfitted), "not fitted", status=Status.UNCHECKABLE)
+    # Issue 9: a search of scikit-learn's Pipeline without a sampler fits; the message names the missing
+    # sampler, and does not say that the pipeline "cannot hold" one as if fitting had failed.
+    sk_plain = SklearnPipeline([("scale", StandardScaler()), ("model", LogisticRegression())])
+    result = assert_fails(ex06.q3.check(small_search(X, y, pipe=sk_plain, grid={"model__class_weight": [None]})),
+                          "no sampler")
+    assert "fitting it fails" not in result.message and "refuses to fit" not in result.message
     assert_fails(ex06.q3.check(small_search(X, y, refit=False)), "`refit=False`", status=Status.UNCHECKABLE)
     # An integer cv is stratified for classifiers: accepted, and scored.
     assert ex06.q3.check(small_search(X, y, cv=3))
@@ -198,6 +296,45 @@ def test_q5_solution_and_other_good_routes_pass(train, search, cost_model):
     assert ex06.q5.check(cost_model)
     tuned = TunedThresholdClassifierCV(search.best_estimator_, scoring=_share_saving_scorer(), cv=5).fit(*train)
     assert ex06.q5.check(tuned)
+    # Other calibrations (isotonic; sigmoid on 3 folds without an ensemble), the threshold typed to 4 significant
+    # digits, and a tuned threshold whose scorer is the cost itself.
+    best = search.best_estimator_
+    for model in (
+        FixedThresholdClassifier(CalibratedClassifierCV(best, method="isotonic", cv=5), threshold=1 / 11),
+        FixedThresholdClassifier(CalibratedClassifierCV(best, cv=3, ensemble=False), threshold=0.09091),
+        FixedThresholdClassifier(CalibratedClassifierCV(best, cv=StratifiedKFold(5, shuffle=True, random_state=1)),
+                                 threshold=1 / 11, response_method="predict_proba"),
+        TunedThresholdClassifierCV(best, scoring=make_scorer(cost, greater_is_better=False)),
+        TunedThresholdClassifierCV(best, scoring=make_scorer(lambda t, p: -cost(t, p))),
+    ):
+        result = ex06.q5.check(model.fit(*train))
+        assert result and result.points == 2, (model, result)
+
+
+def test_q5_refuses_another_threshold_on_calibrated_probabilities(train, search):
+    """Issue 9: a calibrated model with the lesson's threshold 1/6 instead of step 4's 1/11 saved nearly as much
+    on fresh data, within the old tolerance; the threshold itself is now checked."""
+    calibrated = CalibratedClassifierCV(search.best_estimator_, method="sigmoid", cv=5)
+    for threshold, said in ((1 / 6, "lesson's threshold"), (0.5, "both mistakes cost the same"), (0.2, "0.2")):
+        model = FixedThresholdClassifier(calibrated, threshold=threshold).fit(*train)
+        result = assert_fails(ex06.q5.check(model), "not step 4's cost threshold", said)
+        assert result.mistake == "threshold-not-cost"
+    # A tuned threshold whose scorer weighs a miss 5 times a false alarm (the lesson's costs): named.
+    five = TunedThresholdClassifierCV(search.best_estimator_,
+                                      scoring=make_scorer(cost, greater_is_better=False, c_fn=5)).fit(*train)
+    assert_fails(ex06.q5.check(five), "weighs a miss 5 times a false alarm")
+    f1 = TunedThresholdClassifierCV(search.best_estimator_, scoring="f1").fit(*train)
+    assert_fails(ex06.q5.check(f1), "not the cost of the decisions")
+
+
+def test_q5_judges_calibration_by_slope_and_offset_not_the_mean(train, search):
+    """Issue 11 item 6: the mean alone is calibration-in-the-large only. Temperature scaling keeps the slope near 1
+    but leaves the offset (its mean risk is 1.3 times the prevalence, which the old mean-based check let
+    through at its 1.3 limit); the recalibration offset refuses it."""
+    temperature = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_, method="temperature", cv=5),
+                                           threshold=1 / 11).fit(*train)
+    result = assert_fails(ex06.q5.check(temperature), "not calibrated", "slope of", "offset of", "Brier score")
+    assert result.mistake == "uncalibrated"
 
 
 def test_q5_wrong_answers(train, search):
@@ -216,23 +353,55 @@ def test_q5_wrong_answers(train, search):
     assert_fails(ex06.q5.check(plain), "search.best_estimator_")
     # TunedThresholdClassifierCV left at its default score, which ignores the costs.
     default = TunedThresholdClassifierCV(search.best_estimator_, cv=3).fit(*train)
-    assert_fails(ex06.q5.check(default), "balanced accuracy", "scorer built from the costs")
-    # A calibrated model fitted on another problem's data: scored, and the message lists what to check.
+    assert_fails(ex06.q5.check(default), "balanced accuracy", "adds C_FN for each miss")
+    # A calibrated model fitted on another problem's data: refused, and the message says to check the data.
     X_other, y_other = data.make_imbalanced(n_samples=3000, imbalance_ratio=19, class_sep=1.0, random_state=17)
     other = FixedThresholdClassifier(CalibratedClassifierCV(make_pipe(), cv=3), threshold=1 / 11).fit(X_other, y_other)
-    assert_fails(ex06.q5.check(other), "fitted on `X_train, y_train`", "not calibrated for these data")
+    assert_fails(ex06.q5.check(other), "fitted on `X_train, y_train`")
 
 
 def test_q5_refuses_inflated_probabilities_from_the_outputs(train, search):
-    """The judge also reads the mean predicted probability on fresh data (plain data from extract)."""
+    """The judge reads the probabilities on fresh data (plain data from extract) and recalibrates them."""
     cost_model = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_, cv=3), threshold=1 / 11)
     extracted = json.loads(json.dumps(ex06.q5.extract(cost_model.fit(*train))))
-    assert 0.04 < extracted["cost_model"]["data"]["mean_proba"] < 0.06
+    proba = np.asarray(extracted["cost_model"]["data"]["proba"])
+    assert 0.04 < proba.mean() < 0.06
     assert ex06.q5.grade(extracted).status is Status.CORRECT
-    extracted["cost_model"]["data"]["mean_proba"] = 0.2
-    assert_fails(ex06.q5.grade(extracted), "mean predicted probability is 0.200", "not calibrated")
+    found = ex06._calibration(ex06._heldout(0)[1], proba)
+    low, high = ex06.CALIBRATION_SLOPE_RANGE
+    assert abs(found["offset"]) < ex06.CALIBRATION_OFFSET_MAX / 2 and low < found["slope"] < high, found
+    # Inflated (odds times 4): the offset moves by log 4 = 1.39, and the check names it.
+    odds = 4 * proba / (1 - proba)
+    extracted["cost_model"]["data"]["proba"] = (odds / (1 + odds)).tolist()
+    assert_fails(ex06.q5.grade(extracted), "not calibrated", "offset of -1.")
+    # Too confident (logits times 2): the slope halves.
+    logits = 2 * np.log(proba / (1 - proba))
+    extracted["cost_model"]["data"]["proba"] = (1 / (1 + np.exp(-logits))).tolist()
+    assert_fails(ex06.q5.grade(extracted), "not calibrated", "slope of 0.")
     unfitted = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_), threshold=1 / 11)
-    assert_fails(ex06.q5.check(unfitted), "not fitted")
+    assert_fails(ex06.q5.check(unfitted), "not fitted", status=Status.UNCHECKABLE)
+
+
+def test_calibration_measures_known_miscalibration():
+    """_calibration recovers the slope and offset of probabilities made from a known logistic model."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(-3, 1.5, 50_000)
+    y = (rng.random(len(z)) < 1 / (1 + np.exp(-z))).astype(int)
+    exact = ex06._calibration(y, 1 / (1 + np.exp(-z)))
+    assert abs(exact["slope"] - 1) < 0.05 and abs(exact["offset"]) < 0.05
+    shrunk = ex06._calibration(y, 1 / (1 + np.exp(-(z / 2))))
+    assert abs(shrunk["slope"] - 2) < 0.1
+
+
+def test_scorer_cost_ratio_reads_what_a_scorer_rewards():
+    assert ex06._scorer_cost_ratio(make_scorer(cost, greater_is_better=False)) == pytest.approx(10)
+    assert ex06._scorer_cost_ratio(make_scorer(cost, greater_is_better=False, c_fn=5)) == pytest.approx(5)
+    assert ex06._scorer_cost_ratio(_share_saving_scorer()) == pytest.approx(10)
+    from sklearn.metrics import f1_score, get_scorer
+
+    assert ex06._scorer_cost_ratio(make_scorer(f1_score)) is None
+    assert ex06._scorer_cost_ratio(get_scorer("balanced_accuracy")) is None
+    assert ex06._scorer_cost_ratio("f1") is None and ex06._scorer_cost_ratio(None) is None
 
 
 def test_q6_reloaded_model(tmp_path, cost_model, search):
@@ -282,3 +451,45 @@ def test_estimator_spec_messages_may_quote_the_description():
 # --------------------------------------------------------------------------- #
 
 
+
+
+# --------------------------------------------------------------------------- #
+# q8: transfer to yeast4 with other costs
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def yeast():
+    from sklearn.model_selection import train_test_split
+
+    X, y = data.load_yeast4(return_X_y=True)
+    return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+
+
+def _calibrated_y4():
+    return CalibratedClassifierCV(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), method="sigmoid",
+                                  cv=5)
+
+
+def test_q8_transfer_right_answers_and_alternatives(yeast):
+    X_train, X_test, y_train, y_test = yeast
+    threshold = 2 / (2 + 30)
+    model = FixedThresholdClassifier(_calibrated_y4(), threshold=threshold).fit(X_train, y_train)
+    alarms = int(model.predict(X_test).sum())
+    assert ex06.q8.check(threshold, alarms)
+    # The threshold written another way; the alarms counted by hand from the calibrated probabilities.
+    by_hand = int(np.sum(_calibrated_y4().fit(X_train, y_train).predict_proba(X_test)[:, 1] >= 1 / 16))
+    assert ex06.q8.check(1 / (1 + 30 / 2), np.int64(by_hand))
+    assert by_hand == alarms
+
+
+def test_q8_transfer_wrong_answers_are_named(yeast):
+    X_train, X_test, y_train, y_test = yeast
+    proba = _calibrated_y4().fit(X_train, y_train).predict_proba(X_test)[:, 1]
+    right = int(np.sum(proba >= 1 / 16))
+    assert ex06.q8.check(30 / 32, right).mistake.startswith("yeast_threshold=swapped")
+    assert_fails(ex06.q8.check(1 / 11, int(np.sum(proba >= 1 / 11))), "step 4's threshold", "1/11")
+    assert_fails(ex06.q8.check(1 / 16, int(np.sum(proba >= 0.5))), "default threshold 0.5", points=1)
+    train_alarms = int(np.sum(_calibrated_y4().fit(X_train, y_train).predict_proba(X_train)[:, 1] >= 1 / 16))
+    assert_fails(ex06.q8.check(1 / 16, train_alarms), "training split", points=1)
+    assert_fails(ex06.q8.check(right, 1 / 16), "hold each other's values")

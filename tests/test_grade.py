@@ -414,12 +414,12 @@ def test_hostile_runs_are_recorded(graded):
         assert patch["status"] == "tampered" and patch.get("suspicious"), patch
 
 
-def test_tampering_is_noticed_in_the_sandbox(graded):
+def test_in_the_sandbox_other_files_are_out_of_reach(graded):
+    """The sandbox shows no submissions and no results, real or decoy: the attack finds nothing to change."""
     record = graded["details"]["submissions"]["hostile_tamper/" + BASE_SOLUTION.name]
-    if "bubblewrap" not in graded["summary"]["sandbox"].split(",")[0]:
-        pytest.skip("bubblewrap is not available here: see test_tampering_without_a_sandbox")
-    assert record["status"] == "tampered"
-    assert any("deleted" in c or "overwrote" in c for c in record["tamper"]), record["tamper"]
+    assert graded["details"]["grader"]["sandboxed"], "the fixture class is graded in the sandbox (tests/test_grade_sandbox.py)"
+    assert record["total"] == pytest.approx(load(BASE_KEY).max_points)
+    assert record["status"] in ("ok", "tampered")
     assert (graded["out"] / "grades.csv").read_text().count("\n") == len(graded["expected"]) + 1
 
 
@@ -486,13 +486,18 @@ def test_tampering_without_a_sandbox(tmp_path):
     nbformat.write(nb, subs / "mallory" / BASE_SOLUTION.name)
     (subs / "victim.ipynb").write_text('{"not": "graded"}', encoding="utf-8")
     before = _hashes(subs)
-    summary = grader.grade(subs, out, cell_timeout=CELL_TIMEOUT, max_memory=MAX_MEMORY, jobs=1, seed=SEED, sandbox=False, progress=False)
+    try:
+        summary = grader.grade(subs, out, cell_timeout=CELL_TIMEOUT, max_memory=MAX_MEMORY, jobs=1, seed=SEED, sandbox=False, progress=False)
+    except RuntimeError as error:  # as root, with a Python no other user can run (pyenv under /root): never a root kernel
+        assert os.geteuid() == 0 and "never runs a kernel as root" in str(error), error
+        assert _hashes(subs) == before
+        return
     assert _hashes(subs) == before
     record = next(r for r in summary["records"] if r["submission"].startswith("mallory/"))
     assert record["total"] == pytest.approx(exercise.max_points)
     if os.geteuid() != 0:
         assert record["status"] == "tampered", record
-    else:  # the kernel ran as nobody: the attempt failed, so there was nothing to undo
+    else:  # the kernel ran as a user of its own: the attempt failed, so there was nothing to undo
         assert record["status"] in ("ok", "tampered"), record
 
 

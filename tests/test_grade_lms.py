@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -427,7 +428,7 @@ def test_a_solution_submitted_as_is_changes_no_given_code(number):
 def test_changed_given_code_is_named_and_shown():
     cells = _code_cells(next((ROOT / "solutions").glob("01_*.ipynb")))
     split = next(i for i, s in cells if "test_size=0.5" in s)
-    changed = [(i, s.replace("test_size=0.5", "test_size=0.3")) for i, s in cells]
+    changed = [(i, s.replace("test_size=0.5", "test_size=0.3") if i == split else s) for i, s in cells]
     result = handout.compare("ex01", changed, ROOT / "exercises")
     (change,) = result["changes"]
     assert change["cell"] == split + 1  # one numbering: notebook cells from 1
@@ -487,6 +488,8 @@ def test_one_real_canvas_run(tmp_path):
     changed = nbformat.from_dict(solution)
     split = next(i for i, c in enumerate(changed.cells) if "test_size=0.5" in c.source)
     changed.cells[split].source = changed.cells[split].source.replace("test_size=0.5", "test_size=0.3")
+    q2 = next(c for c in changed.cells if "abalone_prevalence = minority" in c.source)  # a named mistake too
+    q2.source = q2.source.replace("abalone_prevalence = minority", "abalone_prevalence = 100 * minority")
     put(subs / f"doejane_223456_7891012_{EX01}.ipynb", nbformat.writes(changed))
     peeked = nbformat.from_dict(solution)
     peeked.cells.append(nbformat.v4.new_code_cell("question = ex01.q6\nquestion.solution()"))
@@ -500,6 +503,8 @@ def test_one_real_canvas_run(tmp_path):
     assert all("mistake" in q for q in john["questions"].values())  # exported for the report (None: nothing named)
     assert f"given code changed in cell {split + 1}" in jane["structure"]
     assert jane["given_code"][0]["cell"] == split + 1 and str(split + 1) in jane["cells"]  # one numbering
+    assert "percentage" in jane["questions"]["q2"]["mistake"]  # the checker's stable id, exported
+    assert re.search(r"<td>ex01\.q2</td><td>[^<]*percentage</td><td>1</td><td>33 %</td>", (out / "report.html").read_text())
     assert lee["solution_viewed"] == ["q6"] and lee["identity"]["late"]
     book = {r["lms_id"]: r for r in read_csv(out / "gradebook.csv")}
     assert book["323456"][COL1] == f"{maximum - 1:g}" and book["323456"]["solution_viewed"] == "ex01.q6"

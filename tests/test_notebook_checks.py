@@ -58,3 +58,39 @@ def test_kernels_started_by_the_tests_cannot_reach_the_network(tmp_path):
     nbformat.write(nb, path)
     # An absolute path works too: ROOT / "/abs/path" is "/abs/path".
     assert run_notebook(str(path), ["blocked"])["blocked"] is True
+
+
+@pytest.mark.notebook
+def test_check_after_a_failed_answer_cell_says_not_attempted_instead_of_raising(tmp_path):
+    """Issue 9: the natural Series answer raises on a NumPy array; the check cell below must not raise."""
+    import re
+
+    from nbclient import NotebookClient
+
+    path = ROOT / "exercises" / "03_class_weights.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    answer = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "balanced_weights = ..." in c.source
+                  and i > 1)
+    check = next(i for i, c in enumerate(nb.cells) if c.source.strip() == "ex03.q1.check(balanced_weights)")
+    nb.cells[answer].source = "counts = pd.Series(y_train).value_count()\nbalanced_weights = len(y_train) / (2 * counts)"
+    nb.cells = nb.cells[: check + 1]
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    assert any(o.output_type == "error" for o in nb.cells[answer].outputs), "the answer cell should fail"
+    outputs = nb.cells[check].outputs
+    assert [o.output_type for o in outputs] == ["display_data"], outputs
+    text = outputs[0].data["text/plain"]
+    assert "Not attempted" in text and "placeholder" in text and "error" in text
+    assert not re.search("NameError|Traceback", text)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS + [ROOT / "notebooks" / "00_start_here.ipynb"], ids=lambda p: p.name)
+def test_the_one_tolerance_rule_is_stated_in_the_introduction(path):
+    """policy.md item 1: one sentence, the same wording, in notebook 00 and every exercise's introduction."""
+    from course_utils.checks import TOLERANCE_RULE
+
+    text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    intro = nbformat.read(path, as_version=4).cells[0].source if path.parent.name == "solutions" else text
+    assert "**Numbers.** " + TOLERANCE_RULE in intro
+    assert "only when it is the last line" not in text  # a check, hint or solution shows wherever it stands
+    assert "up to 0.0001" not in text and "0.000001" not in text

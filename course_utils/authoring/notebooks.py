@@ -8,6 +8,9 @@ Solutions are the master copy. ``make exercises`` turns each ``solutions/NN_*.ip
   ``# Your code here`` plus ``name = ...`` for each name the removed code assigns at top level,
   and a ``return ...`` body for each function it defines, so that the exercise still runs to the end
   and its checks report "not attempted";
+* the setup cell (the first code cell) ends by setting every answer a check cell reads to the
+  placeholder ``...``, so that a check after a cell that failed says "not attempted" and how to
+  go on, instead of raising ``NameError``;
 * outputs and execution counts are cleared;
 * the notebook's metadata gets ``course.exercise`` (``"ex02"``), which the grader reads;
 * an "Open in Colab" badge copied from the solution is pointed at the exercise's own path.
@@ -96,14 +99,51 @@ def stub_code(source: str) -> str:
     return source
 
 
+_CHECK_CALL = re.compile(r"\bex\d\d\.[qp]\d+\.check\(([^()]*)\)")
+PLACEHOLDER_COMMENT = "# Placeholders for your answers: until your code sets one, its check says 'not attempted'."
+
+
+def placeholder_line(solution_cells: list, width: int = 100) -> str:
+    """Lines setting to ``...`` every name that a check cell reads and a ``# solution`` part assigns.
+
+    Empty when there is none. Names are chained (``a = b = ...``), wrapped at ``width`` characters.
+    """
+    assigned: list[str] = []
+    checked: list[str] = []
+    for cell in solution_cells:
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines()
+        if SOLUTION_MARKER in (line.strip() for line in lines):
+            index = [line.strip() for line in lines].index(SOLUTION_MARKER)
+            names, functions = _assigned_names("\n".join(lines[index + 1 :]))
+            assigned += names + [f.name for f in functions]
+        for call in _CHECK_CALL.findall(cell.source):
+            checked += [name.strip() for name in call.split(",") if name.strip().isidentifier()]
+    names = list(dict.fromkeys(n for n in checked if n in assigned))
+    if not names:
+        return ""
+    rows, row = [], []
+    for name in names:
+        if row and len(" = ".join(row + [name, "..."])) > width:
+            rows.append(row)
+            row = []
+        row.append(name)
+    rows.append(row)
+    return "\n".join([PLACEHOLDER_COMMENT] + [" = ".join(r + ["..."]) for r in rows])
+
+
 def make_exercise(solution: nbformat.NotebookNode, key: str) -> nbformat.NotebookNode:
     """Exercise notebook made from a solution notebook (see the module docstring)."""
     exercise = copy.deepcopy(solution)
+    placeholders = placeholder_line(solution.cells)
     cells = []
     for cell in exercise.cells:
         if "solution" in cell.get("metadata", {}).get("tags", []):
             continue
         if cell.cell_type == "code":
+            if placeholders and not any(c.cell_type == "code" for c in cells):
+                cell.source = cell.source.rstrip("\n") + "\n\n" + placeholders
             cell.source = stub_code(cell.source)
             cell.outputs = []
             cell.execution_count = None

@@ -1,7 +1,45 @@
 """Checks for lesson 01 and exercise 01: imbalance basics.
 
-Lesson prompts ``p1``-``p3`` (no points) and exercise questions ``q1``-``q7``. Every expected
-value is computed from the shipped data or the course's generators, once, and cached.
+Lesson prompts ``p1``-``p3`` (no points) and exercise questions ``q1``-``q8``. Every expected
+value is computed from the shipped data or the course's generators, once, and cached. Numbers
+follow the course's one tolerance, :data:`course_utils.checks.RTOL` (0.1 %).
+
+What each step asks for, and how its check establishes it
+----------------------------------------------------------
+q1 ``abalone_counts``
+    Property: the number of rows of label 0, then of label 1, in abalone19. Check: the two
+    numbers equal the counts of ``y_abalone`` exactly (any array-like: list, array, Series;
+    ``value_counts``, ``np.bincount``, ``np.unique`` all give them). Reversed order is named
+    ``"swapped"``.
+q2 ``abalone_ir``, ``abalone_prevalence``
+    Property: majority count / minority count, and minority count / all rows. Check: each number
+    within 0.1 % of the value computed from the counts. Each part earns its own point; values
+    given in each other's places are named ``"swapped"``.
+q3 ``imbalance_ratio(y)``
+    Property: for any two-class label vector (list, array, Series; numbers or strings; either
+    label the rarer), the larger class count divided by the smaller. Check: the function is
+    called on five generated vectors covering those cases (counts depend on the seed) and each
+    result must be within 0.1 % of the ratio.
+q4 ``share_truly_sick``
+    Property: P(sick | positive test) for prevalence 0.02, sensitivity 0.90, specificity 0.95.
+    Check: within 0.1 % of TP / (TP + FP) computed from those rates (any route: counts of people,
+    Bayes' rule). Sensitivity and specificity exchanged is named ``"swapped"``.
+q5 ``model``, ``minority_recall``
+    Property: a default ``LogisticRegression`` fitted on ``X_train, y_train``, and its recall of
+    label 1 on ``X_test, y_test``. Check: the model is a plain, fitted ``LogisticRegression``
+    with the default ``class_weight`` and ``C`` whose coefficients and intercept are those of the
+    default fit on the training half within 0.03 (the spread of converged solvers -- lbfgs,
+    newton-cg, newton-cholesky, sag, saga -- is below 0.02; fits on other rows differ by 0.06 or
+    more), which proves the rows it was fitted on. The recall must be within 0.1 % of that model's
+    recall on the test half. The recall alone never names the rows the model was fitted on: with
+    47 minority test points, recalls are multiples of 1/47 and coincide too easily.
+q6 ``why_drift``, q7 ``hardest_problem``
+    Property: the option the lesson's argument supports. Check: the option letter.
+q8 ``ecoli_recall``, ``ecoli_majority_recall`` (transfer: ecoli4, which lesson 01 did not use)
+    Property: the recall of label 1 and of label 0, on the test half, of a scaled default
+    ``LogisticRegression`` fitted on the training half. Check: each within 0.1 % of the values the
+    converged solvers of ``_Q8_SOLVERS`` reach (they agree here). A minority recall of 1.0 is both
+    the precision and the majority's recall: the message says it cannot tell which.
 """
 
 from __future__ import annotations
@@ -15,14 +53,22 @@ import numpy as np
 
 from ..checks import (
     DEFAULT_SEED,
+    RTOL,
     Array,
     Choice,
     EstimatorSpec,
     Exercise,
     FunctionCases,
+    Mistake,
     Number,
     Result,
+    _rounding_of,
     describe_type,
+    near,
+    percentage_mistake,
+    swapped_mistake,
+    wrong_class_mistake,
+    wrong_split_mistake,
 )
 from ..data import load_abalone19, make_toy_2d
 
@@ -94,37 +140,8 @@ p3 = exercise.prompt(
 # Expected values, computed once.
 # --------------------------------------------------------------------------- #
 
-#: Relative tolerance of every computed number: about five significant figures, so a value
-#: typed from the "... is right" display (six figures) passes and a rounded one does not.
-_RTOL = 1e-4
-
-
-def _about(target, rel: float = 1e-3):
-    """Matcher for a known wrong value, allowing the learner's own rounding of it."""
-    return lambda v: math.isclose(v, float(_resolve_lazy(target)), rel_tol=rel, abs_tol=0.0)
-
-
 def _resolve_lazy(target):
     return target() if callable(target) else target
-
-
-def _rounded(target, digits=range(0, 7)):
-    """Matcher for ``target`` rounded to some number of decimals (but not to zero, nor unchanged)."""
-
-    def match(v: float) -> bool:
-        exact = float(_resolve_lazy(target))
-        for k in digits:
-            r = round(exact, k)
-            if r != 0 and not math.isclose(r, exact, rel_tol=_RTOL) and math.isclose(v, r, rel_tol=1e-9, abs_tol=1e-12):
-                return True
-        return False
-
-    return match
-
-
-def _as_percentage(target, rel: float = 0.01):
-    """Matcher for ``target`` typed as a percentage (times 100), rounded or not."""
-    return lambda v: math.isclose(v, 100 * float(_resolve_lazy(target)), rel_tol=rel)
 
 
 @cache
@@ -175,7 +192,7 @@ def _ppv_with_percentages(*, prevalence_as_percentage: bool):
                 for specificity in (_SPECIFICITY, 100 * _SPECIFICITY):
                     if (prevalence, sensitivity, specificity) == (_PREVALENCE, _SENSITIVITY, _SPECIFICITY):
                         continue
-                    if math.isclose(v, _screening(prevalence, sensitivity, specificity)["ppv"], rel_tol=1e-3):
+                    if math.isclose(v, _screening(prevalence, sensitivity, specificity)["ppv"], rel_tol=RTOL):
                         return True
         return False
 
@@ -224,8 +241,8 @@ def _toy_scores() -> dict:
     }
 
 
-def _near(key: str, rel: float = 1e-3):
-    return _about(lambda: _toy_scores()[key], rel)
+def _toy(key: str):
+    return lambda: _toy_scores()[key]
 
 
 # --------------------------------------------------------------------------- #
@@ -241,44 +258,52 @@ q1 = exercise.question(
             atol=0.5,
             rtol=0,
             mistakes=[
-                (
+                swapped_mistake(
                     lambda a, e: np.allclose(a, e[::-1]),
                     "You have the minority count first: put the count of label 0 (majority) first, "
                     "then the count of label 1 (minority).",
                 ),
-                (
+                Mistake(
+                    "total-rows",
                     lambda a, e: np.isclose(a, e.sum(), atol=0.5, rtol=0).any(),
                     "One of your numbers is the total number of rows (both classes together). "
                     "The majority count is the number of rows with label 0 only.",
                 ),
-                (
+                Mistake(
+                    "shares",
                     lambda a, e: np.isclose(a.sum(), 1.0, atol=0.01),
                     "Those are the shares of each class; give the counts (numbers of rows) instead.",
                 ),
-                (
+                Mistake(
+                    "percentage",
                     lambda a, e: np.isclose(a.sum(), 100.0, atol=1.0),
                     "Those are percentages; give the counts (numbers of rows) instead.",
                 ),
             ],
             shape_mistakes=[
-                (
+                Mistake(
+                    "labels-and-counts",
                     lambda a, e: a.shape == (2, 2) and np.allclose(a[1], e),
                     "That is the pair `(labels, counts)` returned by `np.unique(..., return_counts=True)`; "
                     "keep only the counts: `labels, counts = np.unique(...)`.",
                 ),
-                (
+                Mistake(
+                    "labels-and-counts-table",
                     lambda a, e: a.shape == (2, 2) and np.allclose(a[:, 1], e),
                     "That is a table of labels and counts; keep only the counts (its second column).",
                 ),
-                (
+                Mistake(
+                    "one-number",
                     lambda a, e: a.ndim == 0 or a.size == 1,
                     "That is a single number; give both counts, the majority (label 0) first.",
                 ),
-                (
+                Mistake(
+                    "labels-not-counts",
                     lambda a, e: a.ndim == 1 and a.size == sum(_abalone_counts()),
                     "That is one value per row (the labels themselves); count the rows of each class instead.",
                 ),
-                (
+                Mistake(
+                    "not-two-numbers",
                     lambda a, e: True,
                     "Give exactly two numbers: the majority count (label 0), then the minority count (label 1).",
                 ),
@@ -293,64 +318,89 @@ q1 = exercise.question(
     solution="abalone_counts = y_abalone.value_counts().sort_index().to_numpy()",
 )
 
-_DO_NOT_ROUND = "do not round, keep full precision."
+_USE_SLASH = "use `/`, and store the value as it comes, without rounding it."
+
+
+def _minority_over_majority() -> float:
+    majority, minority = _abalone_counts()
+    return minority / majority
+
+
+def _majority_share() -> float:
+    return 1 - _abalone_prevalence()
+
+
+def _below_one_other(v: float) -> bool:
+    """A ratio below 1 that is none of the shares named by their own mistakes."""
+    return v < 1 and not any(near(t)(v) for t in (_minority_over_majority, _abalone_prevalence, _majority_share))
+
 
 q2 = exercise.question(
     "q2",
     {
         "abalone_ir": Number(
             expected=_abalone_ir,
-            atol=0.0,
-            rtol=_RTOL,
             mistakes=[
-                (
-                    lambda v: v < 1,
-                    "The imbalance ratio is majority / minority, so it is at least 1: "
-                    "you divided the other way round (or computed a share).",
+                Mistake(
+                    "inverted",
+                    near(_minority_over_majority),
+                    "That is minority / majority: the imbalance ratio divides the other way round, majority / "
+                    "minority, so it is at least 1.",
                 ),
-                (
-                    _about(lambda: _abalone_ir() + 1),
+                Mistake(
+                    "share",
+                    lambda v: near(_abalone_prevalence)(v) or near(_majority_share)(v),
+                    "That is a class's share of all rows; the imbalance ratio divides the majority count by the "
+                    "minority count.",
+                ),
+                Mistake(
+                    "below-one",
+                    _below_one_other,
+                    "The imbalance ratio is majority / minority, so it is at least 1.",
+                ),
+                Mistake(
+                    "total-over-minority",
+                    near(lambda: _abalone_ir() + 1),
                     "That is total / minority; divide the majority count by the minority count.",
                 ),
-                (
+                Mistake(
+                    "integer-division",
                     lambda v: v == math.floor(_abalone_ir()),
-                    "That is the ratio without its fraction, from integer division (`//`) or rounding to a "
-                    "whole number: use `/`, and " + _DO_NOT_ROUND,
+                    "That is the ratio without its fraction, as integer division (`//`) gives it: " + _USE_SLASH,
                 ),
-                (
+                Mistake(
+                    "one-count",
                     lambda v: v in _abalone_counts(),
                     "That is one class's count; the ratio divides the majority count by the minority count.",
                 ),
-                (
+                Mistake(
+                    "total-rows",
                     lambda v: v == sum(_abalone_counts()),
                     "That is the number of rows; the ratio divides the majority count by the minority count.",
                 ),
-                (_rounded(_abalone_ir), "That is the ratio rounded: " + _DO_NOT_ROUND),
             ],
         ),
         "abalone_prevalence": Number(
             expected=_abalone_prevalence,
-            atol=0.0,
-            rtol=_RTOL,
             mistakes=[
-                (
-                    _about(lambda: _abalone_counts()[1] / _abalone_counts()[0]),
+                Mistake(
+                    "minority-over-majority",
+                    near(_minority_over_majority),
                     "That is minority / majority. The prevalence divides the minority count by all rows "
                     "(minority + majority).",
                 ),
-                (
-                    _as_percentage(_abalone_prevalence),
-                    "That is a percentage; give the prevalence as a fraction between 0 and 1.",
+                percentage_mistake(
+                    _abalone_prevalence, "That is a percentage; give the prevalence as a fraction between 0 and 1."
                 ),
-                (
-                    _about(lambda: 1 - _abalone_prevalence()),
+                wrong_class_mistake(
+                    _majority_share,
                     "That is the share of the majority class; the prevalence is the share of the minority (label 1).",
                 ),
-                (
+                Mistake(
+                    "integer-division",
                     lambda v: v == 0,
-                    "0 comes from integer division (`//`) or from rounding: use `/`, and " + _DO_NOT_ROUND,
+                    "0 is what integer division (`//`) or rounding gives here: " + _USE_SLASH,
                 ),
-                (_rounded(_abalone_prevalence), "That is the prevalence rounded: " + _DO_NOT_ROUND),
             ],
         ),
     },
@@ -449,7 +499,7 @@ def _judge_ratio(kwargs: dict, output) -> str | None:
     if not isinstance(output, (int, float)):
         return f"{where}, your function did not return a number."
     value = float(output)
-    if math.isclose(value, expected, rel_tol=1e-9):
+    if math.isclose(value, expected, rel_tol=RTOL):
         return None
     if any(math.isclose(value, v, rel_tol=1e-9) for v in _abalone_values()):
         return (
@@ -472,11 +522,12 @@ def _judge_ratio(kwargs: dict, output) -> str | None:
         return f"{where}, your function returned {value:.4g}: that is a class share, not the ratio of the two counts."
     if value == math.floor(expected):
         how = "integer division (`//`)" + (" or rounding" if round(expected) == value else "")
-        return f"{where}, your function returned {value:.6g}: {how} dropped the fraction; use `/` and do not round."
-    if any(math.isclose(value, round(expected, k), rel_tol=1e-9) for k in range(0, 7)):
+        return f"{where}, your function returned {value:.6g}: {how} dropped the fraction; use `/` and do not round it."
+    how = _rounding_of(value, expected)
+    if how:
         return (
-            f"{where}, your function returned {value:.6g}, the ratio rounded ({expected:.6g} before rounding): "
-            "do not round, return the full value."
+            f"{where}, your function returned {value:.6g}, the ratio rounded {how} ({expected:.6g} before "
+            "rounding): return the value as it comes, without rounding it."
         )
     return f"{where}, your function returned {value:.6g}; the ratio of the two counts is different."
 
@@ -529,96 +580,110 @@ def _screening_value(key_or_function):
     return lambda: _screening()[key_or_function]
 
 
+def _ppv_of(function):
+    return near(_screening_value(function))
+
+
 q4 = exercise.question(
     "q4",
     (
         "share_truly_sick",
         Number(
             expected=lambda: _screening()["ppv"],
-            atol=0.0,
-            rtol=_RTOL,
             mistakes=[
-                (
-                    _about(_SENSITIVITY, 3e-3),
+                Mistake(
+                    "sensitivity",
+                    near(_SENSITIVITY),
                     "0.90 is the share of sick people who test positive. The question asks the reverse: "
                     "among the positive tests, which share comes from sick people?",
                 ),
-                (
-                    _about(_PREVALENCE, 3e-3),
+                Mistake(
+                    "prevalence",
+                    near(_PREVALENCE),
                     "That is the prevalence before testing; a positive test should raise it. "
                     "Count the true and the false positives.",
                 ),
-                (
-                    _about(_SPECIFICITY, 3e-3),
+                Mistake(
+                    "specificity",
+                    near(_SPECIFICITY),
                     "0.95 is the share of healthy people the test clears; it does not answer the question.",
                 ),
-                (
+                Mistake(
+                    "count",
                     lambda v: any(
                         abs(v - _screening()[k]) < 0.5 for k in ("sick", "healthy", "true_pos", "false_pos")
                     )
                     or abs(v - (_screening()["true_pos"] + _screening()["false_pos"])) < 0.5,
                     "That is a count of people; give the share: true positives / all positives.",
                 ),
-                (
-                    lambda v: any(
-                        math.isclose(v, _screening()[k] / _POPULATION, rel_tol=3e-3)
-                        for k in ("true_pos", "false_pos")
-                    )
-                    or math.isclose(
-                        v, (_screening()["true_pos"] + _screening()["false_pos"]) / _POPULATION, rel_tol=3e-3
-                    ),
+                Mistake(
+                    "over-population",
+                    lambda v: any(near(_screening()[k] / _POPULATION)(v) for k in ("true_pos", "false_pos"))
+                    or near((_screening()["true_pos"] + _screening()["false_pos"]) / _POPULATION)(v),
                     "You divided by the whole population; divide the true positives by the number of positive "
                     "tests (true positives + false positives).",
                 ),
-                (
-                    _about(_screening_value(lambda s: s["true_pos"] / s["false_pos"]), 3e-3),
+                Mistake(
+                    "tp-over-fp",
+                    _ppv_of(lambda s: s["true_pos"] / s["false_pos"]),
                     "That is true positives / false positives; divide the true positives by all the positive "
                     "tests: true positives + false positives.",
                 ),
-                (
-                    _about(_screening_value(lambda s: s["false_pos"] / (s["true_pos"] + s["false_pos"])), 3e-3),
+                wrong_class_mistake(
+                    _screening_value(lambda s: s["false_pos"] / (s["true_pos"] + s["false_pos"])),
                     "That is the share of positive tests that are false alarms (healthy people); the question "
                     "asks for the share that is truly sick.",
+                    id="false-alarm-share",
                 ),
-                (
-                    _about(_screening_value(lambda s: s["true_pos"] / (s["true_pos"] + s["true_neg"])), 3e-3),
+                Mistake(
+                    "specificity-for-false-positives",
+                    _ppv_of(lambda s: s["true_pos"] / (s["true_pos"] + s["true_neg"])),
                     "You used the specificity where 1 - specificity belongs: the specificity (0.95) is the share "
                     "of healthy people the test *clears*; the false positives are the other 5 %: "
                     "(1 - 0.95) x healthy.",
                 ),
-                (
-                    _about(_screening_value(lambda s: s["true_pos"] / (s["true_pos"] + (1 - _SPECIFICITY) * _POPULATION)), 3e-3),
+                swapped_mistake(
+                    lambda: _screening(sensitivity=_SPECIFICITY, specificity=_SENSITIVITY)["ppv"],
+                    "You exchanged the two rates: the sensitivity (0.90) applies to the sick, giving the true "
+                    "positives; 1 - specificity (0.05) applies to the healthy, giving the false positives.",
+                ),
+                Mistake(
+                    "false-positives-among-everyone",
+                    _ppv_of(lambda s: s["true_pos"] / (s["true_pos"] + (1 - _SPECIFICITY) * _POPULATION)),
                     "You counted false positives among all 10,000 people; only the healthy ones can be false "
                     "positives: (1 - 0.95) x (10,000 - sick).",
                 ),
-                (
-                    _about(_screening_value(lambda s: s["sick"] / (s["sick"] + s["false_pos"])), 3e-3),
+                Mistake(
+                    "every-sick-positive",
+                    _ppv_of(lambda s: s["sick"] / (s["sick"] + s["false_pos"])),
                     "You counted every sick person as a positive test; the test finds 90 % of them: "
                     "true positives = 0.90 x sick.",
                 ),
-                (
-                    _about(_screening_value(lambda s: s["true_neg"] / (s["true_neg"] + s["false_neg"])), 1e-3),
+                Mistake(
+                    "negative-predictive-value",
+                    _ppv_of(lambda s: s["true_neg"] / (s["true_neg"] + s["false_neg"])),
                     "That is the share of *negative* tests that are truly healthy; the question asks about the "
                     "positive tests.",
                 ),
-                (
-                    _about(lambda: _screening(0.01)["ppv"], 3e-3),
+                Mistake(
+                    "lesson-prevalence",
+                    near(lambda: _screening(0.01)["ppv"]),
                     "That is the lesson's answer for a prevalence of 1 %; here the prevalence is 2 %.",
                 ),
-                (
+                Mistake(
+                    "prevalence-as-percentage",
                     _ppv_with_percentages(prevalence_as_percentage=True),
                     "The prevalence went in as a percentage: 2 % is 0.02, not 2 (with 2, there would be more "
                     "sick people than people).",
                 ),
-                (
+                Mistake(
+                    "rate-as-percentage",
                     _ppv_with_percentages(prevalence_as_percentage=False),
                     "A rate went in as a percentage: write 90 % as 0.90 and 95 % as 0.95.",
                 ),
-                (
-                    _as_percentage(lambda: _screening()["ppv"]),
-                    "That is a percentage; give the share as a fraction between 0 and 1.",
+                percentage_mistake(
+                    lambda: _screening()["ppv"], "That is a percentage; give the share as a fraction between 0 and 1."
                 ),
-                (_rounded(lambda: _screening()["ppv"], range(1, 5)), "That is the share rounded: " + _DO_NOT_ROUND),
             ],
         ),
     ),
@@ -690,26 +755,41 @@ _FIT_DEFAULTS = {
 }
 
 
-def _wrong_data_message(d: dict) -> str:
-    if _fitted_like(d, "all"):
-        return (
-            "Your model was fitted on all the data, test half included: fit it on `X_train, y_train` only, "
-            "so that the test half stays unseen."
-        )
-    if _fitted_like(d, "test"):
-        return "Your model was fitted on the test half: fit it on `X_train, y_train`, and keep the test half for scoring."
+def _changed_settings(d: dict) -> list[str]:
     changed = [k for k, v in _FIT_DEFAULTS.items() if k in d["params"] and d["params"][k] != v]
-    changed += ["penalty"] if d["params"].get("penalty", "deprecated") not in ("deprecated", "l2") else []
-    if changed:
-        names = ", ".join(f"`{k}`" for k in changed)
-        return (
-            f"Your model's coefficients differ from those of a default `LogisticRegression()` fitted on "
-            f"`X_train, y_train`: keep the default settings (you changed {names})."
-        )
+    return changed + (["penalty"] if d["params"].get("penalty", "deprecated") not in ("deprecated", "l2") else [])
+
+
+def _settings_message(d: dict) -> str:
+    names = ", ".join(f"`{k}`" for k in _changed_settings(d))
     return (
-        "Your model was fitted on other data than `X_train, y_train`: fit it on the training half made by the "
-        "given cell, `LogisticRegression().fit(X_train, y_train)`."
+        f"Your model's coefficients differ from those of a default `LogisticRegression()` fitted on "
+        f"`X_train, y_train`: keep the default settings (you changed {names})."
     )
+
+
+#: What the fitted coefficients prove about the rows or settings, in order (each only when the
+#: coefficients are not those of the right fit).
+_FIT_REQUIREMENTS = [
+    (
+        "all-data",
+        lambda d: _fitted_like(d, "train") or not _fitted_like(d, "all"),
+        "Your model was fitted on all the data, test half included: fit it on `X_train, y_train` only, "
+        "so that the test half stays unseen.",
+    ),
+    (
+        "test-set",
+        lambda d: _fitted_like(d, "train") or not _fitted_like(d, "test"),
+        "Your model was fitted on the test half: fit it on `X_train, y_train`, and keep the test half for scoring.",
+    ),
+    ("settings-changed", lambda d: _fitted_like(d, "train") or not _changed_settings(d), _settings_message),
+    (
+        "other-rows",
+        lambda d: _fitted_like(d, "train"),
+        "Your model was fitted on other data than `X_train, y_train`: fit a default `LogisticRegression` on "
+        "the training half made by the given cell.",
+    ),
+]
 
 
 q5 = exercise.question(
@@ -718,62 +798,67 @@ q5 = exercise.question(
         "model": _FittedModelSpec(
             requirements=[
                 (
+                    "pipeline",
                     lambda d: not d["steps"],
                     "Fit a plain `LogisticRegression`, not a pipeline: the toy data needs no preprocessing.",
                 ),
-                (_is_logistic, "Use a `LogisticRegression` for this step."),
+                ("not-logistic", _is_logistic, "Use a `LogisticRegression` for this step."),
                 (
-                    lambda d: d["params"].get("class_weight") in (None, {}),
+                    "class-weight",
+                    lambda d: d["params"].get("class_weight") in (None, {})
+                    or (isinstance(d["params"].get("class_weight"), dict)
+                        and all(w == 1 for w in d["params"]["class_weight"].values())),
                     "Keep the default `class_weight` for now: this step measures what a plain model does. "
                     "Re-weighting comes in a later lesson.",
                 ),
                 (
+                    "C",
                     lambda d: d["params"].get("C") == 1.0,
                     "Keep the default regularisation (`C=1.0`), so your recall matches the check.",
                 ),
-                (lambda d: _fitted_like(d, "train"), _wrong_data_message),
+                *_FIT_REQUIREMENTS,
             ],
             must_be_fitted=True,
             correct_message="A default `LogisticRegression`, fitted on `X_train, y_train`.",
         ),
         "minority_recall": Number(
-            expected=lambda: _toy_scores()["recall"],
-            atol=0.0,
-            rtol=_RTOL,
+            expected=_toy("recall"),
             mistakes=[
-                (_near("train_recall"), "That is the recall on the training set; compute it on the test set."),
-                (
-                    _near("all_data_recall"),
+                wrong_split_mistake(
+                    _toy("train_recall"), "That is the recall on the training half; compute it on the test half."
+                ),
+                wrong_split_mistake(
+                    _toy("all_data_recall"),
                     "That is the recall on all the data; compute it on the test half (`X_test`, `y_test`) only.",
+                    id="all-data",
                 ),
-                (
-                    _near("fitted_on_all_recall"),
-                    "Your model seems to have been fitted on all the data, test half included: "
-                    "fit it on `X_train, y_train` only, then score it on the test half.",
-                ),
-                (
-                    _near("fitted_on_test_recall"),
-                    "Your model seems to have been fitted on the test half: fit it on `X_train, y_train`, "
-                    "then score it on the test half.",
-                ),
-                (
-                    _near("majority_recall"),
+                wrong_class_mistake(
+                    _toy("majority_recall"),
                     "That is the recall of the majority class (label 0); the minority is label 1.",
                 ),
-                (_near("accuracy"), "That is the accuracy; compute the recall of the minority class (label 1)."),
-                (_near("precision"), "That is the precision; recall = minority points found / all minority points."),
-                (_near("balanced_accuracy"), "That is the balanced accuracy; compute the recall of label 1 alone."),
-                (_near("f1"), "That is the F1 score; compute the recall of label 1 alone."),
-                (
+                Mistake("accuracy", _toy("accuracy"), "That is the accuracy; compute the recall of the minority class (label 1)."),
+                swapped_mistake(
+                    _toy("precision"),
+                    "That is the precision, which is also what `recall_score` returns with its two arguments "
+                    "swapped: the true labels come first, then the predictions. Recall = minority points found / "
+                    "all minority points.",
+                ),
+                Mistake(
+                    "balanced-accuracy",
+                    _toy("balanced_accuracy"),
+                    "That is the balanced accuracy; compute the recall of label 1 alone.",
+                ),
+                Mistake("f1", _toy("f1"), "That is the F1 score; compute the recall of label 1 alone."),
+                Mistake(
+                    "count",
                     lambda v: v in _toy_scores()["counts"],
                     "That is a count of minority test points; the recall is a share: minority test points "
-                    "found / all minority test points, as `recall_score(y_test, y_pred)` returns it.",
+                    "found / all minority test points, as `recall_score` returns it.",
                 ),
-                (
-                    _as_percentage(lambda: _toy_scores()["recall"]),
+                percentage_mistake(
+                    _toy("recall"),
                     "That is a percentage; give the recall as a fraction between 0 and 1, as `recall_score` returns it.",
                 ),
-                (_rounded(lambda: _toy_scores()["recall"], range(1, 5)), "That is the recall rounded: " + _DO_NOT_ROUND),
             ],
         ),
     },
@@ -842,4 +927,93 @@ q7 = exercise.question(
     points=1,
     hints=["Look back at the lesson's myth buster: which mattered more, the ratio or the overlap?"],
     solution='hardest_problem = "b"',
+)
+
+
+# --------------------------------------------------------------------------- #
+# q8, transfer: a plain model on ecoli4 (data lesson 01 did not use)
+# --------------------------------------------------------------------------- #
+#: Solver settings that reach the optimum of q8's fit; their test predictions agree here.
+_Q8_SOLVERS = ({}, {"solver": "newton-cholesky"}, {"tol": 1e-10, "max_iter": 10_000})
+
+
+@cache
+def _ecoli_scores() -> dict:
+    """q8's recalls for each converged solver (first: the default), and the values of its mistakes."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import precision_score, recall_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from ..data import load_ecoli4
+
+    X, y = load_ecoli4(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
+    runs = []
+    for settings in _Q8_SOLVERS:
+        model = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
+        pred, pred_train = model.predict(X_test), model.predict(X_train)
+        runs.append({
+            "recall": float(recall_score(y_test, pred)),
+            "majority_recall": float(recall_score(y_test, pred, pos_label=0)),
+            "precision": float(precision_score(y_test, pred, zero_division=0)),
+            "train_recall": float(recall_score(y_train, pred_train)),
+            "accuracy": float(np.mean(pred == np.asarray(y_test))),
+        })
+    return {"runs": runs}
+
+
+def _ecoli(key: str):
+    return lambda: _ecoli_scores()["runs"][0][key]
+
+
+def _ecoli_all(key: str):
+    return lambda: [run[key] for run in _ecoli_scores()["runs"]]
+
+
+_SOLVERS_REASON = "any converged solver's fit is accepted"
+
+q8 = exercise.question(
+    "q8",
+    {
+        "ecoli_recall": Number(
+            expected=_ecoli("recall"),
+            valid_values=_ecoli_all("recall"),
+            tolerance_reason=_SOLVERS_REASON,
+            mistakes=[
+                percentage_mistake(_ecoli("recall"), "That is a percentage; give the recall as a fraction between 0 and 1."),
+                wrong_split_mistake(_ecoli("train_recall"), "That is the recall on the training half; compute it on the test half."),
+                swapped_mistake(_ecoli("precision"), "That is the precision, which is also what `recall_score` returns "
+                                "with its two arguments swapped: the true labels come first, then the predictions."),
+                wrong_class_mistake(_ecoli("majority_recall"), "That is the recall of the majority class (label 0); "
+                                    "`ecoli_recall` is the minority's (label 1)."),
+                Mistake("accuracy", _ecoli("accuracy"), "That is the accuracy; compute the recall of label 1 alone."),
+            ],
+        ),
+        "ecoli_majority_recall": Number(
+            expected=_ecoli("majority_recall"),
+            valid_values=_ecoli_all("majority_recall"),
+            tolerance_reason=_SOLVERS_REASON,
+            mistakes=[
+                percentage_mistake(_ecoli("majority_recall"), "That is a percentage; give the recall as a fraction "
+                                   "between 0 and 1."),
+                wrong_class_mistake(_ecoli("recall"), "That is the recall of the minority class; "
+                                    "`ecoli_majority_recall` is the recall of label 0: pass `pos_label=0`."),
+                Mistake("accuracy", _ecoli("accuracy"), "That is the accuracy; compute the recall of label 0 alone."),
+            ],
+        ),
+    },
+    points=2,
+    hints=[
+        "As in step 5, on other data: fit `make_pipeline(StandardScaler(), LogisticRegression())` on "
+        "`X_ec_train, y_ec_train`, then predict `X_ec_test`.",
+        "`recall_score(y_ec_test, y_ec_pred)` is the minority's recall; `pos_label=0` gives the majority's.",
+    ],
+    solution=(
+        "ecoli_model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_ec_train, y_ec_train)\n"
+        "y_ec_pred = ecoli_model.predict(X_ec_test)\n"
+        "ecoli_recall = recall_score(y_ec_test, y_ec_pred)\n"
+        "ecoli_majority_recall = recall_score(y_ec_test, y_ec_pred, pos_label=0)"
+    ),
 )

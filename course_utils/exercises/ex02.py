@@ -1,7 +1,39 @@
 """Checks for lesson 02 and exercise 02: misleading accuracy, and the metrics to use instead.
 
-Lesson prompts ``p1``-``p5`` (no points) and exercise questions ``q1``-``q6``. Every expected
-value is computed from the shipped data or the course's generator, once, and cached.
+Lesson prompts ``p1``-``p5`` (no points) and exercise questions ``q1``-``q7``. Every expected
+value is computed from the shipped data or the course's generator, once, and cached. Numbers
+follow the course's one tolerance, :data:`course_utils.checks.RTOL` (0.1 %).
+
+What each step asks for, and how its check establishes it
+----------------------------------------------------------
+q1 ``baseline_accuracy``
+    Property: the accuracy of the always-majority baseline on ``X_test, y_test``. Check: within
+    0.1 % of 1 - prevalence of ``y_test`` (``accuracy_score``, ``baseline.score``, ``np.mean`` of
+    equal labels all give it). On a stratified split the accuracy on all rows is within 0.1 % of
+    it, so that mistake is named only on an exact match (``Mistake(exact=True)``).
+q2 ``model_precision``, ``model_recall``
+    Property: precision and recall of label 1 for the given model's ``y_pred`` on the test set.
+    Check: each within 0.1 % of ``precision_score`` / ``recall_score`` (or TP / (TP + FP) and
+    TP / (TP + FN) by hand). Truth and prediction swapped in the call gives the other metric:
+    named ``"swapped"``; both values in each other's places also ``"swapped"``.
+q3 ``model_ap``
+    Property: average precision of the given model's minority-class scores on the test set.
+    Check: within 0.1 % of ``average_precision_score(y_test, scores)``. Any score with the same
+    ranking gives the same AP (``decision_function`` passes too).
+q4 ``metric_choice``, q6 ``cv_choice``
+    Property: the option the lesson's argument supports. Check: the option letter. q6's feedback
+    judges a difference by the spread of the paired, per-fold differences (issue 11), not by
+    the spread of single folds.
+q7 ``abalone_accuracy``, ``abalone_ap`` (transfer: abalone19, which lesson 02 did not use)
+    Property: accuracy (from ``predict``) and average precision (from the minority-class
+    probabilities) on the test split of a scaled default ``LogisticRegression`` fitted on the
+    training split. Check: each within 0.1 % of the range reached by the converged solvers of
+    ``_Q7_SOLVERS`` (the default lbfgs stops about 2 % short of the optimum's AP here). The
+    prevalence as AP is named: it is what scores that rank nothing get.
+q5 ``ranker``
+    Property: a fitted classifier whose scores rank fresh data from the same source well.
+    Check: ``predict_proba`` on fresh held-out rows (never shown to the notebook), AP >= 0.50.
+    Any model, pipeline or workflow passes if it ranks well.
 """
 
 from __future__ import annotations
@@ -22,8 +54,19 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..checks import Choice, Exercise, HeldoutScore, Number, percentage_mistake, rounding_mistakes
-from ..data import load_yeast4, make_imbalanced
+from ..checks import (
+    Choice,
+    Exercise,
+    HeldoutScore,
+    Mistake,
+    Number,
+    near,
+    percentage_mistake,
+    swapped_mistake,
+    wrong_class_mistake,
+    wrong_split_mistake,
+)
+from ..data import load_abalone19, load_yeast4, make_imbalanced
 
 exercise = Exercise("ex02", "Exercise 02 - misleading accuracy and metrics")
 progress = exercise.progress
@@ -226,34 +269,9 @@ def _value(key: str):
     return lambda: _lookup(key)
 
 
-#: Tolerance of q1-q3: the same for every number, and tight enough that no rounding to 1, 2 or 3 decimals
-#: passes (tests/test_ex02.py checks it for each expected value), while 4 decimals do.
-ATOL = 1e-4
-#: Tolerance of the realistic mistakes of q2-q3; q1's mistakes are closer together and use ATOL.
-MISTAKE_ATOL = 0.002
-
-
-class _Near:
-    """A mistake that matches values within ``atol`` of a computed value (inspectable by the tests)."""
-
-    def __init__(self, key: str, atol: float):
-        self.key, self.atol = key, atol
-
-    def __call__(self, value: float) -> bool:
-        return abs(value - _lookup(self.key)) <= self.atol
-
-
-def _near(key: str, atol: float = MISTAKE_ATOL) -> _Near:
-    return _Near(key, atol)
-
-
-def _percent_of(key: str, atol: float = MISTAKE_ATOL) -> tuple:
-    return percentage_mistake(lambda: _lookup(key), _PERCENT, atol=atol)
-
-
-def _rounded(key: str) -> list:
-    """The expected value rounded to 1, 2 or 3 decimals (typed in, or read off a report)."""
-    return rounding_mistakes(lambda: _lookup(key), tolerance=ATOL, digits=(1, 2, 3), exclude=(0, 1))
+def _near(key: str):
+    """Predicate: a value within the course's tolerance of the computed value ``key``."""
+    return near(_value(key))
 
 
 _PERCENT = "Give it as a fraction between 0 and 1, not a percentage (0.9 rather than 90)."
@@ -261,27 +279,36 @@ _TRAIN = "That is measured on the training set; compute it on `X_test, y_test`, 
 _PREVALENCE = ("That is a share of positives (a prevalence). The baseline is right on the negatives, so its "
                "accuracy is the share of negatives in the test set.")
 
+
+def _percent_of(key: str):
+    return percentage_mistake(_value(key), _PERCENT)
+
+
 q1 = exercise.question(
     "q1",
     (
         "baseline_accuracy",
         Number(
             expected=_value("baseline_accuracy"),
-            atol=ATOL,
             mistakes=[
-                _percent_of("baseline_accuracy", ATOL),
-                (lambda v: v == 1, "A perfect 1.0 is not what the baseline gets: it is wrong on every positive of "
-                 "the test set. Compute its accuracy with `accuracy_score`."),
-                (lambda v: v == 0, "0 is the baseline's recall instead of its accuracy: it finds no positive, "
-                 "but accuracy also counts every negative it gets right."),
-                *((_near(key, ATOL), _PREVALENCE) for key in ("prevalence", "prevalence_train", "prevalence_all")),
-                (lambda v: abs(v - 0.5) <= ATOL, "0.5 is the baseline's balanced accuracy (the mean of its recall "
-                 "on each class), not its accuracy."),
-                (_near("baseline_train_accuracy", ATOL), "That is the baseline's accuracy on the training set "
-                 "(1 − the share of positives in `y_train`). Score it on the test set: `X_test, y_test`."),
-                (_near("baseline_all_accuracy", ATOL), "That is 1 − the share of positives in the whole dataset "
-                 "(all of `y`). Score the baseline on the test set only: `X_test, y_test`."),
-                *_rounded("baseline_accuracy"),
+                _percent_of("baseline_accuracy"),
+                Mistake("perfect", lambda v: v == 1, "A perfect 1.0 is not what the baseline gets: it is wrong on "
+                        "every positive of the test set. Compute its accuracy with `accuracy_score`."),
+                Mistake("recall", lambda v: v == 0, "0 is the baseline's recall instead of its accuracy: it finds "
+                        "no positive, but accuracy also counts every negative it gets right."),
+                Mistake("count", lambda v: v == round(_lookup("baseline_accuracy") * len(_split()[3])),
+                        "That is the number of test samples the baseline gets right (`normalize=False`); the "
+                        "accuracy is that count divided by the number of test samples."),
+                Mistake("prevalence", lambda v: any(near(_value(k))(v) for k in
+                                                    ("prevalence", "prevalence_train", "prevalence_all")), _PREVALENCE),
+                Mistake("balanced-accuracy", near(0.5), "0.5 is the baseline's balanced accuracy (the mean of its "
+                        "recall on each class), not its accuracy."),
+                wrong_split_mistake(_value("baseline_train_accuracy"), "That is the baseline's accuracy on the "
+                                    "training set (1 − the share of positives in `y_train`). Score it on the test "
+                                    "set: `X_test, y_test`.", ),
+                Mistake("all-data", _value("baseline_all_accuracy"), "That is 1 − the share of positives in the "
+                        "whole dataset (all of `y`). Score the baseline on the test set only: `X_test, y_test`.",
+                        exact=True),
             ],
         ),
     ),
@@ -298,38 +325,38 @@ q2 = exercise.question(
     {
         "model_precision": Number(
             expected=_value("precision"),
-            atol=ATOL,
             mistakes=[
                 _percent_of("precision"),
-                *_rounded("precision"),
-                (_near("recall"), "That is the recall instead of the precision (did you swap "
-                 "`y_test` and `y_pred`? The truth comes first). Precision = TP / (TP + FP): the share of *predicted* "
-                 "positives that are real."),
-                (_near("precision_0"), "That is the precision of the majority class (label 0). Keep the "
-                 "default `pos_label=1`: the minority class is the positive class."),
-                (_near("precision_macro"), "That is the macro average over both classes. Ask for the "
-                 "minority class only: keep the default `average='binary'`."),
-                (_near("precision_weighted"), "That is the support-weighted average over both classes, "
-                 "dominated by the majority. Keep the default `average='binary'`."),
-                (_near("precision_train"), _TRAIN),
+                swapped_mistake(_value("recall"), "That is the recall instead of the precision. If it came from "
+                                "`precision_score`, its arguments are swapped: the true labels come first, then the "
+                                "predictions. Precision = TP / (TP + FP): the share of *predicted* positives that "
+                                "are real."),
+                wrong_class_mistake(_value("precision_0"), "That is the precision of the majority class (label 0). "
+                                    "Keep the default `pos_label=1`: the minority class is the positive class."),
+                Mistake("macro-average", _value("precision_macro"), "That is the macro average over both classes. "
+                        "Ask for the minority class only: keep the default `average='binary'`."),
+                Mistake("weighted-average", _value("precision_weighted"), "That is the support-weighted average over "
+                        "both classes, dominated by the majority. Keep the default `average='binary'`."),
+                wrong_split_mistake(_value("precision_train"), _TRAIN),
             ],
         ),
         "model_recall": Number(
             expected=_value("recall"),
-            atol=ATOL,
             mistakes=[
                 _percent_of("recall"),
-                *_rounded("recall"),
-                (_near("precision"), "That is the precision instead of the recall (did you swap "
-                 "`y_test` and `y_pred`? The truth comes first). Recall = TP / (TP + FN): the share of *real* positives "
-                 "that the model finds."),
-                (_near("recall_0"), "That is the recall of the majority class (label 0), also called the "
-                 "specificity. Keep the default `pos_label=1`: the minority class is the positive class."),
-                (_near("recall_macro"), "That is the macro average of both classes' recalls (the balanced "
-                 "accuracy). Ask for the minority class only: keep the default `average='binary'`."),
-                (_near("recall_weighted"), "That is the support-weighted average recall, which equals the "
-                 "accuracy. Keep the default `average='binary'`."),
-                (_near("recall_train"), _TRAIN),
+                swapped_mistake(_value("precision"), "That is the precision instead of the recall. If it came from "
+                                "`recall_score`, its arguments are swapped: the true labels come first, then the "
+                                "predictions. Recall = TP / (TP + FN): the share of *real* positives that the model "
+                                "finds."),
+                wrong_class_mistake(_value("recall_0"), "That is the recall of the majority class (label 0), also "
+                                    "called the specificity. Keep the default `pos_label=1`: the minority class is the "
+                                    "positive class."),
+                Mistake("macro-average", _value("recall_macro"), "That is the macro average of both classes' recalls "
+                        "(the balanced accuracy). Ask for the minority class only: keep the default "
+                        "`average='binary'`."),
+                Mistake("weighted-average", _value("recall_weighted"), "That is the support-weighted average recall, "
+                        "which equals the accuracy. Keep the default `average='binary'`."),
+                wrong_split_mistake(_value("recall_train"), _TRAIN),
             ],
         ),
     },
@@ -347,20 +374,18 @@ q3 = exercise.question(
         "model_ap",
         Number(
             expected=_value("ap"),
-            atol=ATOL,
             mistakes=[
                 _percent_of("ap"),
-                *_rounded("ap"),
-                (_near("ap_hard"), "You scored hard 0/1 predictions (`predict`). Average precision needs the "
-                 "scores: use `model.predict_proba(X_test)[:, 1]`."),
-                (_near("ap_column_0"), "You used column 0 of `predict_proba`, the probability of the majority "
-                 "class. Take column 1: `[:, 1]`."),
-                (_near("roc_auc"), "That is the ROC-AUC, not the average precision: use "
-                 "`average_precision_score`."),
-                (_near("pr_auc_trapezoid"), "That is the area under the precision-recall curve by the "
-                 "trapezoidal rule (`auc(recall, precision)`), which interpolates linearly between points. Use "
-                 "`average_precision_score`."),
-                (_near("ap_train"), _TRAIN),
+                Mistake("hard-predictions", _value("ap_hard"), "You scored hard 0/1 predictions (`predict`). Average "
+                        "precision needs the scores: use the minority-class column of `predict_proba`."),
+                wrong_class_mistake(_value("ap_column_0"), "You used column 0 of `predict_proba`, the probability of "
+                                    "the majority class. Take column 1: `[:, 1]`."),
+                Mistake("roc-auc", _value("roc_auc"), "That is the ROC-AUC, not the average precision: use "
+                        "`average_precision_score`."),
+                Mistake("trapezoid", _value("pr_auc_trapezoid"), "That is the area under the precision-recall curve "
+                        "by the trapezoidal rule (`auc(recall, precision)`), which interpolates linearly between "
+                        "points. Use `average_precision_score`."),
+                wrong_split_mistake(_value("ap_train"), _TRAIN),
             ],
         ),
     ),
@@ -461,8 +486,8 @@ q6 = exercise.question(
         Choice(
             options={
                 "a": "A is better: report A",
-                "b": "not enough evidence yet: repeat the cross-validation with other shuffles, "
-                "and compare the two models fold by fold against the spread",
+                "b": "not enough evidence yet: repeat the cross-validation with other shuffles, score both models "
+                "on the same folds, and judge the per-fold differences A − B by their own spread",
                 "c": "B is better: a lower F1 means fewer false alarms",
                 "d": "A is better by 0.05 (5 points of F1): report the difference",
             },
@@ -470,16 +495,111 @@ q6 = exercise.question(
             explanations={
                 "a": "ecoli4 has 20 positives, so about four per test fold: one positive found or missed moves F1 "
                 "by far more than 0.05. The lesson measured how far.",
-                "b": "`RepeatedStratifiedKFold` gives many folds; a difference smaller than their spread is noise.",
+                "b": "`RepeatedStratifiedKFold` scores both models on the same many folds. Each fold's difference "
+                "A − B cancels that fold's luck, which both models share, so judge the mean difference by the "
+                "spread of those per-fold differences (or by the corrected repeated-CV t-test of Nadeau & Bengio, "
+                "2003), not by the spread of single-fold scores.",
                 "c": "F1 combines precision and recall; a lower F1 says nothing on its own about false alarms.",
-                "d": "A difference is only worth reporting when it is larger than the noise, which you have not "
-                "measured yet.",
+                "d": "A difference is only worth reporting when it is large against the spread of the per-fold "
+                "differences A − B, which you have not measured yet.",
             },
         ),
     ),
     points=1,
     hints=[
         "Ask how much F1 changes between folds with so few positives. The last part of the lesson measured it.",
+        "Two models scored on the same folds share each fold's luck: what varies less, their scores or the "
+        "difference between them, fold by fold?",
     ],
     solution='cv_choice = "b"',
+)
+
+
+# --------------------------------------------------------------------------- #
+# q7, transfer: accuracy and average precision on abalone19 (data lesson 02 did not use)
+# --------------------------------------------------------------------------- #
+#: Solver settings that reach the optimum of the fit of q7 (the default lbfgs stops a little before it,
+#: which moves the AP by about 2 %: every converged answer is accepted).
+_Q7_SOLVERS = ({}, {"solver": "newton-cholesky"}, {"tol": 1e-10, "max_iter": 10_000})
+
+
+@cache
+def _abalone_split():
+    X, y = load_abalone19(return_X_y=True)
+    X = X.drop(columns="sex")
+    return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+
+
+@cache
+def _abalone_values() -> dict:
+    """q7's expected values for each converged solver (first: the default), and its mistakes' values."""
+    X_train, X_test, y_train, y_test = _abalone_split()
+    runs = []
+    for settings in _Q7_SOLVERS:
+        model = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
+        proba = model.predict_proba(X_test)
+        runs.append({
+            "accuracy": float(model.score(X_test, y_test)),
+            "ap": float(average_precision_score(y_test, proba[:, 1])),
+            "ap_column_0": float(average_precision_score(y_test, proba[:, 0])),
+            "roc_auc": float(roc_auc_score(y_test, proba[:, 1])),
+            "train_accuracy": float(model.score(X_train, y_train)),
+            "train_ap": float(average_precision_score(y_train, model.predict_proba(X_train)[:, 1])),
+        })
+    return {"runs": runs, "prevalence": float(np.mean(y_test))}
+
+
+def _abalone(key: str):
+    return lambda: _abalone_values()["runs"][0][key]
+
+
+def _abalone_all(key: str):
+    return lambda: [run[key] for run in _abalone_values()["runs"]]
+
+
+_SOLVERS_REASON = "any converged solver's fit is accepted"
+
+q7 = exercise.question(
+    "q7",
+    {
+        "abalone_accuracy": Number(
+            expected=_abalone("accuracy"),
+            valid_values=_abalone_all("accuracy"),
+            tolerance_reason=_SOLVERS_REASON,
+            mistakes=[
+                percentage_mistake(_abalone("accuracy"), _PERCENT),
+                # Within 0.1 % of the test accuracy: named only on an exact match.
+                Mistake("training-set", _abalone("train_accuracy"), _TRAIN, exact=True),
+            ],
+        ),
+        "abalone_ap": Number(
+            expected=_abalone("ap"),
+            valid_values=_abalone_all("ap"),
+            tolerance_reason=_SOLVERS_REASON,
+            mistakes=[
+                percentage_mistake(_abalone("ap"), _PERCENT),
+                Mistake("chance-level", lambda: _abalone_values()["prevalence"],
+                        "That is the test set's prevalence: the AP of scores that rank nothing, such as 0/1 "
+                        "predictions that are all 0. Score the minority-class probabilities of `predict_proba`."),
+                wrong_class_mistake(_abalone("ap_column_0"), "You used column 0 of `predict_proba`, the probability "
+                                    "of the majority class. Take column 1: `[:, 1]`."),
+                Mistake("roc-auc", _abalone("roc_auc"), "That is the ROC-AUC, not the average precision: use "
+                        "`average_precision_score`."),
+                wrong_split_mistake(_abalone("train_ap"), _TRAIN),
+            ],
+        ),
+    },
+    points=2,
+    hints=[
+        "Fit `make_pipeline(StandardScaler(), LogisticRegression())` on `X_ab_train, y_ab_train`, then score it on "
+        "`X_ab_test, y_ab_test`: `accuracy_score` on `predict`, `average_precision_score` on the probabilities of "
+        "label 1.",
+        "Then compare: the accuracy with `1 - y_ab_test.mean()` (the always-majority baseline), the AP with "
+        "`y_ab_test.mean()` (its chance level).",
+    ],
+    solution=(
+        "abalone_model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_ab_train, y_ab_train)\n"
+        "abalone_accuracy = accuracy_score(y_ab_test, abalone_model.predict(X_ab_test))\n"
+        "abalone_ap = average_precision_score(y_ab_test, abalone_model.predict_proba(X_ab_test)[:, 1])"
+    ),
 )

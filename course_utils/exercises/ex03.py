@@ -1,16 +1,69 @@
 """Checks for lesson 03 and exercise 03: class weights.
 
-Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q5``. Every expected
-value is computed from the course's generator, once, and cached.
+Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q6``. Every expected
+value is computed from the course's generator, once, and cached. Numbers follow the course's one
+tolerance, :data:`course_utils.checks.RTOL` (0.1 %).
+
+What each step asks for, and how its check establishes it
+----------------------------------------------------------
+q1 ``balanced_weights``
+    Property: n_samples / (n_classes * n_c) for each class of ``y_train``, class 0 first. Check:
+    both values within 0.1 % of that formula (``np.bincount``, ``value_counts``,
+    ``compute_class_weight`` give it alike). Reversed order is named ``"swapped"``.
+q2 ``equivalent_threshold``
+    Property: 1 / (1 + w) with w = weight of class 1 / weight of class 0 from step 1. Check:
+    within 0.1 % of that value (which equals the prevalence of ``y_train``). w inverted is named
+    ``"swapped"``.
+q3 ``huge_weight_prediction``
+    Property: the predicted option. Check: the option letter.
+q4 ``precision_huge``, ``ap_huge``
+    Property: precision (from ``predict``) and average precision (from the minority-class
+    probabilities) on the test set of the pipeline StandardScaler + LogisticRegression with
+    class weight {0: 1, 1: 1000}, fitted on the training set. Check: each number within 0.1 % of
+    the range reached by that pipeline fitted with the converged solvers of
+    :data:`CONVERGED_SOLVERS` -- not of one run: at weight 1000 the default lbfgs stops a little
+    before the optimum, and a prediction near the cut flips between solvers. The features are on one
+    scale already, so the fit without the scaler reaches the same numbers: the check cannot and does
+    not say that the scaler is missing.
+q5 ``cv_f1``, ``best_weight``
+    Property: the mean 5-fold F1 over the folds ``cv`` on the training set, one per weight, and
+    the weight with the highest of those means. Check: ``cv_f1`` within 0.1 % of the means
+    ``cross_val_score(..., cv=cv, scoring="f1")`` gives (converged solvers agree to 1e-6 here;
+    ``cross_validate``, a loop over ``cv.split`` or ``GridSearchCV(..., cv=cv)`` give the same);
+    ``best_weight`` equal to the weight of the largest value of the learner's *own* ``cv_f1``,
+    so a value that is both an index and a weight is never called "an index" alone.
+q6 ``ecoli_cv_f1``, ``ecoli_best_weight`` (transfer: ecoli4, which lesson 03 did not use)
+    Property and check: as q5, on ecoli4's training split with the grid ``ECOLI_WEIGHTS`` and the
+    same folds ``cv``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+from typing import Callable
 
 import numpy as np
 
-from ..checks import Array, Choice, Exercise, Number, percentage_mistake, rounding_message, rounding_mistakes
+from ..checks import (
+    ATOL_FLOOR,
+    DEFAULT_SEED,
+    RTOL,
+    Array,
+    Choice,
+    Exercise,
+    Mistake,
+    Number,
+    Question,
+    Result,
+    Status,
+    _mistake_feedback,
+    near,
+    percentage_mistake,
+    swapped_mistake,
+    wrong_class_mistake,
+    wrong_split_mistake,
+)
 from ..data import make_imbalanced
 
 exercise = Exercise("ex03", "Exercise 03 - class weights")
@@ -111,11 +164,14 @@ _PROBLEM = {"n_samples": 2000, "imbalance_ratio": 20, "n_features": 6, "label_no
 CV_WEIGHTS = (1, 3, 10, 20, 100)
 HUGE_WEIGHT = 1000
 
-#: Tolerance of every number of the exercise. Every expected value is computed exactly by the learner's
-#: code, so any rounding (to 1-5 decimals) fails, with a message that says so (tests/test_ex03.py checks it).
-ATOL = 1e-6
-#: Tolerance of the realistic mistakes (rounding and percentages are matched first).
-MISTAKE_ATOL = 1e-4
+#: Solver settings that reach the optimum of the weighted loss (the spread of their fits bounds what a valid
+#: answer to step 4 may differ by). sag and saga do not converge at weight 1000 in 10,000 iterations.
+CONVERGED_SOLVERS = (
+    {},
+    {"tol": 1e-10, "max_iter": 10_000},
+    {"solver": "newton-cholesky"},
+    {"solver": "newton-cg"},
+)
 
 
 @cache
@@ -324,32 +380,41 @@ def _same_ratio(answer: np.ndarray, expected: np.ndarray) -> bool:
         return bool(np.allclose(answer[1] / answer[0], expected[1] / expected[0], rtol=1e-3))
 
 
-_DIGITS = (1, 2, 3, 4, 5)
+@cache
+def _huge_by_solver() -> tuple[dict, ...]:
+    """Precision and average precision of step 4's pipeline fitted by each converged solver."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import average_precision_score, precision_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
-
-def _rounding_message(digits: int) -> str:
-    return rounding_message(digits, ATOL)
-
-
-def _rounded(expected) -> list:
-    """Mistakes for a number rounded to 1-5 decimals. A rounding to exactly 0 is left to other messages."""
-    return rounding_mistakes(expected, tolerance=ATOL, digits=_DIGITS)
-
-
-def _array_rounded() -> list:
-    """The same for arrays: every value rounded to the same number of decimals."""
-
-    def match(digits):
-        return lambda a, e: np.allclose(a, np.round(e, digits), rtol=0, atol=1e-12)
-
-    return [(match(digits), _rounding_message(digits)) for digits in _DIGITS]
+    X_train, X_test, y_train, y_test = _split()
+    results = []
+    for settings in CONVERGED_SOLVERS:
+        model = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: HUGE_WEIGHT}, **settings))
+        model.fit(X_train, y_train)
+        results.append({
+            "precision": float(precision_score(y_test, model.predict(X_test))),
+            "ap": float(average_precision_score(y_test, model.predict_proba(X_test)[:, 1])),
+        })
+    return tuple(results)
 
 
 _PERCENT = "Give it as a fraction between 0 and 1, not as a percentage (0.05 rather than 5)."
+_TRAIN = "That is measured on the training data: score on `X_test`, `y_test`."
 
 
-def _percent_of(expected, atol: float = 0.005) -> tuple:
-    return percentage_mistake(expected, _PERCENT, atol=atol)
+def _percent_of(expected):
+    return percentage_mistake(expected, _PERCENT)
+
+
+def _near_array(values):
+    """Array predicate: every value within the course's tolerance of ``values`` (lazy)."""
+    return lambda a, e: bool(np.allclose(a, np.asarray(_resolve(values), dtype=float), rtol=RTOL, atol=ATOL_FLOOR))
+
+
+def _resolve(values):
+    return values() if callable(values) else values
 
 
 # --------------------------------------------------------------------------- #
@@ -360,35 +425,39 @@ q1 = exercise.question(
     "q1",
     ("balanced_weights", Array(
         expected=_balanced,
-        atol=ATOL,
-        rtol=0,
+        rtol=RTOL,
+        atol=ATOL_FLOOR,
         shape_mistakes=[
-            (lambda a, e: a.ndim == 1 and len(a) == int(_counts().sum()),
-             "That is one weight per row (a `sample_weight`). Give one weight per class: "
-             "`[weight of class 0, weight of class 1]`."),
+            Mistake("sample-weights", lambda a, e: a.ndim == 1 and len(a) == int(_counts().sum()),
+                    "That is one weight per row (a `sample_weight`). Give one weight per class: "
+                    "`[weight of class 0, weight of class 1]`."),
         ],
         mistakes=[
-            (lambda a, e: np.allclose(a, e[::-1], rtol=0, atol=MISTAKE_ATOL),
-             "Right numbers, wrong order: give `[weight of class 0, weight of class 1]`."),
-            *_array_rounded(),
-            (lambda a, e: np.allclose(a, 1 / e, rtol=0, atol=MISTAKE_ATOL),
-             "Upside down: you computed n_c / (n_classes * n_samples). The rarer class must get the larger weight."),
-            (lambda a, e: np.allclose(a, 2 * e, rtol=0, atol=MISTAKE_ATOL),
-             "Twice too large: divide by the number of classes too, n_samples / (n_classes * n_c)."),
-            (lambda a, e: np.allclose(a, 1 / _counts(), rtol=1e-4),
-             "1 / n_c has the right proportions but not the right scale: the formula is n_samples / (n_classes * n_c)."),
-            (lambda a, e: any(np.allclose(a, _balanced_of(labels), rtol=0, atol=MISTAKE_ATOL) for labels in _other_labels()),
-             "Those are the weights of other labels: count the classes of the training labels `y_train` only."),
-            (_same_ratio,
-             "The ratio between your weights is right, but not their scale: use n_samples / (n_classes * n_c)."),
-            (lambda a, e: np.allclose(a, e, rtol=0.01),
-             "Close, but not close enough: compute the weights with code and do not round them."),
+            swapped_mistake(lambda a, e: np.allclose(a, e[::-1], rtol=RTOL),
+                            "Right numbers, wrong order: give `[weight of class 0, weight of class 1]`."),
+            Mistake("upside-down", lambda a, e: np.allclose(a, 1 / e, rtol=RTOL),
+                    "Upside down: you computed n_c / (n_classes * n_samples). The rarer class must get the larger "
+                    "weight."),
+            Mistake("twice", lambda a, e: np.allclose(a, 2 * e, rtol=RTOL),
+                    "Twice too large: divide by the number of classes too, n_samples / (n_classes * n_c)."),
+            Mistake("inverse-counts", lambda a, e: np.allclose(a, 1 / _counts(), rtol=RTOL),
+                    "1 / n_c has the right proportions but not the right scale: the formula is "
+                    "n_samples / (n_classes * n_c)."),
+            wrong_split_mistake(
+                lambda a, e: any(np.allclose(a, _balanced_of(labels), rtol=RTOL) for labels in _other_labels()),
+                "Those are the weights of other labels: count the classes of the training labels `y_train` only.",
+                id="other-labels"),
+            Mistake("scale",
+                    lambda a, e: _same_ratio(a, e) and not np.allclose(a, 1 / _counts(), rtol=RTOL)
+                    and not np.allclose(a, 2 * e, rtol=RTOL),
+                    "The ratio between your weights is right, but not their scale: use n_samples / (n_classes * n_c)."),
         ],
     )),
     points=1,
     hints=[
         "The formula is n_samples / (n_classes * n_c), where n_c is the number of samples of class c.",
-        "`np.bincount(y_train)` gives `[n_0, n_1]`; `len(y_train)` gives n_samples.",
+        "`np.bincount(y_train)` (or `y_train.value_counts().sort_index()`) gives `[n_0, n_1]`; `len(y_train)` gives "
+        "n_samples.",
     ],
     solution="counts = np.bincount(y_train)\nbalanced_weights = len(y_train) / (2 * counts)",
 )
@@ -397,22 +466,22 @@ q2 = exercise.question(
     "q2",
     ("equivalent_threshold", Number(
         expected=_threshold,
-        atol=ATOL,
         mistakes=[
-            # Rounding first: the right answer rounded must never read as another mistake.
-            *_rounded(_threshold),
-            _percent_of(_threshold, atol=5e-4),
-            (lambda v: any(_close(v, p, MISTAKE_ATOL) for p in _other_prevalences()),
-             "You used all of `y` (or the test labels `y_test`), not `y_train`: compute the threshold from the "
-             "balanced weights of the training labels (step 1)."),
-            (lambda v: _close(v, _balanced()[0] / _balanced()[1], MISTAKE_ATOL),
-             "That is 1 / w. The weight multiplies the odds p / (1 - p) by w, so the cut is at 1 / (1 + w)."),
-            (lambda v: _close(v, 1 - _threshold(), MISTAKE_ATOL),
-             "That is w / (1 + w), the other side: the weighted model flags more samples, so the cut is lower than 0.5."),
-            (lambda v: _close(v, 1 / (1 + _balanced()[1]), MISTAKE_ATOL),
-             "Only the ratio of the two weights matters: w = (weight of class 1) / (weight of class 0)."),
-            (lambda v: _close(v, 0.5, 1e-9),
-             "`predict` cuts at 0.5 on the weighted model; the question asks for the cut on the unweighted model's probabilities."),
+            _percent_of(_threshold),
+            wrong_split_mistake(lambda v: any(near(p)(v) for p in _other_prevalences()),
+                                "You used all of `y` (or the test labels `y_test`), not `y_train`: compute the "
+                                "threshold from the balanced weights of the training labels (step 1).",
+                                id="other-labels"),
+            Mistake("one-over-w", near(lambda: _balanced()[0] / _balanced()[1]),
+                    "That is 1 / w. The weight multiplies the odds p / (1 - p) by w, so the cut is at 1 / (1 + w)."),
+            swapped_mistake(near(lambda: 1 - _threshold()),
+                            "That is w / (1 + w): the two weights are swapped in w. The weighted model flags more "
+                            "samples, so the cut is lower than 0.5: w = (weight of class 1) / (weight of class 0)."),
+            Mistake("class-1-weight-only", near(lambda: 1 / (1 + _balanced()[1])),
+                    "Only the ratio of the two weights matters: w = (weight of class 1) / (weight of class 0)."),
+            Mistake("predict-threshold", lambda v: v == 0.5,
+                    "`predict` cuts at 0.5 on the weighted model; the question asks for the cut on the unweighted "
+                    "model's probabilities."),
         ],
     )),
     points=1,
@@ -449,46 +518,42 @@ def _huge(key):
     return lambda: _huge_scores()[key]
 
 
-def _near_huge(key: str, atol: float = MISTAKE_ATOL):
-    return lambda v: _close(v, _huge_scores()[key], atol)
+def _by_solver(key):
+    return lambda: [run[key] for run in _huge_by_solver()]
 
 
-_NO_SCALER = (
-    "That is the model without its scaler. Fit the whole pipeline the step asks for, "
-    "`make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: 1000}))`."
-)
-_HUGE_TRAIN = "That is measured on the training data: score on `X_test`, `y_test`."
+_SOLVERS_REASON = "any converged solver's fit of this pipeline is accepted"
 
 q4 = exercise.question(
     "q4",
     {
         "precision_huge": Number(
             expected=_huge("precision"),
-            atol=ATOL,
+            valid_values=_by_solver("precision"),
+            tolerance_reason=_SOLVERS_REASON,
             mistakes=[
-                *_rounded(_huge("precision")),
                 _percent_of(_huge("precision")),
-                (_near_huge("recall"), "That is the recall. Precision is TP / (TP + FP)."),
-                (_near_huge("train_precision"), _HUGE_TRAIN),
-                (lambda v: _close(v, _huge_unscaled()["precision"], ATOL * 10), _NO_SCALER),
+                swapped_mistake(_huge("recall"), "That is the recall, which is also what `precision_score` returns "
+                                "with its two arguments swapped: the true labels come first. Precision is "
+                                "TP / (TP + FP)."),
+                wrong_split_mistake(_huge("train_precision"), _TRAIN),
             ],
         ),
         "ap_huge": Number(
             expected=_huge("ap"),
-            atol=ATOL,
+            valid_values=_by_solver("ap"),
+            tolerance_reason=_SOLVERS_REASON,
             mistakes=[
-                *_rounded(_huge("ap")),
                 _percent_of(_huge("ap")),
-                (_near_huge("ap_from_labels"),
-                 "You scored hard labels from `predict`. Average precision needs scores: "
-                 "`predict_proba(X_test)[:, 1]`."),
-                (_near_huge("ap_class_0"),
-                 "You scored the probabilities of class 0, column `[:, 0]`. The minority class is label 1: "
-                 "`predict_proba(X_test)[:, 1]`."),
-                (_near_huge("roc_auc"),
-                 "That is the ROC-AUC (`roc_auc_score`). Average precision is `average_precision_score`."),
-                (_near_huge("train_ap"), _HUGE_TRAIN),
-                (lambda v: _close(v, _huge_unscaled()["ap"], ATOL * 10), _NO_SCALER),
+                Mistake("hard-predictions", _huge("ap_from_labels"),
+                        "You scored hard labels from `predict`. Average precision needs scores: the "
+                        "minority-class column of `predict_proba`."),
+                wrong_class_mistake(_huge("ap_class_0"),
+                                    "You scored the probabilities of class 0, column `[:, 0]`. The minority class is "
+                                    "label 1: column `[:, 1]`."),
+                Mistake("roc-auc", _huge("roc_auc"),
+                        "That is the ROC-AUC (`roc_auc_score`). Average precision is `average_precision_score`."),
+                wrong_split_mistake(_huge("train_ap"), _TRAIN),
             ],
         ),
     },
@@ -509,7 +574,7 @@ q4 = exercise.question(
 
 def _same_scores(values):
     """Mistake test: the answer matches a tuple of scores computed another way."""
-    return lambda a, e: np.allclose(a, np.asarray(values() if callable(values) else values), rtol=0, atol=MISTAKE_ATOL)
+    return _near_array(values)
 
 
 def _near_then(values):
@@ -521,91 +586,147 @@ def _near_then(values):
 
 
 def _other_scorer(name: str, label: str):
-    return (
+    return Mistake(
+        f"scoring-{name.replace('_', '-')}",
         _same_scores(lambda: _cv_other_metric(name)),
         f"These are {label} scores: pass `scoring='f1'` to `cross_val_score`.",
     )
 
 
-def _grid_weight_nearest_balanced() -> float:
+def _scores_of(data, size: int) -> np.ndarray | None:
+    """The learner's own mean F1 per weight, when ``data`` holds one finite number per weight."""
+    try:
+        scores = np.asarray(data, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return scores if scores.shape == (size,) and np.isfinite(scores).all() else None
+
+
+@dataclass
+class _BestWeight(Number):
+    """The weight of a grid with the highest mean F1 in the learner's own scores.
+
+    Its plain data is ``{"value": ..., "scores": the learner's scores or None}`` (see
+    :class:`_ChoiceFollowsScores`): the choice is judged against the scores it was made from, so a
+    right choice from scores that are wrong elsewhere is still a right choice, and "an index" is
+    said only with the learner's own argmax. Ties: any weight with the highest score is right.
+
+    Parameters (besides :class:`Number`'s)
+    ----------
+    weights : tuple of float
+        The grid, in the order of the scores.
+    reference : callable
+        The right scores, used when the learner's cannot be read.
+    balanced_ratio : callable
+        The imbalance ratio of the training labels (what 'balanced' corresponds to).
+    scores_name, weights_name : str
+        The notebook's names of the scores and of the grid, for messages.
+    """
+
+    weights: tuple = CV_WEIGHTS
+    reference: Callable = None
+    balanced_ratio: Callable = None
+    scores_name: str = "cv_f1"
+    weights_name: str = "weights"
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        value, scores = (data.get("value"), data.get("scores")) if isinstance(data, dict) else (data, None)
+        value = float(value)
+        mine = _scores_of(scores, len(self.weights))
+        scores = mine if mine is not None else np.asarray(self.reference(), dtype=float)
+        best_index = int(np.argmax(scores))
+        winners = [float(w) for w, score in zip(self.weights, scores) if score == scores.max()]
+        if value in winners:
+            whose = f"your `{self.scores_name}`" if mine is not None else "the cross-validation"
+            return Result(Status.CORRECT, f"{value:g} is the weight with the highest mean F1 in {whose}.")
+        in_grid = any(value == w for w in self.weights)
+        ratio = self.balanced_ratio()
+        near_balanced = float(min(self.weights, key=lambda w: abs(w - ratio)))
+        mistakes = [
+            Mistake("index", lambda v: v == best_index,
+                    f"{best_index} is the position of the best mean F1 in `{self.scores_name}` (an index), not the "
+                    f"weight itself: look the weight up in `{self.weights_name}`."),
+            Mistake("not-in-grid", lambda v: not in_grid, f"Pick one of the weights in `{self.weights_name}`."),
+            Mistake("largest", lambda v: v == max(self.weights),
+                    "The largest weight is not the best one here: pick the weight with the highest mean F1."),
+            Mistake("balanced-weight", lambda v: v == near_balanced,
+                    "That is about the 'balanced' weight (the imbalance ratio), but it is not the one with the "
+                    "highest mean F1 in your CV."),
+            Mistake("not-best", lambda v: in_grid and v not in (max(self.weights), near_balanced),
+                    f"{value:g} is a weight of the grid, but not the one with the highest mean F1: compare the "
+                    f"values of `{self.scores_name}`."),
+        ]
+        return _mistake_feedback([m for m in mistakes if m.match(value)], value)
+
+
+class _ChoiceFollowsScores(Question):
+    """A question whose choice part is judged against its scores part (see :class:`_BestWeight`)."""
+
+    def __init__(self, *args, scores: str, choice: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scores_part, self.choice_part = scores, choice
+
+    def grade(self, extracted, seed=DEFAULT_SEED):
+        extracted = dict(extracted)
+        choice = extracted.get(self.choice_part)
+        if isinstance(choice, dict) and "data" in choice:
+            item = extracted.get(self.scores_part)
+            scores = item.get("data") if isinstance(item, dict) else None
+            extracted[self.choice_part] = {"data": {"value": choice["data"], "scores": scores}}
+        return super().grade(extracted, seed)
+
+
+def _training_ratio() -> float:
     counts = _counts()
-    ratio = counts[0] / counts[1]
-    return float(min(CV_WEIGHTS, key=lambda w: abs(w - ratio)))
+    return counts[0] / counts[1]
 
 
-def _in_grid(value: float) -> bool:
-    return any(_close(value, w, 1e-9) for w in CV_WEIGHTS)
-
-
-def _best_index() -> int:
-    return int(np.argmax(_cv_f1()))
-
-
-q5 = exercise.question(
-    "q5",
+q5 = _ChoiceFollowsScores(
+    "ex03.q5",
     {
         "cv_f1": Array(
             expected=_cv_f1,
-            atol=ATOL,
-            rtol=0,
+            rtol=RTOL,
+            atol=ATOL_FLOOR,
             shape_mistakes=[
-                (lambda a, e: a.ndim == 2 and len(e) in a.shape,
-                 "You kept the score of every fold. Give one number per weight: the `.mean()` of its "
-                 "`cross_val_score` result."),
+                Mistake("per-fold", lambda a, e: a.ndim == 2 and len(e) in a.shape,
+                        "You kept the score of every fold. Give one number per weight: the `.mean()` of its "
+                        "`cross_val_score` result."),
             ],
             mistakes=[
                 # Cheap mistakes first; the ones that need more fits come last, and are computed only when reached.
-                (lambda a, e: np.all(a > 1) and np.allclose(a / 100, e, rtol=0, atol=0.005),
-                 "Give the scores as fractions between 0 and 1, not as percentages (0.5 rather than 50)."),
-                *_array_rounded(),
-                (lambda a, e: np.allclose(np.sort(a), np.sort(e), rtol=0, atol=ATOL),
-                 "Right scores, wrong order: keep the order of `weights`, one mean F1 per weight."),
+                Mistake("percentage", lambda a, e: np.all(a > 1) and np.allclose(a / 100, e, rtol=RTOL, atol=0.005),
+                        "Give the scores as fractions between 0 and 1, not as percentages (0.5 rather than 50)."),
+                Mistake("order", lambda a, e: np.allclose(np.sort(a), np.sort(e), rtol=RTOL)
+                        and not np.allclose(a, e, rtol=RTOL),
+                        "Right scores, wrong order: keep the order of `weights`, one mean F1 per weight."),
                 _other_scorer("accuracy", "accuracy (the default score of `cross_val_score` for a classifier)"),
                 _other_scorer("roc_auc", "ROC-AUC"),
                 _other_scorer("average_precision", "average precision"),
                 _other_scorer("balanced_accuracy", "balanced accuracy"),
                 _other_scorer("precision", "precision"),
                 _other_scorer("recall", "recall"),
-                (_same_scores(lambda: _single_fit_f1()["test"]),
-                 "Those are F1 scores on the test set, one fit per weight. Choose the weight by cross-validation "
-                 "on the training set only: `cross_val_score(model, X_train, y_train, cv=cv, scoring='f1')`; "
-                 "the test set stays untouched."),
-                (_same_scores(lambda: _single_fit_f1()["train"]),
-                 "Those are F1 scores on the data each model was fitted on: they say how well it fits, not how "
-                 "well it predicts. Use `cross_val_score(model, X_train, y_train, cv=cv, scoring='f1')`."),
-                (_near_then(_cv_f1_default_folds),
-                 "Those are F1 scores on `cross_val_score`'s default folds (unshuffled). Pass the folds given, "
-                 "`cv=cv`, so that every weight is scored on the same shuffled stratified folds."),
-                (_near_then(_cv_f1_unscaled),
-                 "That is the model without its scaler. Score the whole pipeline, "
-                 "`make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w}))`."),
-                (lambda a, e: bool(np.all((a > 0.9) & (a <= 1))),
-                 "These look like accuracy (or ROC-AUC) scores: pass `scoring='f1'` to `cross_val_score`."),
-                (lambda a, e: True,
-                 "Your scores differ from the expected ones. For each weight, score the pipeline "
-                 "`make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w}))` with "
-                 "`cross_val_score(model, X_train, y_train, cv=cv, scoring='f1')`, using the `cv` given, "
-                 "and keep the `.mean()`."),
+                wrong_split_mistake(_same_scores(lambda: _single_fit_f1()["test"]),
+                                    "Those are F1 scores on the test set, one fit per weight. Choose the weight by "
+                                    "cross-validation on the training set only, with the folds `cv`; the test set "
+                                    "stays untouched.", id="test-set"),
+                wrong_split_mistake(_same_scores(lambda: _single_fit_f1()["train"]),
+                                    "Those are F1 scores on the data each model was fitted on: they say how well it "
+                                    "fits, not how well it predicts. Score each weight by cross-validation on the "
+                                    "training set, with the folds `cv`."),
+                Mistake("default-folds", _near_then(_cv_f1_default_folds),
+                        "Those are F1 scores on `cross_val_score`'s default folds (unshuffled). Pass the folds given, "
+                        "`cv=cv`, so that every weight is scored on the same shuffled stratified folds."),
+                Mistake("no-scaler", _near_then(_cv_f1_unscaled),
+                        "That is the model without its scaler. Score the whole pipeline the step describes, "
+                        "`StandardScaler` then `LogisticRegression(class_weight={0: 1, 1: w})`."),
             ],
+            otherwise="Your scores differ from the expected ones. For each weight, score the pipeline the step "
+            "describes with `cross_val_score` on `X_train, y_train`, with `cv=cv` and `scoring='f1'`, and keep the "
+            "`.mean()`.",
         ),
-        "best_weight": Number(
-            expected=_best_weight,
-            atol=1e-9,
-            direction_hint=False,
-            mistakes=[
-                (lambda v: _close(v, _best_index(), 1e-9),
-                 "That is the position of the best mean F1 in `cv_f1` (an index), not the weight itself: "
-                 "look the weight up, `weights[...]`. (If you meant the weight 1: compare the values of `cv_f1` "
-                 "again.)"),
-                (lambda v: not _in_grid(v), "Pick one of the weights in `weights`."),
-                (lambda v: _close(v, max(CV_WEIGHTS), 1e-9),
-                 "The largest weight is not the best one here: pick the weight with the highest mean F1."),
-                (lambda v: _close(v, _grid_weight_nearest_balanced(), 1e-9),
-                 "That is about the 'balanced' weight (the imbalance ratio), but it is not the one with the highest "
-                 "mean F1 in your CV."),
-                (lambda v: True, "That is not the weight with the highest mean F1: compare the values of `cv_f1`."),
-            ],
-        ),
+        "best_weight": _BestWeight(expected=_best_weight, direction_hint=False, detect_rounding=False,
+                                   reference=_cv_f1, balanced_ratio=_training_ratio),
     },
     points=2,
     hints=[
@@ -620,4 +741,101 @@ q5 = exercise.question(
         "    cv_f1.append(cross_val_score(model, X_train, y_train, cv=cv, scoring='f1').mean())\n"
         "best_weight = weights[int(np.argmax(cv_f1))]"
     ),
+    scores="cv_f1",
+    choice="best_weight",
 )
+exercise.questions["q5"] = q5
+
+
+# --------------------------------------------------------------------------- #
+# q6, transfer: choose the weight by cross-validation on ecoli4 (data lesson 03 did not use)
+# --------------------------------------------------------------------------- #
+ECOLI_WEIGHTS = (1, 3, 10, 30, 100)
+
+
+@cache
+def _ecoli_split():
+    from sklearn.model_selection import train_test_split
+
+    from ..data import load_ecoli4
+
+    X, y = load_ecoli4(return_X_y=True)
+    return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+
+
+@cache
+def _ecoli_cv_f1() -> tuple[float, ...]:
+    """Mean F1 of each weight over ``StratifiedKFold(5, shuffle=True, random_state=0)`` on the training split,
+    as ``cross_val_score`` computes it (scaler fitted on each fold's training rows)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, _, y_train, _ = _ecoli_split()
+    X, y = np.asarray(X_train, dtype=float), np.asarray(y_train)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(X, y)
+    scores = [[] for _ in ECOLI_WEIGHTS]
+    for fit_rows, score_rows in folds:
+        scaler = StandardScaler().fit(X[fit_rows])
+        X_fit, X_score = scaler.transform(X[fit_rows]), scaler.transform(X[score_rows])
+        for i, weight in enumerate(ECOLI_WEIGHTS):
+            model = LogisticRegression(class_weight={0: 1, 1: weight}).fit(X_fit, y[fit_rows])
+            scores[i].append(_f1(y[score_rows], model.predict(X_score)))
+    return tuple(float(np.mean(s)) for s in scores)
+
+
+def _ecoli_ratio() -> float:
+    y_train = np.asarray(_ecoli_split()[2])
+    return float(np.sum(y_train == 0) / np.sum(y_train == 1))
+
+
+q6 = _ChoiceFollowsScores(
+    "ex03.q6",
+    {
+        "ecoli_cv_f1": Array(
+            expected=_ecoli_cv_f1,
+            rtol=RTOL,
+            atol=ATOL_FLOOR,
+            shape_mistakes=[
+                Mistake("per-fold", lambda a, e: a.ndim == 2 and len(e) in a.shape,
+                        "You kept the score of every fold. Give one number per weight: the mean over the folds."),
+            ],
+            mistakes=[
+                Mistake("percentage", lambda a, e: np.all(a > 1) and np.allclose(a / 100, e, rtol=RTOL, atol=0.005),
+                        "Give the scores as fractions between 0 and 1, not as percentages (0.5 rather than 50)."),
+                Mistake("order", lambda a, e: np.allclose(np.sort(a), np.sort(e), rtol=RTOL)
+                        and not np.allclose(a, e, rtol=RTOL),
+                        "Right scores, wrong order: keep the order of `ecoli_weights`, one mean F1 per weight."),
+            ],
+            otherwise="Your scores differ from the expected ones. For each weight of `ecoli_weights`, score "
+            "the scaled, weighted logistic regression with `cross_val_score` on `X_ec_train, y_ec_train`, with "
+            "`cv=cv` and `scoring='f1'`, and keep the `.mean()`.",
+        ),
+        "ecoli_best_weight": _BestWeight(
+            expected=lambda: float(ECOLI_WEIGHTS[int(np.argmax(_ecoli_cv_f1()))]),
+            direction_hint=False,
+            detect_rounding=False,
+            weights=ECOLI_WEIGHTS,
+            reference=_ecoli_cv_f1,
+            balanced_ratio=_ecoli_ratio,
+            scores_name="ecoli_cv_f1",
+            weights_name="ecoli_weights",
+        ),
+    },
+    points=2,
+    hints=[
+        "Step 5 again, on other data: the same loop over the weights, with `X_ec_train, y_ec_train` and the `cv` "
+        "defined in step 5.",
+        "`ecoli_best_weight = ecoli_weights[int(np.argmax(ecoli_cv_f1))]`.",
+    ],
+    solution=(
+        "ecoli_cv_f1 = []\n"
+        "for w in ecoli_weights:\n"
+        "    model = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: w}))\n"
+        "    ecoli_cv_f1.append(cross_val_score(model, X_ec_train, y_ec_train, cv=cv, scoring='f1').mean())\n"
+        "ecoli_best_weight = ecoli_weights[int(np.argmax(ecoli_cv_f1))]"
+    ),
+    scores="ecoli_cv_f1",
+    choice="ecoli_best_weight",
+)
+exercise.questions["q6"] = q6

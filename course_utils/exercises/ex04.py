@@ -1,14 +1,42 @@
 """Checks for lesson 04 and exercise 04: SMOTE mechanics.
 
-Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q6``. Question ``q4``
-tests the learner's own SMOTE, ``my_smote(X, y, n_new, k_neighbors=5, random_state=None)``, on
-freshly generated data: it checks the number of rows, the shape and the dtype (float64), that every
-new point lies on a segment between a minority sample and one of its k nearest minority neighbours,
-that no majority sample is used, that the gaps and neighbours are drawn one per new point (the gaps
-uniformly in [0, 1)), and that the same seed gives the same points. The judge regenerates the
-data from the seed, so it needs nothing but the plain outputs.
-"""
+Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q6``. For each question, the
+property its step asks for, and how the check establishes it:
 
+``q1``, ``q3``, ``q5`` (choices)
+    The option that states what imbalanced-learn does (``sampling_strategy`` as N_min / N_maj after
+    resampling; ``k_neighbors=1`` puts points on nearest-neighbour segments; same seed, different
+    draws). Established by the option's letter, in any spelling.
+``q2`` ``n_synthetic``
+    The number of rows ``SMOTE(sampling_strategy=0.25)`` adds to the toy data. Established by comparing
+    with imblearn's own rule, ``int(N_maj * 0.25) - N_min``, exactly (a count); the known misreadings of
+    the float (share of all rows, of the minority, after resampling, ``'auto'``) are named.
+``q4`` ``my_smote``
+    A from-scratch SMOTE: ``n_new`` float64 rows, each ``x_i + gap * (x_j - x_i)`` where, for each new
+    point independently, the base ``i`` is uniform among *all* minority samples, ``j`` uniform among
+    *that* sample's ``k`` nearest minority neighbours, and the gap uniform on [0, 1); the same seed gives
+    the same points. Established on fresh cases made from the seed: shapes and dtype; every point on a
+    segment from a minority sample to one of its k nearest minority neighbours (else: which segments it
+    lies on instead: majority, farther neighbours, itself, positions of ``X_min`` used in ``X``); two
+    calls with the same and another seed. On a case with 2,000 new points from 12 samples, two
+    goodness-of-fit tests (``_judge_spread``): a chi-square test of the counts per segment against the
+    probabilities the three uniform draws give, and a Kolmogorov-Smirnov test of the gaps, each at
+    ``DRAWS_ALPHA`` = 1e-6; a specific diagnosis (a constant gap, one base, one neighbour rank, bases
+    from a subset, one neighbour per sample, gaps in one half) only where the points prove it. The false
+    rejection rate measured over 200 seeds is stated in ``tests/test_ex04.py``.
+``q6`` ``copies``, ``coef_gap``
+    ``copies``: how often each original row appears in the randomly over-sampled data, exactly, in the
+    original order. ``coef_gap``: the largest absolute coefficient difference between a fit on the copies
+    and a fit with ``sample_weight=copies``; any value in [0, 1e-6] is right (the two fits agree to
+    floating-point noise, about 1e-15, whatever the converged solver; 0 when rounded), a negative one is not.
+``q7`` ``n_added_ecoli``, ``max_k_ecoli`` (transfer: ecoli4, which lesson 04 did not use)
+    The rows ``SMOTE(sampling_strategy=0.5)`` adds to ecoli4 (imblearn's rule, exactly), and the largest
+    ``k_neighbors`` SMOTE accepts there (N_minority - 1: ``NearestNeighbors`` is asked for k + 1 minority
+    samples, itself included). Established from the class counts; the misreadings of the float, the count
+    that includes the sample itself and the default 5 are named.
+
+The judge of ``q4`` regenerates the data from the seed, so it needs nothing but the plain outputs.
+"""
 from __future__ import annotations
 
 from functools import cache
@@ -155,7 +183,7 @@ SMOTE_CASES = (
     (3, 45, 15, 40, 1),
     (4, 30, 16, 48, 5),
     (2, 30, 10, 7, 2),
-    (2, 30, 12, 800, 4),
+    (2, 30, 12, 2000, 4),
 )
 #: Position of the repeats of the first case, with the same and with another ``random_state``.
 SAME_SEED, OTHER_SEED = len(SMOTE_CASES), len(SMOTE_CASES) + 1
@@ -232,6 +260,117 @@ def _index_mix_up(points: np.ndarray, X: np.ndarray, X_min: np.ndarray, neighbou
     return bool(found.all())
 
 
+#: p-value below which a goodness-of-fit test rejects (each of two tests). With the many-points case,
+#: a right implementation fails one of them with probability about 2e-6 per check (see tests/test_ex04.py).
+DRAWS_ALPHA = 1e-6
+
+
+def _segments(X_min: np.ndarray, neighbours: np.ndarray):
+    """The unordered segments SMOTE can draw on, and how many (base, neighbour) choices give each.
+
+    Returns ``segment`` (segment id of each ordered pair ``(i, rank)``, in ``repeat(arange(n_min), k)``
+    order), ``multiplicity`` (1, or 2 when the two ends are each other's neighbours) and ``bases`` (the
+    base of each segment's only reading, -1 for a two-way segment).
+    """
+    n_min, k = neighbours.shape
+    starts = np.repeat(np.arange(n_min), k)
+    ends = neighbours.reshape(-1)
+    keys = np.minimum(starts, ends) * n_min + np.maximum(starts, ends)
+    unique, segment, multiplicity = np.unique(keys, return_inverse=True, return_counts=True)
+    bases = np.full(len(unique), -1)
+    one_way = multiplicity[segment] == 1
+    bases[segment[one_way]] = starts[one_way]
+    return segment, multiplicity, bases
+
+
+def _judge_spread(new: np.ndarray, X_min: np.ndarray, neighbours: np.ndarray, tol: float, case: str) -> str | None:
+    """Goodness-of-fit of the draws, on a case with many new points from few minority samples.
+
+    If each new point draws its base uniformly among all ``n`` minority samples, its neighbour uniformly
+    among that base's ``k`` nearest, and its gap uniformly on [0, 1), each independently, then:
+
+    * the counts of new points per segment are multinomial, with probability ``m / (n k)`` for a segment
+      that ``m`` of the ``n k`` (base, neighbour) choices give (``m`` = 2 when its ends are each other's
+      neighbours): a chi-square test;
+    * the gap of a point on a one-way segment, measured from its base, is uniform on [0, 1); on a two-way
+      segment the base is unknowable (``x_i + t (x_j - x_i) = x_j + (1 - t)(x_i - x_j)``), but ``|2t - 1|``
+      is uniform whichever end it came from: a Kolmogorov-Smirnov test on all of them.
+
+    A point on more than one segment (a gap within rounding of 0 or 1) is left out.
+    """
+    from scipy.stats import chisquare, kstest
+
+    n_min, k = neighbours.shape
+    segment, multiplicity, bases = _segments(X_min, neighbours)
+    starts = np.repeat(np.arange(n_min), k)
+    valid, _, t = _positions(new, X_min[starts], X_min[neighbours.reshape(-1)], tol)
+    hits = np.zeros((len(new), len(multiplicity)), dtype=bool)
+    for pair in range(len(segment)):
+        hits[:, segment[pair]] |= valid[:, pair]
+    single = hits.sum(axis=1) == 1
+    where = hits[single].argmax(axis=1)
+    # t of the first valid reading of each point, oriented from its base on a one-way segment.
+    first = valid[single].argmax(axis=1)
+    gap = t[single][np.arange(single.sum()), first]
+    two_way = multiplicity[where] == 2
+    gaps = np.where(two_way, np.abs(2 * gap - 1), gap)
+    count = len(where)
+
+    observed = np.bincount(where, minlength=len(multiplicity))
+    expected = count * multiplicity / (n_min * k)
+    p_spread = float(chisquare(observed, expected).pvalue)
+    if p_spread < DRAWS_ALPHA:
+        one_way = bases >= 0
+        per_base_expected = np.bincount(bases[one_way], weights=expected[one_way], minlength=n_min)
+        per_base_observed = np.bincount(bases[one_way], weights=observed[one_way], minlength=n_min)
+        # Per sample with at least two one-way segments: how many of them got points, and how many points.
+        spread = [(int((observed[mine] > 0).sum()), int(observed[mine].sum()))
+                  for mine in (one_way & (bases == i) for i in range(n_min)) if mine.sum() >= 2]
+        if sum(total >= 10 for _, total in spread) >= 2 and all(used <= 1 for used, _ in spread):
+            return (
+                f"Each minority sample always interpolates toward the same one of its neighbours {case}: over "
+                f"{count} new points, no sample used more than one of its segments. SMOTE draws the neighbour "
+                "anew for every new point, uniformly among that sample's `k_neighbors` nearest, so that new points "
+                "spread in several directions."
+            )
+        never = np.flatnonzero((per_base_expected >= 15) & (per_base_observed == 0))
+        if len(never) and any(used >= 2 for used, _ in spread):
+            return (
+                f"{len(never)} of the {n_min} minority samples never start a new point {case}, although over "
+                f"{count} new points each would start about {count / n_min:.0f}. SMOTE draws the sample each new "
+                "point starts from uniformly among *all* the minority samples: check the range you draw it from."
+            )
+        worst = int(np.argmax(np.abs(observed - expected) / np.sqrt(expected)))
+        return (
+            f"Your new points are not spread over the segments the way SMOTE spreads them {case}: over {count} "
+            f"new points on {len(multiplicity)} segments (chi-square test, p = {p_spread:.1g}), one segment got "
+            f"{observed[worst]} points where about {expected[worst]:.0f} were expected. For every new point, "
+            "SMOTE draws the starting sample uniformly among all the minority samples, then the neighbour "
+            "uniformly among that sample's `k_neighbors` nearest, independently of the other new points."
+        )
+    p_gap = float(kstest(gaps, "uniform").pvalue)
+    if p_gap < DRAWS_ALPHA:
+        one_way_gaps = gaps[~two_way]
+        if len(one_way_gaps) >= 20 and one_way_gaps.max() < 0.5:
+            return (
+                f"All your gaps are below 0.5 {case}: every new point lies in the half of its segment next to the "
+                "sample it starts from. Draw the gap uniformly on [0, 1), not on [0, 0.5)."
+            )
+        if len(one_way_gaps) >= 20 and one_way_gaps.min() > 0.5:
+            return (
+                f"All your gaps are above 0.5 {case}: every new point lies in the half of its segment next to the "
+                "neighbour. Draw the gap uniformly on [0, 1)."
+            )
+        share = float(np.mean(one_way_gaps < 0.25)) if len(one_way_gaps) else float("nan")
+        return (
+            f"Your gaps are not uniform on [0, 1) {case}: over {count} new points a Kolmogorov-Smirnov test "
+            f"rejects uniform gaps (p = {p_gap:.1g}); {share:.0%} of the points lie in the first quarter of their "
+            "segment, against 25 % for uniform gaps. Draw each gap with one uniform draw on [0, 1), "
+            "transformed in no way (no power, product or sum of draws)."
+        )
+    return None
+
+
 def _judge_draws(new: np.ndarray, X_min: np.ndarray, neighbours: np.ndarray, tol: float, case: str) -> str | None:
     """How the random numbers were drawn, read off points that all lie on valid segments.
 
@@ -252,20 +391,20 @@ def _judge_draws(new: np.ndarray, X_min: np.ndarray, neighbours: np.ndarray, tol
                 if abs(gap - 0.5) <= 1e-6:
                     return (
                         f"All {rows} of your new points are midpoints of their segments {case}: the gap is always "
-                        "0.5. Draw the gap at random, uniformly in [0, 1), one per new point: `rng.random((n_new, 1))`."
+                        "0.5. Draw the gap at random, uniformly in [0, 1), one for each new point."
                     )
                 return (
                     f"All {rows} of your new points sit at the same fraction ({gap:.3f}) of the way along their "
-                    f"segments {case}: one gap is shared by every new point. Draw one gap per new point, "
-                    "`rng.random((n_new, 1))`, not a single `rng.random()`."
+                    f"segments {case}: one gap is shared by every new point. Draw one gap for each new point (an "
+                    "array of `n_new` draws), not a single `rng.random()`."
                 )
     if rows >= 30:
         for start in np.flatnonzero(valid[0]):
             if (valid & (starts_at == starts_at[start])).any(axis=1).all():
                 return (
                     f"All {rows} of your new points start from the same minority sample {case}. Draw the "
-                    "sample each new point starts from at random, one per new point: "
-                    "`rng.integers(len(X_min), size=n_new)`."
+                    "sample each new point starts from at random, one draw for each new point, among all the "
+                    "minority samples."
                 )
     if k >= 3 and rows >= 30:
         for rank in range(k):
@@ -273,30 +412,11 @@ def _judge_draws(new: np.ndarray, X_min: np.ndarray, neighbours: np.ndarray, tol
                 which = "the nearest neighbour" if rank == 0 else f"the neighbour of the same rank (number {rank + 1} in distance order)"
                 return (
                     f"Every one of your new points uses {which} {case}. SMOTE picks the neighbour at random "
-                    "among the `k_neighbors` nearest, one per new point (`rng.integers(k_neighbors, size=n_new)`, "
-                    "not a single column for the whole batch), so that new points spread in several directions."
+                    "among the `k_neighbors` nearest, one draw for each new point (not a single column for the whole "
+                    "batch), so that new points spread in several directions."
                 )
     if rows >= MANY_NEW:
-        single = valid.sum(axis=1) == 1
-        gaps = t[single][valid[single]]
-        if len(gaps) >= 20:
-            if gaps.max() < 0.5:
-                return (
-                    f"All your gaps are below 0.5 {case}: every new point lies in the half of its segment next to "
-                    "the sample it starts from. Draw the gap uniformly in [0, 1), `rng.random()`, not in [0, 0.5)."
-                )
-            if gaps.min() > 0.5:
-                return (
-                    f"All your gaps are above 0.5 {case}: every new point lies in the half of its segment next to "
-                    "the neighbour. Draw the gap uniformly in [0, 1), `rng.random()`."
-                )
-            if not (gaps.min() < 0.2 and gaps.max() > 0.8 and 0.2 < gaps.std() < 0.38):
-                return (
-                    f"Your gaps do not look uniform on [0, 1) {case}: over {len(gaps)} new points they range from "
-                    f"{gaps.min():.2f} to {gaps.max():.2f} with a standard deviation of {gaps.std():.2f} (uniform "
-                    "gaps would cover about 0 to 1, with a standard deviation near 0.29). Draw each gap with "
-                    "`rng.random()`."
-                )
+        return _judge_spread(new, X_min, neighbours, tol, case)
     return None
 
 
@@ -346,8 +466,8 @@ def _judge_smote(kwargs: dict, output) -> str | None:
     if rows > 1 and (new == new[0]).all():
         return (
             f"All {rows} of your new points are the same point {case}. Did you create the generator "
-            "inside your loop? `np.random.default_rng(random_state)` restarts the same stream each time it "
-            "is called: create `rng` once, at the top of the function, and draw every number from it."
+            "inside your loop? A new generator made from the same seed restarts the same stream each time "
+            "it is made: create it once, at the top of the function, and draw every number from it."
         )
 
     tol = 1e-8 * (1.0 + float(np.abs(X).max()))
@@ -423,9 +543,9 @@ def _judge_smote_seeds(cases: list[dict], outputs: list) -> str | None:
     first, same_seed, other_seed = outputs[0], outputs[SAME_SEED], outputs[OTHER_SEED]
     if first["array"] != same_seed["array"]:
         return (
-            "Two calls with the same `random_state` gave different points. Make one generator from it, "
-            "`rng = np.random.default_rng(random_state)`, and draw every random number from `rng` "
-            "(not from `np.random` directly)."
+            "Two calls with the same `random_state` gave different points. Make one generator from that "
+            "argument with `np.random.default_rng`, and draw every random number from it (not from "
+            "`np.random` directly)."
         )
     if first["array"] == other_seed["array"]:
         return (
@@ -506,7 +626,7 @@ q2 = exercise.question(
                 sum(_toy_counts()) * STRATEGY,
             )), _SHARE_OF_ALL),
             (lambda v: not float(v).is_integer(),
-             "A number of rows is a whole number. Count the rows: `len(y_res) - len(y_toy)`."),
+             "A number of rows is a whole number: count the rows of the resampled data and of the original data."),
         ],
     )),
     points=1,
@@ -609,11 +729,14 @@ q6 = exercise.question(
             atol=0,
             rtol=0,
             shape_mistakes=[
+                ("swapped", lambda a, e: a.ndim == 0,
+                 "`copies` holds a single number: are the two values in each other's places? The check takes "
+                 "`copies` first, then `coef_gap`."),
                 (lambda a, e: a.ndim == 1 and len(a) == e.sum(),
                  "You gave one value per *resampled* row; `copies` needs one count per *original* row of `X_toy`."),
                 (lambda a, e: a.ndim == 1 and len(a) < len(e),
-                 "`copies` needs one count per original row of `X_toy`: use "
-                 "`np.bincount(ros.sample_indices_, minlength=len(y_toy))`."),
+                 "`copies` needs one count per original row of `X_toy`, also for the rows that were never "
+                 "copied (their count is 1): count every original index, up to `len(y_toy)`."),
             ],
             mistakes=[
                 (lambda a, e: np.array_equal(a, e - 1),
@@ -622,23 +745,25 @@ q6 = exercise.question(
                 (lambda a, e: np.array_equal(np.sort(a), np.sort(e)),
                  "Right counts, wrong order: `copies[i]` must be the count of original row `i`."),
                 (lambda a, e: a.sum() != e.sum(),
-                 "Your counts do not add up to the number of resampled rows. Use "
-                 "`np.bincount(ros.sample_indices_, minlength=len(y_toy))`."),
+                 "Your counts do not add up to the number of resampled rows: count how often each original "
+                 "index appears in `ros.sample_indices_`."),
             ],
         ),
         "coef_gap": Number(
-            # Any gap in [0, 1e-6] is right, rounded (0) or not (floating-point noise, about 1e-15); a negative
-            # one is not: it is a signed difference, not a distance.
+            # Any gap in [0, 1e-6] is right: the two fits agree to floating-point noise (about 1e-15), and
+            # a learner who rounds it shows 0. A negative one is not: a signed difference, not a distance.
             expected=COEF_GAP_MAX / 2,
             atol=COEF_GAP_MAX / 2,
+            tolerance_reason="any gap up to 1e-6 is floating-point noise",
+            detect_rounding=False,
             mistakes=[
-                (lambda v: v < 0,
+                ("negative", lambda v: v < 0,
                  "A gap is a distance, never negative: take the absolute value of the differences first, then the "
-                 "largest one, then round: `round(np.abs(a.coef_ - b.coef_).max(), 6)`."),
-                (lambda v: True,
-                 "The two models should have the same coefficients. Fit one on `(X_ros, y_ros)`, the other on "
-                 "`(X_toy, y_toy)` with `sample_weight=copies`, then take `round(np.abs(a.coef_ - b.coef_).max(), 6)`."),
+                 "largest one."),
             ],
+            otherwise="The two models should have the same coefficients. Fit one on `(X_ros, y_ros)`, the other on "
+            "`(X_toy, y_toy)` with `sample_weight=copies`, then take the largest absolute difference between "
+            "their `coef_`.",
         ),
     },
     points=2,
@@ -654,6 +779,76 @@ q6 = exercise.question(
         "copies = np.bincount(ros.sample_indices_, minlength=len(y_toy))\n"
         "on_copies = LogisticRegression().fit(X_ros, y_ros)\n"
         "weighted = LogisticRegression().fit(X_toy, y_toy, sample_weight=copies)\n"
-        "coef_gap = round(np.abs(on_copies.coef_ - weighted.coef_).max(), 6)"
+        "coef_gap = np.abs(on_copies.coef_ - weighted.coef_).max()"
+    ),
+)
+
+
+# --------------------------------------------------------------------------- #
+# q7, transfer: SMOTE's two settings on ecoli4, data lesson 04 did not use
+# --------------------------------------------------------------------------- #
+
+ECOLI_STRATEGY = 0.5
+
+
+@cache
+def _ecoli_counts() -> tuple[int, int]:
+    from ..data import load_ecoli4
+
+    y = load_ecoli4(return_X_y=True)[1].to_numpy()
+    return int(np.sum(y == 0)), int(np.sum(y == 1))
+
+
+def _ecoli_added() -> float:
+    n_majority, n_minority = _ecoli_counts()
+    return float(int(n_majority * ECOLI_STRATEGY) - n_minority)
+
+
+def _ecoli(index: int):
+    return lambda: float(_ecoli_counts()[index])
+
+
+q7 = exercise.question(
+    "q7",
+    {
+        "n_added_ecoli": Number(
+            expected=_ecoli_added,
+            detect_rounding=False,  # a count of rows: a neighbouring count is another count, not a rounding
+            mistakes=[
+                ("after-resampling", lambda v: _near_count(v, _ecoli_counts()[0] * ECOLI_STRATEGY),
+                 "That is the number of minority samples *after* resampling; subtract the ones already there."),
+                ("ratio-of-minority", lambda v: _near_count(v, _ecoli_counts()[1] * ECOLI_STRATEGY),
+                 "The ratio is taken with respect to the majority class, not the minority class."),
+                ("auto", lambda v: _near_count(v, _ecoli_counts()[0] - _ecoli_counts()[1]),
+                 "That is what the default `sampling_strategy='auto'` adds. Pass `sampling_strategy=0.5`."),
+                ("share-of-all", lambda v: _near_count(v, sum(_ecoli_counts()) * ECOLI_STRATEGY - _ecoli_counts()[1]),
+                 _SHARE_OF_ALL.replace("0.25", "0.5")),
+            ],
+        ),
+        "max_k_ecoli": Number(
+            expected=lambda: float(_ecoli_counts()[1] - 1),
+            detect_rounding=False,
+            mistakes=[
+                ("counts-itself", _ecoli(1), "With that many neighbours SMOTE stops with a ValueError: each minority "
+                 "sample's neighbours are the *other* minority samples, and `NearestNeighbors` also counts the "
+                 "sample itself, so it asks for `k_neighbors + 1` of them."),
+                ("default-k", 5.0, "5 is the default, not the largest value SMOTE accepts here: try larger ones."),
+                ("all-samples", lambda v: _near_count(v, sum(_ecoli_counts()) - 1),
+                 "SMOTE looks for neighbours among the minority samples only, not among all the rows."),
+            ],
+        ),
+    },
+    points=2,
+    hints=[
+        "Count the classes of `y_ecoli` first. For a float `sampling_strategy`, SMOTE aims at "
+        "N_minority = ratio x N_majority after resampling (rounded down).",
+        "Each minority sample needs `k_neighbors` other minority samples, and `NearestNeighbors` is asked for "
+        "`k_neighbors + 1` (the sample itself comes first). Try `SMOTE(k_neighbors=k).fit_resample(...)` around "
+        "the number of minority samples.",
+    ],
+    solution=(
+        "X_res_ecoli, y_res_ecoli = SMOTE(sampling_strategy=0.5, random_state=0).fit_resample(X_ecoli, y_ecoli)\n"
+        "n_added_ecoli = len(y_res_ecoli) - len(y_ecoli)\n"
+        "max_k_ecoli = int(y_ecoli.sum()) - 1"
     ),
 )

@@ -1,76 +1,127 @@
 """Run untrusted notebook code in a fresh, fenced-in kernel (private to :mod:`course_utils.grading.grade`).
 
-Layers, each used where the machine allows it:
+Each kernel gets, with **bubblewrap** (``bwrap``, the default; the grader stops if it is missing):
 
-* **bubblewrap** (``bwrap``): the kernel sees a minimal read-only file system (system
-  directories, the Python installation and the course package), a private ``/tmp``, its own
-  scratch folder, no network, and no other processes. The submissions and results folders
-  are replaced by *decoys*: writable look-alike folders that the grader inspects afterwards,
-  so an attempt to delete or overwrite them changes nothing real and is noticed.
-* **another user**: when the grader runs as root, the kernel runs as ``nobody``.
-* **resource limits**, always: address space (``--max-memory``), file size, no core dumps,
-  and a process count when running as ``nobody``.
-* **watchdogs** in the grader: a per-cell timeout (interrupt, then kill), the resident memory
-  of the kernel's whole process tree, and the size of its scratch folder.
+* **its own view of the files**: the system (``/usr``, a few files of ``/etc``), the Python
+  installation and the course package, all read-only, and a private scratch folder ``/scratch``
+  (its home, its working folder with its copy of the notebook, and its connection sockets) plus its
+  own ``/tmp`` and ``/dev/shm``. All three are size-capped tmpfs: a file deleted while still open
+  still counts, and nothing a kernel writes ever lands on the grader's disk. The submissions, the
+  results and the instructor's home are simply absent; nothing a kernel can write is ever the
+  source of a mount.
+* **its own namespaces**: PID (every process it starts dies with it, and it sees no other process,
+  so not the grader's command line), network (none), IPC, UTS, cgroup and mount, a new session,
+  and, once the kernel runs as its own user, a user namespace of its own too.
+* **a user of its own** when the grader runs as root: a fresh unprivileged uid per kernel (from
+  :class:`~course_utils.grading._limits.UidPool`), so that no two kernels can signal each other or
+  share a process budget; the kernel never runs as root. Without root, the kernel runs as the
+  grader's user inside a user namespace.
+* **limits that measure use** (:mod:`course_utils.grading._limits`): a cgroup caps its memory in use
+  and its processes where the machine allows one; otherwise a watchdog thread sums the resident
+  memory of its processes and what it holds in its tmpfs. An address-space limit is only a
+  generous backstop.
 
-The kernel talks to the grader over Unix sockets in the scratch folder (``ipc`` transport),
-which works across the network namespace.
+The grader talks to the kernel over Unix sockets (``ipc`` transport) that the kernel creates in its
+own ``/scratch/conn``; the grader reaches them through ``/proc/<pid>/root`` and pins each socket with
+an ``O_PATH`` descriptor, so a kernel that swaps a socket for a link sends the grader nowhere.
+
+``--no-sandbox`` (trusted notebooks only) keeps the per-kernel user, cgroup and rlimits, but the
+kernel then sees the machine's files as that user does, and its scratch folder is on disk.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pwd
 import queue
+import re
+import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
-NOBODY = "nobody"
-#: Resource limits besides memory.
-MAX_FILE_BYTES = 512 * 2**20
-MAX_SCRATCH_BYTES = 1024 * 2**20
-MAX_PROCESSES = 1024
-TMPFS_BYTES = 256 * 2**20
+from . import _limits
+
+#: The kernel's private folders, inside the sandbox.
+SCRATCH = "/scratch"
+#: Size caps of the kernel's writable space (tmpfs): scratch, /tmp, /dev/shm.
+SCRATCH_BYTES = 256 * 2**20
+TMP_BYTES = 128 * 2**20
+SHM_BYTES = 64 * 2**20
+#: Without a sandbox, the scratch folder (on disk) is measured by walking it.
+MAX_SCRATCH_BYTES = SCRATCH_BYTES
 #: Seconds a kernel gets to stop after an interrupt before it is killed.
 INTERRUPT_GRACE = 3.0
 #: Text kept per cell, for the records (an export cell may keep more).
 MAX_CELL_TEXT = 20_000
+#: Bytes of a kernel's own stdout/stderr kept in its log.
+MAX_LOG_BYTES = 64 * 2**10
+#: Seconds between two looks of the watchdog.
+WATCH_INTERVAL = 0.2
 
 _ENV_KEEP = (
     "PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "TERM",
-    "PYTHONPATH", "PYTHONHASHSEED", "VIRTUAL_ENV",
-    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+    "PYTHONPATH", "PYTHONHASHSEED", "VIRTUAL_ENV", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
 )
+#: Files of /etc a Python kernel may need; /etc itself (shadow, ssh keys, ...) is not shown.
+_ETC = (
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "passwd", "group", "nsswitch.conf",
+    "hosts", "host.conf", "mime.types", "fonts", "alternatives", "os-release", "locale.alias", "locale.conf",
+)
+_SYSTEM = ("/usr", "/etc", "/proc", "/dev", "/tmp", SCRATCH)
 
-# Runs inside the sandbox, before the kernel: set limits, drop privileges, exec the kernel.
+# Runs first, as the grader's user, outside the sandbox: join the kernel's cgroup, set its rlimits,
+# then exec the next step (bubblewrap, or without a sandbox the inner step directly).
+# Runs then inside the sandbox (or directly): make the kernel's folders its own, drop to the kernel's
+# user, enter a user namespace of its own, exec the kernel.
 _WRAPPER = r"""
-import os, resource, sys
-memory, fsize, nproc, uid, gid = (int(v) for v in sys.argv[1:6])
-if memory > 0:
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+import json, os, resource, sys
+config = json.loads(sys.argv[1])
+for procs in config.get("cgroup", []):
+    with open(procs, "w") as handle:
+        handle.write(str(os.getpid()))
+for name, value in config.get("rlimits", {}).items():
+    resource.setrlimit(getattr(resource, name), (value, value))
+for path in config.get("dirs", []):
+    os.makedirs(path, exist_ok=True)
+uid, gid = config.get("uid", -1), config.get("gid", -1)
 if uid >= 0:
-    if nproc > 0:
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    for path in config.get("chown", []):
+        os.chown(path, uid, gid)
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)
-os.execv(sys.argv[6], sys.argv[6:])
+    if os.getuid() != uid or os.geteuid() != uid or 0 in os.getgroups():
+        sys.exit("could not drop privileges")
+if config.get("userns"):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: a process that changed uid may not write its own uid_map
+    me, group = os.getuid(), os.getgid()
+    if libc.unshare(0x10000000) == 0:  # CLONE_NEWUSER, mapping the kernel's user to itself
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{me} {me} 1"), ("gid_map", f"{group} {group} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    elif config.get("userns") == "required":
+        sys.exit("could not enter a user namespace")
+if config.get("kernel") and (os.geteuid() == 0 or os.getuid() == 0):
+    sys.exit("refusing to run a kernel as root")
+os.execv(config["argv"][0], config["argv"])
 """
 
 _PROBE = (
-    "import json, sys, os, ipykernel, nbformat; "
+    "import json, sys, os, ipykernel, nbformat, zmq; "
     "import course_utils; "
-    "print(json.dumps({'path': sys.path, 'uid': os.getuid(), 'package': os.path.dirname(course_utils.__file__)}))"
+    "print(json.dumps({'uid': os.getuid(), 'euid': os.geteuid(), 'package': os.path.dirname(course_utils.__file__)}))"
 )
 
 
@@ -79,30 +130,43 @@ class Sandbox:
     """How kernels are fenced in on this machine (found once by :func:`probe`)."""
 
     bwrap: str | None = None
-    uid: int = -1
-    gid: int = -1
+    own_user: bool = False  # a fresh uid per kernel (the grader runs as root)
+    userns: bool = False  # the kernel enters a user namespace of its own
+    cgroup: str = ""  # what the machine offers, e.g. "cgroup v1 (memory and pids)"
     binds: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    uids: _limits.UidPool = field(default_factory=_limits.UidPool, repr=False)
+
+    @property
+    def trusted_only(self) -> bool:
+        """Graded without a sandbox: for trusted notebooks only."""
+        return not self.bwrap
 
     @property
     def description(self) -> str:
-        parts = ["bubblewrap" if self.bwrap else "no sandbox"]
-        parts.append(f"kernel user {NOBODY}" if self.uid >= 0 else "kernel runs as the grader's user")
+        parts = ["bubblewrap sandbox" if self.bwrap else "NO SANDBOX (--no-sandbox: trusted notebooks only)"]
+        parts.append("a user of its own per kernel" if self.own_user else "kernels run as the grader's user in a user namespace"
+                     if self.bwrap else "kernels run as the grader's user")
+        parts.append(f"memory and processes capped by {self.cgroup}" if self.cgroup else "memory watched by the grader")
         return ", ".join(parts)
 
 
-def _kernel_env(home: Path) -> dict:
+class SandboxError(RuntimeError):
+    """The sandbox cannot be used here; the message is one line saying what to do."""
+
+
+def _kernel_env(home: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith("LC_")}
     env.setdefault("PATH", os.defpath)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(name, "1")
     env.update(
-        HOME=str(home),
-        MPLCONFIGDIR=str(home / ".config" / "matplotlib"),
-        IPYTHONDIR=str(home / ".ipython"),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        JUPYTER_RUNTIME_DIR=str(home / ".jupyter-runtime"),
+        HOME=home,
+        MPLCONFIGDIR=f"{home}/.config/matplotlib",
+        IPYTHONDIR=f"{home}/.ipython",
+        XDG_CACHE_HOME=f"{home}/.cache",
+        XDG_CONFIG_HOME=f"{home}/.config",
+        JUPYTER_RUNTIME_DIR=f"{home}/.jupyter-runtime",
         JUPYTER_PLATFORM_DIRS="1",
         PYDEVD_DISABLE_FILE_VALIDATION="1",
         PYTHONDONTWRITEBYTECODE="1",
@@ -110,128 +174,178 @@ def _kernel_env(home: Path) -> dict:
     return env
 
 
-def _bwrap_args(sandbox: Sandbox, scratch: Path, decoys: dict[str, Path]) -> list[str]:
+def _under(path: str, roots) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def _python_binds(package_dir: Path, hidden: list[str]) -> list[str]:
+    """Read-only folders a kernel needs: the Python installation(s) and the course package."""
+    import site
+    import sysconfig
+
+    paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable), str(package_dir)]
+    paths += [os.path.dirname(os.path.realpath(sys.executable))]
+    paths += [p for p in sysconfig.get_paths().values()]
+    paths += list(site.getsitepackages()) + [site.getusersitepackages()]
+    paths += [p for p in sys.path if p and os.path.isabs(p) and ("-packages" in p or _under(p, (sys.prefix, sys.base_prefix)))]
+    paths += [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    out = []
+    for path in sorted({os.path.realpath(p) for p in paths if p} | {os.path.abspath(p) for p in paths if p}):
+        if not os.path.isdir(path) or path == "/" or _under(path, _SYSTEM):
+            continue
+        # Never a folder holding (or inside) the submissions, the results or the grader's own files.
+        if any(_under(h, (path,)) or _under(path, (h,)) for h in hidden):
+            continue
+        if any(_under(path, (kept,)) for kept in out):
+            continue
+        out = [kept for kept in out if not _under(kept, (path,))] + [path]
+    return sorted(out)
+
+
+def _bwrap_args(sandbox: Sandbox, status_fd: int, files: dict[str, int]) -> list[str]:
     args = [
-        sandbox.bwrap,
-        "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-        "--die-with-parent", "--new-session",
+        sandbox.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--die-with-parent", "--new-session", "--json-status-fd", str(status_fd),
     ]
-    if os.geteuid() != 0:
-        args.append("--unshare-user")
-    root = Path("/")
-    for entry in sorted(root.iterdir()):
-        if entry.is_symlink() and entry.name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+    if not sandbox.own_user:  # bwrap runs unprivileged: it needs a user namespace, and keeps no capability
+        args += ["--unshare-user", "--cap-drop", "ALL"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        entry = Path("/") / name
+        if entry.is_symlink():
             args += ["--symlink", os.readlink(entry), str(entry)]
-    for path in ("/usr", "/etc"):
-        if os.path.isdir(path):
-            args += ["--ro-bind", path, path]
+        elif entry.is_dir():
+            args += ["--ro-bind", str(entry), str(entry)]
+    args += ["--ro-bind", "/usr", "/usr", "--perms", "0755", "--dir", "/etc"]
+    for name in _ETC:
+        if os.path.lexists(f"/etc/{name}"):
+            args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
-    args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm"]
+    args += ["--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm"]
+    args += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+    args += ["--perms", "0755", "--size", str(SCRATCH_BYTES), "--tmpfs", SCRATCH]
     # After the private /tmp, so that a Python or course checkout living under /tmp stays visible.
-    args += _parents(sandbox.binds, ())
+    args += _parents(sandbox.binds)
     for path in sandbox.binds:
         args += ["--ro-bind", path, path]
-    mounts = [str(scratch)] + list(decoys)
-    args += _parents(mounts, tuple(sandbox.binds))
-    args += ["--bind", str(scratch), str(scratch)]
-    for real, decoy in decoys.items():
-        args += ["--bind", str(decoy), real]
+    made = {SCRATCH}
+    for name in ("home", "work", "conn"):
+        made.add(f"{SCRATCH}/{name}")
+        args += ["--perms", "0755", "--dir", f"{SCRATCH}/{name}"]
+    for target, fd in files.items():
+        for parent in reversed(Path(target).parents):
+            if _under(str(parent), (SCRATCH,)) and str(parent) not in made:
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+        args += ["--perms", "0644", "--file", str(fd), target]
     return args
 
 
-def _parents(paths, bound: tuple[str, ...]) -> list[str]:
+def _parents(paths) -> list[str]:
     """Create the parent folders of mount points world-traversable (bwrap makes them 0700)."""
     args, seen = [], set()
     for path in sorted(paths):
         for parent in reversed(Path(path).parents):
             text = str(parent)
-            if text == "/" or text in seen or _under(text, ("/usr", "/etc", "/proc", "/dev")) or _under(text, bound):
-                continue
-            if any(_under(text, (p,)) for p in paths if p != path and _under(path, (p,))):
+            if text in ("/", "/tmp") or text in seen or _under(text, ("/usr", "/proc", "/dev")) or any(
+                _under(text, (p,)) for p in paths if p != path and _under(path, (p,))
+            ):
                 continue
             seen.add(text)
-            args += ["--perms", "0755" if text != "/tmp" else "1777", "--dir", text]
+            args += ["--perms", "0755", "--dir", text]
     return args
 
 
-def _wrapper_args(sandbox: Sandbox, max_memory_mb: int) -> list[str]:
-    memory = int(max_memory_mb) * 2**20 if max_memory_mb else 0
-    return [
-        sys.executable, "-I", "-S", "-c", _WRAPPER,
-        str(memory), str(MAX_FILE_BYTES), str(MAX_PROCESSES), str(sandbox.uid), str(sandbox.gid),
-    ]
+def probe(package_dir: Path, *, use_sandbox: bool = True, workdir: Path, hidden: list | None = None) -> Sandbox:
+    """Check that kernels can be fenced in as promised here; raise :class:`SandboxError` (one line) if not.
 
-
-def _under(path: str, roots: tuple[str, ...]) -> bool:
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-
-
-def probe(package_dir: Path, *, use_sandbox: bool = True, workdir: Path) -> Sandbox:
-    """Find the strongest isolation that works here: bubblewrap and/or user ``nobody``."""
-    notes = []
-    bwrap = shutil.which("bwrap") if use_sandbox else None
-    if use_sandbox and not bwrap:
-        notes.append("bubblewrap (bwrap) not found: kernels run without a sandbox; install it (Debian: apt-get install bubblewrap)")
-    ids = (-1, -1)
-    if os.geteuid() == 0:
-        try:
-            entry = pwd.getpwnam(NOBODY)
-            ids = (entry.pw_uid, entry.pw_gid)
-        except KeyError:
-            notes.append(f"no user {NOBODY!r}: kernels run as root")
-    candidates = []
-    for tool in ([bwrap] if bwrap else []) + [None]:
-        for uid, gid in ([ids] if ids[0] >= 0 else []) + [(-1, -1)]:
-            candidates.append(Sandbox(bwrap=tool, uid=uid, gid=gid))
-    env = _kernel_env(workdir)
-    for candidate in candidates:
-        scratch = Path(os.path.realpath(workdir)) / f"probe-{len(notes)}-{candidate.uid}-{bool(candidate.bwrap)}"
-        scratch.mkdir(parents=True, exist_ok=True)
-        if candidate.uid >= 0:
-            os.chown(scratch, candidate.uid, candidate.gid)
-        if candidate.bwrap:
-            candidate.binds = _python_binds(package_dir)
-        command = _launch_prefix(candidate, scratch, {}, 0) + [sys.executable, "-c", _PROBE]
-        try:
-            done = subprocess.run(command, env=dict(env, HOME=str(scratch)), capture_output=True, text=True, timeout=60, cwd=scratch)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            notes.append(f"{candidate.description}: {error}")
-            continue
-        if done.returncode == 0:
-            if candidate.bwrap:
-                info = json.loads(done.stdout.strip().splitlines()[-1])
-                extra = [p for p in info["path"] if p and os.path.isabs(p) and os.path.isdir(p)]
-                candidate.binds = _dedupe(candidate.binds + extra)
-            candidate.notes = notes
-            return candidate
+    With ``use_sandbox`` (the default), bubblewrap must work. Without it (trusted notebooks only),
+    the kernel still never runs as root.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    hidden = [os.path.realpath(h) for h in (hidden or [])] + [os.path.realpath(workdir.parent)]
+    sandbox = Sandbox(own_user=os.geteuid() == 0, cgroup=_limits.describe_cgroups())
+    if use_sandbox:
+        sandbox.bwrap = shutil.which("bwrap")
+        if not sandbox.bwrap:
+            raise SandboxError(
+                "bubblewrap (bwrap) is not installed, and untrusted notebooks are graded only in its sandbox: "
+                "install it (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap), "
+                "or pass --no-sandbox to grade trusted notebooks only"
+            )
+        sandbox.binds = _python_binds(package_dir, hidden)
+        sandbox.userns = sandbox.own_user  # otherwise bwrap itself makes one
+    elif os.geteuid() != 0:
+        sandbox.notes.append("no sandbox: kernels run as the grader's own user and can read what it can read")
+    if not sandbox.cgroup:
+        sandbox.notes.append("no writable cgroup here: memory is watched by the grader (resident memory of the kernel's "
+                             "processes and its tmpfs), processes are capped per kernel user")
+    kernel = Kernel(sandbox, workdir / "probe", max_memory_mb=0, log_path=workdir / "probe.log", notebook=None)
+    try:
+        done = kernel.run_once([sys.executable, "-c", _PROBE], timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SandboxError(_probe_advice(sandbox, str(error))) from None
+    if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        notes.append(f"could not start a kernel with {candidate.description}: {reason}")
-    raise RuntimeError("no way to start a Python kernel here: " + "; ".join(notes))
+        raise SandboxError(_probe_advice(sandbox, reason))
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    if info["uid"] == 0 or info["euid"] == 0:
+        raise SandboxError("the kernel would run as root: refusing to grade")
+    return sandbox
 
 
-def _dedupe(paths: list[str]) -> list[str]:
-    out = []
-    for path in sorted({os.path.realpath(p) for p in paths if p and os.path.exists(p)} | {p for p in paths if p and os.path.exists(p)}):
-        if _under(path, ("/usr", "/etc", "/proc", "/dev")) or path in ("/", "/tmp"):
+def _probe_advice(sandbox: Sandbox, reason: str) -> str:
+    if sandbox.bwrap and "bwrap" in reason and not any(w in reason for w in ("namespace", "not permitted", "Permission denied")):
+        return f"bubblewrap cannot start a sandbox here ({reason})"
+    if sandbox.bwrap and ("bwrap" in reason or "user namespace" in reason):
+        return (f"bubblewrap cannot start a sandbox here ({reason}): check that user namespaces are allowed "
+                "(sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, and on Ubuntu "
+                "kernel.apparmor_restrict_unprivileged_userns=0), or, inside a container, that it may create namespaces")
+    if sandbox.own_user:
+        return (f"a kernel cannot start as an unprivileged user ({reason}); the grader never runs a kernel as root: "
+                f"install Python where every user can read it (not under a private home such as /root: {sys.prefix})"
+                + ("" if sandbox.bwrap else ", or use the bubblewrap sandbox"))
+    return f"a kernel cannot start here ({reason})"
+
+
+def _lstat_tree(root: Path):
+    """Every entry under ``root`` with its ``lstat``, depth-first, without recursion and never through a link.
+
+    A kernel may build thousands of nested folders: Python 3.11's ``os.walk`` and ``shutil.rmtree`` recurse.
+    """
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
             continue
-        if any(_under(path, (kept,)) for kept in out):
-            continue
-        out.append(path)
-    return out
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            yield entry.path, info
+            if stat.S_ISDIR(info.st_mode):
+                stack.append(entry.path)
 
 
-def _python_binds(package_dir: Path) -> list[str]:
-    paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
-    paths += [os.path.dirname(sys.executable), str(package_dir)]
-    paths += [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    paths += [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p) and os.path.abspath(p) != os.getcwd()]
-    return _dedupe(paths)
-
-
-def _launch_prefix(sandbox: Sandbox, scratch: Path, decoys: dict[str, Path], max_memory_mb: int, chdir: Path | None = None) -> list[str]:
-    prefix = _bwrap_args(sandbox, scratch, decoys) + ["--chdir", str(chdir or scratch)] if sandbox.bwrap else []
-    return prefix + _wrapper_args(sandbox, max_memory_mb)
+def _remove_tree(root: Path) -> None:
+    """Remove ``root`` and everything under it, without recursion, never following a link; ignore errors."""
+    folders = [str(root)]
+    for path, info in _lstat_tree(root):
+        if stat.S_ISDIR(info.st_mode):
+            folders.append(path)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    for folder in sorted(folders, key=len, reverse=True):  # deepest first
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
 
 
 # --------------------------------------------------------------------------- #
@@ -261,55 +375,174 @@ class Run:
 
 
 class Kernel:
-    """A fresh IPython kernel in ``scratch``, fenced in as ``sandbox`` says."""
+    """A fresh IPython kernel, fenced in as ``sandbox`` says, with a copy of ``notebook`` in its work folder.
 
-    def __init__(self, sandbox: Sandbox, scratch: Path, *, max_memory_mb: int, decoys: dict[str, Path], log_path: Path):
+    ``scratch`` is a grader-private folder for the grader's side (connection file, socket links); without
+    a sandbox it also holds the kernel's own folders.
+    """
+
+    def __init__(self, sandbox: Sandbox, scratch: Path, *, max_memory_mb: int, log_path: Path,
+                 notebook: tuple[str, bytes] | None, home_files: dict[str, bytes] | None = None):
         self.sandbox = sandbox
-        self.scratch = scratch
+        self.home_files = dict(home_files or {})
+        self.scratch = Path(scratch)
         self.max_memory_mb = max_memory_mb
-        self.decoys = decoys
         self.log_path = log_path
+        self.notebook = notebook
         self.proc: subprocess.Popen | None = None
         self.kc = None
+        self.uid = -1
+        self.cgroup: _limits.Cgroup | None = None
+        self.child_pid: int | None = None  # bwrap's first process in the kernel's PID namespace
         self._kernel_pid: int | None = None
-        self._last_watch = 0.0
+        self._fds: list[int] = []
+        self._host_inside: Path | None = None
+        self._breach: str | None = None
+        self.peak_bytes = 0  # most memory the watchdog saw in use (resident memory of its processes + its tmpfs)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- where things are ----------------------------------------------------- #
+    @property
+    def _inside(self) -> Path:
+        """The kernel's scratch folder, as the kernel sees it."""
+        if self.sandbox.bwrap:
+            return Path(SCRATCH)
+        if self._host_inside is None:  # on disk, beside (not inside) the grader's private folder, for the kernel's user
+            self._host_inside = Path(tempfile.mkdtemp(prefix="course-grade-kernel-"))
+        return self._host_inside
+
+    def _outside(self, path: str | Path) -> Path:
+        """A path of the kernel's file system, as the grader reaches it."""
+        if self.sandbox.bwrap:
+            return Path(f"/proc/{self.child_pid}/root") / str(path).lstrip("/")
+        return Path(path)
 
     # -- life cycle ---------------------------------------------------------- #
+    def _launch(self, argv: list[str], files: dict[str, bytes], *, stdout, stderr, cgroup: bool) -> None:
+        """Start ``argv`` as the kernel's user, in the sandbox, with ``files`` (inside path -> bytes) in it."""
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.scratch, 0o700)
+        inside = self._inside
+        if self.sandbox.own_user:
+            self.uid = self.sandbox.uids.acquire()
+        if cgroup and (self.sandbox.cgroup or self.max_memory_mb):
+            self.cgroup = _limits.Cgroup.create(f"course-grade-{os.getpid()}-{os.urandom(6).hex()}",
+                                                self.max_memory_mb * 2**20 if self.max_memory_mb else 0)
+        folders = [str(inside / n) for n in ("home", "home/.config", "home/.config/matplotlib", "home/.cache", "home/.ipython", "work", "conn")]
+        rlimits = _limits.rlimits(self.max_memory_mb * 2**20 if self.max_memory_mb else 0)
+        if not self.sandbox.own_user and not self.sandbox.bwrap:
+            # RLIMIT_NPROC counts every process of a user: without a user (namespace) of its own, a cap would
+            # count the grader's and the desktop's processes too.
+            rlimits.pop("RLIMIT_NPROC", None)
+        inner = {
+            "rlimits": rlimits,
+            "dirs": folders, "uid": self.uid, "gid": self.uid,
+            "chown": [str(inside)] + folders + list(files), "userns": "required" if self.sandbox.userns else False,
+            "kernel": True,
+        }
+        outer = {"cgroup": self.cgroup.procs_files if self.cgroup else []}
+        wrapper = [sys.executable, "-I", "-S", "-c", _WRAPPER]
+        env = _kernel_env(str(inside / "home"))
+        pass_fds: list[int] = []
+        if self.sandbox.bwrap:
+            fds = {}
+            for target, data in files.items():
+                fds[target] = self._data_fd(data)
+            status_read, status_write = os.pipe()
+            inner["argv"] = argv
+            outer["argv"] = _bwrap_args(self.sandbox, status_write, fds) + ["--chdir", str(inside / "work"), *wrapper, json.dumps(inner)]
+            pass_fds = [status_write, *fds.values()]
+            cwd = "/"
+        else:
+            status_read = status_write = -1
+            inside.mkdir(mode=0o700, exist_ok=True)  # made the kernel's own by the wrapper
+            for target, data in files.items():
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                Path(target).write_bytes(data)
+            inner["argv"] = argv
+            outer = {**inner, **outer}
+            for folder in folders:
+                Path(folder).mkdir(parents=True, exist_ok=True)
+            cwd = str(inside / "work")
+        try:
+            self.proc = subprocess.Popen(
+                wrapper + [json.dumps(outer)], env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                start_new_session=True, pass_fds=pass_fds,
+            )
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
+        if self.sandbox.bwrap:
+            self.child_pid = self._read_child_pid(status_read)
+
+    def _data_fd(self, data: bytes) -> int:
+        handle = tempfile.TemporaryFile(dir=self.scratch)
+        handle.write(data)
+        handle.flush()
+        handle.seek(0)
+        fd = os.dup(handle.fileno())
+        handle.close()
+        return fd
+
+    def _read_child_pid(self, fd: int, timeout: float = 30.0) -> int | None:
+        buffer = b""
+        end = time.monotonic() + timeout
+        try:
+            while b"\n" not in buffer and time.monotonic() < end:
+                ready, _, _ = select.select([fd], [], [], 0.1)
+                if ready:
+                    piece = os.read(fd, 4096)
+                    if not piece:
+                        break
+                    buffer += piece
+                elif self.proc.poll() is not None:
+                    break
+        finally:
+            os.close(fd)
+        try:
+            return int(json.loads(buffer.split(b"\n")[0])["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def run_once(self, argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+        """Run a short command the way a kernel runs (used by :func:`probe`)."""
+        try:
+            self._launch(argv, {}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cgroup=False)
+            out, err = self.proc.communicate(timeout=timeout)
+            return subprocess.CompletedProcess(argv, self.proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+        finally:
+            self.kill()
+
     def start(self, timeout: float = 90.0) -> None:
         from jupyter_client import BlockingKernelClient
         from jupyter_client.connect import write_connection_file
 
-        # A fresh folder per start: the notebook may have replaced anything it could write.
+        inside = self._inside
         self.scratch.mkdir(parents=True, exist_ok=True)
-        conn_dir = self.scratch / f"conn-{os.urandom(8).hex()}"
-        conn_dir.mkdir(mode=0o700)
-        for name in ("work", "home"):
-            (self.scratch / name).mkdir(exist_ok=True)
-        for decoy in self.decoys.values():
-            decoy.mkdir(parents=True, exist_ok=True)
-        connection = conn_dir / "kernel.json"
-        write_connection_file(str(connection), transport="ipc", ip=str(connection.with_suffix("")) + "-ipc")
-        if self.sandbox.uid >= 0:
-            for path in [conn_dir, connection]:
-                os.chown(path, self.sandbox.uid, self.sandbox.gid)
-        home = self.scratch / "home"
-        command = _launch_prefix(self.sandbox, self.scratch, self.decoys, self.max_memory_mb, self.scratch / "work") + [
-            sys.executable, "-m", "ipykernel_launcher", "-f", str(connection),
-            "--HistoryManager.hist_file=:memory:", "--IPKernelApp.no_stdout=False",
-        ]
-        log = open(self.log_path, "ab")
-        try:
-            self.proc = subprocess.Popen(
-                command, env=_kernel_env(home), cwd=self.scratch / "work", stdin=subprocess.DEVNULL,
-                stdout=log, stderr=log, start_new_session=True,
-            )
-        finally:
-            log.close()
+        os.chmod(self.scratch, 0o700)
+        connection = self.scratch / f"kernel-{os.urandom(8).hex()}.json"
+        _fname, info = write_connection_file(str(connection), transport="ipc", ip=str(inside / "conn" / "k"))
+        files = {str(inside / "conn" / "kernel.json"): connection.read_bytes()}
+        connection.unlink()
+        if self.notebook is not None:
+            name, data = self.notebook
+            name = os.path.basename(name)  # a plain name, or a neutral one (the real name may be anything)
+            files[str(inside / "work" / (name if re.fullmatch(r"[\w.+-]{1,100}\.ipynb", name, re.ASCII) else "submission.ipynb"))] = data
+        for relative, data in self.home_files.items():
+            files[str(inside / "home" / relative)] = data
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(inside / "conn" / "kernel.json"),
+                "--HistoryManager.hist_file=:memory:", "--IPKernelApp.no_stdout=False"]
+        self._launch(argv, files, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cgroup=True)
+        self._spawn(self._log_reader)
+        self._spawn(self._watchdog)
+        deadline = time.monotonic() + timeout
+        ports = {k: info[k] for k in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")}
+        links = self._pin_sockets(inside / "conn" / "k", ports, deadline)
         kc = BlockingKernelClient()
-        kc.load_connection_file(str(connection))
+        kc.load_connection_info(dict(info, ip=str(links)))
         kc.start_channels()
         self.kc = kc
-        deadline = time.monotonic() + timeout
         while True:
             if not self.alive():
                 raise RuntimeError(f"the kernel did not start (exit code {self.proc.returncode})")
@@ -326,23 +559,83 @@ class Kernel:
             break
         self._drain_iopub()
 
-    def _wait_shell(self, msg_id: str, timeout: float):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            try:
-                msg = self.kc.get_shell_msg(timeout=max(0.01, end - time.monotonic()))
-            except queue.Empty:
-                return None
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return msg
-        return None
+    def _pin_sockets(self, base: Path, ports: dict[str, int], deadline: float) -> Path:
+        """Wait for the kernel's sockets; pin each with an ``O_PATH`` descriptor; return the grader's link stem.
 
-    def _drain_iopub(self) -> None:
+        The grader connects through ``/proc/self/fd/N``: whatever the kernel later puts at the socket's
+        path (a link to a socket of the host, say), the grader only ever reaches the socket it checked.
+        """
+        links = Path(tempfile.mkdtemp(prefix="c", dir=self.scratch))
         while True:
+            if not self.alive():
+                raise RuntimeError(f"the kernel did not start (exit code {self.proc.returncode})")
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError("the kernel did not open its sockets in time")
             try:
-                self.kc.get_iopub_msg(timeout=0.05)
-            except queue.Empty:
-                return
+                folder = os.open(self._outside(base.parent), os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+            except OSError:
+                time.sleep(0.05)
+                continue
+            try:
+                pinned = {}
+                for port in ports.values():
+                    fd = os.open(f"{base.name}-{port}", os.O_PATH | os.O_NOFOLLOW, dir_fd=folder)
+                    if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                        os.close(fd)
+                        raise RuntimeError("the kernel's connection is not a socket")
+                    pinned[port] = fd
+            except FileNotFoundError:
+                for fd in pinned.values():
+                    os.close(fd)
+                time.sleep(0.05)
+                continue
+            finally:
+                os.close(folder)
+            break
+        self._fds += list(pinned.values())
+        for port, fd in pinned.items():
+            os.symlink(f"/proc/self/fd/{fd}", links / f"k-{port}")
+        return links / "k"
+
+    def put_file(self, folder: str, name: str, text: str) -> str:
+        """Write ``text`` to a new ``folder/name`` in the kernel's scratch folder; return its path as the kernel sees it.
+
+        Every step is relative to a descriptor of the folder above and refuses links, so a kernel that
+        plants a link where the grader writes sends the write nowhere outside its own files.
+        """
+        scratch = os.open(self._outside(self._inside), os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            os.mkdir(folder, 0o755, dir_fd=scratch)
+            inner = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=scratch)
+        finally:
+            os.close(scratch)
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=inner)
+        finally:
+            os.close(inner)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return str(self._inside / folder / name)
+
+    def _spawn(self, target) -> None:
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _log_reader(self) -> None:
+        """Keep the first bytes the kernel writes to its stdout/stderr; drop the rest (never the grader's disk)."""
+        kept = 0
+        stream = self.proc.stdout
+        with open(self.log_path, "ab") as log:
+            while True:
+                piece = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+                if not piece:
+                    return
+                if kept < MAX_LOG_BYTES:
+                    log.write(piece[: MAX_LOG_BYTES - kept])
+                    log.flush()
+                    kept += len(piece)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -360,7 +653,7 @@ class Kernel:
                 return psutil.Process(self._kernel_pid)
             except psutil.Error:
                 return None
-        for process in reversed(self._tree()):  # the kernel, not the bwrap processes above it
+        for process in self._tree():  # the kernel, not the wrappers above it
             try:
                 cmdline = process.cmdline()
                 if cmdline and os.path.basename(cmdline[0]) != "bwrap" and "ipykernel_launcher" in cmdline:
@@ -379,60 +672,130 @@ class Kernel:
                 pass
 
     def kill(self) -> None:
-        if self.proc is None:
-            return
-        for process in reversed(self._tree()):
-            try:
-                process.kill()
-            except psutil.Error:
-                pass
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        self._stop.set()
         if self.kc is not None:
             try:
                 self.kc.stop_channels()
             except Exception:  # noqa: BLE001
                 pass
             self.kc = None
-
-    # -- watchdogs ----------------------------------------------------------- #
-    def _memory_bytes(self) -> int:
-        total = 0
-        for process in self._tree():
+        if self.proc is not None:
+            if self.child_pid is not None:  # the PID namespace's first process: all its processes die with it
+                try:
+                    os.kill(self.child_pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            for process in reversed(self._tree()):
+                try:
+                    process.kill()
+                except psutil.Error:
+                    pass
             try:
-                total += process.memory_info().rss
+                self.proc.kill()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        if self.uid >= 0:
+            self.sandbox.uids.release(self.uid)  # also kills anything that escaped as this user
+            self.uid = -1
+        for fd in self._fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._fds = []
+        if self._host_inside is not None:
+            _remove_tree(self._host_inside)
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=5)
+
+    # -- watchdog ------------------------------------------------------------- #
+    def _memory_bytes(self) -> int:
+        """Resident memory of every process of the kernel, plus what it keeps in its tmpfs.
+
+        With many processes (forks share their pages), each counts its proportional share (PSS).
+        """
+        total = 0
+        tree = self._tree()
+        for process in tree:
+            try:
+                total += process.memory_full_info().pss if len(tree) > 6 else process.memory_info().rss
             except psutil.Error:
                 continue
+        if self.sandbox.bwrap:
+            total += sum(used for used, _size in self._tmpfs_usage())
         return total
+
+    def _tmpfs_usage(self) -> list[tuple[int, int]]:
+        usage = []
+        for path in (SCRATCH, "/tmp", "/dev/shm"):
+            try:
+                info = os.statvfs(self._outside(path))
+            except OSError:
+                continue
+            usage.append(((info.f_blocks - info.f_bfree) * info.f_frsize, info.f_blocks * info.f_frsize))
+        return usage
 
     def _scratch_bytes(self) -> int:
-        total = 0
-        for folder, _dirs, files in os.walk(self.scratch):
-            for name in files:
-                try:
-                    total += os.lstat(os.path.join(folder, name)).st_size
-                except OSError:
-                    continue
-        return total
+        return sum(info.st_size for _path, info in _lstat_tree(self._inside) if stat.S_ISREG(info.st_mode))
 
-    def _watch(self) -> str | None:
-        now = time.monotonic()
-        if now - self._last_watch < 0.5:
-            return None
-        self._last_watch = now
-        if self.max_memory_mb and self._memory_bytes() > self.max_memory_mb * 2**20:
-            return "memory"
-        if self._scratch_bytes() > MAX_SCRATCH_BYTES:
-            return "disk"
-        return None
+    def _disk_full(self) -> bool:
+        if self.sandbox.bwrap:
+            return any(size and used >= size - 2**20 for used, size in self._tmpfs_usage())
+        return self._scratch_bytes() > MAX_SCRATCH_BYTES
+
+    def _watchdog(self) -> None:
+        """Stop the kernel when it fills its disk, or (without a memory cgroup) exceeds its memory."""
+        watch_memory = self.max_memory_mb and not (self.cgroup and self.cgroup.limits_memory)
+        while not self._stop.wait(WATCH_INTERVAL):
+            if self.proc is None or self.proc.poll() is not None:
+                return
+            reason = None
+            used = self._memory_bytes()
+            self.peak_bytes = max(self.peak_bytes, used)
+            if self._disk_full():
+                reason = "disk"
+            elif watch_memory and used > self.max_memory_mb * 2**20:
+                reason = "memory"
+            if reason:
+                self._breach = reason
+                for process in reversed(self._tree()):
+                    try:
+                        process.kill()
+                    except psutil.Error:
+                        pass
+                if self.child_pid is not None:
+                    try:
+                        os.kill(self.child_pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                return
 
     # -- execution ------------------------------------------------------------ #
+    def _wait_shell(self, msg_id: str, timeout: float):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                msg = self.kc.get_shell_msg(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                return None
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+        return None
+
+    def _drain_iopub(self) -> None:
+        while True:
+            try:
+                self.kc.get_iopub_msg(timeout=0.05)
+            except queue.Empty:
+                return
+
     def execute(self, code: str, timeout: float, *, silent: bool = False, keep_stdout: int = MAX_CELL_TEXT) -> Run:
         """Run ``code``; never raises for anything the code does."""
         start = time.monotonic()
@@ -445,6 +808,8 @@ class Kernel:
         ename = evalue = ""
         while True:
             now = time.monotonic()
+            if self._breach:
+                return self._limit_hit(start, stdout)
             if not self.alive():
                 return self._dead(start, stdout, ename, evalue)
             if interrupted_at is None and now > deadline:
@@ -453,11 +818,6 @@ class Kernel:
             if interrupted_at is not None and now > interrupted_at + INTERRUPT_GRACE:
                 self.kill()
                 return Run("timeout", now - start, "Timeout", f"did not finish within {timeout:g} s", "".join(stdout), killed=True)
-            reason = self._watch()
-            if reason:
-                self.kill()
-                limit = f"{self.max_memory_mb} MB of memory" if reason == "memory" else "the disk space allowed"
-                return Run(reason, now - start, "ResourceLimit", f"used more than {limit}", "".join(stdout), killed=True)
             try:
                 msg = self.kc.get_iopub_msg(timeout=0.05)
             except queue.Empty:
@@ -480,10 +840,18 @@ class Kernel:
                 self._keep(text, str(content.get("data", {}).get("text/plain", "")))
         self._drain_shell()
         seconds = time.monotonic() - start
+        if self._breach:
+            return self._limit_hit(start, stdout)
         if interrupted_at is not None:
             return Run("timeout", seconds, ename or "Timeout", f"did not finish within {timeout:g} s; interrupted", "".join(stdout), "".join(text))
         status = "memory" if ename == "MemoryError" else "error" if ename else "ok"
         return Run(status, seconds, ename, evalue, "".join(stdout), "".join(text))
+
+    def _limit_hit(self, start: float, stdout: list[str]) -> Run:
+        reason = self._breach
+        self.kill()
+        limit = f"{self.max_memory_mb} MB of memory" if reason == "memory" else "the disk space allowed"
+        return Run(reason, time.monotonic() - start, "ResourceLimit", f"used more than {limit}", "".join(stdout), killed=True)
 
     @staticmethod
     def _keep(text: list[str], piece: str) -> None:
@@ -499,14 +867,18 @@ class Kernel:
 
     def _dead(self, start: float, stdout: list[str], ename: str, evalue: str) -> Run:
         code = self.proc.returncode
-        # Killed by the kernel's OOM killer, or aborted by an allocation failure under RLIMIT_AS.
-        memory = code in (-signal.SIGKILL, 128 + signal.SIGKILL, -signal.SIGABRT, 128 + signal.SIGABRT) or ename == "MemoryError"
+        if self._breach:
+            return self._limit_hit(start, stdout)
+        # Killed by the out-of-memory killer of its cgroup, or aborted by an allocation failure.
+        memory = (self.cgroup is not None and self.cgroup.oom_killed()) or ename == "MemoryError"
+        memory = memory or code in (-signal.SIGABRT, 128 + signal.SIGABRT) or (
+            code in (-signal.SIGKILL, 128 + signal.SIGKILL) and not (self.cgroup and self.cgroup.limits_memory))
+        self.kill()
         try:
             tail = self.log_path.read_bytes()[-4000:].decode("utf-8", "replace")
         except OSError:
             tail = ""
         if any(word in tail for word in ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory")):
             memory = True
-        self.kill()
         status = "memory" if memory else "died"
         return Run(status, time.monotonic() - start, "KernelDied", f"the kernel stopped (exit code {code})", "".join(stdout), killed=True)

@@ -84,7 +84,7 @@ MAX_MESSAGE_CHARS = 600
 STATUS_ORDER = ("tampered", "memory", "disk", "timeout", "died", "error", "ok")
 KERNEL_STATUSES = {"not attempted", "could not be checked", "incorrect"}
 SEED_RANGE = 2**32
-PLACEHOLDER = b"placeholder\n"
+NO_SANDBOX_NOTE = "graded WITHOUT a sandbox (--no-sandbox): for trusted notebooks only"
 #: Modules that only turn graded records into the gradebook and the report: editing them regrades nothing.
 OUTPUT_ONLY = ("grading/gradebook.py", "grading/report.py")
 
@@ -373,7 +373,7 @@ class Context:
     exercises: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    decoy_template: dict = field(default_factory=dict)
+    home_files: dict = field(default_factory=dict)  # copied into every kernel's home (matplotlib's font list)
     fingerprints: dict = field(default_factory=dict)
 
     def fingerprint_for(self, key: str | None) -> str:
@@ -409,7 +409,8 @@ class Context:
                     elif isinstance(answer, FunctionCases):
                         spec.setdefault("cases", {})[variable] = export.encode(list(answer.make_cases(self.seed)))
                     elif not isinstance(answer, (Number, Choice, Array, EstimatorSpec)):
-                        spec["seed"] = self.seed  # an answer kind unknown to the grader gets the seed itself
+                        # The kernel never gets the seed: an answer kind that would need it is not graded.
+                        raise TypeError(f"{type(answer).__name__} answers need the seed in the kernel; the grader never sends it")
             except Exception as error:  # noqa: BLE001
                 problems[name] = f"{type(error).__name__}: {error}"
                 continue
@@ -443,55 +444,9 @@ def _fingerprint(key: str | None = None) -> str:
 # --------------------------------------------------------------------------- #
 
 
-def _prepare_scratch(ctx: Context, sub: Submission) -> tuple[Path, dict[str, Path]]:
-    scratch = Path(tempfile.mkdtemp(prefix="sub-", dir=ctx.workdir))
-    for name in ("work", "home", "home/.config/matplotlib", "home/.ipython"):
-        (scratch / name).mkdir(parents=True, exist_ok=True)
-    (scratch / "work" / PurePosixPath(sub.relpath).name).write_bytes(sub.data)
-    font_cache = ctx.workdir / "mplcache"
-    for cached in font_cache.glob("fontlist-*.json"):
-        shutil.copy2(cached, scratch / "home" / ".config" / "matplotlib" / cached.name)
-    decoys = {}
-    if ctx.sandbox.bwrap:
-        for real, listing in sorted(ctx.decoy_template.items(), key=lambda kv: len(kv[0])):
-            decoy = scratch / "decoy" / hashlib.sha256(real.encode()).hexdigest()[:12]
-            decoy.mkdir(parents=True)
-            for rel in listing:
-                target = decoy / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(PLACEHOLDER)
-            decoys[real] = decoy
-    if ctx.sandbox.uid >= 0:
-        for folder, dirs, files in os.walk(scratch):
-            os.chown(folder, ctx.sandbox.uid, ctx.sandbox.gid)
-            for name in files:
-                os.chown(os.path.join(folder, name), ctx.sandbox.uid, ctx.sandbox.gid)
-    os.chmod(scratch, 0o700)
-    return scratch, decoys
-
-
-def _decoy_changes(decoys: dict[str, Path], template: dict) -> list[str]:
-    changes = []
-    for real, decoy in decoys.items():
-        expected = set(template.get(real, []))
-        present = set()
-        for folder, _dirs, files in os.walk(decoy):
-            for name in files:
-                rel = os.path.relpath(os.path.join(folder, name), decoy)
-                present.add(rel)
-                if rel in expected:
-                    path = os.path.join(folder, name)
-                    try:
-                        info = os.lstat(path)
-                        if not stat.S_ISREG(info.st_mode) or info.st_size != len(PLACEHOLDER):
-                            changes.append(f"overwrote {os.path.join(real, rel)}")
-                        elif Path(path).read_bytes() != PLACEHOLDER:
-                            changes.append(f"overwrote {os.path.join(real, rel)}")
-                    except OSError:
-                        changes.append(f"changed {os.path.join(real, rel)}")
-        changes += [f"deleted {os.path.join(real, rel)}" for rel in sorted(expected - present)]
-        changes += [f"created {os.path.join(real, rel)}" for rel in sorted(present - expected)]
-    return changes
+def _prepare_scratch(ctx: Context) -> Path:
+    """A grader-private folder for one submission's kernels (the kernel's own files live in its sandbox)."""
+    return Path(tempfile.mkdtemp(prefix="sub-", dir=ctx.workdir))
 
 
 def _cell_label(sub: Submission, index: int) -> str:
@@ -515,15 +470,16 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
     cells_log: dict[int, dict] = {}
     events: list[str] = []
     restarts = 0
+    peak = 0
     budget_end = time.monotonic() + max(10 * ctx.cell_timeout, 300)
-    scratch, decoys = _prepare_scratch(ctx, sub)
+    scratch = _prepare_scratch(ctx)
     nonce = secrets.token_hex(16)
-    inputs_path = scratch / f"inputs-{nonce}" / "inputs.json"
     log_path = ctx.workdir / f"{scratch.name}.log"
     record["flags"] = []
     try:
         while pending:
-            kernel = _sandbox.Kernel(ctx.sandbox, scratch, max_memory_mb=ctx.max_memory_mb, decoys=decoys, log_path=log_path)
+            kernel = _sandbox.Kernel(ctx.sandbox, scratch / f"kernel-{restarts}", max_memory_mb=ctx.max_memory_mb, log_path=log_path,
+                                     notebook=(PurePosixPath(sub.relpath).name, sub.data), home_files=ctx.home_files)
             try:
                 kernel.start()
             except (RuntimeError, OSError) as error:
@@ -572,9 +528,9 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
                     continue
                 # Export: a pristine course_utils, then one request per question.
                 try:
-                    _write_inputs(inputs_path, inputs_json)
+                    inputs_path = kernel.put_file(f"inputs-{nonce}", "inputs.json", inputs_json)
                 except OSError as error:
-                    events.append(f"answer export could not start: the notebook removed its own folder ({error.strerror})")
+                    events.append(f"answer export could not start: the notebook filled or removed its own folder ({error.strerror})")
                     for name in pending:
                         exported[name] = {"problem": "Your answers could not be read: the notebook interfered with the grader."}
                     record["flags"].append("export-failed")
@@ -605,8 +561,9 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
                     events.append("kernel restarted to read the remaining answers")
             finally:
                 kernel.kill()
+                peak = max(peak, kernel.peak_bytes)
     finally:
-        record["tamper"] = _decoy_changes(decoys, ctx.decoy_template)
+        record["tamper"] = []  # in the sandbox the other files are not even visible; without one, see _restore_changed
         shutil.rmtree(scratch, ignore_errors=True)
         try:
             log_tail = log_path.read_bytes()[-2000:].decode("utf-8", "replace")
@@ -616,20 +573,10 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
     record["cells"] = {str(k): v for k, v in sorted(cells_log.items())}
     record["events"] = events
     record["restarts"] = restarts
+    record["memory_peak_mb"] = round(peak / 2**20, 1)
     if record["flags"] and any(f in ("died", "memory") for f in record["flags"]):
         record["kernel_log_tail"] = log_tail
     return exported
-
-
-def _write_inputs(path: Path, text: str) -> None:
-    """Write the grader's inputs in a new folder the grader owns: never through a planted link."""
-    if path.parent.exists():
-        return
-    path.parent.parent.mkdir(parents=True, exist_ok=True)  # the notebook may have deleted its own folder
-    os.mkdir(path.parent, 0o755)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
 
 
 def _describe_run(run: _sandbox.Run, ctx: Context) -> str:
@@ -890,9 +837,15 @@ def _fmt(points) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``path`` whole or not at all, readable by the grader's user only (the results hold the seed)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-    temporary.write_text(text, encoding="utf-8")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temporary, 0o600)
     os.replace(temporary, path)
 
 
@@ -1031,6 +984,7 @@ def _write_details(ctx: Context, records: list[dict], extra: dict) -> None:
             "cell_timeout": ctx.cell_timeout,
             "max_memory_mb": ctx.max_memory_mb,
             "sandbox": ctx.sandbox.description,
+            "sandboxed": not ctx.sandbox.trusted_only,
             "sandbox_notes": ctx.sandbox.notes,
             **extra,
         },
@@ -1117,6 +1071,7 @@ def _prebuild_font_cache(ctx: Context) -> None:
         [sys.executable, "-c", "import matplotlib.font_manager"],
         env=dict(os.environ, MPLCONFIGDIR=str(cache)), capture_output=True, timeout=120,
     )
+    ctx.home_files = {f".config/matplotlib/{p.name}": p.read_bytes() for p in cache.glob("fontlist-*.json")}
 
 
 def grade(
@@ -1151,7 +1106,8 @@ def grade(
     if out == root or root.is_relative_to(out):
         raise ValueError("RESULTS must not be SUBMISSIONS or a folder holding it")
     policy = policy or gradebook.Policy()
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(out, 0o700)  # the results (and the seed in details.json) are the instructor's alone
     previous = _previous(out)
     earlier = previous.get("grader", {}).get("seed")
     if seed is not None and isinstance(earlier, int) and int(seed) % SEED_RANGE != earlier:
@@ -1169,7 +1125,7 @@ def grade(
     if workdir.is_relative_to(root) or workdir.is_relative_to(out):
         shutil.rmtree(workdir, ignore_errors=True)
         raise ValueError("the temporary folder must not be inside SUBMISSIONS or RESULTS; set TMPDIR elsewhere")
-    os.chmod(workdir, 0o755)
+    os.chmod(workdir, 0o700)
     started = time.time()
     try:
         known, stems = _exercise_keys(), _exercise_stems()
@@ -1193,15 +1149,12 @@ def grade(
         before = {s.relpath: s.sha256 for s in subs}
         backup = {s.relpath: s.data for s in subs if s.data is not None}
         files_before = _all_files(root)
-        box = _sandbox.probe(PACKAGE_DIR, use_sandbox=sandbox, workdir=workdir / "probe")
+        box = _sandbox.probe(PACKAGE_DIR, use_sandbox=sandbox, workdir=workdir / "probe", hidden=[root, out])
+        if box.trusted_only:
+            _say(True, f"course-grade: WARNING: {NO_SANDBOX_NOTE}")
         for note in box.notes:
             _say(True, f"course-grade: warning: {note}")
         ctx = Context(root, out, seed, float(cell_timeout), int(max_memory), box, workdir, _fingerprint())
-        # Decoys hold placeholders only: no one's work, not even the class list.
-        ctx.decoy_template = {
-            str(root): ["placeholder/01_exercise.ipynb", "placeholder.ipynb"],
-            str(out): ["grades.csv", "details.json", "feedback/placeholder/ex01.md"],
-        }
         _prebuild_font_cache(ctx)
         old = previous.get("resumable") or previous.get("submissions", {})
         old = old if isinstance(old, dict) else {}
@@ -1229,6 +1182,8 @@ def grade(
         results_lock = threading.Lock()
 
         def finished(record):
+            if box.trusted_only and not record.get("note", "").startswith(NO_SANDBOX_NOTE):
+                record["note"] = "; ".join(n for n in (NO_SANDBOX_NOTE, record.get("note", "")) if n)
             with results_lock:
                 records.append(record)
                 bar.update(record)
