@@ -290,6 +290,11 @@ def test_canvas_download_pick_gradebook_and_import(tmp_path, fake_kernels):
     assert (out / counted["feedback_html"]).read_text().startswith("<!DOCTYPE html>")
     names = zipfile.ZipFile(out / "feedback_canvas" / "ex02.zip").namelist()
     assert names == ["smithjohn_123456_7891020_feedback_ex02.html"]
+    # Every new output is the instructor's alone, like grades.csv: files 0600 in a 0700 folder, no leftovers.
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    for path in out.rglob("*"):
+        assert path.is_dir() or stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert not list(out.rglob(".*.tmp-*")) and not (out / "details.partial.json").exists()
 
 
 def test_pick_best_and_exclusions(tmp_path, fake_kernels):
