@@ -25,6 +25,7 @@ Cell numbers count every cell of the notebook from 1, markdown included, everywh
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from pathlib import Path
 
@@ -50,22 +51,23 @@ def _given_lines(source: str) -> list[str]:
     return lines
 
 
-def given_cells(exercise: str, exercises_dir: Path) -> list[tuple[int, list[str]]]:
-    """``(cell number, given lines)`` of each handed-out code cell that holds given code."""
+@functools.lru_cache(maxsize=32)
+def given_cells(exercise: str, exercises_dir: Path) -> tuple[tuple[int, list[str]], ...]:
+    """``(cell number, given lines)`` of each handed-out code cell that holds given code (read once per run)."""
     template = next(iter(sorted(Path(exercises_dir).glob(f"{exercise[2:]}_*.ipynb"))), None) if exercise else None
     if template is None:
-        return []
+        return ()
     try:
         nb = nbformat.read(template, as_version=4)
     except Exception:  # noqa: BLE001 - no reference, no comparison
-        return []
+        return ()
     cells = []
     for index, cell in enumerate(nb.cells):
         if cell.get("cell_type") == "code":
             lines = _given_lines(cell.source)
             if lines:
                 cells.append((index + 1, lines))
-    return cells
+    return tuple(cells)
 
 
 def _first(lines: list[str], limit: int = 50) -> str:
