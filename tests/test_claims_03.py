@@ -63,8 +63,18 @@ claims = {
     "calibration_slope": float(calibration_slope),
     "brier_plain": float(brier_plain),
     "brier_prevalence": float(brier_prevalence),
-    "calibration_bin_gap": float(np.abs(observed_share - mean_predicted).max()),
     "n_calibration_bins": len(observed_share),
+    "slope_interval": [float(slope_low), float(slope_high)],
+    "diagonal_inside": float(diagonal_inside.mean()),
+    "grid_top": float(p_grid[-1]),
+    "top_bin_positives": int(y_array[top_bin].sum()),
+    "top_bin_low": float(p_plain[top_bin].min()),
+    "chosen_weights": [float(w) for w in chosen_weights],
+    "nested_f1": float(nested["test_score"].mean()),
+    "winner_f1_same_folds": float(fold_f1[best_label].to_numpy()[:len(outer_splits)].mean()),
+    "nested_vs_balanced": nested_vs_balanced._asdict(),
+    "outer_splits_are_the_first_ten": all(
+        np.array_equal(a[1], b[1]) for a, b in zip(outer_splits, RepeatedStratifiedKFold(n_splits=5, n_repeats=5, random_state=0).split(X_array, y_array))),
     "ap_best_w": float(ap_best_w),
     "ap_worst_w": float(ap_worst_w),
     "ap_comparisons": {f"{a}|{b}": r._asdict() for (a, b), r in ap_comparisons.items()},
@@ -140,14 +150,40 @@ def test_class_weight_is_not_a_fit_argument(lesson):
     assert "unexpected keyword argument 'class_weight'" in lesson["keras_style_error"]
 
 
-def test_unweighted_model_is_close_to_calibrated_beyond_the_mean(lesson):
-    # "the mean matches, every bin of the reliability curve lies close to the diagonal, and the Brier score beats
-    #  the constant prediction; the slope a little below 1 says the probabilities are slightly too extreme."
+def test_unweighted_model_is_close_to_calibrated_as_far_as_the_data_show(lesson):
+    # "the mean matches the prevalence, the Brier score beats the constant prediction, and over the range where 98 %
+    #  of the rows lie the smoothed curve's 95 % band contains the diagonal"; "The slope is a little below 1, but its
+    #  interval is wide and contains 1"; bins of equal size "put nearly all positives into the top bin"
     assert abs(lesson["mean_proba"] - lesson["prevalence"]) < 0.005
-    assert lesson["n_calibration_bins"] == 5
-    assert lesson["calibration_bin_gap"] < 0.02
     assert lesson["brier_plain"] < 0.9 * lesson["brier_prevalence"]
+    assert lesson["n_calibration_bins"] == 10
+    assert lesson["diagonal_inside"] == 1.0 and lesson["grid_top"] < 0.6
     assert 0.75 < lesson["calibration_slope"] < 0.98
+    low, high = lesson["slope_interval"]
+    assert low < lesson["calibration_slope"] < high and low < 1 < high and high - low > 0.3
+    assert lesson["top_bin_positives"] > 0.6 * 51 and lesson["top_bin_low"] < 0.1
+
+
+def test_nested_cv_picks_a_small_weight_that_beats_balanced(lesson):
+    # "cross-validation picks a small weight almost every time, and the model chosen that way scores about as well
+    #  on the outer folds as the winner did in the table"; "the weight beats 'balanced' on the outer folds"
+    assert lesson["outer_splits_are_the_first_ten"]
+    chosen = lesson["chosen_weights"]
+    assert len(chosen) == 10 and sum(w <= 10 for w in chosen) >= 9
+    assert abs(lesson["nested_f1"] - lesson["winner_f1_same_folds"]) < 0.03
+    result = lesson["nested_vs_balanced"]
+    assert result["mean_difference"] > 0.08 and result["fraction_won"] >= 0.8 and result["p_value"] < 0.05
+
+
+def test_prompts_p1_and_p2_answers_follow_from_the_lesson(lesson):
+    # p1 (b): "about 14.5, with about 0.5 for each majority row"; p2 (b): "most, but far from all: between 60 % and 90 %"
+    from course_utils.exercises import ex03
+
+    p1, p2 = ex03.p1.parts["my_prediction"], ex03.p2.parts["my_prediction"]
+    assert p1.correct == "b" and "14.5" in p1.options["b"]
+    assert lesson["by_hand"][1] == pytest.approx(14.5, abs=0.1) and lesson["by_hand"][0] == pytest.approx(0.5, abs=0.05)
+    assert p2.correct == "b" and "60 %" in p2.options["b"] and "90 %" in p2.options["b"]
+    assert 0.6 < lesson["both_at_balanced"] / lesson["either_at_balanced"] < 0.9
 
 
 def test_section_3_balanced_weights_are_as_stated(lesson):

@@ -18,6 +18,8 @@ LESSON = "notebooks/05_pitfalls.ipynb"
 _EXTRA = """
 def _keyed(frame):
     return {" | ".join(map(str, k)) if isinstance(k, tuple) else str(k): row for k, row in frame.to_dict(orient="index").items()}
+_short = {"F1: tuned threshold\\nminus SMOTE": "tuned minus SMOTE", "F1: SMOTE + tuned\\nminus tuned threshold": "SMOTE+tuned minus tuned",
+          "AP: SMOTE\\nminus no balancing": "AP, SMOTE minus no balancing"}
 _leakage = _keyed(leakage)
 _causes = _keyed(causes)
 _noise = {f"{labels} | {name}": {metric: float(noise_effect.loc[name, (labels, metric)]) for metric in ["precision", "recall", "F1"]}
@@ -32,13 +34,14 @@ _by_model = _keyed(causes_by_model)
 _slopes = {"turn": float(turn), "w1": [float(v) for v in slopes["weight 1"]], "w1000": [float(v) for v in slopes["weight 1000"]]}
 _ap_change = {**ap_change._asdict(), "differs": float(np.mean(ap_runs["weight 1000"] != ap_runs["weight 1"])),
               "w1": float(ap_runs["weight 1"].mean()), "w1000": float(ap_runs["weight 1000"].mean())}
-_paired = {f"{l} | {k}": v._asdict() for l, d in paired_results.items() for k, v in d.items()}
+_paired = {f"{l} | {_short[k]}": v._asdict() for l, d in paired_results.items() for k, v in d.items()}
 _traps = _keyed(traps)
 _calibration = _keyed(calibration)
-_balancing = {f"{l} | {s}": {"F1": float(g["F1"].mean()), "AP": float(g["AP"].mean()), "F1_std": float(g["F1"].std())}
+_balancing = {f"{l} | {s}": {"F1": float(pooled_f1.loc[(l, s)].mean()), "F1_folds": float(g["F1"].mean()), "AP": float(g["AP"].mean())}
               for (l, s), g in balancing.groupby(["learner", "strategy"])}
-_tuned_wins = {l: float((balancing[balancing.learner == l].pivot(index="fold", columns="strategy", values="F1")
-                          .pipe(lambda t: t["tuned threshold"] > t["SMOTE"])).mean()) for l in learners}
+_pooled_tuned_minus_smote = {l: [float(d) for d in (pooled_f1.loc[l].unstack("strategy")["tuned threshold"]
+                                                   - pooled_f1.loc[l].unstack("strategy")["SMOTE"])] for l in learners}
+_ap_control = {"pooled": float(ap_pooled), "fifths": float(ap_random_fifths), "per_fold": float(ap_per_fold)}
 _counts = {"misleading": int(misleading.sum()), "n_new": int(n_new), "misleading_if_clean": int(misleading_if_clean),
            "after_enn": int(misleading[kept["ENN"]].sum()), "after_enn_mode": int(misleading[kept["ENN, mode"]].sum()),
            "removed_enn": int(len(y_sm) - len(kept["ENN"])), "removed_enn_mode": int(len(y_sm) - len(kept["ENN, mode"])),
@@ -50,8 +53,8 @@ _f1_same = float(abs(minority_f1(y_yeast, check_pred) - f1_score(y_yeast, check_
 _prevalence = float(y_yeast.mean())
 _vault_differences = {f"{k[0]} | {k[1]}": [float(d) for d in v] for k, v in vault_differences.items()}
 """
-NAMES = ["_leakage", "_causes", "_noise", "_noise_paired", "_by_model", "_slopes", "_ap_change", "_paired", "_traps", "_calibration", "_balancing", "_tuned_wins", "_counts",
-         "_f1_same", "_prevalence", "_vault_differences", "top_risk", "top_share", "w_balanced", "y_vault"]
+NAMES = ["_leakage", "_causes", "_noise", "_noise_paired", "_by_model", "_slopes", "_ap_change", "_paired", "_traps", "_calibration", "_balancing", "_pooled_tuned_minus_smote", "_ap_control", "_counts",
+         "_f1_same", "_prevalence", "_vault_differences", "w_balanced", "y_vault"]
 
 
 @pytest.fixture(scope="module")
@@ -241,35 +244,54 @@ def test_lean_f1_equals_f1_score(lesson):
 @pytest.mark.parametrize("learner", LEARNERS)
 def test_smote_helps_at_default_threshold_but_tuning_helps_more(lesson, learner):
     # "at the default threshold, SMOTE does raise F1 ... for both learners"; "tuning the threshold of the plain
-    # model raises F1 more, for both learners"
+    # model raises F1 more ... in the pooled F1 of both repetitions" (levels: F1 pooled per repetition)
     b = {k.split(" | ")[1]: v for k, v in lesson["_balancing"].items() if k.startswith(learner)}
     assert b["SMOTE"]["F1"] > b["no balancing"]["F1"] + 0.02
     assert b["tuned threshold"]["F1"] > b["SMOTE"]["F1"] + 0.04
-    assert lesson["_tuned_wins"][learner] >= 0.7
+    assert all(d > 0.03 for d in lesson["_pooled_tuned_minus_smote"][learner])
+    assert len(lesson["_pooled_tuned_minus_smote"][learner]) == 2
 
 
 @pytest.mark.parametrize("learner", LEARNERS)
-def test_smote_does_not_improve_ap_and_folds_spread_widely(lesson, learner):
-    # "SMOTE does not improve AP ... for either learner"; "the spread over folds is large"
+def test_smote_does_not_improve_ap(lesson, learner):
+    # "SMOTE does not improve AP ... for either learner"
     b = {k.split(" | ")[1]: v for k, v in lesson["_balancing"].items() if k.startswith(learner)}
     assert b["SMOTE"]["AP"] <= b["no balancing"]["AP"] + 0.005
     assert b["tuned threshold"]["AP"] == pytest.approx(b["no balancing"]["AP"], abs=1e-9)  # same scores, new threshold
-    assert max(row["F1_std"] for row in b.values()) > 0.06
+    assert b["SMOTE + tuned threshold"]["AP"] == pytest.approx(b["SMOTE"]["AP"], abs=1e-9)
 
 
 @pytest.mark.parametrize("learner", LEARNERS)
 def test_paired_comparisons_are_consistent_but_not_proof(lesson, learner):
-    # "on 9 of the 10 folds ... the corrected t-test gives p ≈ 0.07-0.08: a consistent direction, not yet proof";
-    # "It lowered it a little here, by less than the noise (p ≈ 0.4)"
-    tuned = lesson["_paired"][f"{learner} | F1, tuned minus SMOTE"]
+    # "it beats SMOTE on 9 of the 10 folds for each learner ... the corrected t-test gives p ≈ 0.07-0.08: a
+    # consistent direction, not yet proof"; "It lowered it a little here, by less than the noise (p ≈ 0.4)"
+    tuned = lesson["_paired"][f"{learner} | tuned minus SMOTE"]
     assert tuned["fraction_won"] == 0.9 and tuned["mean_difference"] > 0.04
     assert 0.05 < tuned["p_value"] < 0.1
     ap = lesson["_paired"][f"{learner} | AP, SMOTE minus no balancing"]
     assert ap["mean_difference"] < 0 and 0.3 < ap["p_value"] < 0.6
-    # "The AP of plain logistic regression here (printed above) is the mean of per-fold scores; section 3's, lower"
-    if learner == "logistic regression":
-        b = lesson["_balancing"]["logistic regression | no balancing"]
-        assert b["AP"] > lesson["_traps"]["logistic regression, weight 1"]["AP"] + 0.05
+
+
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_smote_with_tuned_threshold_does_not_beat_tuned_threshold(lesson, learner):
+    # "Given a tuned threshold too, SMOTE does not beat the tuned plain model: its F1 is a little lower on
+    # average and ahead on only 3 of the 10 folds, for both learners, with a corrected p far above 0.05"
+    control = lesson["_paired"][f"{learner} | SMOTE+tuned minus tuned"]
+    assert -0.05 < control["mean_difference"] < 0
+    assert control["fraction_won"] == pytest.approx(0.3)
+    assert control["p_value"] > 0.3
+    b = {k.split(" | ")[1]: v for k, v in lesson["_balancing"].items() if k.startswith(learner)}
+    assert b["SMOTE + tuned threshold"]["F1"] < b["tuned threshold"]["F1"]
+
+
+def test_pooled_ap_gap_is_mostly_small_fold_bias(lesson):
+    # "Cutting the same pooled predictions into random fifths ... brings AP most of the way up: most of the gap
+    # is the upward bias of AP on small test sets"; "section 3's, lower"
+    c = lesson["_ap_control"]
+    assert c["pooled"] == pytest.approx(lesson["_traps"]["logistic regression, weight 1"]["AP"], abs=1e-3)
+    assert c["pooled"] + 0.05 < c["fifths"] < c["per_fold"]
+    assert c["fifths"] - c["pooled"] > 0.6 * (c["per_fold"] - c["pooled"])
+    assert lesson["_balancing"]["logistic regression | no balancing"]["AP"] > c["pooled"] + 0.05
 
 
 # -- 5. Calibration ------------------------------------------------------------- #
@@ -277,18 +299,11 @@ def test_paired_comparisons_are_consistent_but_not_proof(lesson, learner):
 
 def test_corrections_inflate_risk_and_brier_but_not_auc(lesson):
     # "Every correction multiplies the mean predicted risk several times over, and the Brier score several
-    # times too, while ROC-AUC hardly moves"
+    # times too"; "ROC-AUC, in this one run, moves by about 0.01 at most"
     c, prevalence = lesson["_calibration"], lesson["_prevalence"]
     plain = c["no correction"]
     assert plain["mean predicted risk"] == pytest.approx(prevalence, abs=0.005)
     for name in ["class_weight='balanced'", "SMOTE", "random undersampling"]:
         assert c[name]["mean predicted risk"] > 5 * prevalence
         assert c[name]["Brier score"] > 3 * plain["Brier score"]
-        assert abs(c[name]["ROC-AUC"] - plain["ROC-AUC"]) < 0.03
-
-
-def test_smote_riskiest_rows_are_rarely_positive(lesson):
-    # "in the riskiest sixth of the rows, SMOTE's model predicts a risk of about 0.75 on average, and fewer
-    # than one in five of those rows are positive"
-    assert 0.65 < lesson["top_risk"] < 0.85
-    assert lesson["top_share"] < 0.2
+        assert abs(c[name]["ROC-AUC"] - plain["ROC-AUC"]) < 0.011

@@ -147,6 +147,13 @@ for path in ("/etc/shadow", OUT + "/details.json", OUT + "/grades.csv", HOME + "
 # Only the folders leading to the Python installation and the course package may show.
 import course_utils
 allowed = {part for path in (sys.prefix, sys.base_prefix, os.path.dirname(course_utils.__file__)) for part in path.split("/")}
+# The capstone's held-out rows ship in the package for learners' own checks; a graded kernel must not read them.
+for vault in glob.glob(os.path.join(os.path.dirname(course_utils.__file__), "datasets", "*vault*")):
+    try:
+        if open(vault, "rb").read(10):
+            found.append("read the held-out rows " + os.path.basename(vault))
+    except OSError:
+        pass
 for folder in (SUBS, OUT, HOME, HOME + "/.ssh", "/root"):
     try:
         names = os.listdir(folder)

@@ -77,20 +77,22 @@ p1 = exercise.prompt(
     "p1",
     Choice(
         options={
-            "a": "it adds copies of the minority rows to the training data",
-            "b": "it leaves the data alone and multiplies each sample's term in the loss",
-            "c": "it only moves the threshold that `predict` uses after the fit",
+            "a": "about 28, the imbalance ratio 1,433 / 51, with weight 1 for each majority row",
+            "b": "about 14.5, with about 0.5 for each majority row",
+            "c": "about 0.97, one minus the share of positives, with about 0.03 for each majority row",
         },
         correct="b",
         explanations={
-            "a": "No rows are added: the model sees the same data. (Copying rows is random over-sampling, "
-            "lesson 04, and it turns out to be equivalent.) Run the next cells.",
-            "b": "Run the next cells: a class weight is a per-sample weight given to every sample of a class.",
-            "c": "The weight acts during the fit, so the coefficients change; `predict` still uses 0.5. "
-            "Run the next cells.",
+            "a": "28 is the *ratio* of the two weights, and 'balanced' keeps that ratio; but it also sets their "
+            "scale, so that the total weight equals the number of rows. Run the next cells.",
+            "b": "n_samples / (n_classes * n_c) = 1484 / (2 * 51), about 14.5, and 1484 / (2 * 1433), about 0.52. "
+            "Run the next cells to check it against scikit-learn.",
+            "c": "Those weights have the right direction but the wrong size: 'balanced' gives each class the same "
+            "total weight, n_samples / n_classes. Run the next cells.",
         },
     ),
-    hints=["Look at where `class_weight` is given: to the model, before `fit`. What does `fit` minimise?"],
+    hints=["'balanced' gives each class the same total weight, n_samples / n_classes = 742 on yeast4. "
+           "How much is that per minority row?"],
     solution='my_prediction = "b"',
 )
 
@@ -98,21 +100,20 @@ p2 = exercise.prompt(
     "p2",
     Choice(
         options={
-            "a": "0.9",
-            "b": "0.1",
-            "c": "1/9, about 0.11",
-            "d": "0.5: a weight does not touch the threshold",
+            "a": "nearly all, above 95 %: the weight and the threshold are the same rule",
+            "b": "most, but far from all: between 60 % and 90 %",
+            "c": "few, below 30 %: the two rules flag mostly different rows",
         },
         correct="b",
         explanations={
-            "a": "The weighted model says 'minority' more often, so the equivalent threshold is lower than 0.5, not higher.",
-            "b": "1 / (1 + 9) = 0.1. Run the next cells to measure how closely this holds.",
-            "c": "Close, but the odds are multiplied by w, so the threshold is 1 / (1 + w), not 1 / w.",
-            "d": "`predict` still cuts at 0.5, but on probabilities the weight has pushed up. "
-            "On the unweighted model's probabilities that is a lower cut.",
+            "a": "That holds only if the model is calibrated and can represent the truth. Run the next cells: "
+            "the weighted fit also bends the slopes.",
+            "b": "Run the next cells to measure it, and to see how the share changes with the weight.",
+            "c": "The two rules move the boundary the same way and by about the same amount. Run the next cells.",
         },
     ),
-    hints=["The weight multiplies the odds p / (1 - p) by w. When are the weighted odds above 1?"],
+    hints=["The threshold argument assumed a calibrated model that can represent the truth. Does a real "
+           "logistic regression on yeast4 meet that exactly, roughly, or not at all?"],
     solution='my_prediction = "b"',
 )
 

@@ -1,0 +1,584 @@
+"""Checks for lesson 08 and exercise 08: from scores to decisions, and how to repair probabilities.
+
+Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q7``. What each question
+establishes, and how:
+
+- ``q1`` (prior correction): the learner's function is run on probe inputs (several pairs of
+  prevalences, upward and downward corrections, equal prevalences, probabilities near 0 and 1, and a
+  random probe per grading seed) and compared with odds x [pi/(1-pi)] / [pi_s/(1-pi_s)] element by element.
+  Wrong outputs are matched against the formulas of the usual mistakes before they are named.
+- ``q2`` (repaired probabilities): the fitted model's ``predict_proba`` on fresh draws of the exercise's
+  problem, which the learner never sees, must have a Brier score below a bar that every calibrated repair
+  clears and the unrepaired pipeline misses by far, *and* a mean risk within 20 % of the fresh data's
+  prevalence; the model must still contain the SMOTE pipeline (the step repairs it, it does not replace it).
+- ``q3`` (costs): the threshold C_FP / (C_FP + C_FN) and the weight C_FN / C_FP, as numbers.
+- ``q4`` (alert budget): the learner's function is run on probe scores, ties and edge cases included; it
+  must flag exactly min(k, n) cases, and no unflagged case may score higher than a flagged one.
+- ``q5``: precision and recall of the top-k policy on the given day, recomputed here from the same data
+  and the same (deterministic) SMOTE pipeline.
+- ``q6`` (held-out decision rule): the fitted rule's ``predict`` on fresh draws, scored by the share of
+  the cost it saves against flagging nobody, with the exercise's costs. Any way of reaching a low expected
+  cost passes (calibrate and threshold, tune, weight, ...).
+- ``q7``: which calibrator suits a small calibration set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, FunctionCases, HeldoutScore, Mistake, Number, Result,
+                      Status, incorrect)
+from ..data import make_imbalanced
+
+exercise = Exercise("ex08", "Exercise 08 - from scores to decisions")
+progress = exercise.progress
+
+# --------------------------------------------------------------------------- #
+# Lesson 08 prompts (predict, then check): worth no points.
+# --------------------------------------------------------------------------- #
+
+p1 = exercise.prompt(
+    "p1",
+    Choice(
+        options={
+            "a": "ROC-AUC rises by more than 0.05: the weighted model finds the positives better",
+            "b": "ROC-AUC moves by less than 0.01: the ranking of the cases barely changes",
+            "c": "ROC-AUC falls by more than 0.05: the inflated risks blur the ranking",
+        },
+        correct="b",
+        explanations={
+            "a": "The weights raise every risk, positives and negatives alike. Run the next cells.",
+            "b": "Run the next cells to measure it, on paired folds.",
+            "c": "Inflated risks are still in nearly the same order. Run the next cells.",
+        },
+    ),
+    hints=["ROC-AUC depends only on the order of the cases. Do weights change the order much, or the level?"],
+    solution='my_prediction = "b"',
+)
+
+p2 = exercise.prompt(
+    "p2",
+    Choice(
+        options={
+            "a": "it rises: the corrected risks separate the classes better",
+            "b": "it stays exactly the same: the correction keeps the order of the cases",
+            "c": "it falls: shrinking the risks squeezes the positives together with the negatives",
+        },
+        correct="b",
+        explanations={
+            "a": "The correction multiplies every case's odds by the same number. Run the next cell.",
+            "b": "Run the next cell: it compares the two ROC-AUCs exactly.",
+            "c": "Multiplying every odds by the same positive number keeps their order. Run the next cell.",
+        },
+    ),
+    hints=["The correction multiplies every case's odds by one and the same positive number."],
+    solution='my_prediction = "b"',
+)
+
+p3 = exercise.prompt(
+    "p3",
+    Choice(
+        options={
+            "a": "1/10 = 0.100, one over the weight",
+            "b": "1/11 \u2248 0.091, one over one plus the weight",
+            "c": "10/11 \u2248 0.909, the weight over one plus the weight",
+            "d": "0.5, the same threshold as the weighted model",
+        },
+        correct="b",
+        explanations={
+            "a": "Close: the weight multiplies the odds by 10, and odds x 10 > 1 means odds > 1/10, a probability "
+            "of 1/11. Run the next cells.",
+            "b": "Run the next cells to see where the two rules agree, and where they do not.",
+            "c": "That would flag only near-certain cases; the weight makes the model flag *more*. Run the next cells.",
+            "d": "The weight already moved the weighted model's risks up; the plain model needs a lower threshold "
+            "to flag the same cases. Run the next cells.",
+        },
+    ),
+    hints=["A weight w multiplies the odds by w. The weighted model flags when its odds exceed 1."],
+    solution='my_prediction = "b"',
+)
+
+p4 = exercise.prompt(
+    "p4",
+    Choice(
+        options={
+            "a": "about 0.62: at most 20 of the 32 frauds can be checked",
+            "b": "1.0: a good enough model puts every fraud in its top 20",
+            "c": "0.02: 20 checks out of 1,000 transactions",
+        },
+        correct="a",
+        explanations={
+            "a": "Run the next cell to see how close the model gets to that ceiling.",
+            "b": "Even a perfect ranking fills only 20 checks, and there are about 32 frauds. Run the next cell.",
+            "c": "Recall counts the frauds found among all frauds, not the share of transactions checked. Run the next cell.",
+        },
+    ),
+    hints=["Recall = frauds found / frauds that day. How many frauds can 20 checks find at most?"],
+    solution='my_prediction = "a"',
+)
+
+# --------------------------------------------------------------------------- #
+# The exercise's problem. The settings must match the given code of the solution notebook.
+# --------------------------------------------------------------------------- #
+
+_PROBLEM = {"imbalance_ratio": 24, "class_sep": 1.0, "random_state": 21}
+_N_TRAIN, _N_HELDOUT = 4000, 40_000
+_C_FN, _C_FP = 8, 2
+_K, _DAY = 25, {"n_samples": 1000, "draw": 7}
+# q2's bar: calibrated repairs of the SMOTE pipeline score 0.028-0.030 on fresh draws, the unrepaired
+# pipeline about 0.11, and predicting the prevalence for every case 0.04 x 0.96 = 0.038.
+_MAX_BRIER, _MEAN_RATIO = 0.032, (0.8, 1.25)
+# q6's bar: rules that follow the costs save 0.29-0.37 of the cost on fresh draws; the plain model at 0.5
+# saves about 0.25, and thresholds applied to the unrepaired SMOTE risks lose money (negative shares).
+_MIN_SAVED = 0.27
+
+
+@cache
+def _heldout(seed: int):
+    """Fresh draws from the exercise's problem: the learner's models have never seen them."""
+    return make_imbalanced(n_samples=_N_HELDOUT, draw=1000 + int(seed), **_PROBLEM)
+
+
+@cache
+def _day_scores():
+    """The given day's labels, and the scores of the given SMOTE pipeline on it (refitted here: deterministic)."""
+    from imblearn.over_sampling import SMOTE
+    from imblearn.pipeline import make_pipeline
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, y_train = make_imbalanced(n_samples=_N_TRAIN, **_PROBLEM)
+    model = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression(max_iter=1000)).fit(X_train, y_train)
+    X_day, y_day = make_imbalanced(**_DAY, **_PROBLEM)
+    return model.predict_proba(X_day)[:, 1], y_day
+
+
+def _top_k_counts():
+    scores, y_day = _day_scores()
+    flagged = np.argsort(-scores, kind="stable")[:_K]
+    hits = int(y_day[flagged].sum())
+    return hits, int(y_day.sum())
+
+
+def _precision_at_k() -> float:
+    hits, _ = _top_k_counts()
+    return hits / _K
+
+
+def _recall_at_k() -> float:
+    hits, positives = _top_k_counts()
+    return hits / positives
+
+
+# --------------------------------------------------------------------------- #
+# q1: prior correction, on probe inputs
+# --------------------------------------------------------------------------- #
+
+_GRID = np.array([0.001, 0.02, 0.1, 0.3, 0.5, 0.7, 0.9, 0.98, 0.999])
+
+
+def _prior_cases(seed: int) -> list[dict]:
+    rng = np.random.default_rng([8, int(seed)])
+    return [
+        {"proba": _GRID.copy(), "train_prevalence": 0.5, "true_prevalence": 0.04},
+        {"proba": _GRID.copy(), "train_prevalence": 0.2, "true_prevalence": 0.05},
+        {"proba": _GRID.copy(), "train_prevalence": 0.01, "true_prevalence": 0.1},
+        {"proba": np.array([0.0, 0.25, 0.6]), "train_prevalence": 0.3, "true_prevalence": 0.3},
+        {"proba": np.array([0.0, 0.05, 0.5]), "train_prevalence": 0.5, "true_prevalence": 0.02},
+        {"proba": rng.uniform(0.01, 0.99, size=12).round(4), "train_prevalence": round(float(rng.uniform(0.3, 0.6)), 3),
+         "true_prevalence": round(float(rng.uniform(0.01, 0.1)), 3)},
+    ]
+
+
+def _corrected(proba, train_prevalence, true_prevalence):
+    proba = np.asarray(proba, dtype=float)
+    ratio = (true_prevalence / (1 - true_prevalence)) / (train_prevalence / (1 - train_prevalence))
+    return ratio * proba / (ratio * proba + 1 - proba)
+
+
+def _wrong_formulas(proba, pi_s, pi):
+    """The usual mistakes, each as the output it would give on this case."""
+    odds = proba / np.where(proba < 1, 1 - proba, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return [
+            ("swapped-prevalences", _corrected(proba, pi, pi_s), "You swapped the two prevalences: the ratio is the *true* prior odds over "
+             "the *training* prior odds, so that a model trained on balanced data has its risks lowered."),
+            ("probability-ratio", proba * pi / pi_s, "You multiplied the probabilities by the ratio of the prevalences. Multiply the "
+             "**odds** p / (1 - p) instead, then turn them back into a probability: odds / (1 + odds)."),
+            ("prevalence-ratio", odds * pi / pi_s / (1 + odds * pi / pi_s), "The ratio must be of the prior **odds**: "
+             "[pi / (1 - pi)] / [pi_s / (1 - pi_s)], not pi / pi_s."),
+            ("returns-odds", odds * (pi / (1 - pi)) / (pi_s / (1 - pi_s)), "Your function returns the corrected **odds**. Turn "
+             "them back into probabilities: p = odds / (1 + odds)."),
+            ("unchanged", proba, "Your function returns the probabilities unchanged, although the two prevalences differ."),
+        ]
+
+
+def _judge_prior_case(case: dict, output) -> str | tuple[str, str] | None:
+    proba = np.asarray(case["proba"], dtype=float)
+    pi_s, pi = case["train_prevalence"], case["true_prevalence"]
+    described = f"proba={np.round(proba, 3).tolist()}, train_prevalence={pi_s}, true_prevalence={pi}"
+    if isinstance(output, dict) and "array" in output:
+        answer = np.asarray(output["array"], dtype=float)
+    elif isinstance(output, (int, float)):
+        answer = np.asarray([float(output)])
+    else:
+        return ("Your function must return the corrected probabilities as an array, one per input probability "
+                f"(for {described} it returned something else).")
+    if answer.shape != proba.shape:
+        return (f"For {described} your function returned {answer.size} value(s) of shape {tuple(answer.shape)}; "
+                f"expected one corrected probability per input, shape {proba.shape}.")
+    expected = _corrected(proba, pi_s, pi)
+    if np.allclose(answer, expected, rtol=1e-6, atol=1e-12):
+        return None
+    if np.isnan(answer).any():
+        return f"For {described} your function returned NaN: check the computation for probabilities such as 0."
+    if pi == pi_s:
+        return (f"With equal prevalences ({described}) nothing changed between training and deployment, so the "
+                "probabilities must come back unchanged.", "equal-prevalences")
+    for mistake, wrong, message in _wrong_formulas(proba, pi_s, pi):
+        if np.allclose(answer, wrong, rtol=1e-6, atol=1e-12):
+            return message + f" (Seen for {described}.)", mistake
+    return f"For {described} your function returned {np.round(answer, 4).tolist()}, expected {np.round(expected, 4).tolist()}."
+
+
+q1 = exercise.question(
+    "q1",
+    (
+        "prior_correct",
+        FunctionCases(make_cases=_prior_cases, judge_case=_judge_prior_case),
+    ),
+    points=2,
+    hints=[
+        "Turn each probability into odds, p / (1 - p); multiply by the ratio of the prior odds, "
+        "[pi / (1 - pi)] / [pi_s / (1 - pi_s)], with pi the true prevalence and pi_s the training one.",
+        "Then back to a probability: odds / (1 + odds). Work on NumPy arrays, so the whole array is done at once.",
+    ],
+    solution=(
+        "def prior_correct(proba, train_prevalence, true_prevalence):\n"
+        '    """Correct probabilities learned at `train_prevalence` for the `true_prevalence`."""\n'
+        "    odds = proba / (1 - proba)\n"
+        "    ratio = (true_prevalence / (1 - true_prevalence)) / (train_prevalence / (1 - train_prevalence))\n"
+        "    return odds * ratio / (1 + odds * ratio)"
+    ),
+)
+
+# --------------------------------------------------------------------------- #
+# q2: repaired probabilities, on fresh data
+# --------------------------------------------------------------------------- #
+
+
+def _chain(d: dict | None) -> list:
+    """A description and those of the estimators it wraps, outermost first."""
+    out = []
+    while d is not None and len(out) < 6:
+        out.append(d)
+        d = d.get("inner")
+    return out
+
+
+def _has_sampler(d: dict) -> bool:
+    return any(step.get("is_sampler") for x in _chain(d) for step in x.get("steps") or [])
+
+
+def _short_class(d: dict) -> str:
+    return str(d.get("class", "")).rsplit(".", 1)[-1]
+
+
+@dataclass
+class _FreshCalibration(HeldoutScore):
+    """Predicted probabilities on fresh data, judged by their Brier score and their mean against the prevalence."""
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        if self.spec is not None:
+            self.spec.judge(data["estimator"], seed)
+        _, y = self.make_heldout(seed)
+        proba = np.asarray(data["output"], dtype=float)
+        if proba.shape != (len(y),):
+            raise incorrect("Your model returned the wrong number of probabilities.")
+        brier = float(np.mean((proba - y) ** 2))
+        prevalence, mean = float(np.mean(y)), float(np.mean(proba))
+        ratio = mean / prevalence
+        measured = (f"On fresh data: Brier score {brier:.4f} (needed at most {_MAX_BRIER}), mean risk {mean:.3f} "
+                    f"for a prevalence of {prevalence:.3f} ({ratio:.2f} x).")
+        if ratio > 2:
+            return Result(Status.INCORRECT, mistake="inflated", message=measured + " The risks are still inflated: the SMOTE model's probabilities "
+                          "were not repaired. Calibrate on rows in their true proportions (not resampled): "
+                          "`CalibratedClassifierCV(smote_model, method=\"sigmoid\", cv=5).fit(X_train, y_train)`.")
+        if brier <= _MAX_BRIER and _MEAN_RATIO[0] <= ratio <= _MEAN_RATIO[1]:
+            return Result(Status.CORRECT, measured)
+        if ratio < _MEAN_RATIO[0]:
+            return Result(Status.INCORRECT, mistake="too-low", message=measured + " Your risks are now too *low*: was the correction applied twice, "
+                          "or to probabilities that were already calibrated?")
+        return Result(Status.INCORRECT, measured + " Calibrate with `CalibratedClassifierCV` on rows the model was "
+                      "not fitted on (`cv=5`, or a held-out split with `FrozenEstimator`); with few positives prefer "
+                      "`method=\"sigmoid\"`.")
+
+
+_repair_spec = EstimatorSpec(
+    requirements=[
+        (lambda d: d["is_classifier"], "Pass a classifier with `predict_proba`: the repaired model."),
+        (_has_sampler, lambda d: f"Your `{_short_class(d)}` contains no SMOTE step. The step repairs `smote_model`'s "
+         "probabilities: wrap `smote_model` (or the same pipeline) in `CalibratedClassifierCV`, rather than replacing it "
+         "with another model."),
+    ],
+    must_be_fitted=True,
+)
+
+q2 = exercise.question(
+    "q2",
+    (
+        "repaired",
+        _FreshCalibration(
+            make_heldout=_heldout,
+            metric=lambda y, p: 0.0,  # unused: judge() computes the Brier score and the mean risk itself
+            minimum=0.0,
+            response="predict_proba",
+            metric_name="Brier score",
+            spec=_repair_spec,
+        ),
+    ),
+    points=2,
+    hints=[
+        "`CalibratedClassifierCV` learns the map from the pipeline's scores to risks, on rows the pipeline was "
+        "not fitted on: `cv=5` does that with internal folds.",
+        '`repaired = CalibratedClassifierCV(smote_model, method="sigmoid", cv=5).fit(X_train, y_train)`: the '
+        "original training data, not resampled.",
+    ],
+    solution='repaired = CalibratedClassifierCV(smote_model, method="sigmoid", cv=5).fit(X_train, y_train)',
+)
+
+# --------------------------------------------------------------------------- #
+# q3: from costs to a threshold and a weight
+# --------------------------------------------------------------------------- #
+
+q3 = exercise.question(
+    "q3",
+    {
+        "threshold": Number(
+            expected=_C_FP / (_C_FP + _C_FN),
+            mistakes=[
+                Mistake("cost-ratio", _C_FP / _C_FN, "That is C_FP / C_FN. Compare the two expected costs instead: flagging costs "
+                 "C_FP x (1 - p), not flagging costs C_FN x p; flag when the second is larger, and solve for p."),
+                Mistake("unit-false-alarm", 1 / (1 + _C_FN), "That is 1 / (1 + C_FN), which assumes a false alarm costs 1. Here it costs C_FP = "
+                 f"{_C_FP}: use C_FP / (C_FP + C_FN)."),
+                Mistake("inverted", _C_FN / (_C_FP + _C_FN), "That is the other way round: a miss is the expensive mistake, so the "
+                 "threshold must be low, to flag more cases."),
+                Mistake("default-threshold", 0.5, "0.5 is right only when both mistakes cost the same."),
+                Mistake("not-a-probability", lambda v: 1 < v <= 100, "Give the threshold as a probability between 0 and 1."),
+            ],
+        ),
+        "positive_weight": Number(
+            expected=_C_FN / _C_FP,
+            mistakes=[
+                Mistake("inverted", _C_FP / _C_FN, "That is C_FP / C_FN: the positives must weigh *more*, since missing one costs more."),
+                Mistake("cost-not-ratio", float(_C_FN), "That is C_FN alone. The weight is relative to the negatives' weight: C_FN / C_FP."),
+                Mistake("probability-not-weight", _C_FN / (_C_FP + _C_FN), "That is a probability, not a weight: the weight is C_FN / C_FP."),
+            ],
+        ),
+    },
+    points=1,
+    hints=[
+        "Threshold: flag a case of probability p when C_FN x p > C_FP x (1 - p). Solve for p.",
+        "Weight: a weight w on the positives multiplies the odds by w; the weighted model flags when odds x w > 1. "
+        "Which w gives the same threshold?",
+    ],
+    solution="threshold = C_FP / (C_FP + C_FN)\npositive_weight = C_FN / C_FP",
+)
+
+# --------------------------------------------------------------------------- #
+# q4: an alert policy under a budget
+# --------------------------------------------------------------------------- #
+
+
+def _alert_cases(seed: int) -> list[dict]:
+    rng = np.random.default_rng([84, int(seed)])
+    return [
+        {"risk": rng.uniform(size=40).round(6), "k": 5},
+        {"risk": np.array([0.9, 0.2, 0.5, 0.5, 0.5, 0.1, 0.7]), "k": 3},  # ties at the k-th place
+        {"risk": np.array([0.3, 0.1, 0.2]), "k": 0},
+        {"risk": np.array([0.3, 0.1, 0.2]), "k": 10},  # a budget larger than the day
+        {"risk": rng.beta(0.5, 8, size=200).round(6), "k": 17},
+    ]
+
+
+def _judge_alert_case(case: dict, output) -> str | tuple[str, str] | None:
+    risk, k = np.asarray(case["risk"], dtype=float), int(case["k"])
+    n, want = len(risk), min(int(case["k"]), len(risk))
+    described = f"{n} cases and k={k}"
+    if not (isinstance(output, dict) and "array" in output):
+        return (f"For {described} your function returned {type(output).__name__}: return one 0/1 (or True/False) "
+                "value per case, 1 for the cases to check.")
+    flags = np.asarray(output["array"], dtype=float).ravel()
+    if flags.shape != (n,):
+        if flags.size == want and want and set(np.unique(flags)) <= set(range(n)) and len(np.unique(flags)) == want:
+            return ("Your function returns the *positions* of the cases to check. Return a mask instead: one 0/1 "
+                    "value per case (for example `flags = np.zeros(len(risk), dtype=int); flags[top] = 1`).", "positions")
+        return f"For {described} your function returned {flags.size} values; expected one per case ({n})."
+    if not set(np.unique(flags)) <= {0.0, 1.0}:
+        return f"For {described} your function returned values other than 0 and 1: flag with 1 (or True), else 0.", "not-flags"
+    chosen = flags == 1
+    count = int(chosen.sum())
+    if count != want:
+        if count > want and want and np.sum(risk >= np.sort(risk)[::-1][want - 1]) == count:
+            return (f"For {described} your function flagged {count} cases: ties at the k-th highest risk let a "
+                    "threshold (`risk >= kth value`) flag more than k. Rank the cases instead and take exactly k, "
+                    "for example with `np.argsort`.", "ties-flag-more")
+        if k > n:
+            return f"For {described} your function flagged {count} cases: with more checks than cases, flag them all."
+        return f"For {described} your function flagged {count} cases; the budget is exactly {want}."
+    if want and chosen.any() and (~chosen).any() and risk[chosen].min() < risk[~chosen].max():
+        if np.allclose(np.sort(risk[chosen]), np.sort(risk)[:want]):
+            return (f"For {described} your function flagged the *lowest* risks: sort in decreasing order "
+                    "(`np.argsort(-risk)`).", "lowest")
+        return f"For {described} a case you did not flag has a higher risk than one you flagged: flag the k highest."
+    return None
+
+
+q4 = exercise.question(
+    "q4",
+    (
+        "top_k_alerts",
+        FunctionCases(make_cases=_alert_cases, judge_case=_judge_alert_case),
+    ),
+    points=2,
+    hints=[
+        "`np.argsort(-risk)` lists the positions from the highest risk to the lowest; keep the first k.",
+        "Build a mask: `flags = np.zeros(len(risk), dtype=int)`, then `flags[order[:k]] = 1`. Slicing beyond the "
+        "end is safe, so k larger than the day needs no special case.",
+    ],
+    solution=(
+        "def top_k_alerts(risk, k):\n"
+        '    """1 for the k cases with the highest risk (all of them if there are fewer), 0 for the others."""\n'
+        "    order = np.argsort(-np.asarray(risk), kind=\"stable\")\n"
+        "    flags = np.zeros(len(risk), dtype=int)\n"
+        "    flags[order[:k]] = 1\n"
+        "    return flags"
+    ),
+)
+
+# --------------------------------------------------------------------------- #
+# q5: precision and recall that follow from the budget
+# --------------------------------------------------------------------------- #
+
+
+def _day_recall_ceiling() -> float:
+    _, positives = _top_k_counts()
+    return min(_K / positives, 1.0)
+
+
+q5 = exercise.question(
+    "q5",
+    {
+        "precision_at_k": Number(
+            expected=_precision_at_k,
+            mistakes=[
+                Mistake("recall-not-precision", _recall_at_k, "That is the recall: precision divides the frauds found by the k cases checked."),
+                Mistake("divided-by-day", lambda: _precision_at_k() * _K / _DAY["n_samples"],
+                        "You divided by all the cases of the day; precision divides by the k cases checked."),
+            ],
+        ),
+        "recall_at_k": Number(
+            expected=_recall_at_k,
+            mistakes=[
+                Mistake("precision-not-recall", _precision_at_k, "That is the precision: recall divides the frauds found by all frauds of the day."),
+                Mistake("recall-ceiling", _day_recall_ceiling, "That is k / frauds, the most any model could reach. Count the frauds your "
+                 "flagged cases actually hold."),
+            ],
+        ),
+    },
+    points=1,
+    hints=[
+        "`flags = top_k_alerts(smote_model.predict_proba(X_day)[:, 1], K)`; then the frauds found are "
+        "`y_day[flags == 1].sum()`.",
+        "precision = found / K; recall = found / y_day.sum().",
+    ],
+    solution=(
+        "day_flags = top_k_alerts(smote_model.predict_proba(X_day)[:, 1], K)\n"
+        "found = y_day[day_flags == 1].sum()\n"
+        "precision_at_k = found / K\n"
+        "recall_at_k = found / y_day.sum()"
+    ),
+)
+
+# --------------------------------------------------------------------------- #
+# q6: a decision rule, scored by its cost on data the learner never sees
+# --------------------------------------------------------------------------- #
+
+
+def _share_saved(y_true, y_pred) -> float:
+    """1 - cost of the decisions / cost of flagging nobody (every positive missed)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred) >= 0.5
+    cost = _C_FN * np.sum((y_true == 1) & ~y_pred) + _C_FP * np.sum((y_true == 0) & y_pred)
+    return float(1 - cost / (_C_FN * np.sum(y_true == 1)))
+
+
+q6 = exercise.question(
+    "q6",
+    (
+        "decision_rule",
+        HeldoutScore(
+            make_heldout=_heldout,
+            metric=_share_saved,
+            minimum=_MIN_SAVED,
+            response="predict",
+            metric_name="Share of the cost saved (against flagging nobody)",
+            spec=EstimatorSpec(requirements=[(lambda d: d["is_classifier"], "Pass a classifier: the model whose "
+                                              "`predict` makes the decisions.")], must_be_fitted=True),
+            mistakes=[
+                (lambda out, score: out.mean() > 0.1,
+                 "Your rule flags far more cases than the costs justify. If you applied `threshold` to the SMOTE "
+                 "pipeline's probabilities, repair them first (step 2): the formula assumes calibrated probabilities."),
+                (lambda out, score: out.mean() < 0.03,
+                 "Your rule flags fewer cases than there are positives: a miss costs four times a false alarm, so the "
+                 "threshold must sit well below 0.5. Did you apply `threshold`?"),
+                (lambda out, score: True,
+                 "Check that the rule was fitted on `X_train, y_train` and follows the costs: `threshold` applied to "
+                 "calibrated probabilities (`FixedThresholdClassifier`), or a threshold tuned on a cost scorer."),
+            ],
+        ),
+    ),
+    points=2,
+    hints=[
+        "`FixedThresholdClassifier(model, threshold=...)` turns a model's probabilities into decisions at a "
+        "threshold of your choice. Which model's probabilities can the formula's threshold be trusted on?",
+        "`decision_rule = FixedThresholdClassifier(repaired, threshold=threshold).fit(X_train, y_train)`.",
+    ],
+    solution="decision_rule = FixedThresholdClassifier(repaired, threshold=threshold).fit(X_train, y_train)",
+)
+
+# --------------------------------------------------------------------------- #
+# q7: which calibrator for a small calibration set
+# --------------------------------------------------------------------------- #
+
+q7 = exercise.question(
+    "q7",
+    (
+        "calibrator_answer",
+        Choice(
+            options={
+                "a": "isotonic, on the 500 rows through `FrozenEstimator`: it can follow any monotone distortion",
+                "b": "sigmoid, on the 500 rows through `FrozenEstimator`: two parameters are what 15 positives can support",
+                "c": "`CalibratedClassifierCV(model, cv=5)` fitted on the 500 rows alone: internal folds reuse every row",
+                "d": "no calibration: the model's ROC-AUC is good, so its probabilities are too",
+            },
+            correct="b",
+            explanations={
+                "a": "Isotonic fits a step function with as many steps as the data allow; with 15 positives its steps "
+                "follow noise, and its ties can cost ranking quality. Lesson 08 measured isotonic needing hundreds "
+                "of positives to catch up with sigmoid.",
+                "b": "Sigmoid fits two numbers (intercept and slope on the score), which few positives can pin down; "
+                "`FrozenEstimator` keeps the fitted model as it is.",
+                "c": "`cv=5` refits the model itself on the 500 rows, throwing away what it learned from the full "
+                "training data.",
+                "d": "ROC-AUC measures the ranking only: lesson 08's SMOTE model kept its ROC-AUC with risks about six "
+                "times too high.",
+            },
+        ),
+    ),
+    points=1,
+    hints=["How many parameters can 15 positives pin down? And which option keeps the fitted model as it is?"],
+    solution='calibrator_answer = "b"',
+)

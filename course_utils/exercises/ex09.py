@@ -1,0 +1,523 @@
+"""Checks for lesson 09 and exercise 09: balanced ensembles, and when not to resample.
+
+Lesson prompts ``p1``-``p3`` (no points) and exercise questions ``q1``-``q6``. What each question
+establishes, and how:
+
+- ``q1`` (what a balanced ensemble's gain is): a choice between explanations of "balanced accuracy at 0.5
+  jumps, AP barely moves".
+- ``q2`` (an ensemble compared fairly): ``ap_difference`` is the mean over the splits of the paired AP
+  differences, BalancedRandomForest minus the weighted random forest, on ecoli4's 2 x 5 repeated stratified
+  folds (``paired_cv_scores(..., n_repeats=2)``: seed 0). The check recomputes both models' AP on those
+  same splits: a difference measured on other splits, or on one model's folds only, does not match.
+  ``ap_p_value`` is the two-sided corrected p-value of ``compare_paired`` on those differences, with the
+  folds' training and test sizes: it establishes that the paired differences, not the two means, were
+  tested, and with the Nadeau-Bengio correction.
+- ``q3``: the conclusion the measured p-value supports.
+- ``q4`` (a one-class detector fitted honestly): the fitted ``LocalOutlierFactor(novelty=True)`` (alone or
+  at the end of a pipeline) must have been fitted on exactly the normal rows of the training set: the
+  detector records how many rows it was fitted on (``n_samples_fit_``), and the check compares that count
+  with the training set's normal rows, its size, the test set's size and both together, which tells the
+  honest fit apart from the usual slips (faults included, test rows used).
+- ``q5`` (the detector evaluated honestly): ``detector_ap`` is the AP of the anomaly score
+  (``-score_samples``) on the test set against its labels. Any strictly decreasing function of
+  ``score_samples`` (``-decision_function`` too) has the same AP. The usual slips (the score's sign,
+  ``predict``'s +1/-1 labels, the detector's 0/1 decisions, ROC-AUC, a detector fitted on other rows) are
+  recomputed and named.
+- ``q6`` (a choice justified by a measurement): ``supervised_ap`` is the AP of the given logistic
+  regression on the same test set, and ``better_model`` the model the two measured APs favour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from ..checks import DEFAULT_SEED, Answer, Choice, Exercise, Mistake, Number, Result, Status, describe_estimator, incorrect, uncheckable
+
+exercise = Exercise("ex09", "Exercise 09 - balanced ensembles and one-class detectors")
+progress = exercise.progress
+
+# --------------------------------------------------------------------------- #
+# Lesson 09 prompts (predict, then check): worth no points.
+# --------------------------------------------------------------------------- #
+
+p1 = exercise.prompt(
+    "p1",
+    Choice(
+        options={
+            "a": "AP, by more than 0.1: balanced trees rank the positives much better",
+            "b": "balanced accuracy at 0.5, by more than 0.1, while AP moves by less than 0.05",
+            "c": 'nothing much: `class_weight="balanced_subsample"` already balances each tree',
+        },
+        correct="b",
+        explanations={
+            "a": "Each balanced tree sees few negatives; that does not make the ranking better. Run the next cells.",
+            "b": "Run the next cells to measure it, and to see where the gain comes from.",
+            "c": "Fully grown trees end in pure leaves, so the weights change little in the forest's votes. "
+            "Run the next cells.",
+        },
+    ),
+    hints=["AP does not depend on a threshold; balanced accuracy at 0.5 does. Which one can a change of the "
+           "training balance move without changing the ranking?"],
+    solution='my_prediction = "b"',
+)
+
+p2 = exercise.prompt(
+    "p2",
+    Choice(
+        options={
+            "a": "it rises: the model now pays attention to the positives",
+            "b": "it does not change at all",
+            "c": "it falls: the weights distort the class distributions",
+        },
+        correct="b",
+        explanations={
+            "a": "Uniform weights within a class leave its mean and variance unchanged. Run the next cell.",
+            "b": "Run the next cell: the weights change the prior only.",
+            "c": "Uniform weights within a class leave its mean and variance unchanged. Run the next cell.",
+        },
+    ),
+    hints=["What does GaussianNB estimate from the data? Which of those estimates can a weight that is the same "
+           "for every row of a class change?"],
+    solution='my_prediction = "b"',
+)
+
+p3 = exercise.prompt(
+    "p3",
+    Choice(
+        options={
+            "a": "the detectors win: 32 positives are too few to learn from, and rare cases are outliers",
+            "b": "the detectors are near chance (the prevalence); logistic regression, weak as it is, does better",
+            "c": "they are about equal",
+        },
+        correct="b",
+        explanations={
+            "a": "Rare is not the same as unusual: an old abalone looks like an ordinary adult. Run the next cell.",
+            "b": "Run the next cell to measure it.",
+            "c": "Run the next cell: the supervised model learns which direction matters; the detectors cannot.",
+        },
+    ),
+    hints=["A detector flags rows that look unlike the normal ones. Do abalones with 19 rings look unlike the others?"],
+    solution='my_prediction = "b"',
+)
+
+# --------------------------------------------------------------------------- #
+# The exercise's data. The settings must match the given code of the solution notebook.
+# --------------------------------------------------------------------------- #
+
+_N_TREES = 10
+_N_REPEATS = 2
+_TRAIN = {"n_normal": 1500, "n_faults": 30, "kind": "known", "seed": 1}
+_TEST = {"n_normal": 2000, "n_faults": 40, "kind": "new", "seed": 2}
+
+
+def _make_machine_data(n_normal, n_faults, kind, seed):
+    """The lesson's machine data: six standardised sensors, normal rows then faults of one kind."""
+    rng = np.random.default_rng(seed)
+    shift = {"known": [3.0, 0, 0, 0, 0, 0], "new": [0, 2.5, -2.5, 0, 0, 0]}[kind]
+    X = np.vstack([rng.normal(size=(n_normal, 6)), rng.normal(size=(n_faults, 6)) + shift])
+    y = np.r_[np.zeros(n_normal, dtype=int), np.ones(n_faults, dtype=int)]
+    return X, y
+
+
+@cache
+def _machines():
+    return _make_machine_data(**_TRAIN), _make_machine_data(**_TEST)
+
+
+@cache
+def _ensemble_scores():
+    """AP of both forests on ecoli4's 2 x 5 repeated stratified folds (seed 0), split by split."""
+    from imblearn.ensemble import BalancedRandomForestClassifier
+    from sklearn.ensemble import RandomForestClassifier
+
+    from ..data import load_ecoli4
+    from ..evaluation import paired_cv_scores
+
+    X, y = load_ecoli4(return_X_y=True)
+    models = {
+        "BRF": BalancedRandomForestClassifier(n_estimators=_N_TREES, random_state=0),
+        "RF": RandomForestClassifier(n_estimators=_N_TREES, class_weight="balanced_subsample", random_state=0),
+    }
+    return paired_cv_scores(models, X, y, scoring="average_precision", n_repeats=_N_REPEATS)
+
+
+def _comparison(**kwargs):
+    from ..evaluation import compare_paired
+
+    scores = _ensemble_scores()
+    options = {"n_train": scores.attrs["n_train"], "n_test": scores.attrs["n_test"], **kwargs}
+    return compare_paired(scores["BRF"], scores["RF"], **options)
+
+
+def _ap_difference() -> float:
+    return _comparison().mean_difference
+
+
+def _ap_p_value() -> float:
+    return _comparison().p_value
+
+
+def _p_values_for_fold_sizes() -> list:
+    """The p-value with one split's sizes instead of the mean sizes: 336 rows in 5 folds give 268 or 269 training
+    rows and 67 or 68 test rows, and either is a fair reading of n_train and n_test."""
+    import math
+
+    from ..evaluation import compare_paired
+
+    scores = _ensemble_scores()
+    n_train, n_test = scores.attrs["n_train"], scores.attrs["n_test"]
+    return [compare_paired(scores["BRF"], scores["RF"], n_train=a, n_test=b).p_value
+            for a in (math.floor(n_train), math.ceil(n_train)) for b in (math.floor(n_test), math.ceil(n_test))]
+
+
+def _one_run_difference() -> float:
+    scores = _ensemble_scores()
+    return float((scores["BRF"] - scores["RF"]).iloc[:5].mean())
+
+
+def _uncorrected_p() -> float:
+    from scipy import stats
+
+    scores = _ensemble_scores()
+    return float(stats.ttest_rel(scores["BRF"], scores["RF"]).pvalue)
+
+
+def _one_sided_p() -> float:
+    return _comparison(alternative="greater").p_value
+
+
+def _swapped_sizes_p() -> float:
+    scores = _ensemble_scores()
+    from ..evaluation import compare_paired
+
+    return compare_paired(scores["BRF"], scores["RF"], n_train=scores.attrs["n_test"], n_test=scores.attrs["n_train"]).p_value
+
+
+@cache
+def _detector_scores(fitted_on: str = "honest"):
+    """Anomaly scores on the test set of LOF(novelty=True) fitted on the rows ``fitted_on`` names.
+
+    Each is computed only when asked for: a right answer needs the honest one alone.
+    """
+    from sklearn.neighbors import LocalOutlierFactor
+
+    (X_train, y_train), (X_test, _) = _machines()
+    if fitted_on == "test-set":  # the transductive slip: fitted on the rows it scores
+        return -LocalOutlierFactor().fit(X_test).negative_outlier_factor_
+    rows = X_train if fitted_on == "all-training-rows" else X_train[y_train == 0]
+    detector = LocalOutlierFactor(novelty=True).fit(rows)
+    if fitted_on == "decisions":
+        return (detector.predict(X_test) == -1).astype(float)
+    if fitted_on == "raw-predict":  # predict's own labels: +1 normal, -1 anomaly
+        return detector.predict(X_test).astype(float)
+    return -detector.score_samples(X_test)
+
+
+def _ap(scores) -> float:
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(_machines()[1][1], scores))
+
+
+def _detector_ap() -> float:
+    return _ap(_detector_scores())
+
+
+def _supervised_proba():
+    from sklearn.linear_model import LogisticRegression
+
+    (X_train, y_train), (X_test, _) = _machines()
+    return LogisticRegression(max_iter=1000).fit(X_train, y_train).predict_proba(X_test)[:, 1]
+
+
+def _supervised_ap() -> float:
+    return _ap(_supervised_proba())
+
+
+def _roc_auc(scores) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(_machines()[1][1], scores))
+
+
+# --------------------------------------------------------------------------- #
+# Exercise 09
+# --------------------------------------------------------------------------- #
+
+q1 = exercise.question(
+    "q1",
+    (
+        "gain_answer",
+        Choice(
+            options={
+                "a": "the balanced forest ranks the positives better than the weighted forest",
+                "b": "the balanced forest mostly moved the operating point: its 0.5 is a low threshold in the "
+                "real data's terms, and the weighted forest with a moved threshold does as well",
+                "c": "balanced accuracy is the wrong metric: only AP counts",
+                "d": "the weighted forest overfits, so its balanced accuracy is low",
+            },
+            correct="b",
+            explanations={
+                "a": "A better ranking would raise AP, which barely moved.",
+                "b": "AP measures the ranking and barely moved; balanced accuracy at 0.5 depends on the threshold, "
+                "and the balanced forest's probabilities are those of a balanced world.",
+                "c": "Balanced accuracy is a fine decision metric; the point is *where* the threshold sits when it is "
+                "measured.",
+                "d": "Overfitting would show in AP too, which is about the same for both.",
+            },
+        ),
+    ),
+    points=1,
+    hints=["AP does not depend on the threshold; balanced accuracy at 0.5 does. Which of the two moved?"],
+    solution='gain_answer = "b"',
+)
+
+q2 = exercise.question(
+    "q2",
+    {
+        "ap_difference": Number(
+            expected=_ap_difference,
+            mistakes=[
+                Mistake("sign", lambda v: np.isclose(v, -_ap_difference(), rtol=1e-3, atol=1e-9),
+                        "That is the weighted forest minus the balanced one: subtract in the order the step asks, "
+                        "BalancedRandomForest minus RF."),
+                Mistake("one-run", _one_run_difference,
+                        "That is the mean over the first 5 splits only (one 5-fold run). Use both repetitions: "
+                        "`n_repeats=2`."),
+            ],
+            otherwise="That is not the mean paired AP difference on the splits of the step. Score both models in one "
+            '`paired_cv_scores(models, X_ecoli, y_ecoli, scoring="average_precision", n_repeats=2)` call, so that '
+            "every row is the same split for both, and take the mean of the row-wise differences "
+            "(`compare_paired(...).mean_difference`). Check the models' settings too: 10 trees, `random_state=0`.",
+        ),
+        "ap_p_value": Number(
+            expected=_ap_p_value,
+            valid_values=_p_values_for_fold_sizes,
+            tolerance_reason="the sizes of one split, or their means, are both fair values of n_train and n_test",
+            mistakes=[
+                Mistake("uncorrected", _uncorrected_p,
+                        "That is the plain paired t-test, which treats overlapping folds as independent and is "
+                        "overconfident. Use `compare_paired`, which applies Nadeau and Bengio's correction."),
+                Mistake("one-sided", _one_sided_p,
+                        "That is a one-sided p-value. The step asks whether the two differ at all: keep "
+                        '`alternative="two-sided"` (the default).'),
+                Mistake("sizes-swapped", _swapped_sizes_p,
+                        "`n_train` and `n_test` are swapped: `n_train` is the number of rows each model is fitted "
+                        "on (about 4/5 of the data), `n_test` the rows it is scored on. "
+                        '`scores.attrs["n_train"]` and `scores.attrs["n_test"]` hold them.'),
+            ],
+            otherwise="Pass the two columns of your paired scores to `compare_paired`, with "
+            '`n_train=scores.attrs["n_train"]` and `n_test=scores.attrs["n_test"]`, and store its `p_value`.',
+        ),
+    },
+    points=2,
+    hints=[
+        "`paired_cv_scores` scores every model of its dict on the same splits: one row per split, one column per "
+        "model. Its defaults are 5 folds and `random_state=0`; set `n_repeats=2`.",
+        '`comparison = compare_paired(scores["BRF"], scores["RF"], n_train=scores.attrs["n_train"], '
+        'n_test=scores.attrs["n_test"])`, then its `mean_difference` and `p_value`.',
+    ],
+    solution=(
+        "scores = paired_cv_scores(forests, X_ecoli, y_ecoli, scoring=\"average_precision\", n_repeats=2)\n"
+        "comparison = compare_paired(scores[\"BRF\"], scores[\"RF\"], n_train=scores.attrs[\"n_train\"],\n"
+        "                            n_test=scores.attrs[\"n_test\"])\n"
+        "ap_difference = comparison.mean_difference\n"
+        "ap_p_value = comparison.p_value"
+    ),
+)
+
+q3 = exercise.question(
+    "q3",
+    (
+        "ap_verdict",
+        Choice(
+            options={
+                "a": "the balanced forest ranks ecoli4's positives better: the paired difference is positive",
+                "b": "the two cannot be told apart on ecoli4: the difference is small against the spread of the "
+                "paired differences (corrected p well above 0.05)",
+                "c": "the weighted forest ranks clearly better (corrected p below 0.05)",
+            },
+            correct="b",
+            explanations={
+                "a": "A positive mean difference is not enough: compare it with the spread of the differences, which "
+                "is what the corrected p-value does.",
+                "b": "With 20 positives, 4 per test fold, AP moves a lot from fold to fold, and the mean difference "
+                "is well inside that noise.",
+                "c": "Look at your p-value again: it is far above 0.05.",
+            },
+        ),
+    ),
+    points=1,
+    hints=["Read the corrected p-value you computed: below 0.05 the difference is clear; well above, it is noise."],
+    solution='ap_verdict = "b"',
+)
+
+
+# --------------------------------------------------------------------------- #
+# q4: the detector, fitted on the normal training rows only
+# --------------------------------------------------------------------------- #
+
+
+def _final_step(estimator):
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list) and steps:
+        last = steps[-1]
+        return last[1] if isinstance(last, tuple) and len(last) == 2 else None
+    return estimator
+
+
+@dataclass
+class _DetectorFit(Answer):
+    """A fitted LocalOutlierFactor(novelty=True), alone or last in a pipeline, and the rows it was fitted on."""
+
+    expects = "a fitted LocalOutlierFactor"
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        description = describe_estimator(value)
+        final = _final_step(value)
+        name = type(final).__name__ if final is not None else ""
+        rows = None
+        try:
+            fitted_rows = getattr(final, "n_samples_fit_", None)
+            if isinstance(fitted_rows, (int, np.integer)) and not isinstance(fitted_rows, bool):
+                rows = int(fitted_rows)
+        except Exception:
+            rows = None
+        novelty = None
+        try:
+            novelty = final.get_params(deep=False).get("novelty") if hasattr(final, "get_params") else None
+        except Exception:
+            novelty = None
+        return {"fitted": description["fitted"], "final": name, "novelty": novelty if isinstance(novelty, bool) else None,
+                "rows": rows}
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        if data["final"] != "LocalOutlierFactor":
+            raise incorrect(
+                f"The step asks for a `LocalOutlierFactor(novelty=True)` (got `{data['final'] or 'something else'}`): "
+                "it records how many rows it was fitted on, which is what this check reads.", "wrong-detector")
+        if data["novelty"] is not True:
+            raise incorrect(
+                "Create it with `novelty=True`. Without it, LocalOutlierFactor can only score the rows it was fitted "
+                "on (`fit_predict`), so you would have to fit it on the test rows.", "novelty-false")
+        if not data["fitted"] or data["rows"] is None:
+            raise uncheckable("Your detector is not fitted yet, so it could not be checked: call "
+                              "`.fit(X_train[y_train == 0])` on it first.")
+        (X_train, y_train), (X_test, _) = _machines()
+        n_normal, n_train, n_test = int((y_train == 0).sum()), len(y_train), len(X_test)
+        rows = data["rows"]
+        if rows == n_normal:
+            return Result(Status.CORRECT, f"Fitted on the {n_normal} normal training rows only: no fault, no test row.")
+        if rows == n_train:
+            raise incorrect(f"Your detector was fitted on all {n_train} training rows, faults included: it learned "
+                            "that the known faults are normal. Fit it on the normal rows only: "
+                            "`X_train[y_train == 0]`.", "all-training-rows")
+        if rows == n_test:
+            raise incorrect(f"Your detector was fitted on {n_test} rows, the size of the test set: fit it on the "
+                            "training set's normal rows, `X_train[y_train == 0]`; the test rows must stay unseen.",
+                            "test-set")
+        if rows == n_train + n_test:
+            raise incorrect("Your detector was fitted on the training and test rows together: fit it on "
+                            "`X_train[y_train == 0]` only.", "all-data")
+        if rows == int((y_train == 1).sum()):
+            raise incorrect("Your detector was fitted on the faults: a novelty detector learns what *normal* looks "
+                            "like. Fit it on `X_train[y_train == 0]`.", "wrong-class")
+        raise incorrect(f"Your detector was fitted on {rows} rows; the training set has {n_normal} normal rows. "
+                        "Fit it on exactly those: `X_train[y_train == 0]`.")
+
+
+q4 = exercise.question(
+    "q4",
+    ("detector", _DetectorFit()),
+    points=1,
+    hints=[
+        "A novelty detector learns what normal looks like: it must see the normal rows of the training set, and "
+        "nothing else.",
+        "`detector = LocalOutlierFactor(novelty=True).fit(X_train[y_train == 0])`",
+    ],
+    solution="detector = LocalOutlierFactor(novelty=True).fit(X_train[y_train == 0])",
+)
+
+q5 = exercise.question(
+    "q5",
+    (
+        "detector_ap",
+        Number(
+            expected=_detector_ap,
+            mistakes=[
+                Mistake("sign", lambda: _ap(-_detector_scores()),
+                        "That is the AP of `score_samples` itself, which is *high for normal rows*. Score each row by "
+                        "how anomalous it looks: `-detector.score_samples(X_test)`."),
+                Mistake("decisions", lambda: _ap(_detector_scores("decisions")),
+                        "That is the AP of the detector's yes/no decisions (`predict`). AP needs a score that ranks "
+                        "the rows: `-detector.score_samples(X_test)`."),
+                Mistake("raw-predict", lambda: _ap(_detector_scores("raw-predict")),
+                        "That is the AP of `predict`'s labels, +1 for normal and -1 for anomalies: backwards, and only "
+                        "two values. AP needs a score that ranks the rows: `-detector.score_samples(X_test)`."),
+                Mistake("roc-auc", lambda: _roc_auc(_detector_scores()),
+                        "That is the ROC-AUC. The step asks for the average precision: `average_precision_score`."),
+                Mistake("all-training-rows", lambda: _ap(_detector_scores("all-training-rows")),
+                        "That is the AP of a detector fitted on all training rows, faults included. Fit it on "
+                        "`X_train[y_train == 0]` (step 4)."),
+                Mistake("test-set", lambda: _ap(_detector_scores("test-set")),
+                        "That is the AP of a detector fitted on the test rows themselves. Fit it on the normal "
+                        "training rows (step 4), then score the test rows with `score_samples`."),
+            ],
+            otherwise="Compute `average_precision_score(y_test, -detector.score_samples(X_test))` with the detector of "
+            "step 4.",
+        ),
+    ),
+    points=1,
+    hints=[
+        "`score_samples` is high for rows that look normal; the positives are the anomalies.",
+        "`detector_ap = average_precision_score(y_test, -detector.score_samples(X_test))`",
+    ],
+    solution="detector_ap = average_precision_score(y_test, -detector.score_samples(X_test))",
+)
+
+q6 = exercise.question(
+    "q6",
+    {
+        "supervised_ap": Number(
+            expected=_supervised_ap,
+            mistakes=[
+                Mistake("decisions", lambda: _ap(_supervised_proba() >= 0.5),
+                        "That is the AP of the 0/1 predictions. Use the probabilities: `predict_proba(X_test)[:, 1]`."),
+                Mistake("wrong-column", lambda: _ap(1 - _supervised_proba()),
+                        "That is the AP of column 0, the probability of *normal*. Use the faults' column: "
+                        "`predict_proba(X_test)[:, 1]`."),
+                Mistake("roc-auc", lambda: _roc_auc(_supervised_proba()),
+                        "That is the ROC-AUC. The step asks for the average precision."),
+            ],
+            otherwise="Fit `LogisticRegression(max_iter=1000)` on `X_train, y_train` and compute "
+            "`average_precision_score(y_test, supervised.predict_proba(X_test)[:, 1])`.",
+        ),
+        "better_model": Choice(
+            options={
+                "a": "the one-class detector: it finds the new kind of fault far better",
+                "b": "the supervised model: it was trained with labelled faults",
+                "c": "neither: both are at chance",
+            },
+            correct="a",
+            explanations={
+                "a": "Its AP is far above the supervised model's, which is near chance: the labelled faults were of "
+                "another kind.",
+                "b": "Compare the two APs you measured: labels of one kind of fault do not teach another kind.",
+                "c": "Compare the detector's AP with the prevalence of faults in the test set (about 0.02).",
+            },
+        ),
+    },
+    points=2,
+    hints=[
+        "Score the supervised model exactly as the detector: AP on the test set, from a score (its probabilities).",
+        "Then compare `detector_ap` with `supervised_ap`, and both with the test set's prevalence.",
+    ],
+    solution=(
+        "supervised = LogisticRegression(max_iter=1000).fit(X_train, y_train)\n"
+        "supervised_ap = average_precision_score(y_test, supervised.predict_proba(X_test)[:, 1])\n"
+        'better_model = "a"'
+    ),
+)

@@ -1,0 +1,801 @@
+"""Checks for lesson 10 and exercise 10: more than two classes, and the capstone.
+
+Lesson prompts ``p1``-``p4`` (no points) and exercise questions ``q1``-``q6``. What each step asks
+for, and how its check establishes it:
+
+- ``q1`` macro-F1 and balanced accuracy of the given model's out-of-fold predictions on the full
+  yeast set: both recomputed here from the same splitter (``StratifiedKFold(5, shuffle=True,
+  random_state=0)``) and compared within the course's tolerance; the realistic other numbers
+  (accuracy, weighted F1, the scores of predictions on the rows the model was fitted on) are named.
+- ``q2`` per-class recall, in the order of ``classes``: the diagonal of the row-normalised confusion
+  matrix of the same predictions; per-class precision (the column-normalised diagonal), raw counts
+  and another class order are named.
+- ``q3`` the largest ``k_neighbors`` SMOTE can use in every training fold of that splitter: computed
+  from the folds themselves (smallest class count in a training fold, minus one, because SMOTE asks
+  for ``k_neighbors + 1`` neighbours counting the sample itself).
+- ``q4`` a function returning a ``sampling_strategy`` dict: run on generated label vectors (strings,
+  integers, a pandas Series, a class at exactly the minimum, a minimum below every class); right when
+  SMOTE given the dict would leave every class at ``max(count, minimum)`` rows and never ask a class
+  for fewer rows than it has (which SMOTE refuses).
+- ``q5`` the cost-optimal threshold for calibrated probabilities: C_FP / (C_FP + C_FN) from the stated
+  costs; the cost ratio and the swapped fraction are named.
+- ``q6`` the capstone. ``capstone_model`` must be a fitted classifier with ``predict_proba`` (its
+  scores) and ``predict`` (its decisions, at the learner's threshold). Its scores and decisions on the
+  vault's inputs -- rows of page-blocks0 the learner was never given -- are scored here by average
+  precision and by expected cost per block, against the vault's labels, which never enter the
+  learner's kernel when the instructor's grader runs it. ``capstone_cv_cost`` is the learner's
+  validation estimate of that expected cost, from their own data; it is right when it agrees with
+  the cost measured on the vault within chance (three standard errors of the difference). Feedback
+  names leakage (a step fitted on more rows than the learner's data has; a near-perfect vault score;
+  an estimate more optimistic than chance allows), thresholds applied to uncalibrated probabilities
+  (mean predicted probability on the vault's inputs far from the learner data's positive rate), the
+  default threshold 0.5, and a missing validation estimate -- without showing any vault row.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from ..checks import (
+    DEFAULT_SEED,
+    RTOL,
+    Answer,
+    Array,
+    Choice,
+    Exercise,
+    Feedback,
+    FunctionCases,
+    HeldoutScore,
+    Mistake,
+    Number,
+    Question,
+    Result,
+    Status,
+    as_plain_number,
+    describe_estimator,
+    incorrect,
+    swapped_mistake,
+    uncheckable,
+    wrong_split_mistake,
+)
+from ..data import PAGE_BLOCKS_COSTS, load_page_blocks, load_yeast
+
+exercise = Exercise("ex10", "Exercise 10 - many classes, and the capstone")
+progress = exercise.progress
+
+C_FN = PAGE_BLOCKS_COSTS["false_negative"]
+C_FP = PAGE_BLOCKS_COSTS["false_positive"]
+#: Capstone pass marks on the vault. A plain logistic regression on log-scaled features, thresholded
+#: at C_FP / (C_FP + C_FN), reaches AP 0.88 and a cost of 0.15 per block there; at the default 0.5
+#: it costs 0.34, and with class_weight="balanced" thresholded at 1/11 it costs 0.24 (measured when
+#: this exercise was written; tests/test_ex10.py re-measures them).
+AP_MIN = 0.85
+COST_MAX = 0.20
+#: No model that never saw the vault came near this AP on it (best measured: 0.95, a random forest);
+#: models fitted on the vault's rows reach 0.998 or more.
+AP_SEEN = 0.99
+#: Leakage is named when the learner's estimate is this many standard errors below the vault's cost.
+Z_LEAK = 3.0
+#: Mistake ids of a model that saw rows other than the learner's training data.
+LEAK_MISTAKES = ("fitted-on-other-rows", "fitted-on-vault")
+
+_VAULT = Path(__file__).resolve().parent.parent / "datasets" / "page_blocks0_vault.csv"
+
+# --------------------------------------------------------------------------- #
+# Lesson 10 prompts (predict, then check): worth no points.
+# --------------------------------------------------------------------------- #
+
+p1 = exercise.prompt(
+    "p1",
+    Choice(
+        options={
+            "a": "accuracy is clearly higher than balanced accuracy",
+            "b": "the two are about equal",
+            "c": "balanced accuracy is clearly higher than accuracy",
+        },
+        correct="a",
+        explanations={
+            "a": "Run the next cells to see by how much, and why.",
+            "b": "They would be equal if every class were recalled equally well. Are the five-row classes as "
+            "easy as the 463-row one? Run the next cells.",
+            "c": "That happens when the small classes are recalled better than the big ones. Run the next "
+            "cells to see which classes the model gets right.",
+        },
+    ),
+    hints=["Accuracy weights each class by its size; balanced accuracy gives each class the same weight."],
+    solution='my_prediction = "a"',
+)
+
+p2 = exercise.prompt(
+    "p2",
+    Choice(
+        options={
+            "a": "it rises, like every class's",
+            "b": "it stays about the same",
+            "c": "it falls",
+        },
+        correct="c",
+        explanations={
+            "a": "The weights move the boundaries towards the big classes: some of their rows now go to the "
+            "small ones. Run the next cells.",
+            "b": "Run the next cells: the weights move every boundary, the big classes' too.",
+            "c": "Run the next cells to see by how much.",
+        },
+    ),
+    hints=["With `class_weight='balanced'` a CYT row weighs about 0.3 and an ERL row about 30."],
+    solution='my_prediction = "c"',
+)
+
+p3 = exercise.prompt(
+    "p3",
+    Choice(
+        options={
+            "a": "it runs: SMOTE uses fewer neighbours where a class is small",
+            "b": "it stops with an error",
+            "c": "it runs, but leaves the ERL class out",
+        },
+        correct="b",
+        explanations={
+            "a": "SMOTE does not adapt `k_neighbors` to the class. Run the next cell.",
+            "b": "Run the next cell to see the message.",
+            "c": "SMOTE skips no class it was asked to over-sample. Run the next cell.",
+        },
+    ),
+    hints=["How many ERL rows are left in a training fold of 5-fold CV, and how many neighbours does k=5 need?"],
+    solution='my_prediction = "b"',
+)
+
+p4 = exercise.prompt(
+    "p4",
+    Choice(
+        options={
+            "a": "the weighted model: it was trained to care about the positives",
+            "b": "about the same",
+            "c": "the plain model",
+        },
+        correct="c",
+        explanations={
+            "a": "The weights already push its probabilities up; the threshold 1/11 then pushes a second "
+            "time. Run the next cell.",
+            "b": "Run the next cell.",
+            "c": "Run the next cell to see by how much.",
+        },
+    ),
+    hints=["The threshold C_FP / (C_FP + C_FN) assumes calibrated probabilities. Are the weighted model's?"],
+    solution='my_prediction = "c"',
+)
+
+# --------------------------------------------------------------------------- #
+# Part 1: many classes (full yeast set)
+# --------------------------------------------------------------------------- #
+
+
+def _splitter():
+    from sklearn.model_selection import StratifiedKFold
+
+    return StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+
+
+def _model():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+
+
+@cache
+def _yeast():
+    X, y = load_yeast(return_X_y=True)
+    return X, y.to_numpy()
+
+
+@cache
+def _classes() -> tuple:
+    return tuple(np.unique(_yeast()[1]).tolist())
+
+
+@cache
+def _out_of_fold() -> np.ndarray:
+    from sklearn.model_selection import cross_val_predict
+
+    X, y = _yeast()
+    return cross_val_predict(_model(), X, y, cv=_splitter())
+
+
+@cache
+def _in_sample() -> np.ndarray:
+    X, y = _yeast()
+    return _model().fit(X, y).predict(X)
+
+
+def _scores(y_pred) -> dict:
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, precision_score
+
+    y = _yeast()[1]
+    return {
+        "macro_f1": f1_score(y, y_pred, average="macro", zero_division=0),
+        "weighted_f1": f1_score(y, y_pred, average="weighted", zero_division=0),
+        "accuracy": accuracy_score(y, y_pred),
+        "balanced_accuracy": balanced_accuracy_score(y, y_pred),
+        "macro_precision": precision_score(y, y_pred, average="macro", zero_division=0),
+    }
+
+
+@cache
+def _oof_scores() -> dict:
+    return _scores(_out_of_fold())
+
+
+@cache
+def _in_sample_scores() -> dict:
+    return _scores(_in_sample())
+
+
+def _confusion(normalize):
+    from sklearn.metrics import confusion_matrix
+
+    return confusion_matrix(_yeast()[1], _out_of_fold(), labels=list(_classes()), normalize=normalize)
+
+
+@cache
+def _recall_per_class() -> np.ndarray:
+    return np.diagonal(_confusion("true")).copy()
+
+
+@cache
+def _precision_per_class() -> np.ndarray:
+    return np.diagonal(_confusion("pred")).copy()
+
+
+@cache
+def _correct_counts() -> np.ndarray:
+    return np.diagonal(_confusion(None)).astype(float)
+
+
+@cache
+def _recall_by_size() -> np.ndarray:
+    """Per-class recall listed from the biggest class to the smallest (``value_counts`` order)."""
+    y = _yeast()[1]
+    labels, counts = np.unique(y, return_counts=True)
+    recall = dict(zip(labels, _recall_per_class()))
+    return np.array([recall[label] for label in labels[np.argsort(-counts, kind="stable")]])
+
+
+_OTHER_METRIC = "That is the {what}, not the {wanted}."
+
+q1 = exercise.question(
+    "q1",
+    {
+        "macro_f1": Number(
+            expected=lambda: _oof_scores()["macro_f1"],
+            mistakes=[
+                # Macro-F1 and balanced accuracy lie within 0.1 % of each other here: named when matched exactly.
+                Mistake("balanced-accuracy", lambda: _oof_scores()["balanced_accuracy"],
+                        "That is the balanced accuracy (the mean of the per-class recalls); macro-F1 is the mean of "
+                        "the per-class F1 scores: `f1_score(..., average=\"macro\")`.", exact=True),
+                Mistake("accuracy", lambda: _oof_scores()["accuracy"],
+                        "That is the accuracy (also the micro-averaged F1): use `f1_score(..., average=\"macro\")`, "
+                        "the plain mean of the ten per-class F1 scores."),
+                Mistake("weighted", lambda: _oof_scores()["weighted_f1"],
+                        "That is the F1 weighted by class size (`average=\"weighted\"`): the big classes dominate it. "
+                        "Use `average=\"macro\"`."),
+                wrong_split_mistake(lambda: _in_sample_scores()["macro_f1"],
+                                    "That is the macro-F1 of a model predicting the rows it was fitted on. Score the "
+                                    "out-of-fold predictions `y_pred` from `cross_val_predict`."),
+            ],
+        ),
+        "balanced_acc": Number(
+            expected=lambda: _oof_scores()["balanced_accuracy"],
+            mistakes=[
+                Mistake("macro-f1", lambda: _oof_scores()["macro_f1"],
+                        "That is the macro-F1; balanced accuracy is the mean of the per-class recalls: "
+                        "`balanced_accuracy_score`.", exact=True),
+                Mistake("accuracy", lambda: _oof_scores()["accuracy"],
+                        "That is the accuracy: use `balanced_accuracy_score`, the mean of the per-class recalls."),
+                Mistake("macro-precision", lambda: _oof_scores()["macro_precision"],
+                        "That is the mean of the per-class precisions; balanced accuracy is the mean of the "
+                        "per-class recalls."),
+                wrong_split_mistake(lambda: _in_sample_scores()["balanced_accuracy"],
+                                    "That is the balanced accuracy of a model predicting the rows it was fitted on. "
+                                    "Score the out-of-fold predictions `y_pred`."),
+            ],
+        ),
+    },
+    points=2,
+    hints=[
+        "`y_pred = cross_val_predict(model, X, y, cv=cv)` gives one out-of-fold prediction per row.",
+        "`f1_score(y, y_pred, average=\"macro\", zero_division=0)` and `balanced_accuracy_score(y, y_pred)`.",
+    ],
+    solution=(
+        "y_pred = cross_val_predict(model, X, y, cv=cv)\n"
+        "macro_f1 = f1_score(y, y_pred, average=\"macro\", zero_division=0)\n"
+        "balanced_acc = balanced_accuracy_score(y, y_pred)"
+    ),
+)
+
+
+def _same_sorted(a, e) -> bool:
+    return a.shape == e.shape and np.allclose(np.sort(a), np.sort(e), rtol=RTOL, atol=1e-9)
+
+
+q2 = exercise.question(
+    "q2",
+    (
+        "recall_per_class",
+        Array(
+            expected=_recall_per_class,
+            rtol=RTOL,
+            atol=1e-9,
+            mistakes=[
+                Mistake("precision", lambda a, e: np.allclose(a, _precision_per_class(), rtol=RTOL, atol=1e-9),
+                        "Those are the per-class precisions (the confusion matrix normalised by columns, "
+                        "`normalize=\"pred\"`). Recall divides by the true class: `normalize=\"true\"`."),
+                Mistake("counts", lambda a, e: np.allclose(a, _correct_counts(), rtol=RTOL, atol=1e-9),
+                        "Those are counts of rows predicted right. Recall is a share: normalise the confusion "
+                        "matrix by its rows (`normalize=\"true\"`) before taking the diagonal."),
+                Mistake("order", lambda a, e: np.allclose(a, _recall_by_size(), rtol=RTOL, atol=1e-9)
+                        or (_same_sorted(a, e) and not np.allclose(a, e, rtol=RTOL, atol=1e-9)),
+                        "Right values, wrong order: list them in the order of `classes` (alphabetical), e.g. with "
+                        "`labels=classes` in `confusion_matrix` or `recall_score`."),
+            ],
+        ),
+    ),
+    points=1,
+    hints=[
+        "`confusion_matrix(y, y_pred, labels=classes, normalize=\"true\")` has the recalls on its diagonal.",
+        "`recall_score(y, y_pred, labels=classes, average=None)` gives the same numbers.",
+    ],
+    solution=(
+        "matrix = confusion_matrix(y, y_pred, labels=classes, normalize=\"true\")\n"
+        "recall_per_class = np.diagonal(matrix)"
+    ),
+)
+
+
+@cache
+def _max_k() -> int:
+    X, y = _yeast()
+    smallest = min(
+        np.unique(y[train], return_counts=True)[1].min() for train, _ in _splitter().split(X, y)
+    )
+    return int(smallest) - 1
+
+
+q3 = exercise.question(
+    "q3",
+    (
+        "max_k",
+        Number(
+            expected=lambda: float(_max_k()),
+            detect_rounding=False,
+            mistakes=[
+                Mistake("fold-size", lambda: float(_max_k() + 1),
+                        "That is how many ERL rows a training fold holds. SMOTE asks for `k_neighbors + 1` "
+                        "neighbours, the sample itself included, so k can be at most one less."),
+                Mistake("whole-data", 5.0,
+                        "5 is how many ERL rows the whole set has (and SMOTE's default k). In 5-fold CV each "
+                        "training fold holds only four of them; count them with `np.unique(y[train], "
+                        "return_counts=True)`."),
+            ],
+            otherwise="Count each class's rows in every training fold of `cv`; SMOTE needs `k_neighbors + 1` of "
+            "them in the smallest.",
+        ),
+    ),
+    points=1,
+    hints=[
+        "Loop over `cv.split(X, y)` and find the smallest class count among the training rows.",
+        "SMOTE asks a class's `NearestNeighbors` for `k_neighbors + 1` neighbours (the sample is its own nearest).",
+    ],
+    solution=(
+        "smallest = min(np.unique(y[train], return_counts=True)[1].min() for train, _ in cv.split(X, y))\n"
+        "max_k = int(smallest) - 1"
+    ),
+)
+
+
+def _strategy_cases(seed: int) -> list[dict]:
+    import pandas as pd
+
+    rng = np.random.default_rng([10, 4, seed])
+
+    def labels(counts, names):
+        y = np.repeat(np.asarray(names), counts)
+        return y[rng.permutation(len(y))]
+
+    small = int(rng.integers(3, 9))
+    return [
+        {"y": labels([60, 25, small, 40], ["CYT", "ME1", "ERL", "NUC"]), "minimum": 40},  # one at exactly 40
+        {"y": labels([100, 12, 7], [0, 1, 2]), "minimum": 30},
+        {"y": pd.Series(labels([50, 9, 20], ["a", "b", "c"]), name="target"), "minimum": 20},
+        {"y": labels([30, 20], ["x", "y"]), "minimum": 10},  # no class below the minimum: an empty dict
+        {"y": labels([80, small + 1, 33, 14, 5], [3, 1, 4, 5, 9]), "minimum": int(rng.integers(25, 35))},
+    ]
+
+
+def _strategy_to_plain(raw):
+    if raw is Ellipsis or raw is None:  # the blank placeholder and a forgotten `return`, as FunctionCases reads them
+        return "Ellipsis" if raw is Ellipsis else None
+    if not isinstance(raw, dict):
+        return {"not_a_dict": type(raw).__name__}
+    items = []
+    for key, value in raw.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+        integral = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        items.append([str(key.item() if isinstance(key, np.generic) else key), number, integral])
+    return {"items": items}
+
+
+def _judge_strategy(kwargs, output):
+    y = np.asarray(kwargs["y"])
+    minimum = int(kwargs["minimum"])
+    labels, counts = np.unique(y, return_counts=True)
+    count = {str(label.item() if isinstance(label, np.generic) else label): int(n) for label, n in zip(labels, counts)}
+    if not isinstance(output, dict) or "items" not in output:
+        kind = output.get("not_a_dict") if isinstance(output, dict) else type(output).__name__
+        return (f"Return a dict `{{class: rows wanted}}` (got {kind}).", "not-a-dict")
+    wanted = {}
+    for key, number, integral in output["items"]:
+        if key not in count:
+            return (f"Your dict names the class {key!r}, which is not among the labels of `y`: use the labels "
+                    "themselves as keys (`y.value_counts()` or `np.unique(y, return_counts=True)`).", "unknown-class")
+        if number is None or not integral:
+            return (f"The value for class {key!r} is not a whole number of rows: SMOTE wants integers.", "not-integer")
+        wanted[key] = int(number)
+    small = {key: n for key, n in count.items() if n < minimum}
+    if small and all(wanted.get(key) == minimum - n for key, n in small.items()) and any(minimum - n < n for n in small.values()):
+        return ("Your dict gives how many rows to *add* to each class; SMOTE's dict wants how many rows each class "
+                "should *have* after resampling (the minimum itself).", "rows-to-add")
+    for key, n in count.items():
+        target = wanted.get(key, n)
+        if target < n:
+            return (f"Class {key!r} has {n} rows and your dict asks for {target}: an over-sampler cannot remove rows "
+                    "(SMOTE raises an error). Leave classes that already have enough rows out of the dict.",
+                    "asks-fewer")
+        if target != max(n, minimum):
+            if key not in wanted:
+                return (f"Class {key!r} has {n} rows, fewer than {minimum}, but is missing from your dict.", "missing-class")
+            return (f"Class {key!r} has {n} rows: raise it to {max(n, minimum)}, not {target}.", "wrong-target")
+    return None
+
+
+q4 = exercise.question(
+    "q4",
+    (
+        "raise_small_classes",
+        FunctionCases(make_cases=_strategy_cases, judge_case=_judge_strategy, to_plain=_strategy_to_plain),
+    ),
+    points=1,
+    hints=[
+        "Count the rows of each class, e.g. with `pd.Series(y).value_counts()`.",
+        "Keep only the classes below the minimum: `{label: minimum for label, n in counts.items() if n < minimum}`.",
+    ],
+    solution=(
+        "def raise_small_classes(y, minimum):\n"
+        "    counts = pd.Series(y).value_counts()\n"
+        "    return {label: int(minimum) for label, n in counts.items() if n < minimum}"
+    ),
+)
+
+q5 = exercise.question(
+    "q5",
+    (
+        "cost_threshold",
+        Number(
+            expected=C_FP / (C_FP + C_FN),
+            mistakes=[
+                Mistake("cost-ratio", C_FP / C_FN,
+                        "That is the ratio of the costs, C_FP / C_FN. Compare the expected costs: flagging costs "
+                        "C_FP x (1 - p), not flagging costs C_FN x p; they are equal at p = C_FP / (C_FP + C_FN)."),
+                swapped_mistake(C_FN / (C_FP + C_FN),
+                                "You swapped the costs: a missed non-text block (C_FN = 10) is the expensive one, so "
+                                "the threshold is low."),
+                Mistake("default", 0.5, "0.5 is the best threshold only when both mistakes cost the same."),
+            ],
+        ),
+    ),
+    points=1,
+    hints=["Flag a block when C_FN x p > C_FP x (1 - p).", "Solve for p: the threshold is C_FP / (C_FP + C_FN)."],
+    solution="cost_threshold = C_FP / (C_FP + C_FN)",
+)
+
+# --------------------------------------------------------------------------- #
+# Part 2: the capstone, scored on the vault
+# --------------------------------------------------------------------------- #
+
+
+@cache
+def _vault():
+    import pandas as pd
+
+    frame = pd.read_csv(_VAULT)
+    y = frame.pop("target").to_numpy()
+    return frame, y
+
+
+def _vault_draw(seed: int = DEFAULT_SEED):
+    """The vault is one fixed set of rows: every seed gets the same inputs and labels."""
+    return _vault()
+
+
+@cache
+def _learner_rows() -> tuple[int, float]:
+    _, y = load_page_blocks(return_X_y=True)
+    return len(y), float(y.mean())
+
+
+def expected_cost(y_true, decisions) -> float:
+    """Mean cost per block of 0/1 decisions under the capstone's costs (C_FN = 10, C_FP = 1).
+
+    Parameters
+    ----------
+    y_true, decisions : array-like of shape (n_samples,)
+        True labels and decisions, 1 = not a text block.
+
+    Returns
+    -------
+    float
+    """
+    return float(np.mean(_costs_per_row(np.asarray(y_true), np.asarray(decisions))))
+
+
+def _costs_per_row(y, decisions) -> np.ndarray:
+    y = np.asarray(y).astype(int)
+    decisions = np.asarray(decisions).astype(int)
+    return np.where((y == 1) & (decisions == 0), C_FN, 0.0) + np.where((y == 0) & (decisions == 1), C_FP, 0.0)
+
+
+def _rows_seen_anywhere(description: dict | None) -> list[int]:
+    """Rows counted by every fitted step of a (nested) description that records them."""
+    if not isinstance(description, dict):
+        return []
+    seen = [s.get("n_samples_seen") for s in description.get("steps") or [] if isinstance(s, dict)]
+    return [int(n) for n in seen if isinstance(n, int)] + _rows_seen_anywhere(description.get("inner"))
+
+
+def _implied_threshold(proba: np.ndarray, decisions: np.ndarray):
+    """``(low, high)``: the decisions are ``proba >= t`` for every t in (low, high]; None if no t gives them."""
+    flagged, kept = proba[decisions == 1], proba[decisions == 0]
+    if len(flagged) == 0 or len(kept) == 0 or kept.max() >= flagged.min():
+        return None
+    return float(kept.max()), float(flagged.min())
+
+
+class VaultDecisions(HeldoutScore):
+    """A fitted classifier's scores and decisions on the capstone's vault, judged by AP and by cost.
+
+    The inputs come from ``make_heldout`` (the grader replaces it with the inputs it sends); the
+    labels are read only by :meth:`judge`.
+    """
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        description = describe_estimator(value)
+        if not description["fitted"]:
+            raise uncheckable(f"Your model is not fitted yet, so it could not be checked: call `{self.fit_call}` on it first.")
+        X = self.make_heldout(seed)[0]
+        outputs = {}
+        for method in ("predict_proba", "predict"):
+            if getattr(value, method, None) is None:
+                raise uncheckable(f"Your model has no `{method}` method: the capstone needs scores (`predict_proba`) "
+                                  "and decisions (`predict`).")
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    outputs[method] = np.asarray(getattr(value, method)(X))
+            except Exception as error:
+                raise uncheckable(f"Your model failed when asked to `{method}` on new blocks ({type(error).__name__}). "
+                                  "Was it fitted on the columns of `X`?") from None
+        proba = outputs["predict_proba"]
+        classes = [str(c) for c in np.asarray(getattr(value, "classes_", [0, 1])).tolist()]
+        if proba.ndim != 2 or proba.shape[1] != 2 or classes not in (["0", "1"], ["False", "True"]):
+            raise uncheckable("Your model should be a binary classifier of `y` (classes 0 and 1).")
+        decisions = outputs["predict"]
+        if decisions.shape != (len(proba),) or not np.isin(decisions.astype(float), [0.0, 1.0]).all():
+            raise uncheckable("`predict` should give one decision per block, 0 or 1.")
+        return {
+            "estimator": description,
+            "output": proba[:, 1].astype(float).tolist(),
+            "decisions": decisions.astype(float).tolist(),
+        }
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        _, y = self.make_heldout(seed)
+        proba = np.asarray(data["output"], dtype=float)
+        decisions = np.asarray(data["decisions"], dtype=float)
+        if proba.shape != (len(y),) or decisions.shape != (len(y),) or not np.isfinite(proba).all():
+            raise uncheckable("Your model returned the wrong number of scores or decisions.")
+        from sklearn.metrics import average_precision_score
+
+        n_learner, prevalence = _learner_rows()
+        seen = [n for n in _rows_seen_anywhere(data.get("estimator")) if n > n_learner]
+        if seen:
+            raise incorrect(
+                f"A step of your model was fitted on {max(seen)} rows, but your data has {n_learner}: it saw rows "
+                "that are not your training data -- resampled rows (resampling before the pipeline, so that test "
+                "rows leak into training), or rows of the vault. Fit the whole pipeline on `X` and `y` (or on "
+                "your training split) only, with any sampler inside it.",
+                mistake="fitted-on-other-rows",
+            )
+        ap = float(average_precision_score(y, proba))
+        if ap >= AP_SEEN:
+            raise incorrect(
+                f"Your model's AP on the vault is {ap:.3f}, far above what any model that never saw these rows reached "
+                f"in our tests (about 0.95). It has most likely been fitted on vault rows (the file "
+                "`page_blocks0_vault.csv` in the course package): refit it on `X` and `y` only.",
+                mistake="fitted-on-vault",
+            )
+        cost = expected_cost(y, decisions)
+        flag_all = C_FP * (1 - prevalence)
+        problems, ids = [], []
+        if ap < AP_MIN:
+            problems.append(f"Its average precision on the vault is {ap:.3f}; it needs {AP_MIN:.2f}: the scores rank "
+                            "blocks poorly. The features are very skewed: try a log transform before a linear model, "
+                            "or a tree ensemble.")
+            ids.append("low-ap")
+        if cost > COST_MAX:
+            problems.append(f"Its decisions cost {cost:.3f} per block on the vault; they need to cost at most "
+                            f"{COST_MAX:.2f} (flagging every block would cost {flag_all:.3f}).")
+            ids.append("high-cost")
+            why, mistake = self._why_costly(proba, decisions, prevalence)
+            problems.append(why)
+            ids.append(mistake)
+        if problems:
+            return Result(Status.INCORRECT, " ".join(p for p in problems if p),
+                          mistake="|".join(i for i in ids if i) or None)
+        return Result(
+            Status.CORRECT,
+            f"On the vault (rows you never saw): AP {ap:.3f} (needed {AP_MIN:.2f}) and an expected cost of {cost:.3f} "
+            f"per block (at most {COST_MAX:.2f}; flagging every block would cost {flag_all:.3f}).",
+        )
+
+    @staticmethod
+    def _why_costly(proba, decisions, prevalence):
+        if decisions.sum() == 0:
+            return "Your model flags no block at all, so every non-text block is missed at a cost of 10.", "flags-none"
+        if decisions.sum() == len(decisions):
+            return "Your model flags every block.", "flags-all"
+        mean_risk = float(proba.mean())
+        bounds = _implied_threshold(proba, decisions)
+        if bounds is not None and bounds[0] < 0.5 <= bounds[1]:
+            return (f"Your decisions are those of the default threshold 0.5. With C_FN = {C_FN:g} and C_FP = {C_FP:g}, "
+                    "choose the threshold from the costs: `FixedThresholdClassifier` at C_FP / (C_FP + C_FN) on "
+                    "calibrated probabilities, or `TunedThresholdClassifierCV` with a cost scorer.", "default-threshold")
+        if not (prevalence / 1.5 <= mean_risk <= prevalence * 1.5):
+            return (f"Your probabilities are not calibrated: their mean on the vault's blocks is {mean_risk:.3f}, "
+                    f"while {prevalence:.1%} of the blocks in your data are positive. The threshold C_FP / (C_FP + C_FN) "
+                    "is right only for calibrated probabilities: calibrate them (`CalibratedClassifierCV`), "
+                    "drop the class weights or resampling, or tune the threshold by cross-validation "
+                    "(`TunedThresholdClassifierCV`).", "uncalibrated-threshold")
+        return "", ""
+
+
+class CostEstimate(Answer):
+    """The learner's validation estimate of the capstone's expected cost per block.
+
+    Judged against the cost the learner's own decisions reach on the vault (handed over by
+    :class:`_Capstone`): right when the two agree within ``Z_LEAK`` standard errors of their
+    difference.
+    """
+
+    expects = "a number"
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        return as_plain_number(value)
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        claim = data.get("value") if isinstance(data, dict) else data
+        decisions = data.get("decisions") if isinstance(data, dict) else None
+        claim = float(claim)
+        if -C_FN <= claim < 0:
+            raise incorrect("Your estimate is negative: scikit-learn's scorers negate costs so that greater is better "
+                            "(as `best_score_` of a search with a cost scorer does). Store the cost itself, "
+                            f"{-claim:.3f}.", mistake="negated")
+        if not 0 <= claim <= C_FN:
+            raise incorrect(f"An expected cost per block lies between 0 and {C_FN:g}: store the mean cost of your "
+                            "decisions over the rows you validated on.", mistake="out-of-range")
+        if decisions is None:
+            raise uncheckable("Your estimate is compared with your model's cost on the vault, so `capstone_model` "
+                              "must pass its own check first.")
+        _, y = _vault()
+        costs = _costs_per_row(y, np.asarray(decisions, dtype=float))
+        vault_cost = float(costs.mean())
+        n_learner, _ = _learner_rows()
+        se_vault = float(costs.std(ddof=1) / math.sqrt(len(costs)))
+        # A cross-validated estimate over the learner's rows has about the same per-row spread.
+        se_claim = se_vault * math.sqrt(len(costs) / n_learner)
+        band = Z_LEAK * math.sqrt(se_vault**2 + se_claim**2)
+        if claim < vault_cost - band:
+            raise incorrect(
+                f"Your validation estimate ({claim:.3f}) is lower than your model's cost on the vault ({vault_cost:.3f}) "
+                f"by more than chance explains ({Z_LEAK:g} standard errors: {band:.3f}). Such optimism comes from "
+                "leakage: something was fitted on the rows you scored (resampling before splitting, a threshold "
+                "chosen on the same rows it was scored on, or a final model scored on its own training rows). "
+                "Estimate by cross-validating the whole pipeline, sampler and threshold inside.",
+                mistake="optimistic-estimate",
+            )
+        if claim > vault_cost + band:
+            raise incorrect(
+                f"Your validation estimate ({claim:.3f}) is higher than your model's cost on the vault ({vault_cost:.3f}) "
+                f"by more than chance explains ({band:.3f}): is it the cost of another rule than the one "
+                "`capstone_model.predict` applies (another threshold, another model)?",
+                mistake="other-rule",
+            )
+        return Result(Status.CORRECT, f"Your validation estimate {claim:.3f} agrees with the cost on the vault "
+                                      f"({vault_cost:.3f}) within chance (\u00b1{band:.3f}).")
+
+
+class _Capstone(Question):
+    """q6: hands the model's vault decisions to the estimate's judge, and names a missing estimate."""
+
+    def grade(self, extracted, seed=DEFAULT_SEED):
+        extracted = dict(extracted)
+        model = extracted.get("capstone_model") or {}
+        estimate = extracted.get("capstone_cv_cost") or {}
+        decisions = model["data"].get("decisions") if isinstance(model.get("data"), dict) else None
+        if decisions is not None and self._leaked(model["data"], seed):
+            decisions = None  # an estimate cannot be compared with the vault cost of a model that saw the vault
+            extracted["capstone_cv_cost"] = {
+                "status": Status.UNCHECKABLE.value,
+                "message": "Your estimate cannot be compared with the vault while your model has seen rows that are "
+                "not your training data: fix `capstone_model` first.",
+            }
+        elif "data" in estimate:
+            extracted["capstone_cv_cost"] = {"data": {"value": estimate["data"], "decisions": decisions}}
+        elif "data" in model and estimate.get("status") == Status.NOT_ATTEMPTED.value:
+            extracted["capstone_cv_cost"] = {
+                "status": Status.NOT_ATTEMPTED.value,
+                "message": "Missing validation: store in `capstone_cv_cost` the expected cost per block that your "
+                "validation (cross-validation on `X`, `y`) predicts for your model. Without it you could not know "
+                "the cost before the vault told you.",
+            }
+        return super().grade(extracted, seed)
+
+    def _leaked(self, data, seed) -> bool:
+        try:
+            self.parts["capstone_model"].judge(data, seed)
+        except Feedback as feedback:
+            return feedback.mistake in LEAK_MISTAKES
+        except Exception:  # noqa: BLE001 - malformed data is reported by the model's own judge
+            return False
+        return False
+
+
+q6 = _Capstone(
+    "ex10.q6",
+    {
+        "capstone_model": VaultDecisions(
+            make_heldout=_vault_draw,
+            metric=lambda y, p: float("nan"),  # VaultDecisions.judge scores AP and cost itself
+            minimum=AP_MIN,
+            response="predict_proba",
+            metric_name="average precision",
+            fit_call=".fit(X, y)",
+        ),
+        "capstone_cv_cost": CostEstimate(),
+    },
+    points=4,
+    hints=[
+        "A plain logistic regression on `np.log1p` of the features, scaled, gives calibrated-enough probabilities; "
+        "`FixedThresholdClassifier(model, threshold=cost_threshold)` then decides at the cost-optimal threshold.",
+        "Validate before you look: `cross_val_predict(decider, X, y, cv=...)` gives out-of-fold decisions; their "
+        "`expected_cost` is your `capstone_cv_cost`.",
+        "Fit the final model on all of `X`, `y`. Class weights or SMOTE shift the probabilities: then tune the "
+        "threshold (`TunedThresholdClassifierCV`) instead of using 1/11.",
+    ],
+    solution=(
+        "log_model = make_pipeline(FunctionTransformer(np.log1p), StandardScaler(), LogisticRegression(max_iter=1000))\n"
+        "decider = FixedThresholdClassifier(log_model, threshold=cost_threshold)\n"
+        "cv_decisions = cross_val_predict(decider, X, y, cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0))\n"
+        "capstone_cv_cost = ex10.expected_cost(y, cv_decisions)\n"
+        "capstone_model = decider.fit(X, y)"
+    ),
+)
+exercise.questions["q6"] = q6

@@ -1,0 +1,177 @@
+"""Lesson 07's quantitative claims, re-measured by running the lesson itself.
+
+Each test names the sentence it backs. Margins are wide enough to survive a library upgrade that keeps the
+story, and narrow enough to fail when the story changes. Timings are never compared with a number: only
+the direction of the speed-up, which is many times larger than run-to-run noise, is asserted.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_notebook
+
+pytestmark = pytest.mark.notebook
+
+LESSON = "notebooks/07_beyond_smote.ipynb"
+
+_EXTRA = """
+_placement = placement["share in majority territory"].to_dict()
+_removal = {name: {k: (None if v != v else v) for k, v in row.items()} for name, row in removal.to_dict(orient="index").items()}
+_paired = {" | ".join(k): row for k, row in paired_table.to_dict(orient="index").items()}
+_by_model = by_model.to_dict(orient="index")
+_speed = speed.to_dict(orient="index")
+_helps = {" | ".join(k): row for k, row in helps.to_dict(orient="index").items()}
+_toy = {"minority_in_majority": float((territory.predict(X_toy[y_toy == 1]) == 0).mean())}
+"""
+NAMES = ["_placement", "_removal", "_paired", "_by_model", "_speed", "_helps", "_toy", "verdicts", "same_as_imblearn",
+         "BASELINE"]
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return run_notebook(LESSON, NAMES, extra_code=_EXTRA)
+
+
+# -- 1. Where each over-sampler puts its points ----------------------------------------- #
+
+
+def test_original_minority_already_overlaps(lesson):
+    # "Already 22 % of the original minority points sit in majority territory"
+    assert 0.15 <= lesson["_toy"]["minority_in_majority"] <= 0.3
+
+
+def test_border_focused_methods_put_more_points_in_majority_territory(lesson):
+    # "Plain SMOTE puts about one new point in nine there"; "Borderline-SMOTE 1 and ADASYN about a quarter,
+    # Borderline-SMOTE 2 about a third"; recap: "two to three times plain SMOTE's share"
+    share = lesson["_placement"]
+    assert 0.07 <= share["SMOTE"] <= 0.16
+    for name in ["Borderline-SMOTE 1", "ADASYN"]:
+        assert 0.18 <= share[name] <= 0.32
+        assert share[name] >= 1.8 * share["SMOTE"]
+    assert 0.28 <= share["Borderline-SMOTE 2"] <= 0.42
+    assert share["Borderline-SMOTE 2"] == max(share.values())  # prompt p1's answer
+    assert share["Borderline-SMOTE 2"] <= 3.5 * share["SMOTE"]
+
+
+def test_shrinkage_kmeans_and_svm_smote(lesson):
+    # "Random over-sampling with shrinkage ... lands there more often than SMOTE"; "KMeans-SMOTE ... and SVM-SMOTE
+    # stay closest to SMOTE's share or below it"; recap: "KMeans-SMOTE the fewest"
+    share = lesson["_placement"]
+    assert share["random over-sampling, shrinkage=0.5"] > 1.5 * share["SMOTE"]
+    assert share["KMeans-SMOTE"] == min(share.values())
+    assert abs(share["SVM-SMOTE"] - share["SMOTE"]) < 0.06
+
+
+def test_danger_set_matches_imblearn(lesson):
+    # "the danger set from the definition is exactly imbalanced-learn's: True"
+    assert lesson["same_as_imblearn"] is True
+
+
+# -- 2. Under-sampling and cleaning ---------------------------------------------------- #
+
+
+def test_balancing_under_samplers_remove_nine_in_ten(lesson):
+    removal = lesson["_removal"]
+    for name in ["random under-sampling", "NearMiss-1", "NearMiss-2", "NearMiss-3", "ClusterCentroids"]:
+        assert 0.85 <= removal[name]["majority removed"] / 364 <= 0.95
+
+
+def test_random_removes_blindly_nearmiss_removes_the_interior(lesson):
+    # "Random under-sampling removes blindly: the share of border points among what it removes is about their
+    # share of the majority (one in ten). NearMiss removes almost only interior points"
+    removal = lesson["_removal"]
+    assert abs(removal["random under-sampling"]["share of the removed on the border"] - 37 / 364) < 0.05
+    for version in (1, 2, 3):
+        assert removal[f"NearMiss-{version}"]["share of the removed on the border"] < 0.05
+
+
+def test_cleaning_removes_few_border_points_enn_all_more_than_mode(lesson):
+    # "Cleaning methods remove few points, and only border points"; "ENN with kind_sel='all' removes more than
+    # twice as many as with 'mode'"
+    removal = lesson["_removal"]
+    for name in ["Tomek links", 'ENN, kind_sel="all"', 'ENN, kind_sel="mode"', "NCR"]:
+        assert removal[name]["share of the removed on the border"] == 1.0
+        assert removal[name]["majority removed"] <= 0.15 * 364
+    assert removal['ENN, kind_sel="all"']["majority removed"] > 2 * removal['ENN, kind_sel="mode"']["majority removed"]
+
+
+def test_oss_removes_more_mostly_interior_and_smote_enn_cleans_minority(lesson):
+    # "OSS removes more, mostly from the interior"; "SMOTE-ENN ... ends with fewer minority points than SMOTE made"
+    removal = lesson["_removal"]
+    assert removal["OSS"]["majority removed"] > removal['ENN, kind_sel="all"']["majority removed"]
+    assert removal["OSS"]["share of the removed on the border"] < 0.5
+    assert removal["SMOTE-ENN"]["minority after"] < 364
+
+
+# -- 3. The benchmark -------------------------------------------------------------------- #
+
+
+def test_no_sampler_beats_the_tuned_threshold(lesson):
+    # "no sampler improved AP or F1 by more than the noise of a paired comparison, on either data set, for either
+    # model" (prompt p3's answer)
+    assert lesson["verdicts"]["AP"]["better"] == 0
+    assert lesson["verdicts"]["F1"]["better"] == 0
+    assert lesson["verdicts"]["AP"]["worse"] <= 2 and lesson["verdicts"]["F1"]["worse"] <= 2
+
+
+def test_random_under_sampling_lost_ap_on_yeast4_with_lr(lesson):
+    # "random under-sampling lost AP on yeast4 with logistic regression"
+    row = lesson["_paired"]["yeast4 | logistic regression | random under-sampling"]
+    assert row["AP - baseline"] < -0.04 and row["AP p"] < 0.05
+
+
+def test_each_model_lost_a_little_on_average(lesson):
+    # "On average over the samplers, each model lost a little AP and F1"; "Logistic regression lost less AP than
+    # gradient boosting, but neither gained"
+    by_model = lesson["_by_model"]
+    for model in ["logistic regression", "gradient boosting"]:
+        assert -0.1 < by_model[model]["AP - baseline"] < 0
+        assert -0.1 < by_model[model]["F1 - baseline"] < 0
+    assert by_model["logistic regression"]["AP - baseline"] > by_model["gradient boosting"]["AP - baseline"]
+
+
+# -- 4. Training time ------------------------------------------------------------------ #
+
+
+def test_under_sampling_is_faster_but_less_than_the_rows_shrink(lesson):
+    # "Fit time falls as the rows shrink, but by fewer times than the rows do" (prompt p4's answer). Only the
+    # direction is asserted: 50 times fewer rows is far beyond run-to-run noise.
+    balanced = lesson["_speed"]["1:1"]
+    assert balanced["times fewer rows"] == pytest.approx(50)
+    assert 1.5 < balanced["times faster"] < balanced["times fewer rows"]
+
+
+def test_ap_cost_of_under_sampling(lesson):
+    # "Keeping one negative in twenty (1:20) did not cost AP here; at 1:1 the model lost about a quarter of its AP"
+    speed = lesson["_speed"]
+    full = speed["all rows"]["AP on fresh data"]
+    assert speed["1:20"]["AP on fresh data"] >= full - 0.01
+    assert 0.15 <= 1 - speed["1:1"]["AP on fresh data"] / full <= 0.35
+    assert speed["1:1"]["rows fitted"] == 4000
+
+
+# -- 5. When over-sampling helps ------------------------------------------------------- #
+
+
+def test_over_sampling_helps_a_tree_with_a_row_floor(lesson):
+    # "With the row floor, every over-sampler raised AP by about 0.2 and won (almost) every paired split"
+    for sampler in ["SMOTE", "Borderline-SMOTE 1", "Borderline-SMOTE 2"]:
+        row = lesson["_helps"][f"tree, min_samples_leaf=50 | {sampler}"]
+        assert 0.12 <= row["difference"] <= 0.3
+        assert row["splits won"] >= 0.8 and row["p"] < 0.05
+
+
+def test_control_without_the_floor_shows_no_gain(lesson):
+    # "Without it (the control), over-sampling did not help: the differences are negative and within the noise"
+    for sampler in ["SMOTE", "Borderline-SMOTE 1", "Borderline-SMOTE 2"]:
+        row = lesson["_helps"][f"tree, min_samples_leaf=5 (control) | {sampler}"]
+        assert row["difference"] < 0 and row["p"] > 0.05
+
+
+def test_borderline_variants_do_not_beat_plain_smote_there(lesson):
+    # "Borderline-SMOTE 1 did about as well as plain SMOTE (0.219 against 0.200), and Borderline-SMOTE 2 no better"
+    helps = lesson["_helps"]
+    smote = helps["tree, min_samples_leaf=50 | SMOTE"]["difference"]
+    assert abs(helps["tree, min_samples_leaf=50 | Borderline-SMOTE 1"]["difference"] - smote) < 0.05
+    assert helps["tree, min_samples_leaf=50 | Borderline-SMOTE 2"]["difference"] <= smote

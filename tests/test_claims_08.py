@@ -1,0 +1,167 @@
+"""Lesson 08's claims, re-measured from the lesson's own variables (direction and size)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import run_notebook
+
+LESSON = "notebooks/08_probabilities_and_decisions.ipynb"
+NAMES = [
+    "prevalence", "y_yeast", "harm", "risks", "auc_change", "by_weight", "by_priors", "repair1", "repair_table",
+    "repair_vs_plain", "by_size", "plain_big_brier", "agreement", "rule_costs", "rule_pairs_summary", "near_best",
+    "cost_threshold", "lowest", "cost_at_half", "best_threshold", "routing_after", "money_table", "saving",
+    "saving_vs_weighted", "amount_tx", "positives_mean", "precision_at_K", "recall_at_K", "ceiling_at_K",
+    "same_top_k", "plain_beats_smote_days", "corrected_same_order", "n_auc_splits",
+]
+# Plain data for the values the lesson keeps in objects (named tuples, estimators). DataFrames arrive as
+# {column: [values]}, rows in the lesson's order.
+EXTRA = """
+rule_pairs_summary = {f"{a} | {b}": dict(r._asdict()) for (a, b), r in rule_pairs.items()}
+auc_change = {name: dict(r._asdict()) for name, r in auc_change.items()}
+repair_vs_plain = {name: dict(r._asdict()) for name, r in repair_vs_plain.items()}
+best_threshold = float(tuned_rule.best_threshold_)
+routing_after = bool(sklearn.get_config()["enable_metadata_routing"])
+positives_mean = float(positives.mean())
+precision_at_K, recall_at_K, ceiling_at_K = precision_at_k[K - 1], recall_at_k[K - 1], ceiling[K - 1]
+same_top_k = all(set(a) == set(b) for a, b in zip(top_raw, top_corrected))
+plain_beats_smote_days = float(np.mean(plain_hits > smote_hits))
+corrected_same_order = all(
+    roc_auc_score(y_yeast[test], corrected[f"{name} + prior correction"][test]) == roc_auc_score(y_yeast[test], risks[name][test])
+    for name in ["class_weight='balanced'", "SMOTE"] for _, test in cv.split(X_yeast, y_yeast))
+n_auc_splits = len(auc_scores)
+"""
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return run_notebook(LESSON, NAMES, extra_code=EXTRA)
+
+
+def test_the_data_and_the_splits(lesson):
+    y = np.asarray(lesson["y_yeast"])
+    assert len(y) == 1484 and y.sum() == 51
+    assert lesson["prevalence"] == pytest.approx(0.034, abs=0.0005)
+    assert lesson["n_auc_splits"] == 10  # "5-fold CV repeated twice"
+    assert 12 <= y.sum() * 0.8 / 3 <= 14  # "about 13 positives" to calibrate on
+    assert 35 <= y.sum() * 0.8 <= 45  # "the 40 or so positives of each training part"
+
+
+def test_corrections_inflate_risks_and_brier_but_not_the_ranking(lesson):
+    harm = lesson["harm"]  # columns: mean risk, Brier, calibration slope, ROC-AUC; rows: plain, balanced, SMOTE
+    prevalence = lesson["prevalence"]
+    plain, balanced, smote = 0, 1, 2
+    mean, brier, slope = harm["mean risk"], harm["Brier"], harm["calibration slope"]
+    assert 0.9 < mean[plain] / prevalence < 1.15
+    # Review measured 0.256 / 0.119 (balanced) and 0.035 / 0.027 (plain): "about sevenfold", "about fourfold".
+    assert mean[balanced] == pytest.approx(0.256, abs=0.02) and brier[balanced] == pytest.approx(0.119, abs=0.015)
+    assert mean[plain] == pytest.approx(0.035, abs=0.004) and brier[plain] == pytest.approx(0.027, abs=0.003)
+    for row in (balanced, smote):
+        assert 6 < mean[row] / prevalence < 8.5
+        assert 3.5 < brier[row] / brier[plain] < 5
+        assert brier[row] > prevalence * (1 - prevalence)  # worse than predicting the prevalence for all
+        assert slope[row] < 0.8 < slope[plain]  # too spread out; the plain slope is closer to 1
+    for name in ("balanced", "SMOTE"):
+        change = lesson["auc_change"][name]
+        assert abs(change["mean_difference"]) < 0.01 and change["p_value"] > 0.3
+
+
+def test_reliability_curves_lie_below_the_diagonal_for_the_corrections(lesson):
+    from sklearn.calibration import calibration_curve
+
+    y = np.asarray(lesson["y_yeast"])
+    for name in ("class_weight='balanced'", "SMOTE"):
+        share, predicted = calibration_curve(y, np.asarray(lesson["risks"][name]), n_bins=6, strategy="quantile")
+        assert (share < predicted).all() and predicted[-1] - share[-1] > 0.3
+    share, predicted = calibration_curve(y, np.asarray(lesson["risks"]["plain"]), n_bins=6, strategy="quantile")
+    assert np.abs(share - predicted).max() < 0.15
+
+
+def test_prior_correction_fixes_mean_and_brier_not_slope_nor_order(lesson):
+    assert np.abs(np.asarray(lesson["by_weight"]) - np.asarray(lesson["by_priors"])).max() < 1e-12
+    repaired, harm, prevalence = lesson["repair1"], lesson["harm"], lesson["prevalence"]
+    for row, source in ((1, 1), (2, 2)):  # repair1 rows: plain, balanced + correction, SMOTE + correction
+        # Review measured the repaired mean at 0.037 and Brier at 0.029.
+        assert repaired["mean risk"][row] == pytest.approx(0.037, abs=0.003)
+        assert repaired["Brier"][row] == pytest.approx(0.029, abs=0.002)
+        assert repaired["Brier"][0] < repaired["Brier"][row] < 1.15 * repaired["Brier"][0]  # "a little above"
+        assert repaired["calibration slope"][row] == pytest.approx(harm["calibration slope"][source], abs=0.01)
+        assert repaired["mean risk"][row] / prevalence < 1.2
+    assert lesson["corrected_same_order"] is True
+
+
+def test_calibrators_repair_most_of_the_damage_and_none_beats_plain(lesson):
+    table = lesson["repair_table"]  # rows in order; read them by name through the pairs below
+    pairs = lesson["repair_vs_plain"]
+    assert pairs["SMOTE, not repaired"]["mean_difference"] > 0.07  # about 0.11 against 0.027
+    for name, r in pairs.items():
+        assert r["mean_difference"] > 0  # none beats the plain model
+        if name != "SMOTE, not repaired":
+            assert r["mean_difference"] < 0.003  # below 0.03 in all
+            assert r["fraction_won"] >= 0.6  # worse than plain on most splits
+    auc = dict(zip(["SMOTE, not repaired", "prior correction", "sigmoid, cv=3", "sigmoid, held-out split",
+                    "isotonic, held-out split", "plain (no SMOTE)"], table["ROC-AUC"]))
+    assert auc["isotonic, held-out split"] == min(auc.values())  # "its ROC-AUC is the lowest of all"
+    repairs = {name: r["mean_difference"] for name, r in pairs.items() if name != "SMOTE, not repaired"}
+    assert min(repairs, key=repairs.get) == "sigmoid, cv=3"  # comes first
+    assert max(repairs, key=repairs.get) == "prior correction"  # comes last
+    assert repairs["sigmoid, held-out split"] > repairs["sigmoid, cv=3"]  # the held-out split pays for its rows
+    assert max(repairs.values()) - min(repairs.values()) < 0.0015  # "about a thousandth"
+    assert max(table["Brier"][1:5]) < 0.03 and table["Brier"][0] > 0.1
+
+
+def test_sigmoid_wins_with_little_data_and_isotonic_only_draws_level(lesson):
+    size = lesson["by_size"]  # rows: 250, 1000, 4000, 16000; columns: positives, isotonic, sigmoid
+    iso, sig, positives = np.asarray(size["isotonic"]), np.asarray(size["sigmoid"]), np.asarray(size["positives"])
+    assert (sig[:2] < iso[:2] - 0.0005).all()  # better with a few hundred rows
+    assert positives[2] > 100 and (np.abs(sig[2:] - iso[2:]) < 0.0005).all()  # level beyond 100 positives
+    assert min(iso.min(), sig.min()) > lesson["plain_big_brier"]  # neither reaches the plain model
+
+
+def test_weights_and_thresholds_agree_for_moderate_w_only(lesson):
+    agree = np.asarray(lesson["agreement"]["same decision"])  # w = 3, 10, 30, 100
+    assert agree[1] >= 0.97  # w = 10: nearly every case
+    assert (np.diff(agree) < 0).all()  # falls as w grows
+    assert 0.82 < agree[3] < 0.9  # w = 100: about one case in eight decided differently
+    slopes = np.asarray(lesson["agreement"]["slopes changed by"])
+    assert (np.diff(slopes) > 0).all() and slopes[3] > 0.3  # the larger w, the further the slopes move
+
+
+def test_the_formula_threshold_is_not_beaten_by_tuning(lesson):
+    pairs = lesson["rule_pairs_summary"]
+    vs_tuned = pairs["plain, threshold 1/11 | plain, tuned threshold"]
+    vs_weight = pairs["plain, threshold 1/11 | weight w = 10, threshold 0.5"]
+    vs_half = pairs["plain, threshold 1/11 | plain, threshold 0.5"]
+    assert vs_tuned["mean_difference"] > -0.01 and vs_tuned["p_value"] > 0.2  # tuning did not beat it
+    assert vs_weight["p_value"] > 0.05  # cannot be told apart
+    assert vs_half["fraction_won"] == 1.0 and vs_half["p_value"] < 0.01  # beats 0.5 on every fold
+
+
+def test_the_cost_curve_is_flat_near_its_minimum(lesson):
+    near = np.asarray(lesson["near_best"])
+    assert near.min() <= lesson["cost_threshold"] <= near.max()
+    assert near.min() <= lesson["best_threshold"] <= near.max()
+    assert near.max() / near.min() > 1.8  # a wide band
+    assert lesson["cost_at_half"] > 1.5 * lesson["lowest"]  # steep far from it
+
+
+def test_amount_aware_rule_saves_on_every_batch(lesson):
+    assert lesson["routing_after"] is False
+    amounts = np.asarray(lesson["amount_tx"])
+    assert amounts.min() < 10 and amounts.max() > 2000  # "a 10-unit purchase like a 2,000-unit one"
+    assert min(lesson["saving"]) > 0 and np.mean(lesson["saving"]) > 0.2
+    assert min(lesson["saving_vs_weighted"]) > 0
+    loss = dict(zip(["flag nobody", "threshold 0.5", "one tuned threshold", "cost-weighted training",
+                     "amount-aware: p x amount > fee"], lesson["money_table"]["loss per case"]))
+    assert loss["amount-aware: p x amount > fee"] < loss["cost-weighted training"] < loss["one tuned threshold"]
+    assert loss["one tuned threshold"] < loss["threshold 0.5"] < loss["flag nobody"]
+
+
+def test_the_budget_caps_recall_and_only_the_ranking_matters(lesson):
+    assert 30 <= lesson["positives_mean"] <= 34  # "about 32 of them frauds"
+    assert lesson["ceiling_at_K"] == pytest.approx(0.63, abs=0.02)
+    assert lesson["recall_at_K"] == pytest.approx(0.39, abs=0.03) and lesson["recall_at_K"] < lesson["ceiling_at_K"]
+    assert lesson["precision_at_K"] > lesson["recall_at_K"]
+    assert lesson["same_top_k"] is True
+    assert lesson["plain_beats_smote_days"] > 0.8  # "fewer frauds on most days"

@@ -1,0 +1,136 @@
+"""Lesson 10's quantitative claims, re-measured by running the lesson itself.
+
+Each test names the sentence it backs. Margins are wide enough to survive a library upgrade that
+keeps the story, and narrow enough to fail when the story changes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_notebook
+
+pytestmark = pytest.mark.notebook
+
+LESSON = "notebooks/10_many_classes_capstone.ipynb"
+
+_EXTRA = """
+_counts = {str(k): int(v) for k, v in counts.items()}
+_plain_scores = {k: float(v) for k, v in plain_summary.items()}
+_weighted_scores = {k: float(v) for k, v in weighted_summary.items()}
+_plain_table = {k: {c: float(x) for c, x in row.items()} for k, row in plain_table.to_dict(orient="index").items()}
+_recall_change = {k: {c: float(x) for c, x in row.items()} for k, row in recall_change.to_dict(orient="index").items()}
+_weights = {str(k): float(v) for k, v in weights.items()}
+_comparison = {f"{m} | {r}": {c: float(x) for c, x in row.items()} for (m, r), row in comparison.to_dict(orient="index").items()}
+_erl = {"hits": erl_hits, "low": float(interval.low), "high": float(interval.high)}
+_widths = {str(k): float(v) for k, v in widths.items()}
+_costs = {k: float(v) for k, v in costs.mean().items()}
+_extra = extra._asdict()
+_mean_risk = {k: float(v) for k, v in mean_risk.items()}
+_prevalence = float(y_blocks.mean())
+_smote_error = True
+try:
+    cross_val_predict(smote_pipeline(), X, y, cv=cv)
+    _smote_error = False
+except ValueError:
+    pass
+_auto_rows_erl_fold = int(counts.max() * 4 / 5)
+"""
+NAMES = ["_counts", "_plain_scores", "_weighted_scores", "_plain_table", "_recall_change", "_weights", "_comparison", "_erl",
+         "_widths", "_costs", "_extra", "_mean_risk", "_prevalence", "_smote_error", "cyt_nuc", "_auto_rows_erl_fold"]
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return run_notebook(LESSON, NAMES, extra_code=_EXTRA)
+
+
+def test_ten_classes_from_463_rows_down_to_5(lesson):
+    counts = lesson["_counts"]
+    assert len(counts) == 10 and max(counts.values()) == 463 and min(counts.values()) == 5
+    assert sum(counts.values()) == 1484
+    # "the two big classes (CYT and NUC, 60 % of the rows)"
+    assert 0.58 < (counts["CYT"] + counts["NUC"]) / 1484 < 0.62
+
+
+def test_accuracy_clearly_above_balanced_accuracy_p1(lesson):
+    # p1 answer "a": accuracy is clearly higher than balanced accuracy (plain model)
+    plain = lesson["_plain_scores"]
+    assert plain["accuracy"] - plain["balanced accuracy"] > 0.02
+    assert 0.45 < plain["balanced accuracy"] < 0.65 and 0.5 < plain["accuracy"] < 0.7
+    assert plain["weighted-F1"] > plain["macro-F1"]  # weighted-F1 follows the big classes, like accuracy
+
+
+def test_one_class_never_recognised_and_big_classes_confused(lesson):
+    # "one class (VAC) is never recognised, and the two biggest classes are often confused with each other"
+    assert lesson["_plain_table"]["VAC"]["recall"] == 0.0
+    assert lesson["cyt_nuc"] > 0.2 * (lesson["_counts"]["CYT"] + lesson["_counts"]["NUC"])
+
+
+def test_balanced_weights_follow_the_imbalance_ratio(lesson):
+    # "a row of the rarest class weighs as many times more than a row of the commonest as the class is rarer"
+    w, counts = lesson["_weights"], lesson["_counts"]
+    assert w["ERL"] / w["CYT"] == pytest.approx(counts["CYT"] / counts["ERL"], rel=1e-9)
+    # p2's hint: "a CYT row weighs about 0.3 and an ERL row about 30"
+    assert 0.25 < w["CYT"] < 0.35 and 25 < w["ERL"] < 35
+
+
+def test_class_weights_trade_big_class_recall_p2_and_myth(lesson):
+    change = lesson["_recall_change"]
+    # p2 answer "c": CYT's recall falls, by a large share
+    assert change["CYT"]["change"] < -0.2
+    # the small classes gain recall (VAC from nothing)
+    assert change["VAC"]["change"] > 0.1 and change["EXC"]["change"] > 0.05
+    # "balanced accuracy barely moves; macro-F1 and accuracy fall"
+    plain, weighted = lesson["_plain_scores"], lesson["_weighted_scores"]
+    assert abs(weighted["balanced accuracy"] - plain["balanced accuracy"]) < 0.03
+    assert weighted["macro-F1"] < plain["macro-F1"] - 0.03
+    assert weighted["accuracy"] < plain["accuracy"] - 0.05
+
+
+def test_smote_default_k_fails_on_five_rows_p3(lesson):
+    assert lesson["_smote_error"] is True
+    # "ERL's four training rows become hundreds of synthetic ones" under sampling_strategy="auto"
+    assert lesson["_auto_rows_erl_fold"] - 4 > 200
+
+
+def test_paired_comparison_of_remedies(lesson):
+    comparison = lesson["_comparison"]
+    weights_f1 = comparison["f1_macro | class_weight"]
+    # "By macro-F1, class weights lose to the plain model on every split"
+    assert weights_f1["difference"] < -0.03 and weights_f1["splits won"] == 0.0 and weights_f1["p (corrected t)"] < 0.05
+    # "SMOTE raising only the small classes to 100 stays within noise of it"
+    smote_f1 = comparison["f1_macro | SMOTE to 100, k=3"]
+    assert smote_f1["p (corrected t)"] > 0.05 and abs(smote_f1["difference"]) < 0.04
+    # "By balanced accuracy, both remedies are a little above the plain model, within noise"
+    for remedy in ("class_weight", "SMOTE to 100, k=3"):
+        row = comparison[f"balanced_accuracy | {remedy}"]
+        assert 0 < row["difference"] < 0.04 and row["p (corrected t)"] > 0.05
+    # "No remedy helps on both"
+    for remedy in ("class_weight", "SMOTE to 100, k=3"):
+        assert not (comparison[f"f1_macro | {remedy}"]["difference"] > 0
+                    and comparison[f"balanced_accuracy | {remedy}"]["difference"] > 0)
+
+
+def test_five_rows_give_a_wide_interval(lesson):
+    # "a perfect score is compatible with a true recall below one half"
+    erl = lesson["_erl"]
+    assert erl["hits"] == 5 and erl["high"] == 1.0 and erl["low"] < 0.5
+    widths = lesson["_widths"]
+    assert widths["ERL"] > 3 * widths["CYT"]
+    # "1.00 for five rows looks as solid as 0.82 for 163"
+    table = lesson["_plain_table"]
+    assert table["ERL"]["recall"] == 1.0 and table["ME3"]["rows"] == 163
+    assert round(table["ME3"]["recall"], 2) == 0.82
+
+
+def test_cost_threshold_needs_calibrated_probabilities_p4(lesson):
+    costs = lesson["_costs"]
+    # p4 answer "c": the plain model costs less at 1/11; the default 0.5 costs the most
+    assert costs["plain, threshold 1/11"] < costs["class_weight, threshold 1/11"] < costs["plain, threshold 0.5"]
+    extra = lesson["_extra"]
+    assert extra["mean_difference"] > 0.03 and extra["fraction_won"] >= 0.9 and extra["p_value"] < 0.05
+    # "their mean is about twice the share of positives"; the plain model's is close to it
+    risk, prevalence = lesson["_mean_risk"], lesson["_prevalence"]
+    assert 1.6 < risk["class_weight, threshold 1/11"] / prevalence < 2.4
+    assert abs(risk["plain, threshold 1/11"] / prevalence - 1) < 0.15

@@ -1,0 +1,354 @@
+"""Exercise 07's checks: the solution's answers pass, valid alternatives pass, and realistic mistakes fail
+with the message that names them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import assert_fails
+from imblearn.over_sampling import SMOTE, BorderlineSMOTE
+from imblearn.pipeline import Pipeline, make_pipeline
+from imblearn.under_sampling import RandomUnderSampler
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+
+from course_utils import data
+from course_utils.checks import Status
+from course_utils.exercises import ex07
+
+# --------------------------------------------------------------------------- #
+# q1: the danger mask
+# --------------------------------------------------------------------------- #
+
+
+def _majority_counts(X, y, m, *, include_self=False):
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    index = NearestNeighbors(n_neighbors=m + 1).fit(X).kneighbors(X, return_distance=False)
+    return (y[index[:, :m] if include_self else index[:, 1:]] == 0).sum(axis=1)
+
+
+def danger_solution(X, y, m_neighbors=10):
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    index = NearestNeighbors(n_neighbors=m_neighbors + 1).fit(X).kneighbors(X, return_distance=False)
+    n_majority = (y[index[:, 1:]] == 0).sum(axis=1)
+    return (y == 1) & (n_majority >= m_neighbors / 2) & (n_majority < m_neighbors)
+
+
+def danger_by_distance_matrix(X, y, m_neighbors=10):
+    """Valid: a full distance matrix, the diagonal masked, argsort; returns a Python list of bools."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    distances = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=-1)
+    np.fill_diagonal(distances, np.inf)
+    neighbours = np.argsort(distances, axis=1)[:, :m_neighbors]
+    n_majority = (y[neighbours] == 0).sum(axis=1)
+    return [bool(v) for v in (y == 1) & (2 * n_majority >= m_neighbors) & (n_majority != m_neighbors)]
+
+
+def danger_from_imblearn(X, y, m_neighbors=10):
+    """Valid output (not from scratch, but the check judges the mask): imbalanced-learn's own indices."""
+    sampler = BorderlineSMOTE(m_neighbors=m_neighbors, k_neighbors=3, random_state=0)
+    sampler.fit_resample(np.asarray(X, dtype=float), np.asarray(y))
+    mask = np.zeros(len(y), dtype=int)  # 0/1 integers are accepted as booleans
+    mask[sampler.in_danger_indices[1]] = 1
+    return mask
+
+
+def danger_same_class(X, y, m_neighbors=10):
+    n_same = m_neighbors - _majority_counts(X, y, m_neighbors)
+    return (np.asarray(y) == 1) & (n_same >= m_neighbors / 2) & (n_same < m_neighbors)
+
+
+def danger_with_noise(X, y, m_neighbors=10):
+    return (np.asarray(y) == 1) & (_majority_counts(X, y, m_neighbors) >= m_neighbors / 2)
+
+
+def danger_counting_self(X, y, m_neighbors=10):
+    n_majority = _majority_counts(X, y, m_neighbors, include_self=True)
+    return (np.asarray(y) == 1) & (n_majority >= m_neighbors / 2) & (n_majority < m_neighbors)
+
+
+def danger_strict(X, y, m_neighbors=10):
+    n_majority = _majority_counts(X, y, m_neighbors)
+    return (np.asarray(y) == 1) & (n_majority > m_neighbors / 2) & (n_majority < m_neighbors)
+
+
+def danger_indices(X, y, m_neighbors=10):
+    return np.flatnonzero(danger_solution(X, y, m_neighbors))
+
+
+def danger_minority_rows_only(X, y, m_neighbors=10):
+    return danger_solution(X, y, m_neighbors)[np.asarray(y) == 1]
+
+
+def danger_minority_neighbours(X, y, m_neighbors=10):
+    # Neighbours looked up among the minority rows only: no majority neighbour is ever found.
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    minority = X[y == 1]
+    index = NearestNeighbors(n_neighbors=m_neighbors + 1).fit(minority).kneighbors(minority, return_distance=False)
+    mask = np.zeros(len(y), dtype=bool)
+    mask[np.flatnonzero(y == 1)] = (index[:, 1:] < 0).sum(axis=1) >= m_neighbors / 2
+    return mask
+
+
+def danger_prints(X, y, m_neighbors=10):
+    print(danger_solution(X, y, m_neighbors).sum())
+
+
+def danger_wrong_signature(X, y, m=10):
+    return danger_solution(X, y, m)
+
+
+@pytest.mark.parametrize("function", [danger_solution, danger_by_distance_matrix, danger_from_imblearn])
+def test_q1_valid_functions_pass(function):
+    assert ex07.q1.check(function).status is Status.CORRECT
+
+
+def test_q1_definition_matches_imblearn_on_every_case():
+    for seed in (0, 1, 2):
+        for case in ex07._danger_cases(seed):
+            assert np.array_equal(ex07.danger_reference(**case), ex07._imblearn_danger(**case))
+            assert ex07.danger_reference(**case).any()  # every case has rows in danger
+
+
+def test_q1_cases_tell_the_misreadings_apart():
+    # Each misreading changes the mask on at least one generated case, so the check can tell it from the right one.
+    cases = ex07._danger_cases(0)
+    for wrong in (danger_same_class, danger_with_noise, danger_counting_self, danger_strict):
+        assert any(not np.array_equal(wrong(**c), ex07.danger_reference(**c)) for c in cases), wrong.__name__
+
+
+@pytest.mark.parametrize(
+    "function, fragment",
+    [
+        (danger_same_class, "*same* class"),
+        (danger_with_noise, "noise"),
+        (danger_counting_self, "its own neighbour"),
+        (danger_strict, "*at least*"),
+        (danger_indices, "*indices*"),
+        (danger_minority_rows_only, "one per *minority* row"),
+        (danger_minority_neighbours, "flags no row at all"),
+        (danger_prints, "returns `None`"),
+        (danger_wrong_signature, "Keep the signature"),
+    ],
+)
+def test_q1_realistic_mistakes_are_named(function, fragment):
+    assert_fails(ex07.q1.check(function), fragment)
+
+
+def test_q1_other_seeds_and_unfilled_function():
+    assert ex07.q1.grade(ex07.q1.extract(danger_solution, seed=5), seed=5).status is Status.CORRECT
+    assert ex07.q1.check(lambda X, y, m_neighbors=10: ...).status is Status.NOT_ATTEMPTED
+
+
+# --------------------------------------------------------------------------- #
+# q2: counts on yeast4
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def yeast():
+    X, y = data.load_yeast4(return_X_y=True)
+    return X.to_numpy(dtype=float), y.to_numpy()
+
+
+def test_q2_solution_and_numpy_integers_pass(yeast):
+    X, y = yeast
+    n_danger = int(danger_solution(X, y).sum())
+    n_noise = int(((y == 1) & (_majority_counts(X, y, 10) == 10)).sum())
+    assert ex07.q2.check(n_danger, n_noise).status is Status.CORRECT
+    assert ex07.q2.check(np.int64(n_danger), float(n_noise)).status is Status.CORRECT
+    # The counts the lesson's story rests on: most minority rows of yeast4 sit on the border, few are safe.
+    assert n_danger > (y == 1).sum() / 2 and n_noise > 0
+
+
+def test_q2_mistakes(yeast):
+    X, y = yeast
+    right_danger = int(danger_solution(X, y).sum())
+    right_noise = int(((y == 1) & (_majority_counts(X, y, 10) == 10)).sum())
+    same_class = int(danger_same_class(X, y).sum())
+    with_noise = int(danger_with_noise(X, y).sum())
+    assert len({right_danger, same_class, with_noise}) == 3
+    assert_fails(ex07.q2.check(same_class, right_noise), "*same* class", points=1)
+    assert_fails(ex07.q2.check(with_noise, right_noise), "noise rows", points=1)
+    assert_fails(ex07.q2.check(right_danger, right_danger), "number of rows in danger", points=1)
+    assert_fails(ex07.q2.check(right_danger / (y == 1).sum(), right_noise), "not a share", points=1)
+
+
+# --------------------------------------------------------------------------- #
+# q3: a sampler chosen by CV, "passthrough" among the candidates
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def new_data():
+    return data.make_imbalanced(n_samples=1200, imbalance_ratio=15, class_sep=0.8, label_noise=0.1, random_state=3)
+
+
+def _pipe():
+    return Pipeline([("scale", StandardScaler()), ("sampler", "passthrough"), ("model", LogisticRegression())])
+
+
+def _cv():
+    return RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=0)
+
+
+def _candidates(first="passthrough"):
+    return [first, SMOTE(random_state=0), BorderlineSMOTE(random_state=0), RandomUnderSampler(random_state=0)]
+
+
+@pytest.fixture(scope="module")
+def solution_search(new_data):
+    X, y = new_data
+    return GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring="average_precision", cv=_cv()).fit(X, y)
+
+
+def test_q3_solution_passes(solution_search):
+    assert ex07.q3.check(solution_search, solution_search.best_score_).status is Status.CORRECT
+
+
+def test_q3_alternative_grid_passes(new_data, solution_search):
+    # None means "no step" in an imblearn Pipeline too; a list of grids and another order are the same search.
+    X, y = new_data
+    candidates = _candidates(first=None)[::-1]
+    search = GridSearchCV(_pipe(), [{"sampler": candidates[:2]}, {"sampler": candidates[2:]}],
+                          scoring="average_precision", cv=_cv()).fit(X, y)
+    assert search.best_score_ == pytest.approx(solution_search.best_score_)
+    assert ex07.q3.check(search, search.best_score_).status is Status.CORRECT
+
+
+def test_q3_mistakes(new_data, solution_search):
+    X, y = new_data
+    best = solution_search.best_score_
+    no_passthrough = GridSearchCV(_pipe(), {"sampler": _candidates()[1:]}, scoring="average_precision",
+                                  cv=_cv()).fit(X, y)
+    assert_fails(ex07.q3.check(no_passthrough, best), '`"passthrough"`', points=1)
+    by_accuracy = GridSearchCV(_pipe(), {"sampler": _candidates()}, cv=_cv()).fit(X, y)
+    assert_fails(ex07.q3.check(by_accuracy, by_accuracy.best_score_), "accuracy", points=0)
+    five_fold = GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring="average_precision", cv=5).fit(X, y)
+    assert_fails(ex07.q3.check(five_fold, five_fold.best_score_), "cv=cv", points=0)
+    unfitted = GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring="average_precision", cv=_cv())
+    assert_fails(ex07.q3.check(unfitted, best), "not fitted", points=1)
+    assert_fails(ex07.q3.check(solution_search, round(best, 2)), "rounded", points=1)
+    worst = float(np.min(solution_search.cv_results_["mean_test_score"]))
+    assert_fails(ex07.q3.check(solution_search, worst), "one candidate", points=1)
+    assert_fails(ex07.q3.check(solution_search, 100 * best), "percentage", points=1)
+
+
+def test_q3_without_passthrough_number_is_named(solution_search):
+    scores = ex07._search_scores()
+    if np.isclose(scores["without_passthrough"], scores["best"]):
+        pytest.skip("a sampler wins here, so its best score is also the right answer")
+    assert_fails(ex07.q3.check(solution_search, scores["without_passthrough"]), "samplers alone", points=1)
+
+
+# --------------------------------------------------------------------------- #
+# q4 / q5: the speed-up and its cost
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def big():
+    return ex07._big_data()
+
+
+@pytest.fixture(scope="module")
+def fitted_models(big):
+    X, y, _, _ = big
+    full = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    fast = make_pipeline(RandomUnderSampler(sampling_strategy=0.1, random_state=0), StandardScaler(),
+                         LogisticRegression()).fit(X, y)
+    return full, fast
+
+
+REPORT = {"full_seconds": 0.6, "fast_seconds": 0.1, "speedup": 6.0}
+
+
+def test_q4_solution_passes(fitted_models):
+    _, fast = fitted_models
+    assert ex07.q4.check(fast, REPORT).status is Status.CORRECT
+    as_numpy = {k: np.float64(v) for k, v in REPORT.items()}
+    assert ex07.q4.check(fast, as_numpy).status is Status.CORRECT
+
+
+def test_q4_sampler_after_the_scaler_passes(big):
+    X, y, _, _ = big
+    fast = make_pipeline(StandardScaler(), RandomUnderSampler(sampling_strategy=0.1, random_state=0),
+                         LogisticRegression()).fit(X, y)
+    assert ex07.q4.check(fast, REPORT).status is Status.CORRECT
+
+
+def test_q4_report_mistakes(fitted_models):
+    _, fast = fitted_models
+    assert_fails(ex07.q4.check(fast, {**REPORT, "speedup": 1 / 6}), "other way round", points=1)
+    assert_fails(ex07.q4.check(fast, {**REPORT, "speedup": 5.0}), "not `full_seconds / fast_seconds`", points=1)
+    slower = {"full_seconds": 0.1, "fast_seconds": 0.2, "speedup": 0.5}
+    assert_fails(ex07.q4.check(fast, slower), "not faster", points=1)
+    in_ms = {"full_seconds": 600.0, "fast_seconds": 100.0, "speedup": 6.0}
+    assert_fails(ex07.q4.check(fast, in_ms), "plausible fit time", points=1)
+    result = ex07.q4.check(fast, {"full_seconds": 0.6, "fast_seconds": 0.1})
+    assert result.status is Status.UNCHECKABLE and "'speedup'" in result.message
+
+
+def test_q4_model_mistakes(big):
+    X, y, _, _ = big
+    X_small, y_small = X[:20_000], y[:20_000]
+    plain = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_small, y_small)
+    assert_fails(ex07.q4.check(plain, REPORT), "RandomUnderSampler", points=1)
+    smote = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression()).fit(X_small, y_small)
+    assert_fails(ex07.q4.check(smote, REPORT), "not an under-sampler", points=1)
+    unfitted = make_pipeline(RandomUnderSampler(sampling_strategy=0.1), StandardScaler(), LogisticRegression())
+    assert_fails(ex07.q4.check(unfitted, REPORT), "not fitted", points=1)
+    ratio = y.sum() / (len(y) - y.sum())
+    nothing_removed = make_pipeline(RandomUnderSampler(sampling_strategy=ratio, random_state=0), StandardScaler(),
+                                    LogisticRegression()).fit(X, y)
+    assert_fails(ex07.q4.check(nothing_removed, REPORT), "removed nothing", points=1)
+
+
+def test_q5_solution_and_decision_function_pass(big, fitted_models):
+    _, _, X_test, y_test = big
+    full, fast = fitted_models
+    ap_full = average_precision_score(y_test, full.predict_proba(X_test)[:, 1])
+    ap_fast = average_precision_score(y_test, fast.predict_proba(X_test)[:, 1])
+    assert ex07.q5.check(ap_full, ap_fast).status is Status.CORRECT
+    # Scores in another unit rank the rows the same way: the same AP.
+    assert ex07.q5.check(average_precision_score(y_test, full.decision_function(X_test)),
+                         average_precision_score(y_test, fast.decision_function(X_test))).status is Status.CORRECT
+
+
+def test_q5_mistakes(big, fitted_models):
+    X, y, X_test, y_test = big
+    full, fast = fitted_models
+    ap_full = average_precision_score(y_test, full.predict_proba(X_test)[:, 1])
+    ap_fast = average_precision_score(y_test, fast.predict_proba(X_test)[:, 1])
+    assert_fails(ex07.q5.check(ap_fast, ap_full), "other model", points=0)
+    assert_fails(ex07.q5.check(average_precision_score(y_test, full.predict(X_test)), ap_fast), "0/1 predictions",
+                 points=1)
+    assert_fails(ex07.q5.check(roc_auc_score(y_test, full.predict_proba(X_test)[:, 1]), ap_fast), "ROC-AUC", points=1)
+    assert_fails(ex07.q5.check(ap_full, average_precision_score(y, fast.predict_proba(X)[:, 1])), "training data",
+                 points=1)
+    balanced = make_pipeline(RandomUnderSampler(random_state=0), StandardScaler(), LogisticRegression()).fit(X, y)
+    ap_balanced = average_precision_score(y_test, balanced.predict_proba(X_test)[:, 1])
+    assert_fails(ex07.q5.check(ap_full, ap_balanced), "sampling_strategy=0.1", points=1)
+    assert_fails(ex07.q5.check(100 * ap_full, ap_fast), "percentage", points=1)
+
+
+# --------------------------------------------------------------------------- #
+# q6 and the lesson's prompts
+# --------------------------------------------------------------------------- #
+
+
+def test_q6_choice():
+    assert ex07.q6.check("a").status is Status.CORRECT
+    assert ex07.q6.check(" (A) ").status is Status.CORRECT
+    assert_fails(ex07.q6.check("d"), "SVM-SMOTE")
+    assert_fails(ex07.q6.check("b"), "safe rows are never starting points")
+
+
+@pytest.mark.parametrize("prompt, right", [(ex07.p1, "b"), (ex07.p2, "a"), (ex07.p3, "b"), (ex07.p4, "b")])
+def test_prompts_accept_their_answer(prompt, right):
+    assert prompt.check(right).status is Status.CORRECT
+    wrong = next(k for k in prompt.parts["my_prediction"].options if k != right)
+    assert prompt.check(wrong).status is Status.INCORRECT

@@ -1,0 +1,374 @@
+"""Exercise 08 and lesson 08's prompts: for every question the solution's answer passes, valid
+alternatives pass, and realistic wrong answers fail with their specific message; the held-out checks
+hold for several grading seeds (through the grader's plain-data route)."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import make_pipeline
+from scipy.special import expit, logit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import make_scorer, precision_score, recall_score
+from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV, train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from course_utils import data
+from course_utils.checks import Status
+from course_utils.exercises import ex08
+from conftest import assert_fails
+
+PROBLEM = dict(imbalance_ratio=24, class_sep=1.0, random_state=21)
+C_FN, C_FP = 8, 2
+
+
+def smote_pipeline():
+    return make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression(max_iter=1000))
+
+
+@pytest.fixture(scope="module")
+def train():
+    return data.make_imbalanced(n_samples=4000, **PROBLEM)
+
+
+@pytest.fixture(scope="module")
+def smote_model(train):
+    return smote_pipeline().fit(*train)
+
+
+@pytest.fixture(scope="module")
+def repaired(train, smote_model):
+    """The solution's repair."""
+    return CalibratedClassifierCV(smote_model, method="sigmoid", cv=5).fit(*train)
+
+
+@pytest.fixture(scope="module")
+def plain(train):
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(*train)
+
+
+def grade_as_grader(question, answer, seed):
+    plain_data = json.loads(json.dumps(question.extract(answer, seed=seed)))  # what the grader receives
+    return question.grade(plain_data, seed=seed)
+
+
+# --------------------------------------------------------------------------- #
+# Lesson prompts
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("name, right", [("p1", "b"), ("p2", "b"), ("p3", "b"), ("p4", "a")])
+def test_prompts_accept_the_measured_answer_and_explain_the_others(name, right):
+    prompt = ex08.exercise.prompts[name]
+    assert prompt.check(right) and prompt.points == 0
+    for key in prompt.parts["my_prediction"].options:
+        if key != right:
+            result = prompt.check(key)
+            assert result.status is Status.INCORRECT and "Run the next" in result.message, result
+
+
+# --------------------------------------------------------------------------- #
+# q1: prior correction on probe inputs
+# --------------------------------------------------------------------------- #
+
+
+def solution_prior_correct(proba, train_prevalence, true_prevalence):
+    odds = proba / (1 - proba)
+    ratio = (true_prevalence / (1 - true_prevalence)) / (train_prevalence / (1 - train_prevalence))
+    return odds * ratio / (1 + odds * ratio)
+
+
+def test_q1_solution_and_valid_alternatives_pass():
+    assert ex08.q1.check(solution_prior_correct).points == 2
+
+    def by_logit_shift(proba, train_prevalence, true_prevalence):  # the same correction on the logit scale
+        shift = logit(true_prevalence) - logit(train_prevalence)
+        return expit(logit(np.asarray(proba)) + shift)
+
+    def bayes_form(proba, train_prevalence, true_prevalence):  # p' = r p / (r p + 1 - p)
+        r = (true_prevalence / (1 - true_prevalence)) * ((1 - train_prevalence) / train_prevalence)
+        return [r * p / (r * p + 1 - p) for p in proba]
+
+    def weights_form(proba, train_prevalence, true_prevalence):  # Elkan's class-weighted form
+        a = true_prevalence / train_prevalence
+        b = (1 - true_prevalence) / (1 - train_prevalence)
+        return pd.Series(a * proba / (a * proba + b * (1 - proba)))
+
+    for alternative in (by_logit_shift, bayes_form, weights_form):
+        assert ex08.q1.check(alternative), alternative.__name__
+
+
+def test_q1_wrong_formulas_are_named():
+    def swapped(proba, train_prevalence, true_prevalence):
+        return solution_prior_correct(proba, true_prevalence, train_prevalence)
+
+    def multiplies_probabilities(proba, train_prevalence, true_prevalence):
+        return proba * true_prevalence / train_prevalence
+
+    def ratio_of_prevalences_on_odds(proba, train_prevalence, true_prevalence):
+        odds = proba / (1 - proba) * true_prevalence / train_prevalence
+        return odds / (1 + odds)
+
+    def returns_odds(proba, train_prevalence, true_prevalence):
+        return proba / (1 - proba) * (true_prevalence / (1 - true_prevalence)) / (train_prevalence / (1 - train_prevalence))
+
+    def unchanged(proba, train_prevalence, true_prevalence):
+        return proba
+
+    def forgets_return(proba, train_prevalence, true_prevalence):
+        solution_prior_correct(proba, train_prevalence, true_prevalence)
+
+    def one_number(proba, train_prevalence, true_prevalence):
+        return float(np.mean(solution_prior_correct(proba, train_prevalence, true_prevalence)))
+
+    assert_fails(ex08.q1.check(swapped), "swapped the two prevalences")
+    assert_fails(ex08.q1.check(multiplies_probabilities), "multiplied the probabilities", "**odds**")
+    assert_fails(ex08.q1.check(ratio_of_prevalences_on_odds), "prior **odds**", "not pi / pi_s")
+    assert_fails(ex08.q1.check(returns_odds), "returns the corrected **odds**")
+    assert_fails(ex08.q1.check(unchanged), "unchanged, although the two prevalences differ")
+    assert_fails(ex08.q1.check(forgets_return), "returns `None`")
+    assert_fails(ex08.q1.check(one_number), "one corrected probability per input")
+    assert ex08.q1.check(solution_prior_correct(np.array([0.5]), 0.5, 0.1)).status is Status.UNCHECKABLE
+
+
+# --------------------------------------------------------------------------- #
+# q2: repaired probabilities, judged on fresh data
+# --------------------------------------------------------------------------- #
+
+
+class TwiceCorrected(ClassifierMixin, BaseEstimator):
+    """A realistic slip: the prior correction applied to probabilities that were already calibrated."""
+
+    def __init__(self, estimator=None):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        self.fitted_ = True
+        return self
+
+    def predict_proba(self, X):
+        p = solution_prior_correct(self.estimator.predict_proba(X)[:, 1], 0.5, 0.04)
+        return np.column_stack([1 - p, p])
+
+
+def test_q2_solution_passes_for_several_grading_seeds(repaired):
+    assert ex08.q2.check(repaired).points == 2
+    for seed in (1, 7, 123):
+        assert grade_as_grader(ex08.q2, repaired, seed).status is Status.CORRECT, seed
+
+
+def test_q2_other_repairs_pass(train, smote_model):
+    X, y = train
+    assert ex08.q2.check(CalibratedClassifierCV(smote_pipeline(), method="isotonic", cv=5).fit(X, y))
+    X_fit, X_cal, y_fit, y_cal = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    held_out = CalibratedClassifierCV(FrozenEstimator(smote_pipeline().fit(X_fit, y_fit)), method="sigmoid")
+    assert ex08.q2.check(held_out.fit(X_cal, y_cal))
+    assert ex08.q2.check(CalibratedClassifierCV(smote_model, method="sigmoid", cv=3, ensemble=False).fit(X, y))
+
+
+def test_q2_wrong_answers(train, smote_model, repaired, plain):
+    X, y = train
+    assert_fails(ex08.q2.check(smote_model), "still inflated", "not repaired")
+    X_res, y_res = SMOTE(random_state=0).fit_resample(X, y)
+    on_resampled = CalibratedClassifierCV(smote_pipeline(), method="sigmoid", cv=3).fit(X_res, y_res)
+    assert_fails(ex08.q2.check(on_resampled), "still inflated", "not resampled")
+    assert_fails(ex08.q2.check(TwiceCorrected(repaired).fit(X, y)), "too *low*", "applied twice")
+    assert_fails(ex08.q2.check(plain), "no SMOTE step", "rather than replacing it")
+    assert_fails(ex08.q2.check(CalibratedClassifierCV(smote_pipeline(), method="sigmoid")), "not fitted",
+                 status=Status.UNCHECKABLE)
+
+
+# --------------------------------------------------------------------------- #
+# q3: costs to a threshold and a weight
+# --------------------------------------------------------------------------- #
+
+
+def test_q3_solution_and_equivalent_forms():
+    assert ex08.q3.check(C_FP / (C_FP + C_FN), C_FN / C_FP).points == 1
+    assert ex08.q3.check(np.float64(0.2), Fraction(8, 2))
+    assert ex08.q3.check(1 / (1 + C_FN / C_FP), 4)
+
+
+def test_q3_wrong_answers():
+    right_weight = C_FN / C_FP
+    assert_fails(ex08.q3.check(C_FP / C_FN, right_weight), "C_FP / C_FN", points=0.5)
+    assert_fails(ex08.q3.check(1 / (1 + C_FN), right_weight), "assumes a false alarm costs 1", points=0.5)
+    assert_fails(ex08.q3.check(C_FN / (C_FP + C_FN), right_weight), "other way round", points=0.5)
+    assert_fails(ex08.q3.check(0.5, right_weight), "both mistakes cost the same", points=0.5)
+    assert_fails(ex08.q3.check(20, right_weight), "between 0 and 1", points=0.5)
+    right_threshold = C_FP / (C_FP + C_FN)
+    assert_fails(ex08.q3.check(right_threshold, C_FP / C_FN), "weigh *more*", points=0.5)
+    assert_fails(ex08.q3.check(right_threshold, C_FN), "C_FN alone", points=0.5)
+    assert_fails(ex08.q3.check(right_threshold, C_FN / (C_FP + C_FN)), "not a weight", points=0.5)
+
+
+# --------------------------------------------------------------------------- #
+# q4: the alert policy under a budget
+# --------------------------------------------------------------------------- #
+
+
+def solution_top_k(risk, k):
+    order = np.argsort(-np.asarray(risk), kind="stable")
+    flags = np.zeros(len(risk), dtype=int)
+    flags[order[:k]] = 1
+    return flags
+
+
+def test_q4_solution_and_valid_alternatives_pass():
+    assert ex08.q4.check(solution_top_k).points == 2
+
+    def with_argpartition(risk, k):
+        risk = np.asarray(risk)
+        flags = np.zeros(len(risk), dtype=bool)
+        if k >= len(risk):
+            return ~flags
+        if k > 0:
+            flags[np.argpartition(-risk, k - 1)[:k]] = True
+        return flags
+
+    def with_pandas_rank(risk, k):
+        return (pd.Series(risk).rank(ascending=False, method="first") <= k).astype(int).to_numpy()
+
+    def as_list(risk, k):
+        chosen = set(sorted(range(len(risk)), key=lambda i: -risk[i])[:k])
+        return [1 if i in chosen else 0 for i in range(len(risk))]
+
+    for alternative in (with_argpartition, with_pandas_rank, as_list):
+        assert ex08.q4.check(alternative), alternative.__name__
+
+
+def test_q4_wrong_answers():
+    def threshold_at_kth(risk, k):
+        risk = np.asarray(risk)
+        if k == 0:
+            return np.zeros(len(risk), dtype=int)
+        kth = np.sort(risk)[::-1][min(k, len(risk)) - 1]
+        return (risk >= kth).astype(int)
+
+    def positions(risk, k):
+        return np.argsort(-np.asarray(risk))[:k]
+
+    def lowest(risk, k):
+        flags = np.zeros(len(risk), dtype=int)
+        flags[np.argsort(np.asarray(risk))[:k]] = 1
+        return flags
+
+    def one_too_many(risk, k):
+        flags = np.zeros(len(risk), dtype=int)
+        flags[np.argsort(-np.asarray(risk))[: k + 1]] = 1
+        return flags
+
+    def scores_not_flags(risk, k):
+        return np.asarray(risk) * solution_top_k(risk, k)
+
+    assert_fails(ex08.q4.check(threshold_at_kth), "ties at the k-th highest risk", "exactly k")
+    assert_fails(ex08.q4.check(positions), "*positions*", "mask")
+    assert_fails(ex08.q4.check(lowest), "*lowest* risks")
+    assert_fails(ex08.q4.check(one_too_many), "the budget is exactly 5")
+    assert_fails(ex08.q4.check(scores_not_flags), "values other than 0 and 1")
+
+
+# --------------------------------------------------------------------------- #
+# q5: precision and recall under the budget
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def day(smote_model):
+    X_day, y_day = data.make_imbalanced(n_samples=1000, draw=7, **PROBLEM)
+    flags = solution_top_k(smote_model.predict_proba(X_day)[:, 1], 25)
+    return y_day, flags
+
+
+def test_q5_solution_and_sklearn_route_pass(day):
+    y_day, flags = day
+    found = y_day[flags == 1].sum()
+    assert ex08.q5.check(found / 25, found / y_day.sum()).points == 1
+    assert ex08.q5.check(precision_score(y_day, flags), recall_score(y_day, flags))
+
+
+def test_q5_wrong_answers(day):
+    y_day, flags = day
+    precision, recall = precision_score(y_day, flags), recall_score(y_day, flags)
+    assert_fails(ex08.q5.check(recall, precision), "hold each other's values")
+    assert_fails(ex08.q5.check(recall, recall), "That is the recall", points=0.5)
+    assert_fails(ex08.q5.check(precision, precision), "That is the precision", points=0.5)
+    assert_fails(ex08.q5.check(precision, 25 / y_day.sum()), "most any model could reach", points=0.5)
+    assert_fails(ex08.q5.check(flags[y_day == 1].sum() / 1000, recall), "all the cases of the day", points=0.5)
+
+
+# --------------------------------------------------------------------------- #
+# q6: a decision rule scored by its cost on unseen data
+# --------------------------------------------------------------------------- #
+
+
+def cost_scorer():
+    def neg_cost(y_true, y_pred):
+        return -(C_FN * np.sum((y_true == 1) & (y_pred == 0)) + C_FP * np.sum((y_true == 0) & (y_pred == 1)))
+
+    return make_scorer(neg_cost)
+
+
+@pytest.fixture(scope="module")
+def decision_rule(train, repaired):
+    """The solution's rule."""
+    return FixedThresholdClassifier(repaired, threshold=C_FP / (C_FP + C_FN)).fit(*train)
+
+
+def test_q6_solution_passes_for_several_grading_seeds(decision_rule):
+    assert ex08.q6.check(decision_rule).points == 2
+    for seed in (1, 7, 123):
+        assert grade_as_grader(ex08.q6, decision_rule, seed).status is Status.CORRECT, seed
+
+
+def test_q6_other_rules_that_follow_the_costs_pass(train, plain):
+    X, y = train
+    assert ex08.q6.check(FixedThresholdClassifier(plain, threshold=C_FP / (C_FP + C_FN)).fit(X, y))
+    assert ex08.q6.check(TunedThresholdClassifierCV(plain, scoring=cost_scorer(), cv=5).fit(X, y))
+    weighted = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight={0: 1, 1: C_FN / C_FP}))
+    assert ex08.q6.check(weighted.fit(X, y))
+
+
+def test_q6_wrong_answers(train, smote_model, plain):
+    X, y = train
+    on_inflated = FixedThresholdClassifier(smote_model, threshold=C_FP / (C_FP + C_FN)).fit(X, y)
+    assert_fails(ex08.q6.check(on_inflated), "flags far more cases", "repair them first")
+    assert_fails(ex08.q6.check(plain), "flags fewer cases than there are positives", "Did you apply `threshold`?")
+    balanced_accuracy = TunedThresholdClassifierCV(plain, cv=5).fit(X, y)  # the default scoring ignores the costs
+    assert_fails(ex08.q6.check(balanced_accuracy), "flags far more cases")
+    assert_fails(ex08.q6.check(FixedThresholdClassifier(plain, threshold=0.2)), "not fitted", status=Status.UNCHECKABLE)
+
+
+# --------------------------------------------------------------------------- #
+# q7: a calibrator for a small calibration set
+# --------------------------------------------------------------------------- #
+
+
+def test_q7_calibrator_answer():
+    assert ex08.q7.check("b")
+    assert_fails(ex08.q7.check("a"), "follow noise")
+    assert_fails(ex08.q7.check("c"), "throwing away")
+    assert_fails(ex08.q7.check("d"), "ranking only")
+
+
+def test_named_mistakes_carry_stable_ids():
+    def swapped(proba, train_prevalence, true_prevalence):
+        return solution_prior_correct(proba, true_prevalence, train_prevalence)
+
+    def lowest(risk, k):
+        flags = np.zeros(len(risk), dtype=int)
+        flags[np.argsort(np.asarray(risk))[:k]] = 1
+        return flags
+
+    assert ex08.q1.check(swapped).mistake == "swapped-prevalences"
+    assert ex08.q4.check(lowest).mistake == "lowest"
+    assert ex08.q3.check(C_FP / C_FN, C_FN / C_FP).mistake == "threshold=cost-ratio"

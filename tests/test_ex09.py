@@ -1,0 +1,266 @@
+"""Exercise 09 and lesson 09's prompts: for every question the solution's answer passes, valid
+alternatives pass, and realistic wrong answers fail with their specific message."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from imblearn.ensemble import BalancedRandomForestClassifier
+from scipy import stats
+from sklearn.ensemble import IsolationForest, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_score
+from sklearn.neighbors import LocalOutlierFactor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from course_utils import data
+from course_utils.checks import Status
+from course_utils.evaluation import compare_paired, paired_cv_scores
+from course_utils.exercises import ex09
+from conftest import assert_fails
+
+
+def forests():
+    return {
+        "BRF": BalancedRandomForestClassifier(n_estimators=10, random_state=0),
+        "RF": RandomForestClassifier(n_estimators=10, class_weight="balanced_subsample", random_state=0),
+    }
+
+
+@pytest.fixture(scope="module")
+def ecoli():
+    return data.load_ecoli4(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def scores(ecoli):
+    """The solution's paired scores."""
+    return paired_cv_scores(forests(), *ecoli, scoring="average_precision", n_repeats=2)
+
+
+@pytest.fixture(scope="module")
+def comparison(scores):
+    return compare_paired(scores["BRF"], scores["RF"], n_train=scores.attrs["n_train"], n_test=scores.attrs["n_test"])
+
+
+def make_machine_data(n_normal, n_faults, kind, seed):
+    # The solution notebook's given code.
+    rng = np.random.default_rng(seed)
+    shift = {"known": [3.0, 0, 0, 0, 0, 0], "new": [0, 2.5, -2.5, 0, 0, 0]}[kind]
+    X = np.vstack([rng.normal(size=(n_normal, 6)), rng.normal(size=(n_faults, 6)) + shift])
+    y = np.r_[np.zeros(n_normal, dtype=int), np.ones(n_faults, dtype=int)]
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def machines():
+    X_train, y_train = make_machine_data(1500, 30, "known", seed=1)
+    X_test, y_test = make_machine_data(2000, 40, "new", seed=2)
+    return X_train, y_train, X_test, y_test
+
+
+@pytest.fixture(scope="module")
+def detector(machines):
+    X_train, y_train, _, _ = machines
+    return LocalOutlierFactor(novelty=True).fit(X_train[y_train == 0])
+
+
+def grade_as_grader(question, *answers):
+    plain = json.loads(json.dumps(question.extract(*answers)))  # what the grader receives
+    return question.grade(plain)
+
+
+# --------------------------------------------------------------------------- #
+# Lesson prompts
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("name, right", [("p1", "b"), ("p2", "b"), ("p3", "b")])
+def test_prompts_accept_the_measured_answer_and_explain_the_others(name, right):
+    prompt = ex09.exercise.prompts[name]
+    assert prompt.check(right) and prompt.points == 0
+    for key in prompt.parts["my_prediction"].options:
+        if key != right:
+            result = prompt.check(key)
+            assert result.status is Status.INCORRECT and "Run the next" in result.message, result
+
+
+# --------------------------------------------------------------------------- #
+# q1
+# --------------------------------------------------------------------------- #
+
+
+def test_q1_solution_and_spellings_pass():
+    assert ex09.q1.check("b").status is Status.CORRECT
+    assert ex09.q1.check(" (B) ").status is Status.CORRECT
+
+
+def test_q1_wrong_answers_say_why():
+    assert_fails(ex09.q1.check("a"), "AP, which barely moved")
+    assert_fails(ex09.q1.check("d"), "Overfitting would show in AP")
+
+
+# --------------------------------------------------------------------------- #
+# q2: the fair comparison
+# --------------------------------------------------------------------------- #
+
+
+def test_q2_solution_passes(comparison):
+    result = ex09.q2.check(comparison.mean_difference, comparison.p_value)
+    assert result.status is Status.CORRECT and result.points == 2
+
+
+def test_q2_same_splits_by_hand_pass(ecoli):
+    # A valid alternative: the splits written out, each model scored by cross_val_score on that same list.
+    X, y = ecoli
+    splits = list(RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=0).split(X, y))
+    brf, rf = (cross_val_score(m, X, y, cv=splits, scoring="average_precision") for m in forests().values())
+    by_hand = compare_paired(brf, rf, n_train=len(splits[0][0]), n_test=len(splits[0][1]))
+    assert ex09.q2.check(np.mean(brf - rf), by_hand.p_value).status is Status.CORRECT
+
+
+def test_q2_sign_and_one_run_are_named(scores, comparison):
+    assert_fails(ex09.q2.check(-comparison.mean_difference, comparison.p_value), "weighted forest minus the balanced",
+                 points=1)
+    one_run = float((scores["BRF"] - scores["RF"]).iloc[:5].mean())
+    assert_fails(ex09.q2.check(one_run, comparison.p_value), "first 5 splits", points=1)
+
+
+def test_q2_unpaired_folds_fail(ecoli):
+    # Each model on its own shuffles: the difference of the means is not the paired difference of the step.
+    X, y = ecoli
+    models = forests()
+    brf = cross_val_score(models["BRF"], X, y, scoring="average_precision",
+                          cv=RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=0))
+    rf = cross_val_score(models["RF"], X, y, scoring="average_precision",
+                         cv=RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=1))
+    assert_fails(ex09.q2.check(float(brf.mean() - rf.mean()), 0.5), "same split for both", points=0)
+
+
+def test_q2_p_value_slips_are_named(scores, comparison):
+    right = comparison.mean_difference
+    plain_t = stats.ttest_rel(scores["BRF"], scores["RF"]).pvalue
+    assert_fails(ex09.q2.check(right, plain_t), "plain paired t-test", points=1)
+    one_sided = compare_paired(scores["BRF"], scores["RF"], n_train=scores.attrs["n_train"],
+                               n_test=scores.attrs["n_test"], alternative="greater").p_value
+    assert_fails(ex09.q2.check(right, one_sided), "one-sided", points=1)
+    swapped = compare_paired(scores["BRF"], scores["RF"], n_train=scores.attrs["n_test"],
+                             n_test=scores.attrs["n_train"]).p_value
+    assert_fails(ex09.q2.check(right, swapped), "swapped", points=1)
+
+
+def test_q2_rounded_difference_is_called_rounded(comparison):
+    assert_fails(ex09.q2.check(round(comparison.mean_difference, 2), comparison.p_value), "rounded", points=1)
+
+
+# --------------------------------------------------------------------------- #
+# q3: the verdict follows the measurement
+# --------------------------------------------------------------------------- #
+
+
+def test_q3_right_answer_is_what_the_measurement_says(comparison):
+    assert comparison.p_value > 0.2 and abs(comparison.mean_difference) < comparison.std_difference
+    assert ex09.q3.check("b").status is Status.CORRECT
+
+
+def test_q3_wrong_answers_fail():
+    assert_fails(ex09.q3.check("a"), "spread of the differences")
+    assert_fails(ex09.q3.check("c"), "far above 0.05")
+
+
+# --------------------------------------------------------------------------- #
+# q4: the detector, fitted on the normal training rows only
+# --------------------------------------------------------------------------- #
+
+
+def test_q4_solution_and_alternatives_pass(machines, detector):
+    X_train, y_train, _, _ = machines
+    assert ex09.q4.check(detector).status is Status.CORRECT
+    assert grade_as_grader(ex09.q4, detector).status is Status.CORRECT
+    scaled = make_pipeline(StandardScaler(), LocalOutlierFactor(novelty=True)).fit(X_train[y_train == 0])
+    assert ex09.q4.check(scaled).status is Status.CORRECT
+    more_neighbours = LocalOutlierFactor(novelty=True, n_neighbors=35).fit(X_train[y_train == 0])
+    assert ex09.q4.check(more_neighbours).status is Status.CORRECT
+
+
+def test_q4_wrong_rows_are_named(machines):
+    X_train, y_train, X_test, _ = machines
+    result = assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True).fit(X_train)), "faults included")
+    assert result.mistake == "all-training-rows"
+    result = assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True).fit(X_test)), "size of the test set")
+    assert result.mistake == "test-set"
+    result = assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True).fit(np.vstack([X_train, X_test]))),
+                          "training and test rows together")
+    assert result.mistake == "all-data"
+    assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True).fit(X_train[y_train == 1])), "fitted on the faults")
+
+
+def test_q4_wrong_detector_settings_are_named(machines):
+    X_train, y_train, _, _ = machines
+    assert_fails(ex09.q4.check(LocalOutlierFactor().fit(X_train[y_train == 0])), "novelty=True")
+    assert_fails(ex09.q4.check(IsolationForest(random_state=0).fit(X_train[y_train == 0])), "LocalOutlierFactor")
+    assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True)), "not fitted", status=Status.UNCHECKABLE)
+
+
+# --------------------------------------------------------------------------- #
+# q5: the detector's AP
+# --------------------------------------------------------------------------- #
+
+
+def test_q5_solution_and_alternatives_pass(machines, detector):
+    _, _, X_test, y_test = machines
+    assert ex09.q5.check(average_precision_score(y_test, -detector.score_samples(X_test))).status is Status.CORRECT
+    # Any strictly decreasing function of score_samples ranks the rows the same way.
+    assert ex09.q5.check(average_precision_score(y_test, -detector.decision_function(X_test))).status is Status.CORRECT
+    assert ex09.q5.check(average_precision_score(y_test, np.exp(-detector.score_samples(X_test)))).status is Status.CORRECT
+
+
+def test_q5_slips_are_named(machines, detector):
+    X_train, _, X_test, y_test = machines
+    assert_fails(ex09.q5.check(average_precision_score(y_test, detector.score_samples(X_test))), "high for normal rows")
+    assert_fails(ex09.q5.check(average_precision_score(y_test, detector.predict(X_test) == -1)), "yes/no decisions")
+    assert_fails(ex09.q5.check(roc_auc_score(y_test, -detector.score_samples(X_test))), "ROC-AUC")
+    assert_fails(ex09.q5.check(average_precision_score(y_test, detector.predict(X_test))), "+1 for normal")
+    all_rows = LocalOutlierFactor(novelty=True).fit(X_train)
+    assert_fails(ex09.q5.check(average_precision_score(y_test, -all_rows.score_samples(X_test))), "faults included")
+    on_test = LocalOutlierFactor().fit(X_test)
+    assert_fails(ex09.q5.check(average_precision_score(y_test, -on_test.negative_outlier_factor_)),
+                 "test rows themselves")
+
+
+# --------------------------------------------------------------------------- #
+# q6: supervised AP, and the choice it supports
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def supervised(machines):
+    X_train, y_train, _, _ = machines
+    return LogisticRegression(max_iter=1000).fit(X_train, y_train)
+
+
+def test_q6_solution_and_alternative_pass(machines, supervised, detector):
+    _, _, X_test, y_test = machines
+    supervised_ap = average_precision_score(y_test, supervised.predict_proba(X_test)[:, 1])
+    assert ex09.q6.check(supervised_ap, "a").status is Status.CORRECT
+    # decision_function orders the rows as predict_proba does
+    by_logit = average_precision_score(y_test, supervised.decision_function(X_test))
+    assert ex09.q6.check(by_logit, "a").status is Status.CORRECT
+    # the right choice is what the two measurements say
+    detector_ap = average_precision_score(y_test, -detector.score_samples(X_test))
+    assert detector_ap > 10 * supervised_ap
+
+
+def test_q6_slips_are_named(machines, supervised):
+    _, _, X_test, y_test = machines
+    right = average_precision_score(y_test, supervised.predict_proba(X_test)[:, 1])
+    assert_fails(ex09.q6.check(average_precision_score(y_test, supervised.predict(X_test)), "a"), "0/1 predictions",
+                 points=1)
+    assert_fails(ex09.q6.check(roc_auc_score(y_test, supervised.predict_proba(X_test)[:, 1]), "a"), "ROC-AUC", points=1)
+    assert_fails(ex09.q6.check(right, "b"), "Compare the two APs", points=1)
+    assert_fails(ex09.q6.check(average_precision_score(y_test, supervised.predict_proba(X_test)[:, 0]), "a"), "column 0",
+                 points=1)

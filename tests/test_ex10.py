@@ -1,0 +1,336 @@
+"""Exercise 10 and lesson 10's prompts: the solution's answers pass, realistic wrong answers fail with
+their specific message, and the capstone's feedback names leakage, uncalibrated thresholds, the default
+threshold and a missing validation estimate without showing any vault row. Also the shipped data and the
+vault split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (average_precision_score, balanced_accuracy_score, confusion_matrix, f1_score,
+                             make_scorer, precision_score, recall_score)
+from sklearn.model_selection import (FixedThresholdClassifier, StratifiedKFold, TunedThresholdClassifierCV,
+                                     cross_val_predict)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from conftest import ROOT, assert_fails
+from course_utils import data as lesson10_data
+from course_utils.checks import Status
+from course_utils.exercises import ex10
+
+DATASETS = ROOT / "course_utils" / "datasets"
+
+
+# --------------------------------------------------------------------------- #
+# Data and the vault
+# --------------------------------------------------------------------------- #
+
+
+def test_yeast_has_ten_classes_and_yeast4_is_its_me2_class():
+    X, y = lesson10_data.load_yeast(return_X_y=True)
+    counts = y.value_counts()
+    assert X.shape == (1484, 8) and len(counts) == 10 and counts.min() == 5 and counts["ERL"] == 5
+    from course_utils.data import load_yeast4
+
+    X4, y4 = load_yeast4(return_X_y=True)
+    assert int(y4.sum()) == int((y == "ME2").sum()) == 51
+    # the same rows: yeast4's feature matrix equals the full set's, row for row
+    np.testing.assert_allclose(np.sort(X4.to_numpy(), axis=0), np.sort(X.to_numpy(), axis=0))
+
+
+def test_vault_and_learner_part_are_a_disjoint_stratified_split_of_page_blocks0():
+    learner = pd.read_csv(DATASETS / "page_blocks0.csv")
+    vault = pd.read_csv(DATASETS / "page_blocks0_vault.csv")
+    assert len(learner) + len(vault) == 5472 and abs(len(vault) / 5472 - 0.3) < 0.001
+    assert abs(learner["target"].mean() - vault["target"].mean()) < 0.002
+    assert list(learner.columns) == list(vault.columns)
+    # eccen = length / height in every row (the one KEEL typo repaired)
+    both = pd.concat([learner, vault])
+    assert np.allclose(both["eccen"], both["length"] / both["height"], rtol=0.02, atol=0.001)
+    X, y = lesson10_data.load_page_blocks(return_X_y=True)
+    assert len(X) == len(learner) and int(y.sum()) == int(learner["target"].sum())
+
+
+# --------------------------------------------------------------------------- #
+# Part 1: many classes
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def yeast():
+    X, y = lesson10_data.load_yeast(return_X_y=True)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    y_pred = cross_val_predict(model, X, y, cv=cv)
+    return X, y, model, cv, y_pred, sorted(y.unique())
+
+
+def test_q1_macro_f1_and_balanced_accuracy(yeast):
+    X, y, model, _cv, y_pred, _classes = yeast
+    macro = f1_score(y, y_pred, average="macro", zero_division=0)
+    balanced = balanced_accuracy_score(y, y_pred)
+    assert ex10.q1.evaluate(macro, balanced).status is Status.CORRECT
+    accuracy = float((y_pred == y).mean())
+    assert_fails(ex10.q1.evaluate(accuracy, balanced), "accuracy (also the micro-averaged F1)", points=1)
+    assert_fails(ex10.q1.evaluate(f1_score(y, y_pred, average="weighted"), balanced), "average=\"weighted\"", points=1)
+    assert_fails(ex10.q1.evaluate(macro, accuracy), "`balanced_accuracy_score`", points=1)
+    in_sample = model.fit(X, y).predict(X)
+    result = assert_fails(ex10.q1.evaluate(f1_score(y, in_sample, average="macro", zero_division=0), balanced),
+                          "rows it was fitted on", points=1)
+    assert "training-set" in result.mistake
+    assert_fails(ex10.q1.evaluate(macro, precision_score(y, y_pred, average="macro", zero_division=0)),
+                 "per-class precisions", points=1)
+
+
+def test_q2_recall_per_class(yeast):
+    _X, y, _model, _cv, y_pred, classes = yeast
+    recall = recall_score(y, y_pred, labels=classes, average=None)
+    assert ex10.q2.evaluate(recall).status is Status.CORRECT  # recall_score is a valid way
+    assert ex10.q2.evaluate(np.diagonal(confusion_matrix(y, y_pred, labels=classes, normalize="true"))).status is Status.CORRECT
+    assert_fails(ex10.q2.evaluate(np.diagonal(confusion_matrix(y, y_pred, labels=classes, normalize="pred"))), "precisions")
+    assert_fails(ex10.q2.evaluate(np.diagonal(confusion_matrix(y, y_pred, labels=classes))), "counts of rows")
+    by_size = y.value_counts().index.tolist()
+    assert_fails(ex10.q2.evaluate(recall_score(y, y_pred, labels=by_size, average=None)), "wrong order")
+
+
+def test_q3_largest_k_counts_the_training_folds(yeast):
+    X, y, _model, cv, _y_pred, _classes = yeast
+    smallest = min(np.unique(y.to_numpy()[train], return_counts=True)[1].min() for train, _ in cv.split(X, y))
+    assert ex10.q3.evaluate(int(smallest) - 1).status is Status.CORRECT
+    # The property: SMOTE with that k runs in every fold, with one more it does not.
+    for k, works in ((int(smallest) - 1, True), (int(smallest), False)):
+        pipe = make_imb_pipeline(StandardScaler(), SMOTE(k_neighbors=k, random_state=0), LogisticRegression(max_iter=200))
+        train = next(iter(cv.split(X, y)))[0]
+        if works:
+            pipe.fit(X.iloc[train], y.iloc[train])
+        else:
+            with pytest.raises(ValueError):
+                pipe.fit(X.iloc[train], y.iloc[train])
+    assert_fails(ex10.q3.evaluate(4), "SMOTE asks for `k_neighbors + 1`")
+    assert_fails(ex10.q3.evaluate(5), "whole set")
+
+
+def _strategy_right(y, minimum):
+    counts = pd.Series(y).value_counts()
+    return {label: int(minimum) for label, n in counts.items() if n < minimum}
+
+
+def test_q4_sampling_strategy_dict_accepts_valid_ways_and_names_mistakes():
+    assert ex10.q4.evaluate(_strategy_right).status is Status.CORRECT
+
+    def with_big_classes_at_their_size(y, minimum):  # equivalent for SMOTE: a class kept at its own count
+        labels, counts = np.unique(np.asarray(y), return_counts=True)
+        return {label: int(max(n, minimum)) for label, n in zip(labels, counts)}
+
+    assert ex10.q4.evaluate(with_big_classes_at_their_size).status is Status.CORRECT
+
+    def every_class_to_minimum(y, minimum):
+        return {label: int(minimum) for label in np.unique(np.asarray(y))}
+
+    result = assert_fails(ex10.q4.evaluate(every_class_to_minimum), "cannot remove rows")
+    assert result.mistake == "asks-fewer"
+
+    def at_most(y, minimum):  # "<=" instead of "<" is harmless; missing the small ones is not
+        counts = pd.Series(y).value_counts()
+        return {label: int(minimum) for label, n in counts.items() if n < minimum // 2}
+
+    assert_fails(ex10.q4.evaluate(at_most), "missing from your dict")
+
+    def floats(y, minimum):
+        return {label: float(minimum) for label, value in _strategy_right(y, minimum).items()}
+
+    assert_fails(ex10.q4.evaluate(floats), "whole number")
+    assert_fails(ex10.q4.evaluate(lambda y, minimum: list(_strategy_right(y, minimum).items())), "Return a dict")
+
+    # SMOTE accepts what the check accepts: the right dict over-samples to the stated counts.
+    X, y = lesson10_data.load_yeast(return_X_y=True)
+    strategy = _strategy_right(y, 30)
+    _, y_res = SMOTE(k_neighbors=3, sampling_strategy=strategy, random_state=0).fit_resample(X, y)
+    after = pd.Series(y_res).value_counts()
+    assert all(after[label] == max(n, 30) for label, n in y.value_counts().items())
+
+
+def test_q5_cost_threshold():
+    assert ex10.q5.evaluate(1 / 11).status is Status.CORRECT
+    assert_fails(ex10.q5.evaluate(0.1), "ratio of the costs")
+    assert_fails(ex10.q5.evaluate(10 / 11), "swapped the costs")
+    assert_fails(ex10.q5.evaluate(0.5), "only when both mistakes cost the same")
+
+
+# --------------------------------------------------------------------------- #
+# Part 2: the capstone
+# --------------------------------------------------------------------------- #
+
+
+def log_linear(**params):
+    return make_pipeline(FunctionTransformer(np.log1p), StandardScaler(), LogisticRegression(max_iter=1000, **params))
+
+
+@pytest.fixture(scope="module")
+def blocks():
+    return lesson10_data.load_page_blocks(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def honest(blocks):
+    X, y = blocks
+    decider = FixedThresholdClassifier(log_linear(), threshold=1 / 11)
+    decisions = cross_val_predict(decider, X, y, cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0))
+    return decider.fit(X, y), ex10.expected_cost(y, decisions)
+
+
+def _vault_rows_in(message: str) -> bool:
+    """True if a message quotes any vault row's features (ten numbers in a row)."""
+    X_vault, _ = ex10._vault()
+    return any(" ".join(f"{v:g}" for v in row[:3]) in message for row in X_vault.to_numpy()[:50])
+
+
+def test_capstone_solution_passes_and_its_numbers_match_the_module_comment(honest, blocks):
+    model, cv_cost = honest
+    result = ex10.q6.evaluate(model, cv_cost)
+    assert result.status is Status.CORRECT and result.points == 4, result
+    X_vault, y_vault = ex10._vault()
+    ap = average_precision_score(y_vault, model.predict_proba(X_vault)[:, 1])
+    assert 0.86 < ap < 0.9 and ap >= ex10.AP_MIN
+    assert 0.12 < ex10.expected_cost(y_vault, model.predict(X_vault)) < 0.17
+    # the comment's other rules fail the cost bar: the default threshold, and 1/11 on inflated probabilities
+    X, y = blocks
+    assert ex10.expected_cost(y_vault, log_linear().fit(X, y).predict(X_vault)) > ex10.COST_MAX + 0.1
+    weighted = FixedThresholdClassifier(log_linear(class_weight="balanced"), threshold=1 / 11).fit(X, y)
+    assert ex10.expected_cost(y_vault, weighted.predict(X_vault)) > ex10.COST_MAX
+
+
+def test_capstone_accepts_other_valid_systems(blocks):
+    """A tuned threshold around class-weighted scores, and a calibrated forest: different, both valid."""
+    X, y = blocks
+    cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    scorer = make_scorer(ex10.expected_cost, greater_is_better=False)
+    tuned = TunedThresholdClassifierCV(log_linear(class_weight="balanced"), scoring=scorer, cv=cv)
+    cv_cost = ex10.expected_cost(y, cross_val_predict(tuned, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=1)))
+    assert ex10.q6.evaluate(tuned.fit(X, y), cv_cost).status is Status.CORRECT
+    forest = CalibratedClassifierCV(RandomForestClassifier(n_estimators=60, min_samples_leaf=2, random_state=0), cv=3)
+    decider = FixedThresholdClassifier(forest, threshold=1 / 11)
+    cv_cost = ex10.expected_cost(y, cross_val_predict(decider, X, y, cv=cv))
+    assert ex10.q6.evaluate(decider.fit(X, y), cv_cost).status is Status.CORRECT
+
+
+def test_capstone_names_the_default_threshold(blocks, honest):
+    X, y = blocks
+    plain = log_linear().fit(X, y)
+    result = assert_fails(ex10.q6.evaluate(plain, honest[1]), "default threshold 0.5", points=None)
+    assert "default-threshold" in result.mistake and result.points < 4
+
+
+def test_capstone_names_an_uncalibrated_threshold(blocks):
+    X, y = blocks
+    weighted = FixedThresholdClassifier(log_linear(class_weight="balanced"), threshold=1 / 11)
+    cv_cost = ex10.expected_cost(y, cross_val_predict(weighted, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0)))
+    result = assert_fails(ex10.q6.evaluate(weighted.fit(X, y), cv_cost), "not calibrated", points=2)
+    assert "uncalibrated-threshold" in result.mistake
+    assert not _vault_rows_in(result.message)
+
+
+def test_capstone_names_missing_validation(honest):
+    result = assert_fails(ex10.q6.evaluate(honest[0], ...), "Missing validation", points=2)
+    assert result.status is Status.INCORRECT
+
+
+def test_capstone_names_an_estimate_too_optimistic_to_be_chance(honest, blocks):
+    model, _ = honest
+    X, y = blocks
+    # the leaky way: the final model scored on the rows it was fitted on
+    in_sample = ex10.expected_cost(y, model.predict(X))
+    leaky_claims = [0.0, in_sample / 3]
+    for claim in leaky_claims:
+        result = assert_fails(ex10.q6.evaluate(model, claim), "leakage", points=2)
+        assert "optimistic-estimate" in result.mistake
+    # a pessimistic number: the cost of another rule (flagging every block)
+    assert_fails(ex10.q6.evaluate(model, float(1 - y.mean())), "another rule", points=2)
+    assert_fails(ex10.q6.evaluate(model, 12.0), "between 0 and 10", points=2)
+
+
+def test_capstone_names_a_model_fitted_on_resampled_or_vault_rows(blocks, honest):
+    X, y = blocks
+    X_vault, y_vault = ex10._vault()
+    # resampling before the pipeline: the scaler saw SMOTE's rows
+    X_res, y_res = SMOTE(random_state=0).fit_resample(X, y)
+    leaky = FixedThresholdClassifier(log_linear(), threshold=1 / 11).fit(X_res, y_res)
+    result = assert_fails(ex10.q6.evaluate(leaky, honest[1]), "fitted on", status=Status.INCORRECT, points=0)
+    assert "fitted-on-other-rows" in result.mistake and "could not be checked" in result.message
+    # a forest fitted on the vault, without any step that counts rows: its vault AP gives it away
+    seen = FixedThresholdClassifier(RandomForestClassifier(n_estimators=50, random_state=0), threshold=1 / 11)
+    seen.fit(pd.concat([X, X_vault]), np.r_[y, y_vault])
+    result = assert_fails(ex10.q6.evaluate(seen, 0.07), "fitted on vault rows", points=0)
+    assert "fitted-on-vault" in result.mistake
+    # an honest forest never comes near the flag
+    honest_forest = RandomForestClassifier(n_estimators=50, random_state=0).fit(X, y)
+    assert average_precision_score(y_vault, honest_forest.predict_proba(X_vault)[:, 1]) < ex10.AP_SEEN - 0.02
+
+
+def test_capstone_wrong_forms_are_uncheckable_or_named(blocks, honest):
+    X, y = blocks
+    unfitted = FixedThresholdClassifier(log_linear(), threshold=1 / 11)
+    assert ex10.q6.evaluate(unfitted, 0.15).status is Status.UNCHECKABLE
+    wrong_columns = log_linear().fit(X.iloc[:, :5], y)
+    assert ex10.q6.evaluate(wrong_columns, 0.15).status is Status.UNCHECKABLE
+    flag_none = FixedThresholdClassifier(log_linear(), threshold=1.01).fit(X, y)
+    assert_fails(ex10.q6.evaluate(flag_none, honest[1]), "flags no block", points=None)
+    assert ex10.q6.evaluate(..., ...).status is Status.NOT_ATTEMPTED
+
+
+def test_capstone_vault_inputs_are_what_the_grader_sends():
+    """The grader sends ``make_heldout(seed)[0]`` for any seed: the vault's inputs, never its labels."""
+    answer = ex10.q6.parts["capstone_model"]
+    X_a, y_a = answer.make_heldout(0)
+    X_b, _ = answer.make_heldout(12345)
+    assert X_a.equals(X_b) and "target" not in X_a.columns and len(X_a) == len(y_a) == 1642
+
+
+def test_q4_blank_and_forgotten_return():
+    assert ex10.q4.evaluate(lambda y, minimum: ...).status is Status.NOT_ATTEMPTED
+    assert_fails(ex10.q4.evaluate(lambda y, minimum: None), "`None`")
+
+
+def test_the_exercise_states_the_pass_marks_the_checker_uses():
+    import nbformat
+
+    text = "\n".join(c.source for c in nbformat.read(ROOT / "solutions" / "10_many_classes_capstone.ipynb", as_version=4).cells
+                     if c.cell_type == "markdown")
+    assert f"average precision at least {ex10.AP_MIN:.2f}" in text
+    assert f"expected cost of at most {ex10.COST_MAX:.2f} per block" in text
+    assert f"`C_FN = {ex10.C_FN:g}`" in text and f"`C_FP = {ex10.C_FP:g}`" in text
+
+
+def test_q1_macro_f1_and_balanced_accuracy_are_told_apart_although_within_the_tolerance(yeast):
+    _X, y, _model, _cv, y_pred, _classes = yeast
+    macro = f1_score(y, y_pred, average="macro", zero_division=0)
+    balanced = balanced_accuracy_score(y, y_pred)
+    assert abs(macro - balanced) / balanced < 1e-3  # why the exact-match mistakes are needed here
+    result = ex10.q1.evaluate(balanced, macro)
+    assert result.status is Status.INCORRECT and result.points == 0
+    assert "swapped" in result.mistake or ("balanced-accuracy" in result.mistake and "macro-f1" in result.mistake)
+    assert_fails(ex10.q1.evaluate(balanced, balanced), "That is the balanced accuracy", points=1)
+    # a value rounded to 4 significant digits is still the right one
+    assert ex10.q1.evaluate(float(f"{macro:.4g}"), float(f"{balanced:.4g}")).status is Status.CORRECT
+
+
+def test_q4_rows_to_add_instead_of_rows_wanted():
+    def rows_to_add(y, minimum):
+        counts = pd.Series(y).value_counts()
+        return {label: int(minimum - n) for label, n in counts.items() if n < minimum}
+
+    result = assert_fails(ex10.q4.evaluate(rows_to_add), "how many rows to *add*")
+    assert result.mistake == "rows-to-add"
+
+
+def test_capstone_names_a_negated_cost(honest):
+    model, cv_cost = honest
+    result = assert_fails(ex10.q6.evaluate(model, -cv_cost), "greater is better", points=2)
+    assert "negated" in result.mistake
