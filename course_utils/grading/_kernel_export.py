@@ -390,9 +390,21 @@ def setup(package_dir: str, key: str, nonce: str, inputs_path: str) -> None:
         seen = fingerprints()  # before the pristine copy is loaded: what the notebook left behind
     except Exception as error:  # noqa: BLE001 - report, never raise into the notebook
         seen = {"fingerprints": f"failed: {type(error).__name__}"}
+    viewed = solutions_shown(key)  # before the pristine copy: the learner's own question objects
     exercise = load_pristine(package_dir, f"_course_grade_pristine_{nonce}", key)
     _STATE.clear()
-    _STATE.update(exercise=exercise, nonce=nonce, inputs=inputs.get("questions", {}), write=sys.stdout.write, integrity=seen)
+    _STATE.update(exercise=exercise, nonce=nonce, inputs=inputs.get("questions", {}), write=sys.stdout.write, integrity=seen,
+                  viewed=viewed)
+
+
+def solutions_shown(key: str) -> list[str]:
+    """Questions of exercise ``key`` whose ``solution()`` the learner's kernel called (their flag)."""
+    try:
+        module = sys.modules.get(f"{COURSE_PACKAGE}.exercises.{key}")
+        questions = getattr(getattr(module, "exercise", None), "questions", {})
+        return sorted(name for name, question in dict(questions).items() if getattr(question, "solution_viewed", False) is True)
+    except Exception:  # noqa: BLE001 - report nothing rather than raise into the notebook
+        return []
 
 
 def _with_inputs(question, spec: dict):
@@ -430,6 +442,7 @@ def extract(name: str, namespace: dict) -> None:
     integrity = _STATE.pop("integrity", None)
     if integrity is not None:  # once per kernel: the first answer read carries it
         payload["integrity"] = integrity
+        payload["solution_viewed"] = _STATE.get("viewed", [])
     text = json.dumps(payload, default=_plain_default, allow_nan=True)
     _STATE["write"](f"{BEGIN}{nonce}\n{text}\n{END}{nonce}\n")
     try:

@@ -10,10 +10,10 @@ What it does, for each ``*.ipynb`` under ``SUBMISSIONS``:
 
 1. **Identify.** The exercise comes from the notebook's metadata (``course.exercise``, written by
    ``course_utils.authoring``), else from the file name (``02_misleading_accuracy.ipynb`` or any name
-   holding an exercise's file name or ``ex02``). The student is the first folder under
-   ``SUBMISSIONS`` (``SUBMISSIONS/alice/...``), or, for files directly in ``SUBMISSIONS``, the file
-   name without ``.ipynb`` and without the exercise's own file name (``alice_02_misleading_accuracy.ipynb``
-   -> ``alice``). Only regular files are read: links, FIFOs and devices become rows and are never
+   holding an exercise's file name or ``ex02``). The student comes from the LMS's naming
+   (:mod:`course_utils.grading.lms`: the Canvas user id, the Moodle full name), else the first
+   folder not named like an exercise, else the file name less the exercise's name. Zips (the LMS's
+   bulk zip as ``SUBMISSIONS``, or zips inside it) are unpacked safely. Only regular files are read: links, FIFOs and devices become rows and are never
    followed or opened; names are shown with undecodable bytes and control characters escaped.
 2. **Execute** the code cells in a fresh kernel on a scratch copy (see :mod:`course_utils.grading._sandbox`):
    per-cell timeout, memory cap, errors allowed. A cell that times out, exhausts memory or kills
@@ -27,8 +27,11 @@ What it does, for each ``*.ipynb`` under ``SUBMISSIONS``:
    the seed never enter the kernel. The kernel also reports fingerprints of the course's and the
    libraries' functions; any that differ from the grader's own make the status ``tampered``.
 4. **Write** ``RESULTS/grades.csv`` (every field quoted, formulas neutralised),
-   ``RESULTS/feedback/<student>/<exercise>-<hash>.md`` (one per submission, escaped) and
-   ``RESULTS/details.json``. A re-run skips submissions whose content, seed and grader are unchanged.
+   ``RESULTS/feedback/<student>/<exercise>-<hash>.md`` (one per submission, escaped, with an HTML
+   twin) and ``RESULTS/details.json``; then, from one counted submission per student and exercise,
+   the gradebook, the LMS imports and ``report.html`` (:mod:`course_utils.grading.gradebook`,
+   :mod:`course_utils.grading.report`). All of them are written together, Ctrl-C held until done.
+   A re-run skips submissions whose content, seed and grader are unchanged.
 
 Every submission is hashed before and after; a change is reported (and, without a sandbox,
 undone from the copy read at the start).
@@ -55,6 +58,7 @@ import threading
 import time
 import traceback
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -62,7 +66,7 @@ import nbformat
 
 from .. import __version__
 from . import _kernel_export as export
-from . import _sandbox
+from . import _sandbox, gradebook, handout, lms
 
 GRADING_DIR = Path(__file__).resolve().parent
 PACKAGE_DIR = GRADING_DIR.parent
@@ -81,6 +85,8 @@ STATUS_ORDER = ("tampered", "memory", "disk", "timeout", "died", "error", "ok")
 KERNEL_STATUSES = {"not attempted", "could not be checked", "incorrect"}
 SEED_RANGE = 2**32
 NO_SANDBOX_NOTE = "graded WITHOUT a sandbox (--no-sandbox): for trusted notebooks only"
+#: Modules that only turn graded records into the gradebook and the report: editing them regrades nothing.
+OUTPUT_ONLY = ("grading/gradebook.py", "grading/report.py")
 
 __all__ = ["grade", "main", "measure_overhead", "identify_student", "identify_exercise"]
 
@@ -121,20 +127,8 @@ def identify_exercise(metadata: dict, relpath: str, known: list[str], stems: dic
 
 
 def identify_student(relpath: str, stems: dict[str, str] | None = None) -> str:
-    """Student of a submission: its first folder, or the file name less the exercise's name."""
-    parts = PurePosixPath(relpath).parts
-    if len(parts) > 1:
-        return parts[0]
-    stem = PurePosixPath(relpath).stem
-    student = stem
-    for known in sorted(stems if stems is not None else _exercise_stems(), key=len, reverse=True):
-        if known in student:
-            student = student.replace(known, " ")
-            break
-    else:
-        student = re.sub(r"(?i)ex[ _-]?\d\d(?![0-9])", " ", student)
-    student = re.sub(r"[\s_.-]+", " ", student).strip().replace(" ", "_")
-    return student or stem
+    """Student of a submission in a plain folder layout (see :func:`course_utils.grading.lms.identify`)."""
+    return lms.identify(relpath, stems if stems is not None else _exercise_stems(), "folders").student
 
 
 def _safe_name(text: str, limit: int = 60) -> str:
@@ -187,6 +181,8 @@ class Submission:
     cells: list = field(default_factory=list)  # (index, source) of code cells
     note: str = ""  # for the instructor, e.g. a hard link shared with another submission
     inode: tuple = ()
+    identity: dict = field(default_factory=dict)  # who, as the LMS download says (see lms.Identity)
+    mtime: float = 0.0
 
 
 @dataclass
@@ -273,10 +269,10 @@ def _open_regular(path: Path) -> tuple[int, os.stat_result]:
     return fd, info
 
 
-def _read_submission(found: Found, known: list[str], stems: dict[str, str]) -> Submission:
+def _read_submission(found: Found, known: list[str], stems: dict[str, str], layout: str = "auto") -> Submission:
     relpath = found.relpath
-    student = identify_student(relpath, stems)
-    sub = Submission(relpath, found.path, None, "", student)
+    identity = lms.identify(relpath, stems, layout).to_dict()
+    sub = Submission(relpath, found.path, None, "", identity["student"], identity=identity)
     if found.kind != "file":
         reason = found.problem or f"{found.kind}, not a regular file: not graded (links are never followed)"
         sub.problem, sub.status = reason, "invalid"
@@ -285,6 +281,7 @@ def _read_submission(found: Found, known: list[str], stems: dict[str, str]) -> S
         fd, info = _open_regular(found.path)
         with os.fdopen(fd, "rb") as handle:
             sub.inode = (info.st_dev, info.st_ino)
+            sub.mtime = info.st_mtime
             if info.st_size > MAX_NOTEBOOK_BYTES:
                 sub.problem, sub.status = f"the file is too large ({info.st_size / 2**20:.0f} MB)", "invalid"
                 sub.sha256 = _hash_file(found.path)
@@ -349,40 +346,6 @@ def _hash_file(path: Path) -> str:
     except OSError:
         return "missing"
     return digest.hexdigest()
-
-
-def _structure_note(sub: Submission) -> str:
-    """Compare the code cells with the handed-out exercise: deleted or reordered cells."""
-    template = None
-    for folder in (ROOT / "exercises",):
-        for path in folder.glob(f"{sub.exercise[2:]}_*.ipynb"):
-            template = path
-    if template is None:
-        return ""
-    try:
-        given = [c.source for c in nbformat.read(template, as_version=4).cells if c.cell_type == "code" and c.source.strip()]
-    except Exception:  # noqa: BLE001
-        return ""
-    firsts = [_first_line(s) for _i, s in sub.cells]
-    positions, missing, cursor = [], 0, 0
-    for source in given:
-        line = _first_line(source.split("# Your code here")[0])
-        if not line:
-            continue  # nothing handed out in this cell but a stub
-        if line in firsts[cursor:]:
-            cursor = firsts.index(line, cursor) + 1
-            positions.append(cursor)
-        elif line in firsts:
-            positions.append(-1)
-        else:
-            missing += 1
-    given = [g for g in given if _first_line(g.split("# Your code here")[0])]
-    notes = []
-    if missing:
-        notes.append(f"{missing} of the {len(given)} handed-out code cells are missing or changed at the top")
-    if -1 in positions:
-        notes.append("code cells are in a different order than handed out")
-    return "; ".join(notes)
 
 
 def _first_line(source: str) -> str:
@@ -469,8 +432,8 @@ def _fingerprint(key: str | None = None) -> str:
             continue
         if path.parent.name == "exercises" and path.stem != key and path.stem != "__init__":
             continue
-        if path.relative_to(PACKAGE_DIR).parts[0] == "authoring":
-            continue  # tools that graders do not use
+        if path.relative_to(PACKAGE_DIR).parts[0] == "authoring" or path.relative_to(PACKAGE_DIR).as_posix() in OUTPUT_ONLY:
+            continue  # tools that graders do not use; code that only reads the records
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -758,6 +721,7 @@ def _judge(ctx: Context, sub: Submission, exported: dict, record: dict) -> dict:
                 record.setdefault("grader_errors", []).append(f"{name}: {type(error).__name__}: {error}")
         entry = result.to_dict()
         entry["message"] = _clean(entry["message"])
+        entry.setdefault("mistake", getattr(result, "mistake", None))  # stable id of a named mistake, if the checker gives one
         if item.get("grader"):
             entry["grader_note"] = _clean(item["grader"], 300)
         if "extracted" in item:
@@ -791,6 +755,8 @@ def _grade_submission(ctx: Context, sub: Submission) -> dict:
         "sha256": sub.sha256,
         "seed": ctx.seed,
         "grader": ctx.fingerprint_for(sub.exercise),
+        "identity": sub.identity,
+        "mtime": sub.mtime,
     }
     started = time.monotonic()
     if sub.status:
@@ -808,9 +774,13 @@ def _grade_submission(ctx: Context, sub: Submission) -> dict:
             record["max_total"] = exercise.max_points
         return record
     try:
-        record["structure"] = _structure_note(sub)
+        given = handout.compare(sub.exercise, sub.cells, ROOT / "exercises")
+        record["structure"], record["given_code"] = given["note"], given["changes"]
         exported = _execute(ctx, sub, record)
+        # One numbering everywhere: cells count from 1, markdown included, as in every note.
+        record["cells"] = {str(int(k) + 1): v for k, v in record.get("cells", {}).items()}
         record["questions"] = _judge(ctx, sub, exported, record)
+        record["solution_viewed"] = handout.solution_viewed(exported, sub.cells, list(record["questions"]))
         record["status"] = _overall_status(record["flags"], record["tamper"])
         record["flags"] = sorted(set(record["flags"]))
     except Exception as error:  # noqa: BLE001 - a grader failure is a row, never a crash
@@ -836,6 +806,8 @@ def _grade_submission(ctx: Context, sub: Submission) -> dict:
     if record.get("replaced"):
         shown = ", ".join(record["replaced"][:6]) + (f" and {len(record['replaced']) - 6} more" if len(record["replaced"]) > 6 else "")
         notes = [f"replaced course or library functions in its kernel: {shown}"] + notes
+    if record.get("solution_viewed"):
+        notes.append(f"solution shown for {', '.join(record['solution_viewed'])}")
     if record.get("structure"):
         notes.append(record["structure"])
     if sub.note:
@@ -850,9 +822,14 @@ def _grade_submission(ctx: Context, sub: Submission) -> dict:
 # --------------------------------------------------------------------------- #
 
 
-def _question_columns(records: list[dict]) -> list[str]:
-    names = {name for r in records for name in r.get("questions", {})}
-    return sorted(names, key=lambda n: (re.sub(r"\d+", "", n), int(re.sub(r"\D", "", n) or 0), n))
+def _question_columns(records: list[dict]) -> dict[str, float]:
+    """``{"ex01.q1": maximum points, ...}``: each exercise's questions under names of their own."""
+    maxima: dict[str, float] = {}
+    for r in records:
+        for name, q in r.get("questions", {}).items():
+            key = gradebook.question_key(r["exercise"], name)
+            maxima[key] = max(maxima.get(key, 0.0), float(q.get("max_points") or 0.0))
+    return dict(sorted(maxima.items(), key=lambda kv: (kv[0].split(".")[0], int(re.sub(r"\D", "", kv[0].split(".")[-1]) or 0), kv[0])))
 
 
 def _fmt(points) -> str:
@@ -892,9 +869,10 @@ def _write_csv(out: Path, records: list[dict]) -> None:
     # Every field quoted: a CR or LF inside a name can never start a row (names are also printed
     # with escapes, see display_name).
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(["student", "exercise", "submission", *columns, "total", "max_total", "status", "note"])
+    writer.writerow(["student", "exercise", "submission", *(f"{c} (max {_fmt(m)})" for c, m in columns.items()),
+                     "total", "max_total", "status", "note"])
     for r in records:
-        questions = r.get("questions", {})
+        questions = {gradebook.question_key(r["exercise"], name): q for name, q in r.get("questions", {}).items()}
         writer.writerow(
             _cell(field)
             for field in [display_name(r["student"]), r["exercise"], display_name(r["submission"])]
@@ -933,7 +911,9 @@ def _md_text(text, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 def _feedback(record: dict, title: str) -> str:
     lines = [f"# {_md_text(title)}", ""]
-    lines.append(f"- Student: {_md_name(record['student'])}")
+    name = (record.get("identity") or {}).get("name") or ""
+    shown = f"{name} ({record['student']})" if name and name != record["student"] else record["student"]
+    lines.append(f"- Student: {_md_name(shown)}")
     lines.append(f"- Submission: {_md_name(record['submission'])}")
     lines.append(f"- Score: **{_fmt(record['total'])} / {_fmt(record['max_total'])}**")
     lines.append(f"- Run: {record['status']} — {_STATUS_TEXT.get(record['status'], '')}")
@@ -941,6 +921,18 @@ def _feedback(record: dict, title: str) -> str:
         lines.append(f"  ({_md_text(record['note'])})")
     for event in record.get("events", [])[:10]:
         lines.append(f"  - {_md_text(event, 300)}")
+    if record.get("solution_viewed"):
+        lines.append(f"- Solution shown in this notebook for: {_md_name(', '.join(record['solution_viewed']))} "
+                     "(your instructor sees this too)")
+    changes = record.get("given_code") or []
+    gone = [c["handout_cell"] for c in changes if not c["cell"]]
+    if gone:
+        lines.append(f"- Handed-out code cells missing from your notebook: {', '.join(map(str, gone))} "
+                     "(numbered as in the handed-out notebook, from 1)")
+    for change in (c for c in changes if c["cell"]):
+        lines.append(f"- Given code changed in cell {change['cell']} (handed out as cell {change['handout_cell']}); "
+                     "keep the given code as it is, or your results may differ from what is checked:")
+        lines += [f"  - `{_md_text(line, 200).replace('`', chr(39))}`" for line in change["diff"][:8]]
     questions = record.get("questions", {})
     if questions:
         lines += ["", "| question | status | points |", "|---|---|---|"]
@@ -1002,11 +994,23 @@ def _write_details(ctx: Context, records: list[dict], extra: dict) -> None:
 
 
 def _previous(out: Path) -> dict:
+    """The last complete run's ``details.json``, plus what an interrupted run after it finished."""
     try:
         details = json.loads((out / "details.json").read_text(encoding="utf-8"))
-        return details if isinstance(details, dict) else {}
+        details = details if isinstance(details, dict) else {}
     except (OSError, ValueError):
-        return {}
+        details = {}
+    try:
+        partial = json.loads((out / "details.partial.json").read_text(encoding="utf-8"))
+        seed = details.get("grader", {}).get("seed")
+        if isinstance(partial, dict) and isinstance(partial.get("submissions"), dict) and seed in (None, partial["grader"].get("seed")):
+            details.setdefault("grader", {}).setdefault("seed", partial["grader"].get("seed"))
+            merged = dict(details.get("submissions") or {})
+            merged.update(partial["submissions"])
+            details["resumable"] = merged
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    return details
 
 
 # --------------------------------------------------------------------------- #
@@ -1080,20 +1084,37 @@ def grade(
     seed: int | None = None,
     sandbox: bool = True,
     progress: bool = True,
+    lms_layout: str = "auto",
+    policy: gradebook.Policy | None = None,
+    new_seed: bool = False,
 ) -> dict:
     """Grade every notebook under ``submissions`` into ``out``; see the module docstring.
 
+    ``submissions`` may also be an LMS's bulk zip. ``lms_layout`` says how to read who handed in
+    what (:mod:`course_utils.grading.lms`); ``policy`` how the gradebook counts
+    (:class:`course_utils.grading.gradebook.Policy`). A ``seed`` other than the one ``out`` was
+    graded with is refused unless ``new_seed`` (it would regrade every submission).
+
     Returns ``{"records": [...], "executed": n, "reused": n, "tampering": [...], "seed": s}``.
     """
-    root = Path(submissions).resolve()
+    source = Path(submissions).resolve()
+    root = source
     out = Path(out).resolve()
-    if not root.is_dir():
-        raise NotADirectoryError(f"{root} is not a folder")
+    bulk = source.is_file() and zipfile.is_zipfile(source)
+    if not bulk and not source.is_dir():
+        raise NotADirectoryError(f"{source} is neither a folder nor a zip file")
     if out == root or root.is_relative_to(out):
         raise ValueError("RESULTS must not be SUBMISSIONS or a folder holding it")
+    policy = policy or gradebook.Policy()
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(out, 0o700)  # the results (and the seed in details.json) are the instructor's alone
     previous = _previous(out)
+    earlier = previous.get("grader", {}).get("seed")
+    if seed is not None and isinstance(earlier, int) and int(seed) % SEED_RANGE != earlier:
+        if not new_seed:
+            raise ValueError(f"{out} was graded with seed {earlier}; --seed {seed} would regrade every submission on new "
+                             "held-out data. Add --new-seed to do that on purpose, or leave --seed out")
+        _say(True, f"course-grade: warning: new seed {seed} (was {earlier}): every submission is regraded")
     if seed is None:
         seed = previous.get("grader", {}).get("seed")
         if not isinstance(seed, int):
@@ -1108,7 +1129,22 @@ def grade(
     started = time.time()
     try:
         known, stems = _exercise_keys(), _exercise_stems()
-        subs = [_read_submission(found, known, stems) for found in _discover(root, out)]
+        unpacked = lms.Unpacked()
+        staging = workdir / "unpacked"
+        staging.mkdir(mode=0o700)  # kernels never see other students' unpacked work
+        if bulk:
+            root = staging / "bulk"
+            lms.unpack(source, root, display_name(source.name), unpacked)
+        found = _discover(root, out) + _discover_zips(root, out, staging, unpacked)
+        zip_warnings = []
+        for entry in unpacked.zips:
+            _say(progress, _terminal(f"unpacked {entry['zip']}: {entry['files']} file(s), {entry['notebooks']} notebook(s)"))
+            inside = sum(e["notebooks"] for e in unpacked.zips if e is entry or e["zip"].startswith(entry["zip"] + "/"))
+            problems = entry["refused"] + ([] if inside else ["no notebook in it"])
+            zip_warnings += [f"{entry['zip']}: {problem}" for problem in problems]
+        for warning in zip_warnings[:40]:
+            _say(True, _terminal(f"course-grade: warning: {warning}"))
+        subs = [_read_submission(item, known, stems, lms_layout) for item in found]
         _note_hard_links(subs)
         before = {s.relpath: s.sha256 for s in subs}
         backup = {s.relpath: s.data for s in subs if s.data is not None}
@@ -1120,10 +1156,11 @@ def grade(
             _say(True, f"course-grade: warning: {note}")
         ctx = Context(root, out, seed, float(cell_timeout), int(max_memory), box, workdir, _fingerprint())
         _prebuild_font_cache(ctx)
-        old = previous.get("submissions", {}) if isinstance(previous.get("submissions"), dict) else {}
+        old = previous.get("resumable") or previous.get("submissions", {})
+        old = old if isinstance(old, dict) else {}
         records, todo = [], []
         bar = _Progress(len(subs), progress)
-        _say(progress, f"grading {len(subs)} notebook(s) from {root} with {box.description}, {jobs} job(s)")
+        _say(progress, f"grading {len(subs)} notebook(s) from {source} with {box.description}, {jobs} job(s)")
         for sub in subs:
             prior = old.get(sub.relpath)
             if (
@@ -1131,6 +1168,7 @@ def grade(
                 and prior.get("grader") == ctx.fingerprint_for(sub.exercise) and prior.get("status") != "grader-error"
             ):
                 prior["reused"] = True
+                prior.update(student=sub.student, identity=sub.identity, mtime=sub.mtime)  # --lms may differ
                 records.append(prior)
                 bar.update(prior, reused=True)
                 if prior.get("exercise") and prior["exercise"] in known:
@@ -1149,17 +1187,22 @@ def grade(
             with results_lock:
                 records.append(record)
                 bar.update(record)
-                _write_details(ctx, records, {"partial": True})
+                _write_progress(ctx, records)
 
         with futures.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
             pending = {pool.submit(_grade_submission, ctx, sub): sub for sub in todo}
-            for future in futures.as_completed(pending):
-                record = future.result()
-                record.pop("reused", None)
-                executed += 1
-                finished(record)
-                if not box.bwrap:
-                    _restore_changed(subs, backup, before, record, root, files_before)
+            try:
+                for future in futures.as_completed(pending):
+                    record = future.result()
+                    record.pop("reused", None)
+                    executed += 1
+                    finished(record)
+                    if not box.bwrap:
+                        _restore_changed(subs, backup, before, record, root, files_before)
+            except KeyboardInterrupt:
+                for future in pending:  # nothing new starts; the notebooks running now end on their own
+                    future.cancel()
+                raise
         tampering = []
         for sub in subs:
             now = _hash_file(sub.path) if sub.sha256 else sub.sha256
@@ -1171,13 +1214,52 @@ def grade(
         if tampering:
             _say(progress, _terminal("WARNING: " + "; ".join(tampering)))
         extra = {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)), "seconds": round(time.time() - started, 1),
-                 "executed": executed, "reused": len(subs) - executed, "tampering": tampering}
-        _write_outputs(ctx, records, extra)
+                 "executed": executed, "reused": len(subs) - executed, "tampering": tampering,
+                 "unpacked": unpacked.zips, "lms": lms_layout, "policy": policy.to_dict()}
+        titles = {key: ctx.exercise(key).title for key in sorted({r["exercise"] for r in records if r.get("exercise") in known})}
+        book = gradebook.build(records, policy, titles, previous, lms_layout)
+        book.warnings += zip_warnings
+        for warning in book.warnings[: len(book.warnings) - len(zip_warnings)]:
+            _say(True, _terminal(f"course-grade: warning: {warning}"))
+        extra["warnings"] = book.warnings
+        with gradebook.interrupts_deferred():  # the files of one run agree, even after Ctrl-C
+            _write_outputs(ctx, records, extra)
+            extra["outputs"] = gradebook.write(out, book, records, _write_atomic, _cell)
+            extra["grade_changes"] = book.changes
+            extra["gradebook"] = gradebook.snapshot(book)
+            _write_details(ctx, sorted(records, key=lambda r: (r["student"], r["exercise"], r["submission"])), extra)
+        (out / "details.partial.json").unlink(missing_ok=True)
+        for line in book.summary():
+            _say(progress, _terminal(line))
         _say(progress, f"wrote {out / 'grades.csv'} ({len(records)} rows; {executed} executed, {len(subs) - executed} unchanged)")
         return {"records": records, "executed": executed, "reused": len(subs) - executed, "tampering": tampering, "seed": seed,
                 "sandbox": box.description}
     finally:
         remove_tree(workdir)
+
+
+def _discover_zips(root: Path, out: Path, staging: Path, report: lms.Unpacked) -> list[Found]:
+    """Notebooks inside the zips under ``root`` (regular files only), unpacked safely into ``staging``.
+
+    A notebook from ``alice/work.zip`` is shown as ``alice/work.zip/<its path in the zip>``.
+    """
+    found = []
+    for number, (path, info) in enumerate(sorted(_entries(root))):
+        if not (stat.S_ISREG(info.st_mode) and path.lower().endswith(".zip")):
+            continue
+        if any(part.startswith(".") for part in Path(os.path.relpath(path, root)).parts) or Path(path).is_relative_to(out):
+            continue
+        label = _shown(Path(path), root)
+        target = staging / f"zip{number}"
+        lms.unpack(Path(path), target, label, report)
+        found += [Found(item.path, f"{label}/{item.relpath}", item.kind, item.problem) for item in _discover(target, out)]
+    return found
+
+
+def _write_progress(ctx: Context, records: list[dict]) -> None:
+    """Work done so far, for a resumed run: never ``details.json``, which must match ``grades.csv``."""
+    done = {"grader": {"seed": ctx.seed, "partial": True}, "submissions": {r["submission"]: r for r in records}}
+    _write_atomic(ctx.out / "details.partial.json", json.dumps(done, default=str))
 
 
 def _restore(path: Path, data: bytes | None) -> bool:
@@ -1340,7 +1422,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="course-grade",
         description="Grade a folder of submitted exercise notebooks: grades.csv, per-student feedback and an audit file.",
     )
-    parser.add_argument("submissions", help="folder of notebooks: one subfolder per student, or all in one folder")
+    parser.add_argument("submissions", help="folder of notebooks (one subfolder per student, all in one folder, or an LMS "
+                        "download), or the LMS's bulk zip")
     parser.add_argument("--out", required=True, help="results folder (created; re-runs resume from it)")
     parser.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="S",
                         help=f"seconds one cell may run (default {DEFAULT_CELL_TIMEOUT:g})")
@@ -1350,15 +1433,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, metavar="N",
                         help="seed of the held-out data (default: the one in RESULTS/details.json, else random)")
     parser.add_argument("--no-sandbox", action="store_true", help="do not use bubblewrap even if it is installed")
+    parser.add_argument("--new-seed", action="store_true", help="allow a --seed other than RESULTS' (regrades everything)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    book = parser.add_argument_group("who handed in what, and the gradebook")
+    book.add_argument("--lms", choices=lms.LAYOUTS, default="auto",
+                      help="layout of the download: canvas, moodle, folders (one per student), or auto (default)")
+    book.add_argument("--roster", metavar="FILE", help="class list (Canvas gradebook export, Moodle participants or worksheet)")
+    book.add_argument("--canvas-template", metavar="FILE", help="Canvas's exported gradebook: canvas_import.csv keeps its columns")
+    book.add_argument("--pick", choices=gradebook.PICKS, default="latest",
+                      help="which submission of a student's exercise counts (default latest)")
+    book.add_argument("--exclude", action="append", default=[], metavar="exNN.qN", help="drop a question (repeatable)")
+    book.add_argument("--late-penalty", type=float, default=0.0, metavar="SHARE",
+                      help="share of the score taken off submissions the LMS marked late (0.1 = 10%%)")
+    book.add_argument("--solution-viewed", choices=("flag", "zero"), default="flag",
+                      help="a question whose solution() the notebook showed: flag it (default) or score it 0")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     try:
+        policy = gradebook.Policy(
+            pick=args.pick, exclude=tuple(args.exclude), late_penalty=args.late_penalty,
+            solution_viewed=args.solution_viewed, roster=args.roster, canvas_template=args.canvas_template,
+        )
+        for path in filter(None, (args.roster, args.canvas_template)):
+            lms.read_roster(path)  # a wrong file stops here, before hours of grading
         grade(
             args.submissions, args.out, cell_timeout=args.cell_timeout, max_memory=args.max_memory,
             jobs=args.jobs, seed=args.seed, sandbox=not args.no_sandbox, progress=not args.quiet,
+            lms_layout=args.lms, policy=policy, new_seed=args.new_seed,
         )
-    except (OSError, ValueError, RuntimeError) as error:
+    except KeyboardInterrupt:
+        print(("\n" if sys.stderr.isatty() else "") + "course-grade: interrupted; the results folder holds the last complete run (finished notebooks are "
+              "kept for the next run)", file=sys.stderr)
+        return 130
+    except (OSError, ValueError, RuntimeError, csv.Error) as error:
         print(f"course-grade: {error}", file=sys.stderr)
         return 2
     return 0

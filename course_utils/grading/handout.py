@@ -1,0 +1,157 @@
+"""Integrity of the hand-out: given code a submission changed, and solutions it showed.
+
+Private to the grader (:mod:`course_utils.grading.grade`).
+
+**Given code.** The handed-out exercise notebook (``exercises/NN_*.ipynb``) is the reference.
+In each of its code cells, the *given* lines are the code the learner is meant to keep: every
+line that is not blank, not a comment, not a stub (``x = ...``, ``return ...  # Your code here``).
+The solution's own ``# solution`` marker is a comment, so it never counts. :func:`compare` finds
+each given cell's lines in the submission (whitespace ignored, any order of cells) and reports the
+cells whose given lines are missing or changed, naming the submission's cell and showing the change.
+
+**Solutions shown.** :func:`solution_viewed` combines two signals, each easy to state:
+
+* the graded run: after the learner's cells ran, the kernel export reads ``solution_viewed`` on
+  the learner's own ``Question`` objects (set by ``solution()``);
+* the code: a cell that calls ``qN.solution(...)`` or reads ``qN.solution_code``.
+
+Limits: a solution viewed in another session (the learner's own copy, a classmate's screen) and
+not called in the submitted notebook cannot be seen; a notebook that reaches ``solution`` through
+an alias *and* resets the flag afterwards is not caught either. Both are written in the README.
+
+Cell numbers count every cell of the notebook from 1, markdown included, everywhere.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["given_cells", "compare", "solution_viewed"]
+
+_STUB = re.compile(r"(^\.\.\.$|=\s*\.\.\.\s*$|^return\s+\.\.\.\s*$|\.\.\.\s*#\s*Your code here\s*$)")
+_CALL = re.compile(r"\b(q\d+)\s*\.\s*(solution\s*\(|solution_code\b)")
+
+
+def _normal(line: str) -> str:
+    return "".join(line.split())
+
+
+def _given_lines(source: str) -> list[str]:
+    lines = []
+    for line in source.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "Your code here" in stripped or _STUB.search(stripped):
+            continue
+        lines.append(stripped)
+    return lines
+
+
+@functools.lru_cache(maxsize=32)
+def given_cells(exercise: str, exercises_dir: Path) -> tuple[tuple[int, list[str]], ...]:
+    """``(cell number, given lines)`` of each handed-out code cell that holds given code (read once per run)."""
+    template = next(iter(sorted(Path(exercises_dir).glob(f"{exercise[2:]}_*.ipynb"))), None) if exercise else None
+    if template is None:
+        return ()
+    try:
+        nb = nbformat.read(template, as_version=4)
+    except Exception:  # noqa: BLE001 - no reference, no comparison
+        return ()
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") == "code":
+            lines = _given_lines(cell.source)
+            if lines:
+                cells.append((index + 1, lines))
+    return tuple(cells)
+
+
+def _first(lines: list[str], limit: int = 50) -> str:
+    text = lines[0] if lines else ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _change(given: list[str], source: str) -> list[str]:
+    """``- given`` / ``+ submitted`` lines for the given lines missing from ``source``."""
+    present = [line.strip() for line in source.splitlines() if line.strip()]
+    text = _normal(source)
+    out = []
+    for line in given:
+        if _normal(line) in text:
+            continue
+        close = difflib.get_close_matches(line, present, n=1, cutoff=0.6)
+        out.append(f"- {line}")
+        out.append(f"+ {close[0]}" if close else "+ (deleted)")
+    return out
+
+
+def compare(exercise: str | None, cells: list[tuple[int, str]], exercises_dir: Path) -> dict:
+    """Given code that ``cells`` (``(0-based index, source)`` of the submission's code cells) changed.
+
+    Returns ``{"note": str, "changes": [...]}``: each change is ``{"cell": n (the submission's,
+    from 1) or None, "handout_cell": m, "first_line": ..., "diff": [...]}``.
+    """
+    reference = given_cells(exercise or "", exercises_dir)
+    if not reference:
+        return {"note": "", "changes": []}
+    # Whitespace and line breaks ignored: a given line counts as kept if the cell's text holds it.
+    sources = {index + 1: (source, _normal(source)) for index, source in cells}
+    found: dict[int, int] = {}  # handed-out cell -> submission cell holding all its given lines
+    for handout_cell, lines in reference:
+        wanted = [_normal(line) for line in lines]
+        whole = [n for n, (_s, text) in sources.items() if all(w in text for w in wanted) and n not in found.values()]
+        if whole:
+            found[handout_cell] = whole[0]
+    free = [n for n in sources if n not in found.values()]
+    changes = []
+    for handout_cell, lines in reference:
+        if handout_cell in found:
+            continue
+        wanted = [_normal(line) for line in lines]
+        hits = {n: sum(w in sources[n][1] for w in wanted) for n in free}
+        best = max(hits, key=hits.get, default=None)
+        if best is None or hits[best] == 0:  # nothing of it left: the closest free cell by text, if close
+            text = "\n".join(lines)
+            scored = [(difflib.SequenceMatcher(None, text, sources[n][0]).ratio(), n) for n in free]
+            ratio, best = max(scored, default=(0.0, None))
+            best = best if ratio >= 0.75 else None
+        if best is None:
+            changes.append({"cell": None, "handout_cell": handout_cell, "first_line": _first(lines), "diff": [f"- {line}" for line in lines]})
+        else:
+            free.remove(best)
+            found[handout_cell] = best
+            changes.append({"cell": best, "handout_cell": handout_cell, "first_line": _first(lines), "diff": _change(lines, sources[best][0])})
+    positions = [found[h] for h, _lines in reference if h in found]
+    notes = []
+    gone = [c for c in changes if c["cell"] is None]
+    if gone:
+        shown = ", ".join(f"{c['handout_cell']} (`{c['first_line']}`)" for c in gone[:4]) + (" ..." if len(gone) > 4 else "")
+        notes.append(f"{len(gone)} of the {len(reference)} handed-out code cells are missing: cell {shown}")
+    for change in changes:
+        if change["cell"] is None:
+            continue
+        shown = "; ".join(change["diff"][:6]) + (" ..." if len(change["diff"]) > 6 else "")
+        notes.append(f"given code changed in cell {change['cell']} (handed out as cell {change['handout_cell']}, "
+                     f"`{change['first_line']}`): {shown}")
+    if positions != sorted(positions):
+        notes.append("code cells are in a different order than handed out")
+    return {"note": "; ".join(notes), "changes": changes}
+
+
+def solution_viewed(exported: dict, cells: list[tuple[int, str]], questions: list[str]) -> list[str]:
+    """Questions whose solution the graded run showed (see the module docstring)."""
+    seen = set()
+    for item in exported.values():
+        if isinstance(item, dict) and isinstance(item.get("solution_viewed"), list):
+            seen.update(name for name in item["solution_viewed"] if isinstance(name, str))
+    for _index, source in cells:
+        for line in source.splitlines():
+            if line.lstrip().startswith("#"):
+                continue
+            seen.update(match.group(1) for match in _CALL.finditer(line))
+    order = {name: i for i, name in enumerate(questions)}
+    return sorted((name for name in seen if name in order), key=order.get)
