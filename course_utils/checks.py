@@ -1373,10 +1373,14 @@ class Question:
         if status is Status.NOT_ATTEMPTED:
             message = f"Set {', '.join(f'`{n}`' for n in parts)} first."
         else:
-            said: list[str] = []
+            said: dict[str, str] = {}
             for n, r in parts.items():
-                said.append(f"`{n}`: {r.label.lower()}." + ("" if r.message in " ".join(said) else f" {r.message}"))
-            message = " ".join(said)
+                # A reason already given for an earlier part is not repeated, but referred to: each part says why.
+                earlier = next((m for m, text in said.items() if r.message and r.message in text), None)
+                reason = (f" {r.message}" if earlier is None else
+                          f" The same slip as `{earlier}`." if r.status is Status.INCORRECT else "")
+                said[n] = f"`{n}`: {r.label.lower()}." + reason
+            message = " ".join(said.values())
         mistake = "; ".join(f"{n}={r.mistake}" for n, r in parts.items() if r.mistake) or None
         return self._result(status, message, earned, mistake)
 
