@@ -1383,11 +1383,15 @@ class Question:
         if statuses == {Status.NOT_ATTEMPTED}:
             message = f"Set {', '.join(f'`{n}`' for n in parts)} first."
         else:
-            said: list[str] = []
+            said: dict[str, str] = {}
             for n, r in parts.items():
-                repeated = r.message in " ".join(said)
-                said.append(f"`{n}`: {r.label.lower()}" + (", for the same reason." if repeated else f". {r.message}"))
-            message = " ".join(said)
+                # A reason already given for an earlier part is not repeated, but referred to: each part says why.
+                earlier = next((m for m, text in said.items() if r.message and r.message in text), None)
+                reason = (f" {r.message}" if earlier is None else
+                          f" The same slip as `{earlier}`." if r.status is Status.INCORRECT else
+                          f" The same reason as `{earlier}`.")
+                said[n] = f"`{n}`: {r.label.lower()}." + reason
+            message = " ".join(said.values())
         mistake = "; ".join(f"{n}={r.mistake}" for n, r in parts.items() if r.mistake) or None
         if status is Status.NOT_ATTEMPTED and earned:  # the right parts keep their points
             return Result(status, message, earned, self.points, self.label, mistake)

@@ -295,7 +295,7 @@ def test_unfitted_model_could_not_be_checked(exercise):
     q = exercise.question("q1", {"a": spec, "b": held}, points=2, hints=["h"], solution="")
     message = q.check(LogisticRegression(), LogisticRegression()).message
     assert message.startswith("`a`: could not be checked. Your model is not fitted yet, so it could not be checked")
-    assert message.endswith("`b`: could not be checked, for the same reason.")  # the same words are not repeated
+    assert message.endswith("`b`: could not be checked. The same reason as `a`.")  # the same words are not repeated
     assert q.check(LogisticRegression(), LogisticRegression()).status is Status.UNCHECKABLE
 
 

@@ -699,7 +699,7 @@ def test_q8_percentage_is_named_in_every_part(ecoli):
     _, _, _, _, model = ecoli
     result = ex01.q8.check(model, 100 * 0.7, 100 * 1.0)
     assert result.mistake == "ecoli_recall=percentage; ecoli_majority_recall=percentage"
-    assert "`ecoli_majority_recall`: incorrect, for the same reason." in result.message
+    assert "`ecoli_majority_recall`: incorrect. The same slip as `ecoli_recall`." in result.message
     alone = ex01.q8.check(model, 0.7, 100 * 1.0)
     assert "`ecoli_majority_recall`: incorrect. That is a percentage" in alone.message
 

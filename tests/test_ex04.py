@@ -513,9 +513,15 @@ def measure_false_rejections(seeds=range(1000, 1200)):
     base_off_by_one, the subtlest (one of 12 samples never a base), at 199 of 200. The two tests (chi-square on the segments, KS on the
     gaps) each reject a right implementation with probability 1e-6 by construction: about 2e-6 per
     check, so a false rejection would take some 500,000 checks.
+
+    Re-measured (v9d) with the tests added for draws that are too even or depend on each other (the lower tail
+    of the chi-square, at ``DRAWS_ALPHA``, and the test on consecutive pairs of points, ``SERIAL_Z_MAX`` = 10),
+    same 200 seeds: right implementations refused 0 times out of 1,000; the z of the test on consecutive pairs
+    ranged from -2.8 to 2.8 over those 1,000 checks (far below 10); smote_cycle, smote_sorted and
+    smote_shared_out (DEPENDENT_OR_EVEN) refused at all 200 seeds (smote_cycle named "in turn" at 180).
     """
     refused = {}
-    for function in [*RIGHT, *DRAWN_WRONG, base_off_by_one]:
+    for function in [*RIGHT, *DRAWN_WRONG, base_off_by_one, *DEPENDENT_OR_EVEN]:
         refused[function.__name__] = sum(
             ex04.q4.grade(ex04.q4.extract(function, seed=seed), seed=seed).status is not Status.CORRECT
             for seed in seeds
@@ -598,7 +604,7 @@ def test_p2_explanations_match_the_numbers():
 def test_q1_sampling_strategy_meaning():
     assert ex04.q1.check("a")
     incorrect(ex04.q1.check("b"), "not a growth rate")
-    incorrect(ex04.q1.check("c"), "not to all samples")
+    incorrect(ex04.q1.check("c"), "not a share of all samples")
     incorrect(ex04.q1.check("d"), "never removes")
 
 
@@ -799,6 +805,111 @@ def test_q7_transfer_wrong_answers_are_named():
     result = assert_fails(ex04.q7.check(n_minority - 1, added), "hold each other's values")
     assert "swapped" in result.mistake
 
+
+
+
+# --------------------------------------------------------------------------- a fresh learner's answers (v9d)
+# Their exact code (/work/review/learner0406_work/ex04_build.py, ex04b_build.py).
+
+
+def _parts(X, y, k):
+    X_min = np.asarray(X)[np.asarray(y) == 1]
+    return X_min, NearestNeighbors(n_neighbors=k).fit(X_min).kneighbors(return_distance=False)
+
+
+def smote_cycle(X, y, n_new, k_neighbors=5, random_state=None):
+    """Base samples cycled in order instead of drawn at random."""
+    rng = np.random.default_rng(random_state)
+    X_min = np.asarray(X)[np.asarray(y) == 1]
+    neigh = NearestNeighbors(n_neighbors=k_neighbors).fit(X_min).kneighbors(return_distance=False)
+    i = np.arange(n_new) % len(X_min)
+    j = neigh[i, rng.integers(0, k_neighbors, size=n_new)]
+    lam = rng.random(size=(n_new, 1))
+    return X_min[i] + lam * (X_min[j] - X_min[i])
+
+
+def smote_sorted(X, y, n_new, k_neighbors=5, random_state=None):
+    """Bases drawn at random, then sorted: the right counts, but each point depends on the previous one."""
+    rng = np.random.default_rng(random_state)
+    X_min, neigh = _parts(X, y, k_neighbors)
+    i = np.sort(rng.integers(len(X_min), size=n_new))
+    j = neigh[i, rng.integers(k_neighbors, size=n_new)]
+    return X_min[i] + rng.random((n_new, 1)) * (X_min[j] - X_min[i])
+
+
+def smote_shared_out(X, y, n_new, k_neighbors=5, random_state=None):
+    """Bases and neighbour ranks shared out in turn, then shuffled: counts too even to be random."""
+    rng = np.random.default_rng(random_state)
+    X_min, neigh = _parts(X, y, k_neighbors)
+    pairs = rng.permutation(np.arange(n_new) % (len(X_min) * k_neighbors))
+    i, r = pairs // k_neighbors, pairs % k_neighbors
+    j = neigh[i, r]
+    return X_min[i] + rng.random((n_new, 1)) * (X_min[j] - X_min[i])
+
+
+def smote_offneigh2(X, y, n_new, k_neighbors=5, random_state=None):
+    rng = np.random.default_rng(random_state); X_min, neigh = _parts(X, y, k_neighbors)
+    i = rng.integers(len(X_min), size=n_new); j = neigh[i, rng.integers(max(k_neighbors - 1, 1), size=n_new)]
+    return X_min[i] + rng.random((n_new, 1)) * (X_min[j] - X_min[i])
+
+
+def smote_mismatch(X, y, n_new, k_neighbors=5, random_state=None):
+    rng = np.random.default_rng(random_state); X_min, neigh = _parts(X, y, k_neighbors)
+    i = rng.integers(len(X_min), size=n_new); r = rng.integers(len(X_min), size=n_new)
+    j = neigh[r, rng.integers(k_neighbors, size=n_new)]
+    return X_min[i] + rng.random((n_new, 1)) * (X_min[j] - X_min[i])
+
+
+def smote_offneigh(X, y, n_new, k_neighbors=5, random_state=None):
+    rng = np.random.default_rng(random_state)
+    X_min = np.asarray(X)[np.asarray(y) == 1]
+    neigh = NearestNeighbors(n_neighbors=k_neighbors).fit(X_min).kneighbors(return_distance=False)
+    i = rng.integers(0, len(X_min), size=n_new)
+    j = neigh[i, rng.integers(0, k_neighbors - 1, size=n_new)]
+    lam = rng.random(size=(n_new, 1))
+    return X_min[i] + lam * (X_min[j] - X_min[i])
+
+
+def test_learner_cycled_bases_are_refused_as_not_drawn_at_random():
+    """P1: bases cycled in order pass the chi-square (the counts are right, only too even) but not the test on
+    consecutive points; sorted draws and shares given out in turn are refused too. The new tests' false
+    rejections, measured with the others by :func:`measure_false_rejections` (200 seeds x 5 right
+    implementations): 0 of 1,000; largest z of the test on consecutive pairs for a right implementation
+    below ``SERIAL_Z_MAX`` (see the constant's comment)."""
+    incorrect(ex04.q4.check(smote_cycle), "in turn, not at random", "n_new=2000")
+    incorrect(ex04.q4.check(smote_sorted), "not drawn independently")
+    result = ex04.q4.check(smote_shared_out)
+    assert result.status is Status.INCORRECT and ("more evenly" in result.message or "independently" in result.message)
+
+
+def test_learner_kth_neighbour_never_used_is_named():
+    """P2: `integers(max(k - 1, 1))` never picks the k-th neighbour; the check says so, not that every sample
+    always interpolates toward the same neighbour (false: with k = 4 each sample uses 3)."""
+    result = incorrect(ex04.q4.check(smote_offneigh2), "never picks the neighbour of rank 4", "off-by-one")
+    assert "same one of its neighbours" not in result.message
+
+
+def test_learner_neighbour_from_another_samples_list_is_not_called_own_neighbour():
+    """P3: a neighbour taken from another sample's row makes a few copies (when that row holds the base), but
+    most points are off every valid segment: the check says that, not "own neighbour"."""
+    result = incorrect(ex04.q4.check(smote_mismatch), "not on a segment from their starting sample", "own row")
+    assert "own neighbour" not in result.message
+
+
+def test_learner_off_by_one_at_k_1_points_at_the_draw():
+    """W2: `integers(0, k_neighbors - 1)` raises at k_neighbors=1; the message points at the off-by-one."""
+    incorrect(ex04.q4.check(smote_offneigh), "raised ValueError: high <= 0", "off-by-one", "k_neighbors - 1")
+
+
+def test_q1_wrong_options_do_not_state_the_right_definition():
+    """A wrong option's explanation says why it is wrong without giving option (a) away."""
+    for letter in "bcd":
+        message = ex04.q1.check(letter).message
+        assert "N_minority / N_majority" not in message and "0.25 times" not in message, message
+
+
+#: Every point on a valid segment and the right counts on average, but draws that are not independent or too even.
+DEPENDENT_OR_EVEN = [smote_cycle, smote_sorted, smote_shared_out]
 
 if __name__ == "__main__":
     print(measure_false_rejections())

@@ -11,7 +11,7 @@ from imblearn.over_sampling import SMOTE, RandomOverSampler
 from imblearn.pipeline import make_pipeline
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV, cross_val_score
+from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV, cross_val_score, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
@@ -130,9 +130,10 @@ def test_q1_solution_passes(ecoli):
 
 
 def test_q1_wrong_answers(ecoli):
-    # Both scores swapped: named as such, not as two unrelated slips.
-    result = assert_fails(ex05.q1.check(ecoli["pipeline"], ecoli["leaky"]), "hold each other's values")
-    assert result.mistake == "leaky_f1=swapped; pipeline_f1=swapped"
+    # Both scores swapped: each part says what it holds (the other workflow's score), which names the swap.
+    result = assert_fails(ex05.q1.check(ecoli["pipeline"], ecoli["leaky"]), "That is the pipeline's score",
+                          "That is the leaky score")
+    assert result.points == 0
     # Right leaky score; the "pipeline" forgot the sampler, or put it first, or dropped the scaler.
     assert_fails(ex05.q1.check(ecoli["leaky"], ecoli["plain"]), "without any resampling", points=1)
     assert_fails(ex05.q1.check(ecoli["leaky"], ecoli["sampler_first"]), "resamples before scaling", points=1)
@@ -201,7 +202,7 @@ def test_q5_solution_passes_and_wrong_answers(synthetic):
     assert_fails(ex05.q5.check(risk_plain, smote.predict(X_test).mean()), "share of cases predicted positive", points=1)
     assert_fails(ex05.q5.check(risk_plain, smote.predict_proba(X_test)[:, 0].mean()), "class 0", points=1)
     assert_fails(ex05.q5.check(plain.predict_proba(X_train)[:, 1].mean(), risk_smote), "training set", points=1)
-    assert_fails(ex05.q5.check(risk_smote, risk_plain), "hold each other's values")
+    assert_fails(ex05.q5.check(risk_smote, risk_plain), "other model's mean risk", points=0)
     # One of them the other model's value: named as such.
     assert_fails(ex05.q5.check(risk_smote, risk_smote), "other model's mean risk", points=1)
     assert_fails(ex05.q5.check(synthetic["y_test"].mean(), risk_smote), "prevalence", points=1)
@@ -502,3 +503,88 @@ def test_q8_transfer_wrong_answers_are_named(abalone):
     assert_fails(ex05.q8.check(risk), "mean predicted risk itself")
     assert_fails(ex05.q8.check(smote.predict_proba(X_train)[:, 1].mean() / y_train.mean()), "training split")
     assert_fails(ex05.q8.check(3.0), "divide the mean")
+
+
+# --------------------------------------------------------------------------- a fresh learner's answers (v9d)
+# Their exact code (/work/review/learner0406_work/ex05_build.py, ex05b_build.py).
+
+
+@pytest.fixture(scope="module")
+def learner5():
+    """The learner's variables of part 2: X_train, y_train, X_test, y_test, plain, smote_pipe."""
+    X_train, y_train, X_test, y_test = ex05._synthetic()
+    plain = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    smote_pipe = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression()).fit(X_train, y_train)
+    return X_train, y_train, X_test, y_test, plain, smote_pipe
+
+
+def test_learner_q4_metric_slips_point_at_the_metric_call(learner5):
+    """W1: `pos_label=0` and `average="macro"` got "Build the pipeline exactly as the step says"; the pipeline
+    was right, the metric call was not: each is named."""
+    from sklearn.metrics import f1_score
+
+    X_train, y_train, X_test, y_test, plain, smote_pipe = learner5
+    result = assert_fails(ex05.q4.check(f1_score(y_test, smote_pipe.predict(X_test), pos_label=0)), "class 0", "pos_label")
+    assert result.mistake == "wrong-class"
+    result = assert_fails(ex05.q4.check(f1_score(y_test, smote_pipe.predict(X_test), average="macro")), "macro")
+    assert result.mistake == "macro-average"
+
+
+def test_learner_q8_prevalence_slips_are_named():
+    """W3: the prevalence of all of abalone19, and the prevalence as a percentage, got a generic restatement."""
+    X_ab, y_ab = data.load_abalone19(return_X_y=True)
+    X_ab = X_ab.drop(columns="sex")
+    X_ab_train, X_ab_test, y_ab_train, y_ab_test = train_test_split(X_ab, y_ab, test_size=0.3, stratify=y_ab, random_state=0)
+    smote_abalone = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression()).fit(X_ab_train, y_ab_train)
+    p = smote_abalone.predict_proba(X_ab_test)[:, 1]
+    assert ex05.q8.check(p.sum() / np.sum(np.asarray(y_ab_test) == 1))
+    result = assert_fails(ex05.q8.check(p.mean() / y_ab.mean()), "all of abalone19")
+    assert result.mistake == "all-data"
+    result = assert_fails(ex05.q8.check(p.mean() / (100 * y_ab_test.mean())), "as a percentage")
+    assert result.mistake == "percentage"
+
+
+def test_learner_two_parts_with_one_slip_each_give_a_reason(learner5):
+    """W4: when both values share one slip, the second part said only "incorrect."; now it refers to the first."""
+    X_train, y_train, X_test, y_test, plain, smote_pipe = learner5
+    mean_risk_plain = plain.predict_proba(X_test)[:, 1].mean()
+    mean_risk_smote = smote_pipe.predict_proba(X_test)[:, 1].mean()
+    for plain_value, smote_value in [
+        (plain.predict_proba(X_test)[:, 0].mean(), smote_pipe.predict_proba(X_test)[:, 0].mean()),
+        (100 * mean_risk_plain, 100 * mean_risk_smote),
+        (plain.predict(X_test).mean(), smote_pipe.predict(X_test).mean()),
+    ]:
+        message = assert_fails(ex05.q5.check(plain_value, smote_value)).message
+        assert not message.endswith("`mean_risk_smote`: incorrect."), message
+        assert "`mean_risk_smote`: incorrect. The same slip as `mean_risk_plain`." in message
+    X_ecoli, y_ecoli = data.load_ecoli4(return_X_y=True)
+    leaky_f1, pipeline_f1 = ex05._ecoli_f1("leaky"), ex05._ecoli_f1("pipeline")
+    message = assert_fails(ex05.q1.check(round(leaky_f1, 2), round(pipeline_f1, 2))).message
+    assert "`pipeline_f1`: incorrect. The same slip as `leaky_f1`." in message
+
+
+def test_learner_q6_threshold_picked_on_the_test_set_is_named(learner5):
+    """W5: a threshold chosen by hand on X_test, in a FixedThresholdClassifier, got "Wrap the plain pipeline in
+    TunedThresholdClassifierCV"; the check now says the test set leaked. A hand-picked threshold chosen
+    elsewhere is not called a leak."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    X_train, y_train, X_test, y_test, plain, smote_pipe = learner5
+    ths = np.linspace(0.05, 0.6, 56)
+    best_t = ths[np.argmax([f1_score(y_test, (plain.predict_proba(X_test)[:, 1] >= t).astype(int)) for t in ths])]
+    hand = FixedThresholdClassifier(make_pipeline(StandardScaler(), LogisticRegression()), threshold=best_t).fit(X_train, y_train)
+    result = assert_fails(ex05.q6.check(hand), "best one for F1 on `X_test`", "leaked")
+    assert result.mistake == "threshold-on-test-set"
+    elsewhere = FixedThresholdClassifier(make_pipeline(StandardScaler(), LogisticRegression()), threshold=0.5).fit(X_train, y_train)
+    result = assert_fails(ex05.q6.check(elsewhere), "TunedThresholdClassifierCV")
+    assert "leaked" not in result.message
+
+
+def test_step_1_says_why_cv_5_is_refused():
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "solutions" / "05_pitfalls.ipynb").read_text())
+    text = next("".join(c["source"]) for c in nb["cells"] if "".join(c["source"]).startswith("### Step 1"))
+    assert "not `cv=5`" in text and "depend" in text

@@ -5,6 +5,7 @@ and every check is fast. Also the additions to ``checks.describe_estimator`` tha
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -493,3 +494,59 @@ def test_q8_transfer_wrong_answers_are_named(yeast):
     train_alarms = int(np.sum(_calibrated_y4().fit(X_train, y_train).predict_proba(X_train)[:, 1] >= 1 / 16))
     assert_fails(ex06.q8.check(1 / 16, train_alarms), "training split", points=1)
     assert_fails(ex06.q8.check(right, 1 / 16), "hold each other's values")
+
+
+# --------------------------------------------------------------------------- a fresh learner's answers (v9d)
+# Their exact code (/work/review/learner0406_work/ex06_build.py, ex06b_build.py).
+
+
+def test_learner_calibration_on_the_rows_the_model_was_trained_on_is_named(train, search):
+    """P5: a FrozenEstimator around the best pipeline refitted on all of X_train, calibrated on X_train again,
+    was accepted (its probabilities pass on fresh data); the step asks for calibration on rows the model did not
+    see. Named from the fitted object; the held-out-split route with FrozenEstimator still passes."""
+    from sklearn.base import clone
+    from sklearn.model_selection import train_test_split
+
+    X_train, y_train = train
+    cost_threshold = 1 / 11
+    best_full = clone(search.best_estimator_).fit(X_train, y_train)
+    cm_insample = FixedThresholdClassifier(CalibratedClassifierCV(FrozenEstimator(best_full), method="sigmoid"), threshold=cost_threshold).fit(X_train, y_train)
+    result = assert_fails(ex06.q5.check(cm_insample), "rows the model had been trained on", "FrozenEstimator")
+    assert result.mistake == "calibrated-in-sample"
+    assert ex06.q6.check(cm_insample).mistake == "calibrated-in-sample"
+    X_fit, X_cal, y_fit, y_cal = train_test_split(X_train, y_train, test_size=0.4, stratify=y_train, random_state=0)
+    best_fit = clone(search.best_estimator_).fit(X_fit, y_fit)
+    cm_frozen = FixedThresholdClassifier(CalibratedClassifierCV(FrozenEstimator(best_fit), method="sigmoid"), threshold=cost_threshold).fit(X_cal, y_cal)
+    assert ex06.q5.check(cm_frozen)
+
+
+def test_learner_q2_fitted_pipeline_and_default_logistic_regression_pass_and_the_step_says_so(train):
+    """P4: the step said "not fitted yet" and `LogisticRegression(max_iter=1000)`, the check accepted a fitted
+    pipeline and `LogisticRegression()`. Both are harmless (step 3's search fits clones; the default converges
+    here), so the step text now says the check accepts them, and the check keeps accepting them."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X_train, y_train = train
+    fitted = Pipeline([("scale", StandardScaler()), ("smote", SMOTE(random_state=0)), ("model", LogisticRegression(max_iter=1000))]).fit(X_train, y_train)
+    assert ex06.q2.check(fitted)
+    default = Pipeline([("scale", StandardScaler()), ("smote", SMOTE(random_state=0)), ("model", LogisticRegression())])
+    assert ex06.q2.check(default)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        small_search(X_train, y_train, pipe=default)
+    text = _step_text("### Step 2")
+    assert "not fitted yet" not in text and "need not be fitted" in text and "default" in text
+
+
+def _step_text(heading: str) -> str:
+    nb = json.loads((Path(__file__).parents[1] / "solutions" / "06_production_pipelines.ipynb").read_text())
+    return next("".join(c["source"]) for c in nb["cells"] if "".join(c["source"]).startswith(heading))
+
+
+def test_step_3_says_why_cv_5_is_accepted_here():
+    """Step 3 prescribes a shuffled StratifiedKFold but accepts `cv=5`: the text says why (the check scores the
+    search on fresh data, it compares no number that depends on the folds)."""
+    text = _step_text("### Step 3")
+    assert "cv=5" in text and "fresh data" in text

@@ -283,6 +283,73 @@ def _segments(X_min: np.ndarray, neighbours: np.ndarray):
     return segment, multiplicity, bases
 
 
+#: z-score above which the test on consecutive pairs of new points (``_serial_dependence``) rejects. Its
+#: statistic is a chi-square over about 900 sparse cells, so its null distribution is only roughly normal and
+#: skewed to the right: the bound sits far above the largest z measured for right implementations (see
+#: tests/test_ex04.py), and far below what sorted or cycled draws give (z in the hundreds).
+SERIAL_Z_MAX = 10.0
+
+
+def _serial_dependence(single_rows: np.ndarray, where: np.ndarray, probability: np.ndarray):
+    """Whether consecutive new points depend on each other: ``(z, cycled)``, or None when they look independent.
+
+    If the new points are drawn independently, the segments of the pairs of points ``(0, 1), (2, 3), ...`` are
+    independent draws with probabilities ``probability[a] * probability[b]``: their counts are multinomial, and
+    Pearson's chi-square has the known mean and variance of a multinomial's (Haldane), turned into ``z``.
+    ``cycled``: the starting samples of consecutive points follow each other in order (``i, i + 1, ...``).
+    """
+    rows = int(single_rows.max()) + 1 if len(single_rows) else 0
+    segment_of = np.full(rows + 1, -1)
+    segment_of[single_rows] = where
+    first, second = segment_of[0:rows - 1:2], segment_of[1:rows:2]
+    keep = (first >= 0) & (second >= 0)
+    n_pairs = int(keep.sum())
+    cells = len(probability) ** 2
+    if n_pairs < 4 * len(probability):
+        return None
+    pair_probability = np.outer(probability, probability).reshape(-1)
+    observed = np.bincount(first[keep] * len(probability) + second[keep], minlength=cells)
+    expected = n_pairs * pair_probability
+    statistic = float(((observed - expected) ** 2 / expected).sum())
+    variance = 2 * (cells - 1) + (np.sum(1 / pair_probability) - cells**2 - 2 * cells + 2) / n_pairs
+    z = (statistic - (cells - 1)) / np.sqrt(variance)
+    if z <= SERIAL_Z_MAX:
+        return None
+    return float(z), False
+
+
+def _cycled(single_rows: np.ndarray, where: np.ndarray, bases: np.ndarray, n_min: int) -> bool:
+    """Whether the known starting samples of consecutive new points follow each other in order, nearly always."""
+    base_of = np.full(int(single_rows.max()) + 2, -1)
+    base_of[single_rows] = bases[where]
+    now, after = base_of[:-1], base_of[1:]
+    known = (now >= 0) & (after >= 0)
+    return known.sum() >= 50 and np.mean(after[known] == (now[known] + 1) % n_min) >= 0.9
+
+
+def _rank_never_used(observed, expected, segment, multiplicity, n_min: int, k: int):
+    """The neighbour rank whose one-way segments never got a point although many were expected, or None.
+
+    Returns ``(rank, observed, expected)`` for the rank (0 = nearest) when the other ranks did get points.
+    """
+    ranks = np.tile(np.arange(k), n_min)
+    one_way = multiplicity[segment] == 1
+    got = np.array([observed[segment[one_way & (ranks == r)]].sum() for r in range(k)])
+    about = np.array([expected[segment[one_way & (ranks == r)]].sum() for r in range(k)])
+    unused = [r for r in range(k) if got[r] == 0 and about[r] >= 30]
+    if len(unused) != 1:
+        return None
+    rank = unused[0]
+    # The proof that the rank, not the sample, is skipped: samples whose rank-``rank`` segment got nothing start
+    # points on their other one-way segments.
+    starts = np.repeat(np.arange(n_min), k)
+    skipped = {int(starts[p]) for p in np.flatnonzero(one_way & (ranks == rank))}
+    active = sum(observed[segment[one_way & (starts == i) & (ranks != rank)]].sum() > 0 for i in skipped)
+    if active >= 2:
+        return rank, int(got[rank]), float(about[rank])
+    return None
+
+
 def _judge_spread(new: np.ndarray, X_min: np.ndarray, neighbours: np.ndarray, tol: float, case: str) -> str | None:
     """Goodness-of-fit of the draws, on a case with many new points from few minority samples.
 
@@ -298,7 +365,7 @@ def _judge_spread(new: np.ndarray, X_min: np.ndarray, neighbours: np.ndarray, to
 
     A point on more than one segment (a gap within rounding of 0 or 1) is left out.
     """
-    from scipy.stats import chisquare, kstest
+    from scipy.stats import chi2, chisquare, kstest
 
     n_min, k = neighbours.shape
     segment, multiplicity, bases = _segments(X_min, neighbours)
@@ -318,20 +385,38 @@ def _judge_spread(new: np.ndarray, X_min: np.ndarray, neighbours: np.ndarray, to
 
     observed = np.bincount(where, minlength=len(multiplicity))
     expected = count * multiplicity / (n_min * k)
-    p_spread = float(chisquare(observed, expected).pvalue)
+    test = chisquare(observed, expected)
+    p_spread = float(test.pvalue)
+    one_way = bases >= 0
     if p_spread < DRAWS_ALPHA:
-        one_way = bases >= 0
         per_base_expected = np.bincount(bases[one_way], weights=expected[one_way], minlength=n_min)
         per_base_observed = np.bincount(bases[one_way], weights=observed[one_way], minlength=n_min)
         # Per sample with at least two one-way segments: how many of them got points, and how many points.
         spread = [(int((observed[mine] > 0).sum()), int(observed[mine].sum()))
                   for mine in (one_way & (bases == i) for i in range(n_min)) if mine.sum() >= 2]
-        if sum(total >= 10 for _, total in spread) >= 2 and all(used <= 1 for used, _ in spread):
+        # The proof: a sample's points all on one of its segments, each such segment getting about all the
+        # points its sample starts (not a share of them, as when one rank only is never drawn).
+        share = count / n_min
+        if sum(total >= 10 for _, total in spread) >= 2 and all(
+            used <= 1 and (total == 0 or total >= 0.6 * share) for used, total in spread
+        ):
             return (
                 f"Each minority sample always interpolates toward the same one of its neighbours {case}: over "
                 f"{count} new points, no sample used more than one of its segments. SMOTE draws the neighbour "
                 "anew for every new point, uniformly among that sample's `k_neighbors` nearest, so that new points "
                 "spread in several directions."
+            )
+        never_rank = _rank_never_used(observed, expected, segment, multiplicity, n_min, k)
+        if never_rank is not None:
+            rank, got, about = never_rank
+            last = rank == k - 1
+            return (
+                f"Your function never picks the neighbour of rank {rank + 1} {case}: over {count} new points, the "
+                f"segments from each sample to its {'k-th (farthest)' if last else f'number {rank + 1}'} neighbour got "
+                f"{got} points where about {about:.0f} were expected. "
+                + ("An off-by-one in the neighbour draw? `rng.integers(n)` draws 0 to n - 1: to pick one of the "
+                   "`k_neighbors` columns, draw among `k_neighbors` values, not `k_neighbors - 1`."
+                   if last else "Draw the neighbour uniformly among all `k_neighbors` columns of the sample's row.")
             )
         never = np.flatnonzero((per_base_expected >= 15) & (per_base_observed == 0))
         if len(never) and any(used >= 2 for used, _ in spread):
@@ -347,6 +432,30 @@ def _judge_spread(new: np.ndarray, X_min: np.ndarray, neighbours: np.ndarray, to
             f"{observed[worst]} points where about {expected[worst]:.0f} were expected. For every new point, "
             "SMOTE draws the starting sample uniformly among all the minority samples, then the neighbour "
             "uniformly among that sample's `k_neighbors` nearest, independently of the other new points."
+        )
+    serial = _serial_dependence(np.flatnonzero(single), where, multiplicity / (n_min * k))
+    if serial is not None:
+        z, _ = serial
+        if _cycled(np.flatnonzero(single), where, bases, n_min):
+            return (
+                f"Your new points start from the minority samples in turn, not at random {case}: each new point starts "
+                "from the sample after the previous point's. Over many points the counts look right, but SMOTE draws "
+                "the starting sample of every new point at random, uniformly among all the minority samples, "
+                "independently of the other new points."
+            )
+        return (
+            f"Your new points are not drawn independently of each other {case}: the segment of each new point "
+            f"depends on the segment of the point before it (a test on consecutive pairs of points, z = {z:.0f}). "
+            "Did you sort, cycle or repeat the draws? SMOTE draws the starting sample, the neighbour and the gap "
+            "of every new point at random, independently of the other new points."
+        )
+    p_even = float(chi2.cdf(test.statistic, len(observed) - 1))
+    if p_even < DRAWS_ALPHA:
+        return (
+            f"Your new points are spread over the segments more evenly than random draws can be {case}: over {count} "
+            f"new points on {len(multiplicity)} segments, the counts per segment are too close to their expected "
+            f"values (chi-square test, lower tail, p = {p_even:.1g}). Did you share the points out in turn instead "
+            "of drawing them? SMOTE draws the starting sample and the neighbour of every new point at random."
         )
     p_gap = float(kstest(gaps, "uniform").pvalue)
     if p_gap < DRAWS_ALPHA:
@@ -481,19 +590,22 @@ def _judge_smote(kwargs: dict, output) -> str | None:
             "over-sampling, not SMOTE. Each new point must be `x + gap * (neighbour - x)`, with a gap drawn "
             "uniformly in [0, 1)."
         )
-    if copies.any():
+    neighbours = _neighbours(X_min, k)
+    starts = np.repeat(np.arange(len(X_min)), k)
+    ends = neighbours.reshape(-1)
+    valid, valid_line = _on_segments(new, X_min[starts], X_min[ends], tol)
+    # Copies prove a sample used as its own neighbour only when every other point is right: otherwise a copy
+    # may come from another slip (a neighbour taken from another sample's list can be the base itself).
+    if copies.any() and valid[~copies].any(axis=1).all():
         return (
-            f"{int(copies.sum())} of your {rows} new points are exact copies of minority samples {case}. Did you "
+            f"{int(copies.sum())} of your {rows} new points are exact copies of minority samples {case}, and the "
+            "others lie where SMOTE puts them. Did you "
             "count each sample as its own neighbour? The nearest minority sample to a minority sample is itself, "
             "at distance 0: `NearestNeighbors` fitted on the minority samples returns it in column 0 (ask for "
             "`k_neighbors + 1` neighbours and drop the first column), and a distance matrix you sort yourself has "
             "0 on its diagonal (leave the sample itself out)."
         )
 
-    neighbours = _neighbours(X_min, k)
-    starts = np.repeat(np.arange(len(X_min)), k)
-    ends = neighbours.reshape(-1)
-    valid, valid_line = _on_segments(new, X_min[starts], X_min[ends], tol)
     bad = ~valid.any(axis=1)
     if bad.any():
         wrong = new[bad]
@@ -522,9 +634,11 @@ def _judge_smote(kwargs: dict, output) -> str | None:
         if n_far:
             return (
                 f"{n_far} of your {rows} new points lie between two minority samples that are not among each "
-                f"other's {k} nearest neighbours {case}. Pick each neighbour among the `k_neighbors` nearest "
-                "minority samples only: does your function use its `k_neighbors` argument, or a fixed number, "
-                "or all the minority samples?"
+                f"other's {k} nearest neighbours {case}: they are not on a segment from their starting sample to "
+                "one of *its* nearest neighbours. Pick each neighbour in the starting sample's own row of the "
+                "neighbour table, among its `k_neighbors` nearest minority samples: does your function use its "
+                "`k_neighbors` argument (not a fixed number, nor all the minority samples), and the same index for "
+                "the starting sample and for the row of neighbours?"
             )
         if valid_line[bad].any(axis=1).all():
             return (
@@ -564,6 +678,12 @@ def _explain_smote_error(kwargs: dict, error: str) -> str:
             "`NearestNeighbors` fitted on the minority samples returns each sample itself in column 0, so ask "
             "for `n_neighbors=k_neighbors + 1` before you drop that column."
         )
+    elif error.startswith("ValueError") and "high <= 0" in error and k == 1:
+        message += (
+            " With `k_neighbors=1` one of your draws had nothing to draw from: is it an off-by-one in the "
+            "neighbour draw, such as a draw among `k_neighbors - 1` values? `rng.integers(n)` already draws 0 "
+            "to n - 1, so a draw among `k_neighbors` values picks one of the `k_neighbors` columns."
+        )
     return message
 
 
@@ -583,9 +703,10 @@ q1 = exercise.question(
         correct="a",
         explanations={
             "a": "For binary data a float is the ratio N_minority / N_majority wanted after resampling.",
-            "b": "The float is not a growth rate: it is the ratio N_minority / N_majority wanted after resampling.",
-            "c": "Close, but the ratio is to the majority class, not to all samples: "
-            "N_minority / N_majority after resampling.",
+            "b": "The float is not a growth rate: SMOTE does not add a share of the minority samples it already "
+            "has. Read again which counts the `sampling_strategy` entry of `help(SMOTE)` compares, and when.",
+            "c": "The float is not a share of all samples: the total number of rows plays no part in it. Read again "
+            "which two counts the `sampling_strategy` entry of `help(SMOTE)` compares.",
             "d": "SMOTE is an over-sampler: it only adds minority samples and never removes any.",
         },
     )),

@@ -49,7 +49,8 @@ from functools import cache
 import numpy as np
 
 from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, HeldoutScore, Mistake, Number, near,
-                      percentage_mistake, rounding_message, swapped_mistake, uncheckable, wrong_split_mistake)
+                      percentage_mistake, rounding_message, swapped_mistake, uncheckable, wrong_class_mistake,
+                      wrong_split_mistake)
 from ..data import load_ecoli4, make_imbalanced
 
 exercise = Exercise("ex05", "Exercise 05 - pitfalls")
@@ -319,6 +320,8 @@ def _synthetic_numbers() -> dict:
         model = _fitted(kind)
         proba = model.predict_proba(X_test)
         out[f"{kind}_f1"] = float(f1_score(y_test, model.predict(X_test)))
+        out[f"{kind}_f1_class0"] = float(f1_score(y_test, model.predict(X_test), pos_label=0))
+        out[f"{kind}_f1_macro"] = float(f1_score(y_test, model.predict(X_test), average="macro"))
         out[f"{kind}_train_f1"] = float(f1_score(y_train, model.predict(X_train)))
         out[f"{kind}_risk"] = float(proba[:, 1].mean())
         out[f"{kind}_risk_class0"] = float(proba[:, 0].mean())
@@ -517,6 +520,12 @@ q4 = exercise.question(
                  "it comes before `StandardScaler()` inside your pipeline, or it ran outside the pipeline on the raw "
                  "`X_train` (both give this value). SMOTE measures distances, so put it inside the pipeline, after "
                  "the scaler, and fit the pipeline on the original `X_train, y_train`."),
+                wrong_class_mistake(_num("smote_f1_class0"), "That is the F1 of class 0, the majority class "
+                                    "(`pos_label=0`). The step asks for the F1 of the minority class, label 1: the "
+                                    "default `pos_label` of `f1_score`."),
+                ("macro-average", _num("smote_f1_macro"), "That is the macro-averaged F1 (`average=\"macro\"`): the "
+                 "mean of the F1 of both classes, lifted by the easy majority class. The step asks for the F1 of the "
+                 "minority class alone, `f1_score`'s default (`average=\"binary\"`, `pos_label=1`)."),
                 (_other_seed, "That is SMOTE with another `random_state`: use `SMOTE(random_state=0)`, as the step "
                  "says, so that your synthetic points are the ones the check uses."),
                 percentage_mistake(_num("smote_f1")),
@@ -736,7 +745,34 @@ def _scoring_message(d: dict) -> str:
 _NOT_ON_TEST = ("`X_test` must stay untouched until the comparison of step 7: choose the threshold by "
                 "cross-validation inside `X_train`, or on a validation split carved from `X_train`.")
 
+def _fixed_threshold_best_on_test(model) -> bool:
+    """Whether a ``FixedThresholdClassifier``'s threshold is the best one for F1 on ``X_test``.
+
+    The evidence of a threshold picked by looking at the test set: its test-set F1 is at least that of every
+    threshold in steps of 0.01 (a threshold chosen on other rows does that only by chance).
+    """
+    if type(model).__name__ != "FixedThresholdClassifier" or not hasattr(model, "estimator_"):
+        return False
+    threshold = model.threshold
+    if not isinstance(threshold, (int, float, np.floating)) or model.response_method not in ("auto", "predict_proba"):
+        return False
+    _, _, X_test, y_test = _synthetic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = model.estimator_.predict_proba(X_test)[:, 1]
+    grid = np.r_[np.arange(1, 100) / 100, float(threshold)]
+    flagged = scores[None, :] >= grid[:, None]  # one row per threshold: F1 of all of them at once
+    true_pos = (flagged & (y_test == 1)[None, :]).sum(axis=1)
+    f1 = 2 * true_pos / np.maximum(flagged.sum(axis=1) + np.sum(y_test == 1), 1)
+    return bool(f1[-1] >= f1[:-1].max() - 1e-12)
+
+
 _tuned_requirements = [
+    ("threshold-on-test-set", lambda d: not d.get("fixed_best_on_test"), lambda d: (
+        f"Your threshold, {d['params'].get('threshold'):.3g}, is the best one for F1 on `X_test`: no threshold in "
+        "steps of 0.01 does better there, so it looks chosen by looking at the test set. Then the test set has "
+        "leaked into the model, and the comparison of step 7 on it flatters it. Choose the threshold on `X_train` "
+        "only: `TunedThresholdClassifierCV` does it by cross-validation.")),
     (
         lambda d: d["class"].endswith(".TunedThresholdClassifierCV"),
         "Wrap the plain pipeline in `TunedThresholdClassifierCV(...)` and fit that: this step moves the "
@@ -788,6 +824,10 @@ class _TunedThreshold(HeldoutScore):
     def extract(self, value, seed=DEFAULT_SEED):
         out = super().extract(value, seed)
         try:
+            out["estimator"]["fixed_best_on_test"] = _fixed_threshold_best_on_test(value)
+        except Exception:  # the evidence is optional: without it nothing is named
+            out["estimator"]["fixed_best_on_test"] = False
+        try:
             out["estimator"].update(_threshold_rows(value))
         except Exception:  # the evidence is optional: without it the rows count as unknown
             pass
@@ -801,7 +841,7 @@ class _TunedThreshold(HeldoutScore):
         description = data["estimator"]
         if description.get("fitted") and description.get("threshold_rows") is None:
             # Structure first: a mistake there says more than "rows unknown".
-            EstimatorSpec(requirements=_tuned_requirements[:5]).judge(description, seed)
+            EstimatorSpec(requirements=_tuned_requirements[:6]).judge(description, seed)
             raise uncheckable(
                 "The check could not establish on which rows your threshold was chosen: it reads them off the "
                 "grid of thresholds tried, so leave `thresholds` at an integer (its default is 100).")
@@ -889,7 +929,8 @@ def _abalone_ratios() -> dict:
     from sklearn.preprocessing import StandardScaler
 
     X_train, X_test, y_train, y_test = _abalone_split()
-    out = {"smote": [], "plain": [], "smote_train": [], "smote_risk": []}
+    out = {"smote": [], "plain": [], "smote_train": [], "smote_risk": [], "smote_all_data": []}
+    prevalence_all = float(np.r_[np.asarray(y_train), np.asarray(y_test)].mean())
     for settings in _Q8_SOLVERS:
         smote = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression(**settings)).fit(X_train, y_train)
         plain = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
@@ -898,6 +939,7 @@ def _abalone_ratios() -> dict:
         out["plain"].append(float(plain.predict_proba(X_test)[:, 1].mean()) / float(y_test.mean()))
         out["smote_train"].append(float(smote.predict_proba(X_train)[:, 1].mean()) / float(y_train.mean()))
         out["smote_risk"].append(risk)
+        out["smote_all_data"].append(risk / prevalence_all)
     return out
 
 
@@ -925,6 +967,12 @@ q8 = exercise.question(
                  "test split's prevalence."),
                 wrong_split_mistake(_abalone_any("smote_train"), "That is measured on the training split; use the "
                                     "test split."),
+                wrong_split_mistake(_abalone_any("smote_all_data"), "You divided by the prevalence of all of abalone19 "
+                                    "(`y_ab`), not of the test split: divide the test split's mean risk by the test "
+                                    "split's share of positives, `y_ab_test`'s.", id="all-data"),
+                ("percentage", lambda v: any(near(r / 100)(v) for r in _abalone_ratios()["smote"]),
+                 "You divided by the prevalence as a percentage (100 times the share of positives): your ratio is 100 "
+                 "times too small. Divide by the share itself, a fraction between 0 and 1."),
             ],
             otherwise="Fit the pipeline of step 4 (scaler, `SMOTE(random_state=0)`, logistic regression) on the "
             "training split of abalone19, then divide the mean of its class-1 probabilities on the test split by the "

@@ -24,7 +24,9 @@ sees. For each question, the property its step asks for, and how the check estab
     the expected cost. Two routes establish it: (a) a ``FixedThresholdClassifier`` whose threshold *is*
     step 4's cost threshold (within 0.1 %), applied to probabilities that are calibrated, judged on fresh
     data by logistic recalibration (calibration slope and calibration-in-the-large offset, with bounds set
-    from measurements, see ``CALIBRATION_OFFSET_MAX``), not by their mean alone; (b) a
+    from measurements, see ``CALIBRATION_OFFSET_MAX``), not by their mean alone, and learned on rows the
+    model did not see (cross-fitting or a held-out split: a ``FrozenEstimator`` around a model fitted on all of
+    ``X_train`` is named, read off its scaler's row count and means, ``_calibrated_in_sample``); (b) a
     ``TunedThresholdClassifierCV`` whose scorer weighs a miss C_FN / C_FP = 10 times a false alarm, read by
     calling the scorer on decisions with known numbers of misses and false alarms
     (``_scorer_cost_ratio``). Then the share of the cost saved on fresh data must reach 0.47. ``q6`` also
@@ -516,12 +518,63 @@ _UNCALIBRATED = (
     "the threshold to that."
 )
 
+_IN_SAMPLE = (
+    "Your calibration was learned on rows the model had been trained on: the `FrozenEstimator` inside "
+    "`CalibratedClassifierCV` wraps a model fitted on all of `X_train`, so every row the calibrator saw is a row "
+    "the model saw, where its probabilities look better than on new data. Calibrate on rows the model did not "
+    "see: let `CalibratedClassifierCV` cross-fit (`cv=5`, without `FrozenEstimator`), or fit the model on part of "
+    "`X_train` and calibrate the frozen model on the rest."
+)
+
+
+@cache
+def _training_set():
+    """The exercise's ``X_train, y_train`` (the given code of the solution notebook)."""
+    return make_imbalanced(n_samples=_N_TRAIN, **_PROBLEM)
+
+
+def _fitted_on_all_training_rows(model) -> bool:
+    """Whether ``model`` (a pipeline, or a search predicting with its best pipeline) was fitted on all of
+    ``X_train``: its first step, a scaler, saw as many rows, with the same means."""
+    model = getattr(model, "best_estimator_", model)
+    first = model.steps[0][1] if getattr(model, "steps", None) else None
+    seen, mean = getattr(first, "n_samples_seen_", None), getattr(first, "mean_", None)
+    if seen is None or mean is None:
+        return False
+    X_train = _training_set()[0]
+    return int(np.max(seen)) == len(X_train) and bool(np.allclose(mean, X_train.mean(axis=0), rtol=1e-10, atol=1e-12))
+
+
+def _calibrated_in_sample(model) -> bool:
+    """Whether a calibrator inside ``model`` was fitted on rows its model was trained on.
+
+    With a ``FrozenEstimator`` (or ``cv="prefit"``), ``CalibratedClassifierCV`` fits the calibrator on the rows
+    passed to ``fit`` and leaves the model as it is. The learner has no rows but ``X_train``: when the frozen
+    model was fitted on all of them, every calibration row is one it saw. (Cross-fitting, ``cv=5``, fits each
+    calibrator on a fold its model did not see, and is not looked at here.) Limit: a model frozen after a fit on
+    part of ``X_train`` and calibrated on all of it is not named (its rows cannot be read back).
+    """
+    for estimator in _estimators_in(model):
+        if type(estimator).__name__ != "CalibratedClassifierCV":
+            continue
+        for pair in getattr(estimator, "calibrated_classifiers_", None) or []:
+            inner = getattr(pair, "estimator", None)
+            if type(inner).__name__ == "FrozenEstimator":
+                inner = inner.estimator
+            elif getattr(estimator, "cv", None) != "prefit":
+                continue
+            if _fitted_on_all_training_rows(inner):
+                return True
+    return False
+
+
 _decision_requirements = [
     (lambda d: d["is_classifier"], "Pass a classifier: the model that makes the yes/no decisions."),
     (_starts_from_best_pipeline, "Start from the search's best pipeline, `search.best_estimator_` (scaler, SMOTE, "
      "model), as the step asks: the point is to turn the tuned pipeline into decisions."),
     ("threshold-not-cost", _threshold_is_cost, _threshold_message),
     ("uncalibrated", _calibrated_if_fixed, _UNCALIBRATED),
+    ("calibrated-in-sample", lambda d: not d.get("calibrated_in_sample"), _IN_SAMPLE),
     ("threshold-on-scores", _fixed_on_probabilities, "Apply `cost_threshold` to probabilities: leave "
      "`response_method` at its default (or `\"predict_proba\"`); a decision function is not a probability."),
     ("tuned-not-on-costs", _tuned_on_costs, _tuned_message),
@@ -647,6 +700,10 @@ class _CostDecisions(HeldoutScore):
     def extract(self, value, seed=DEFAULT_SEED):
         out = super().extract(value, seed)
         out["proba"] = _probabilities(value, self.make_heldout, seed)
+        try:
+            out["estimator"]["calibrated_in_sample"] = _calibrated_in_sample(value)
+        except Exception:  # the evidence is optional: without it nothing is named
+            out["estimator"]["calibrated_in_sample"] = False
         tuned = next((m for m in _estimators_in(value) if type(m).__name__ == "TunedThresholdClassifierCV"), None)
         try:
             out["estimator"]["scorer_cost_ratio"] = _scorer_cost_ratio(getattr(tuned, "scoring", None))
