@@ -62,6 +62,8 @@ def test_corrections_inflate_risks_and_brier_but_not_the_ranking(lesson):
         assert 3.5 < brier[row] / brier[plain] < 5
         assert brier[row] > prevalence * (1 - prevalence)  # worse than predicting the prevalence for all
         assert slope[row] < 0.8 < slope[plain]  # too spread out; the plain slope is closer to 1
+    # "the plain slope, 0.88, is below 1 as well"
+    assert slope[plain] == pytest.approx(0.88, abs=0.005)
     for name in ("balanced", "SMOTE"):
         change = lesson["auc_change"][name]
         assert abs(change["mean_difference"]) < 0.01 and change["p_value"] > 0.3
@@ -104,18 +106,26 @@ def test_calibrators_repair_most_of_the_damage_and_none_beats_plain(lesson):
                     "isotonic, held-out split", "plain (no SMOTE)"], table["ROC-AUC"]))
     assert auc["isotonic, held-out split"] == min(auc.values())  # "its ROC-AUC is the lowest of all"
     repairs = {name: r["mean_difference"] for name, r in pairs.items() if name != "SMOTE, not repaired"}
-    assert min(repairs, key=repairs.get) == "sigmoid, cv=3"  # comes first
-    assert max(repairs, key=repairs.get) == "prior correction"  # comes last
-    assert repairs["sigmoid, held-out split"] > repairs["sigmoid, cv=3"]  # the held-out split pays for its rows
+    assert min(repairs, key=repairs.get) == "sigmoid, cv=3"  # "has the lowest mean"
+    assert max(repairs, key=repairs.get) == "prior correction"  # "the highest"
     assert max(repairs.values()) - min(repairs.values()) < 0.0015  # "about a thousandth"
+    # "smaller than the spread of their paired differences to the plain model (0.0014 to 0.0025)": the ordering
+    # is within the noise, which is why the lesson does not rank the repairs
+    spreads = [pairs[name]["std_difference"] for name in repairs]
+    assert 0.0012 < min(spreads) and max(spreads) < 0.003
+    assert max(repairs.values()) - min(repairs.values()) < min(spreads)
     assert max(table["Brier"][1:5]) < 0.03 and table["Brier"][0] > 0.1
 
 
-def test_sigmoid_wins_with_little_data_and_isotonic_only_draws_level(lesson):
+def test_sigmoid_lower_with_little_data_then_level(lesson):
     size = lesson["by_size"]  # rows: 250, 1000, 4000, 16000; columns: positives, isotonic, sigmoid
     iso, sig, positives = np.asarray(size["isotonic"]), np.asarray(size["sigmoid"]), np.asarray(size["positives"])
-    assert (sig[:2] < iso[:2] - 0.0005).all()  # better with a few hundred rows
-    assert positives[2] > 100 and (np.abs(sig[2:] - iso[2:]) < 0.0005).all()  # level beyond 100 positives
+    assert (sig[:2] < iso[:2] - 0.0005).all()  # "with a few hundred to a thousand calibration rows, sigmoid had
+    # the lower mean Brier score"; "differences of about a thousandth or less"
+    assert (np.abs(sig - iso) < 0.002).all()
+    # "from about a hundred positives on, the two were within a few ten-thousandths, and isotonic never pulled
+    # clearly ahead"
+    assert positives[2] > 100 and (np.abs(sig[2:] - iso[2:]) < 0.0005).all()
     assert min(iso.min(), sig.min()) > lesson["plain_big_brier"]  # neither reaches the plain model
 
 
