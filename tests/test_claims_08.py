@@ -10,7 +10,7 @@ from conftest import run_notebook
 LESSON = "notebooks/08_probabilities_and_decisions.ipynb"
 NAMES = [
     "prevalence", "y_yeast", "harm", "risks", "auc_change", "by_weight", "by_priors", "repair1", "repair_table",
-    "repair_vs_plain", "by_size", "plain_big_brier", "agreement", "rule_costs", "rule_pairs_summary", "near_best",
+    "repair_vs_plain", "by_size", "plain_big_brier", "agreement", "rule_costs", "rule_pairs_summary", "rule_intervals_summary", "near_best",
     "cost_threshold", "lowest", "cost_at_half", "best_threshold", "routing_after", "money_table", "saving",
     "saving_vs_weighted", "amount_tx", "positives_mean", "precision_at_K", "recall_at_K", "ceiling_at_K",
     "same_top_k", "plain_beats_smote_days", "corrected_same_order", "n_auc_splits",
@@ -19,6 +19,7 @@ NAMES = [
 # {column: [values]}, rows in the lesson's order.
 EXTRA = """
 rule_pairs_summary = {f"{a} | {b}": dict(r._asdict()) for (a, b), r in rule_pairs.items()}
+rule_intervals_summary = {f"{a} | {b}": list(v) for (a, b), v in rule_intervals.items()}
 auc_change = {name: dict(r._asdict()) for name, r in auc_change.items()}
 repair_vs_plain = {name: dict(r._asdict()) for name, r in repair_vs_plain.items()}
 best_threshold = float(tuned_rule.best_threshold_)
@@ -146,6 +147,15 @@ def test_the_formula_threshold_is_not_beaten_by_tuning(lesson):
     assert vs_tuned["mean_difference"] > -0.01 and vs_tuned["p_value"] > 0.2  # tuning did not beat it
     assert vs_weight["p_value"] > 0.05  # cannot be told apart
     assert vs_half["fraction_won"] == 1.0 and vs_half["p_value"] < 0.01  # beats 0.5 on every fold
+    # "its 95 % interval rules out a tuned threshold cheaper than 1/11 by more than about 0.02 per case (or dearer
+    # by more than about 0.04)"; "(1/11 was cheaper by 0.012, interval -0.032 to +0.008)". Costs: 1/11 minus other.
+    intervals = lesson["rule_intervals_summary"]
+    low, high = intervals["plain, threshold 1/11 | plain, tuned threshold"]
+    assert low < 0 < high and -0.045 < low < -0.03 and 0.012 < high < 0.025
+    low, high = intervals["plain, threshold 1/11 | weight w = 10, threshold 0.5"]
+    assert low == pytest.approx(-0.032, abs=0.001) and high == pytest.approx(0.008, abs=0.001)
+    assert -vs_weight["mean_difference"] == pytest.approx(-0.012, abs=0.001)
+    assert intervals["plain, threshold 1/11 | plain, threshold 0.5"][1] < 0
 
 
 def test_the_cost_curve_is_flat_near_its_minimum(lesson):
