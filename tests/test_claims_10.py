@@ -27,6 +27,8 @@ _widths = {str(k): float(v) for k, v in widths.items()}
 _costs = {k: float(v) for k, v in costs.mean().items()}
 _extra = extra._asdict()
 _mean_risk = {k: float(v) for k, v in mean_risk.items()}
+_slope = {k: float(v) for k, v in slope.items()}
+_precision_change = {k: {c: float(x) for c, x in row.items()} for k, row in precision_change.to_dict(orient="index").items()}
 _prevalence = float(y_blocks.mean())
 _smote_error = True
 try:
@@ -37,7 +39,7 @@ except ValueError:
 _auto_rows_erl_fold = int(counts.max() * 4 / 5)
 """
 NAMES = ["_counts", "_plain_scores", "_weighted_scores", "_plain_table", "_recall_change", "_weights", "_comparison", "_erl",
-         "_widths", "_costs", "_extra", "_mean_risk", "_prevalence", "_smote_error", "cyt_nuc", "_auto_rows_erl_fold"]
+         "_widths", "_costs", "_extra", "_mean_risk", "_slope", "_precision_change", "_prevalence", "_smote_error", "cyt_nuc", "_auto_rows_erl_fold"]
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +83,12 @@ def test_class_weights_trade_big_class_recall_p2_and_myth(lesson):
     assert change["CYT"]["change"] < -0.2
     # the small classes gain recall (VAC from nothing)
     assert change["VAC"]["change"] > 0.1 and change["EXC"]["change"] > 0.05
+    # "the precision of most small classes falls (... see the precision table; ERL's five rows are too few to read)"
+    precision = lesson["_precision_change"]
+    for name in ("ME2", "ME1", "EXC", "POX"):
+        assert precision[name]["class_weight"] < precision[name]["plain"] - 0.05
+    assert precision["EXC"]["plain"] - precision["EXC"]["class_weight"] > 0.2
+    assert precision["POX"]["plain"] - precision["POX"]["class_weight"] > 0.3
     # "balanced accuracy barely moves; macro-F1 and accuracy fall"
     plain, weighted = lesson["_plain_scores"], lesson["_weighted_scores"]
     assert abs(weighted["balanced accuracy"] - plain["balanced accuracy"]) < 0.03
@@ -134,3 +142,8 @@ def test_cost_threshold_needs_calibrated_probabilities_p4(lesson):
     risk, prevalence = lesson["_mean_risk"], lesson["_prevalence"]
     assert 1.6 < risk["class_weight, threshold 1/11"] / prevalence < 2.4
     assert abs(risk["plain, threshold 1/11"] / prevalence - 1) < 0.15
+    # "The plain model is not perfectly calibrated either: ... its calibration slope is above 1"; the weighted
+    # model's error is in the level, not the spread
+    slope = lesson["_slope"]
+    assert 1.05 < slope["plain, threshold 1/11"] < 1.25
+    assert abs(slope["class_weight, threshold 1/11"] - 1) < abs(slope["plain, threshold 1/11"] - 1) + 0.05

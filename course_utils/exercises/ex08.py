@@ -105,7 +105,7 @@ p4 = exercise.prompt(
     "p4",
     Choice(
         options={
-            "a": "about 0.62: at most 20 of the 32 frauds can be checked",
+            "a": "about 0.62: the 20 checks, not the model, cap how many frauds can be found",
             "b": "1.0: a good enough model puts every fraud in its top 20",
             "c": "0.02: 20 checks out of 1,000 transactions",
         },
