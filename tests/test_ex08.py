@@ -299,7 +299,8 @@ def test_q5_solution_and_sklearn_route_pass(day):
 def test_q5_wrong_answers(day):
     y_day, flags = day
     precision, recall = precision_score(y_day, flags), recall_score(y_day, flags)
-    assert_fails(ex08.q5.check(recall, precision), "hold each other's values")
+    # each part names what it holds instead (issue 9: the message says which slip each value is)
+    assert_fails(ex08.q5.check(recall, precision), "That is the recall", "That is the precision")
     assert_fails(ex08.q5.check(recall, recall), "That is the recall", points=0.5)
     assert_fails(ex08.q5.check(precision, precision), "That is the precision", points=0.5)
     assert_fails(ex08.q5.check(precision, 25 / y_day.sum()), "most any model could reach", points=0.5)
