@@ -1,7 +1,8 @@
 """The capstone graded by the instructor's grader, as a class would hand it in.
 
 Three submissions are built from the real notebooks at test time: the solution (honest), the solution
-with a capstone fitted on the vault's rows as well (leaky), and the generated exercise (blank). They are
+with a capstone that tries to fit on the vault's rows as well (leaky: the file it reads is masked in the
+sandbox), and the generated exercise (blank). They are
 graded by ``python -m course_utils.grade`` in a subprocess, exactly as an instructor runs it; the vault's
 labels stay in the grader's process (it sends the kernels only the vault's inputs).
 """
@@ -80,15 +81,15 @@ def test_the_honest_capstone_gets_full_marks(graded):
     assert float(rows["honest"]["total"]) == pytest.approx(ex10.exercise.max_points)
 
 
-def test_the_leaky_capstone_is_flagged_and_earns_nothing_for_it(graded):
+def test_the_leaky_capstone_cannot_read_the_vault_and_earns_nothing_for_it(graded):
+    # In the grader's sandbox the vault file reads as empty, so the leak fails at its first line (the
+    # checker's own "fitted-on-other-rows" diagnosis is tested in tests/test_ex10.py, in process).
     records, rows, feedback = graded
     leaky = records["leaky"]
     capstone = leaky["questions"]["q6"]
     assert capstone["points"] == 0, capstone
-    # the leak is named: the pipeline's scaler saw the learner's rows plus the vault's
-    assert "fitted-on-other-rows" in (capstone.get("mistake") or ""), capstone
-    assert "5472 rows" in capstone["message"] and "your data has 3830" in capstone["message"]
-    assert "fitted on 5472 rows" in feedback["leaky"]
+    assert capstone["status"] in ("not attempted", "incorrect", "could not be checked"), capstone
+    assert leaky["status"] == "error"  # the read of the masked vault raised
     # the rest of the notebook is the solution's: everything else earns its points
     others = {name: q["status"] for name, q in leaky["questions"].items() if name != "q6"}
     assert set(others.values()) == {"correct"}
