@@ -67,7 +67,7 @@ MAX_CELL_TEXT = 20_000
 MAX_LOG_BYTES = 64 * 2**10
 #: Largest message frame the grader accepts from a kernel (a peer sending more is cut off). A plot is a
 #: few MB and an answer export far less; this bounds what a kernel can make the grader hold.
-MAX_MESSAGE_BYTES = 32 * 2**20
+MAX_MESSAGE_BYTES = 16 * 2**20
 #: Messages queued in the grader per socket before ZeroMQ stops reading (the rest wait in the kernel).
 RECEIVE_QUEUE = 4
 #: Seconds between two looks of the watchdog.
@@ -593,7 +593,8 @@ class Kernel:
             if self._wait_shell(msg_id, 1.0) is None:
                 continue
             try:  # the iopub subscription is live once a status message arrives
-                kc.get_iopub_msg(timeout=0.5)
+                if self._receive("iopub", 0.5) is None:
+                    continue
             except queue.Empty:
                 continue
             break
@@ -825,17 +826,36 @@ class Kernel:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             try:
-                msg = self.kc.get_shell_msg(timeout=max(0.01, end - time.monotonic()))
+                msg = self._receive("shell", max(0.01, end - time.monotonic()))
             except queue.Empty:
                 return None
-            if msg["parent_header"].get("msg_id") == msg_id:
+            if msg is not None and msg["parent_header"].get("msg_id") == msg_id:
                 return msg
         return None
+
+    def _receive(self, channel: str, timeout: float):
+        """The next message on ``channel``, or None for one that is not a valid signed message.
+
+        The kernel holds the key and can send anything on its sockets: a message that does not
+        deserialise (bad signature, bad JSON, missing frames) is junk the kernel sent, dropped
+        here, never an error of the grader. Raises ``queue.Empty`` when nothing came.
+        """
+        getter = self.kc.get_iopub_msg if channel == "iopub" else self.kc.get_shell_msg
+        try:
+            msg = getter(timeout=timeout)
+        except queue.Empty:
+            raise
+        except Exception:  # noqa: BLE001 - junk from the kernel
+            return None
+        if not isinstance(msg, dict) or not isinstance(msg.get("parent_header"), dict) or not isinstance(msg.get("content"), dict) \
+                or not isinstance(msg.get("msg_type"), str):
+            return None
+        return msg
 
     def _drain_iopub(self) -> None:
         while True:
             try:
-                self.kc.get_iopub_msg(timeout=0.05)
+                self._receive("iopub", 0.05)
             except queue.Empty:
                 return
 
@@ -862,8 +882,10 @@ class Kernel:
                 self.kill()
                 return Run("timeout", now - start, "Timeout", f"did not finish within {timeout:g} s", "".join(stdout), killed=True)
             try:
-                msg = self.kc.get_iopub_msg(timeout=0.05)
+                msg = self._receive("iopub", 0.05)
             except queue.Empty:
+                continue
+            if msg is None:
                 continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
@@ -904,7 +926,7 @@ class Kernel:
     def _drain_shell(self) -> None:
         while True:
             try:
-                self.kc.get_shell_msg(timeout=0)
+                self._receive("shell", 0)
             except queue.Empty:
                 return
 
