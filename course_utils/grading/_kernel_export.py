@@ -30,6 +30,7 @@ import json
 import math
 import numbers
 import os
+import re
 import sys
 import types
 
@@ -169,8 +170,22 @@ def _decode_column(column):
 # Fingerprints of the functions a notebook could replace
 # --------------------------------------------------------------------------- #
 
-#: The course's own package: every module of it that is loaded, every name in it.
+#: The course's own package.
 COURSE_PACKAGE = "course_utils"
+
+#: The learner's modules of the course compared between kernel and grader: a fixed list, never a
+#: name read from a kernel (a kernel can put any name in its ``sys.modules``, and importing such a
+#: name in the grader, ``course_utils.authoring.__main__`` say, would run a command-line tool there).
+COURSE_MODULES = frozenset({COURSE_PACKAGE} | {f"{COURSE_PACKAGE}.{m}" for m in ("checks", "data", "evaluation", "plots", "exercises")})
+
+#: Deepest nesting of lists and objects accepted in an answer export (a real one is a few levels deep).
+MAX_EXPORT_DEPTH = 50
+
+
+def is_compared_module(name) -> bool:
+    """Whether ``name`` is a module whose functions the grader compares (a fixed list and ``exNN``)."""
+    return isinstance(name, str) and (
+        name in WATCHED or name in COURSE_MODULES or re.fullmatch(rf"{COURSE_PACKAGE}\.exercises\.ex\d\d", name) is not None)
 
 #: Library names a check or the export relies on (``None``: every public name of the module).
 WATCHED = {
@@ -301,17 +316,19 @@ def fingerprints(*, loaded_only: bool = True, only: set[str] | None = None) -> d
     limits the result to the modules listed.
     """
     names = {name: members for name, members in WATCHED.items()}
-    course = sorted(m for m in list(sys.modules) if m == COURSE_PACKAGE or m.startswith(COURSE_PACKAGE + "."))
-    names.update({m: None for m in course})
+    course = sorted(m for m in list(sys.modules) if is_compared_module(m) and m.split(".")[0] == COURSE_PACKAGE)
+    names.update({m: None for m in (*COURSE_MODULES, *course)})
     if only is not None:
-        names = {m: names.get(m) for m in only if m in names or m.split(".")[0] == COURSE_PACKAGE}
+        names = {m: names.get(m) for m in only if is_compared_module(m)}
     out: dict[str, str] = {}
     for module_name, members in sorted(names.items()):
         module = sys.modules.get(module_name)
         if module is None and not loaded_only:
             try:
                 module = importlib.import_module(module_name)
-            except Exception:  # noqa: BLE001 - not installed here: nothing to compare
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # noqa: BLE001 - not installed here (or exits at import): nothing to compare
                 continue
         if module is None:
             continue
@@ -470,4 +487,28 @@ def parse(text: str, nonce: str):
         return None, "the answer export is not valid JSON"
     if not isinstance(payload, dict):
         return None, "the answer export is not an object"
+    if depth(payload) > MAX_EXPORT_DEPTH:
+        return None, FORGED_DEPTH
     return payload, None
+
+
+#: ``parse``'s problem for an export nested deeper than any real one (only a forged one is).
+FORGED_DEPTH = f"the answer export is nested more than {MAX_EXPORT_DEPTH} levels deep (forged output?)"
+
+
+def depth(value) -> int:
+    """How deeply lists and objects nest in plain JSON data, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_EXPORT_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest

@@ -65,6 +65,11 @@ INTERRUPT_GRACE = 3.0
 MAX_CELL_TEXT = 20_000
 #: Bytes of a kernel's own stdout/stderr kept in its log.
 MAX_LOG_BYTES = 64 * 2**10
+#: Largest message frame the grader accepts from a kernel (a peer sending more is cut off). A plot is a
+#: few MB and an answer export far less; this bounds what a kernel can make the grader hold.
+MAX_MESSAGE_BYTES = 16 * 2**20
+#: Messages queued in the grader per socket before ZeroMQ stops reading (the rest wait in the kernel).
+RECEIVE_QUEUE = 4
 #: Seconds between two looks of the watchdog.
 WATCH_INTERVAL = 0.2
 
@@ -389,6 +394,22 @@ class Run:
         return out
 
 
+def _bounded_context():
+    """A ZeroMQ context whose sockets refuse large frames and queue few messages.
+
+    Without these, a kernel can send its grader-side sockets messages of any size, as many as it
+    likes, and the grader holds them all in memory (``RCVHWM`` defaults to 1,000 messages and
+    ``MAXMSGSIZE`` to no limit). ``Context.setsockopt`` sets the defaults of every socket it creates.
+    """
+    import zmq
+
+    context = zmq.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
+    context.setsockopt(zmq.LINGER, 0)
+    return context
+
+
 class Kernel:
     """A fresh IPython kernel, fenced in as ``sandbox`` says, with a copy of ``notebook`` in its work folder.
 
@@ -406,6 +427,7 @@ class Kernel:
         self.notebook = notebook
         self.proc: subprocess.Popen | None = None
         self.kc = None
+        self._context = None  # the kernel's own ZeroMQ context: every socket bounded (see _bounded_context)
         self.uid = -1
         self.cgroup: _limits.Cgroup | None = None
         self.child_pid: int | None = None  # bwrap's first process in the kernel's PID namespace
@@ -554,9 +576,12 @@ class Kernel:
         deadline = time.monotonic() + timeout
         ports = {k: info[k] for k in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")}
         links = self._pin_sockets(inside / "conn" / "k", ports, deadline)
-        kc = BlockingKernelClient()
+        self._context = _bounded_context()
+        kc = BlockingKernelClient(context=self._context)
         kc.load_connection_info(dict(info, ip=str(links)))
-        kc.start_channels()
+        # Only the channels the grader reads: a kernel could fill an unread stdin (or control, or
+        # heartbeat) queue with as much as it likes, in the grader's memory.
+        kc.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
         self.kc = kc
         while True:
             if not self.alive():
@@ -568,7 +593,8 @@ class Kernel:
             if self._wait_shell(msg_id, 1.0) is None:
                 continue
             try:  # the iopub subscription is live once a status message arrives
-                kc.get_iopub_msg(timeout=0.5)
+                if self._receive("iopub", 0.5) is None:
+                    continue
             except queue.Empty:
                 continue
             break
@@ -694,6 +720,9 @@ class Kernel:
             except Exception:  # noqa: BLE001
                 pass
             self.kc = None
+        if self._context is not None:
+            self._context.destroy(linger=0)
+            self._context = None
         if self.proc is not None:
             if self.child_pid is not None:  # the PID namespace's first process: all its processes die with it
                 try:
@@ -797,17 +826,36 @@ class Kernel:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             try:
-                msg = self.kc.get_shell_msg(timeout=max(0.01, end - time.monotonic()))
+                msg = self._receive("shell", max(0.01, end - time.monotonic()))
             except queue.Empty:
                 return None
-            if msg["parent_header"].get("msg_id") == msg_id:
+            if msg is not None and msg["parent_header"].get("msg_id") == msg_id:
                 return msg
         return None
+
+    def _receive(self, channel: str, timeout: float):
+        """The next message on ``channel``, or None for one that is not a valid signed message.
+
+        The kernel holds the key and can send anything on its sockets: a message that does not
+        deserialise (bad signature, bad JSON, missing frames) is junk the kernel sent, dropped
+        here, never an error of the grader. Raises ``queue.Empty`` when nothing came.
+        """
+        getter = self.kc.get_iopub_msg if channel == "iopub" else self.kc.get_shell_msg
+        try:
+            msg = getter(timeout=timeout)
+        except queue.Empty:
+            raise
+        except Exception:  # noqa: BLE001 - junk from the kernel
+            return None
+        if not isinstance(msg, dict) or not isinstance(msg.get("parent_header"), dict) or not isinstance(msg.get("content"), dict) \
+                or not isinstance(msg.get("msg_type"), str):
+            return None
+        return msg
 
     def _drain_iopub(self) -> None:
         while True:
             try:
-                self.kc.get_iopub_msg(timeout=0.05)
+                self._receive("iopub", 0.05)
             except queue.Empty:
                 return
 
@@ -834,8 +882,10 @@ class Kernel:
                 self.kill()
                 return Run("timeout", now - start, "Timeout", f"did not finish within {timeout:g} s", "".join(stdout), killed=True)
             try:
-                msg = self.kc.get_iopub_msg(timeout=0.05)
+                msg = self._receive("iopub", 0.05)
             except queue.Empty:
+                continue
+            if msg is None:
                 continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
@@ -876,7 +926,7 @@ class Kernel:
     def _drain_shell(self) -> None:
         while True:
             try:
-                self.kc.get_shell_msg(timeout=0)
+                self._receive("shell", 0)
             except queue.Empty:
                 return
 

@@ -77,8 +77,8 @@ DEFAULT_MAX_MEMORY_MB = 4096
 #: Kernel restarts allowed per submission after a cell or an export crashed or hung it.
 MAX_RESTARTS = 3
 MAX_NOTEBOOK_BYTES = 50 * 2**20
-#: Largest answer export read back from a kernel, per question.
-MAX_EXPORT_CHARS = 32 * 2**20
+#: Largest answer export read back from a kernel, per question (no message can be larger anyway).
+MAX_EXPORT_CHARS = _sandbox.MAX_MESSAGE_BYTES
 MAX_MESSAGE_CHARS = 600
 #: Statuses of a submission, most serious first (one is reported; the others are in details.json).
 STATUS_ORDER = ("tampered", "memory", "disk", "timeout", "died", "error", "ok")
@@ -251,12 +251,27 @@ def _discover(root: Path, out: Path) -> list[Found]:
                 found.append(Found(Path(entry.path), child, "link to a folder",
                                    "a symbolic link to a folder: not entered (links are never followed)"))
     found.sort(key=lambda f: f.relpath)
-    seen: dict[str, int] = {}
-    for item in found:  # printable names must stay unique: they are the gradebook's keys
-        shown = display_name(item.relpath)
-        seen[shown] = seen.get(shown, 0) + 1
-        item.relpath = shown if seen[shown] == 1 else f"{shown} (same printed name, #{seen[shown]})"
+    _unique_printed_names(found)
     return found
+
+
+def _unique_printed_names(found: list[Found]) -> None:
+    """Give every entry a printed name no other entry has: the gradebook's and details.json's key.
+
+    Two raw names can print alike (``M<byte fc>`` and a literal ``M\\xfc``), and an entry can be
+    *named* like the suffix another would get, so a suffix is taken only when no entry's printed
+    name, nor a suffix already given, is that text.
+    """
+    printed = [display_name(item.relpath) for item in found]
+    taken = set(printed)
+    used: set[str] = set()
+    for item, shown in zip(found, printed):
+        name, n = shown, 1
+        while name in used or (n > 1 and name in taken):
+            n += 1
+            name = f"{shown} (same printed name, #{n})"
+        used.add(name)
+        item.relpath = name
 
 
 def _open_regular(path: Path) -> tuple[int, os.stat_result]:
@@ -618,7 +633,7 @@ def _read_export(run: _sandbox.Run, nonce: str, name: str, ctx: Context) -> dict
         return {"problem": what + ", so it could not be checked.", "grader": run.status}
     payload, problem = export.parse(run.stdout, nonce)
     if payload is None or payload.get("question") != name:
-        forged = payload is not None or "several" in (problem or "")
+        forged = payload is not None or "several" in (problem or "") or problem == export.FORGED_DEPTH
         reason = problem or "export for another question"
         if run.ename and not forged:
             reason += f" ({run.ename})"
@@ -647,6 +662,8 @@ def _sanitize(question, payload: dict) -> tuple[dict, list[str]]:
         return {"_error": "Your answer could not be read."}, ["export is not an object"]
     if "_error" in extracted:
         return {"_error": _clean(extracted["_error"])}, flags
+    if export.depth(payload) > export.MAX_EXPORT_DEPTH:  # parse() refuses these; a second line of defence
+        return {"_error": "Your answer could not be read."}, ["export nested too deeply"]
     missing = payload.get("missing") if isinstance(payload.get("missing"), list) else []
     clean = {}
     for variable in question.variables:
@@ -689,7 +706,7 @@ def _replaced_functions(exported: dict, record: dict) -> None:
     if not isinstance(kernel, dict):
         return
     modules = {k[len("module:"):] for k in kernel if isinstance(k, str) and k.startswith("module:")}
-    modules = {m for m in modules if m in export.WATCHED or m.split(".")[0] == export.COURSE_PACKAGE}
+    modules = {m for m in modules if export.is_compared_module(m)}  # never a module only the kernel named
     found = export.replaced(kernel, _reference_fingerprints(modules))
     if found:
         record["replaced"] = [_clean(name, 200) for name in found[:100]]
@@ -708,6 +725,7 @@ def _judge(ctx: Context, sub: Submission, exported: dict, record: dict) -> dict:
             result = Result(Status.UNCHECKABLE, item["problem"], 0.0, question.points, question.label)
             if item.get("suspicious"):
                 record["flags"].append("forged-export")
+                record.setdefault("suspicious", []).append(f"{name}: {_clean(item.get('grader', ''), 200)}")
         else:
             clean, flags = _sanitize(question, item)
             if flags:
@@ -731,7 +749,12 @@ def _judge(ctx: Context, sub: Submission, exported: dict, record: dict) -> dict:
 
 
 def _shorten(value, limit: int = 20_000):
-    text = json.dumps(value, default=str)
+    if export.depth(value) > export.MAX_EXPORT_DEPTH:
+        return {"unreadable": f"nested more than {export.MAX_EXPORT_DEPTH} levels deep"}
+    try:
+        text = json.dumps(value, default=str)
+    except (ValueError, TypeError, RecursionError) as error:
+        return {"unreadable": type(error).__name__}
     return value if len(text) <= limit else {"truncated": True, "chars": len(text), "start": text[:2000]}
 
 
@@ -747,6 +770,25 @@ def _overall_status(flags: list[str], tamper: list[str]) -> str:
 
 
 def _grade_submission(ctx: Context, sub: Submission) -> dict:
+    """Grade one submission into its record; whatever happens, one submission never stops the run."""
+    try:
+        return _grade_one(ctx, sub)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - SystemExit included: a row, never the end of the run
+        return _grader_error_record(ctx, sub, error)
+
+
+def _grader_error_record(ctx: Context, sub: Submission, error: BaseException) -> dict:
+    return {
+        "student": sub.student, "exercise": sub.exercise or "", "exercise_from": sub.exercise_source,
+        "submission": sub.relpath, "sha256": sub.sha256, "seed": ctx.seed, "grader": "", "status": "grader-error",
+        "grader_error": "".join(traceback.format_exception(error))[-3000:], "questions": {}, "total": 0.0, "max_total": 0.0,
+        "note": f"the grader failed on this submission ({type(error).__name__}); see details.json",
+    }
+
+
+def _grade_one(ctx: Context, sub: Submission) -> dict:
     record = {
         "student": sub.student,
         "exercise": sub.exercise or "",
@@ -783,7 +825,9 @@ def _grade_submission(ctx: Context, sub: Submission) -> dict:
         record["solution_viewed"] = handout.solution_viewed(exported, sub.cells, list(record["questions"]))
         record["status"] = _overall_status(record["flags"], record["tamper"])
         record["flags"] = sorted(set(record["flags"]))
-    except Exception as error:  # noqa: BLE001 - a grader failure is a row, never a crash
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - a grader failure (even SystemExit) is a row, never a crash
         record.update(status="grader-error", grader_error="".join(traceback.format_exception(error))[-3000:], questions={})
         try:
             exercise = ctx.exercise(sub.exercise) if sub.exercise else None
@@ -971,7 +1015,11 @@ def _write_outputs(ctx: Context, records: list[dict], extra: dict) -> None:
     for r in records:
         title = ctx.exercises[r["exercise"]].title if r["exercise"] in ctx.exercises else (r["exercise"] or "Unidentified notebook")
         r["feedback"] = _feedback_path(r, used)
-        _write_atomic(out / r["feedback"], _feedback(r, title))
+        try:
+            text = _feedback(r, title)
+        except (ValueError, TypeError, KeyError, RecursionError) as error:  # one odd record costs only its own feedback
+            text = f"# {_md_text(title)}\n\nYour feedback could not be written ({type(error).__name__}); your instructor will look at it.\n"
+        _write_atomic(out / r["feedback"], text)
     _write_details(ctx, records, extra)
 
 
@@ -988,9 +1036,34 @@ def _write_details(ctx: Context, records: list[dict], extra: dict) -> None:
             "sandbox_notes": ctx.sandbox.notes,
             **extra,
         },
-        "submissions": {r["submission"]: r for r in records},
+        "submissions": {r["submission"]: _storable(r) for r in records},
     }
     _write_atomic(ctx.out / "details.json", json.dumps(details, indent=1, default=str))
+
+
+_STORED_KEYS = ("student", "exercise", "exercise_from", "submission", "sha256", "seed", "grader", "status", "total", "max_total", "note")
+
+
+def _storable(record: dict) -> dict:
+    """``record`` if it can be written as JSON, else its gradebook fields and why the rest was dropped.
+
+    A record holds text and data a kernel chose; one that cannot be written (nested too deeply,
+    say) must cost only its own details, never the gradebook of the class.
+    """
+    try:
+        if export.depth(record) <= 2 * export.MAX_EXPORT_DEPTH:
+            json.dumps(record, default=str)
+            return record
+        reason = "nested too deeply"
+    except (ValueError, TypeError, RecursionError) as error:
+        reason = type(error).__name__
+    kept = {key: record[key] for key in _STORED_KEYS if key in record and isinstance(record[key], (str, int, float, type(None)))}
+    kept["questions"] = {
+        str(name): {k: q.get(k) for k in ("question", "status", "points", "max_points") if isinstance(q.get(k), (str, int, float))}
+        for name, q in (record.get("questions") or {}).items() if isinstance(q, dict)
+    }
+    kept["details_dropped"] = f"the rest of this record could not be saved ({reason})"
+    return kept
 
 
 def _previous(out: Path) -> dict:
@@ -998,7 +1071,7 @@ def _previous(out: Path) -> dict:
     try:
         details = json.loads((out / "details.json").read_text(encoding="utf-8"))
         details = details if isinstance(details, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         details = {}
     try:
         partial = json.loads((out / "details.partial.json").read_text(encoding="utf-8"))
@@ -1008,7 +1081,7 @@ def _previous(out: Path) -> dict:
             merged = dict(details.get("submissions") or {})
             merged.update(partial["submissions"])
             details["resumable"] = merged
-    except (OSError, ValueError, KeyError, AttributeError):
+    except (OSError, ValueError, KeyError, AttributeError, RecursionError):
         pass
     return details
 
@@ -1146,8 +1219,9 @@ def grade(
             _say(True, _terminal(f"course-grade: warning: {warning}"))
         subs = [_read_submission(item, known, stems, lms_layout) for item in found]
         _note_hard_links(subs)
-        before = {s.relpath: s.sha256 for s in subs}
-        backup = {s.relpath: s.data for s in subs if s.data is not None}
+        # Keyed by the raw path (printed names are for people): only regular files read here are backed up.
+        before = {s.path: s.sha256 for s in subs}
+        backup = {s.path: s.data for s in subs if s.data is not None}
         files_before = _all_files(root)
         box = _sandbox.probe(PACKAGE_DIR, use_sandbox=sandbox, workdir=workdir / "probe", hidden=[root, out])
         if box.trusted_only:
@@ -1193,7 +1267,12 @@ def grade(
             pending = {pool.submit(_grade_submission, ctx, sub): sub for sub in todo}
             try:
                 for future in futures.as_completed(pending):
-                    record = future.result()
+                    try:
+                        record = future.result()
+                    except KeyboardInterrupt:
+                        raise
+                    except BaseException as error:  # noqa: BLE001 - one submission never stops the run
+                        record = _grader_error_record(ctx, pending[future], error)
                     record.pop("reused", None)
                     executed += 1
                     finished(record)
@@ -1205,9 +1284,10 @@ def grade(
                 raise
         tampering = []
         for sub in subs:
-            now = _hash_file(sub.path) if sub.sha256 else sub.sha256
-            if now != before[sub.relpath]:
-                restored = _restore(sub.path, backup.get(sub.relpath))
+            if not before[sub.path]:
+                continue  # not a regular file the grader read: never written to, whatever it is now
+            if _hash_file(sub.path) != before[sub.path]:
+                restored = _restore(sub.path, backup.get(sub.path))
                 tampering.append(f"{sub.relpath} changed during grading" + (" (restored)" if restored else ""))
         for path in sorted(_all_files(root) - files_before):
             tampering.append(f"{_shown(path, root)} appeared during grading" + (" (removed)" if _remove(path) else ""))
@@ -1353,8 +1433,8 @@ def _restore_changed(
 ) -> None:
     """Without a sandbox: after each submission, undo and report changes to the others."""
     for sub in subs:
-        if before[sub.relpath] and _hash_file(sub.path) != before[sub.relpath]:
-            restored = _restore(sub.path, backup.get(sub.relpath))
+        if before[sub.path] and _hash_file(sub.path) != before[sub.path]:
+            restored = _restore(sub.path, backup.get(sub.path))
             record.setdefault("tamper", []).append(f"changed {sub.relpath}" + (" (restored)" if restored else ""))
     for path in sorted(_all_files(root) - files_before):
         removed = _remove(path)
