@@ -34,6 +34,8 @@ from course_utils import data
 from course_utils.checks import Number, Status
 from course_utils.exercises import ex02
 
+pytestmark = pytest.mark.usefixtures("wrong_answer_messages_never_quote_the_solution")
+
 
 # --------------------------------------------------------------------------- #
 # The learner's world, rebuilt as the solution notebook builds it

@@ -21,6 +21,8 @@ from course_utils.checks import Status
 from course_utils.exercises import ex03
 from conftest import assert_fails
 
+pytestmark = pytest.mark.usefixtures("wrong_answer_messages_never_quote_the_solution")
+
 
 @pytest.fixture(scope="module")
 def split():

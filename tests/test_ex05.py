@@ -16,43 +16,12 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
 from course_utils import data
-from course_utils.checks import Question, Status
+from course_utils.checks import Status
 from course_utils.exercises import ex05
 from conftest import assert_fails
 
 
-def solution_fragments(question) -> list[str]:
-    """The code lines of ``question``'s solution, and the right-hand sides of its assignments, that are long
-    enough to be recognisable: a wrong-answer message must quote none of them (that is `solution()`'s job)."""
-    fragments = []
-    for line in question.solution_code.splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", "def ", '"""', "return ")) or line.endswith('"""'):
-            continue
-        fragments.append(line)
-        if " = " in line:
-            fragments.append(line.split(" = ", 1)[1])
-    return [f for f in fragments if len(f) >= 16]
-
-
-@pytest.fixture(autouse=True)
-def wrong_answer_messages_never_quote_the_solution(monkeypatch):
-    """Every verdict graded by a test of this file: an incorrect one quotes no line of the solution.
-
-    Recorded, then asserted after the test: ``check`` turns an exception inside it into "could not be checked".
-    """
-    real_grade = Question.grade
-    quoted = []
-
-    def grade(self, extracted, seed=0):
-        result = real_grade(self, extracted, seed)
-        if result.status is Status.INCORRECT:
-            quoted.extend((self.label, f, result.message) for f in solution_fragments(self) if f in result.message)
-        return result
-
-    monkeypatch.setattr(Question, "grade", grade)
-    yield
-    assert not quoted, quoted
+pytestmark = pytest.mark.usefixtures("wrong_answer_messages_never_quote_the_solution")
 
 
 

@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from course_utils import data
-from course_utils.checks import EstimatorSpec, Exercise, Question, Status, describe_estimator
+from course_utils.checks import EstimatorSpec, Exercise, Status, describe_estimator
 from course_utils.exercises import ex06
 from conftest import assert_fails
 
@@ -31,38 +31,7 @@ GRID = {"smote__sampling_strategy": [0.1, 0.3, 1.0], "smote__k_neighbors": [3, 1
 SMALL_GRID = {"smote__sampling_strategy": [1.0], "smote__k_neighbors": [3], "model__class_weight": [None]}
 
 
-def solution_fragments(question) -> list[str]:
-    """The code lines of ``question``'s solution, and the right-hand sides of its assignments, that are long
-    enough to be recognisable: a wrong-answer message must quote none of them (that is `solution()`'s job)."""
-    fragments = []
-    for line in question.solution_code.splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", "def ", '"""', "return ")) or line.endswith('"""'):
-            continue
-        fragments.append(line)
-        if " = " in line:
-            fragments.append(line.split(" = ", 1)[1])
-    return [f for f in fragments if len(f) >= 16]
-
-
-@pytest.fixture(autouse=True)
-def wrong_answer_messages_never_quote_the_solution(monkeypatch):
-    """Every verdict graded by a test of this file: an incorrect one quotes no line of the solution.
-
-    Recorded, then asserted after the test: ``check`` turns an exception inside it into "could not be checked".
-    """
-    real_grade = Question.grade
-    quoted = []
-
-    def grade(self, extracted, seed=0):
-        result = real_grade(self, extracted, seed)
-        if result.status is Status.INCORRECT:
-            quoted.extend((self.label, f, result.message) for f in solution_fragments(self) if f in result.message)
-        return result
-
-    monkeypatch.setattr(Question, "grade", grade)
-    yield
-    assert not quoted, quoted
+pytestmark = pytest.mark.usefixtures("wrong_answer_messages_never_quote_the_solution")
 
 
 def cost(y_true, y_pred, c_fn=10, c_fp=1):

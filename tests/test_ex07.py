@@ -19,6 +19,8 @@ from course_utils import data
 from course_utils.checks import Status
 from course_utils.exercises import ex07
 
+pytestmark = pytest.mark.usefixtures("wrong_answer_messages_never_quote_the_solution")
+
 # --------------------------------------------------------------------------- #
 # q1: the danger mask
 # --------------------------------------------------------------------------- #

@@ -26,6 +26,8 @@ from course_utils.checks import Status
 from course_utils.exercises import ex08
 from conftest import assert_fails
 
+pytestmark = pytest.mark.usefixtures("wrong_answer_messages_never_quote_the_solution")
+
 PROBLEM = dict(imbalance_ratio=24, class_sep=1.0, random_state=21)
 C_FN, C_FP = 8, 2
 

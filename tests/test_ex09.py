@@ -23,6 +23,8 @@ from course_utils.evaluation import compare_paired, paired_cv_scores
 from course_utils.exercises import ex09
 from conftest import assert_fails
 
+pytestmark = pytest.mark.usefixtures("wrong_answer_messages_never_quote_the_solution")
+
 
 def forests():
     return {

@@ -25,6 +25,8 @@ from course_utils import data as lesson10_data
 from course_utils.checks import Status
 from course_utils.exercises import ex10
 
+pytestmark = pytest.mark.usefixtures("wrong_answer_messages_never_quote_the_solution")
+
 DATASETS = ROOT / "course_utils" / "datasets"
 
 

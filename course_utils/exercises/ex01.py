@@ -349,8 +349,8 @@ q2 = exercise.question(
                 Mistake(
                     "inverted",
                     near(_minority_over_majority),
-                    "That is minority / majority: the imbalance ratio divides the other way round, majority / "
-                    "minority, so it is at least 1.",
+                    "That is minority / majority: the imbalance ratio divides the other way round, so it is at "
+                    "least 1.",
                 ),
                 Mistake(
                     "share",
@@ -361,7 +361,7 @@ q2 = exercise.question(
                 Mistake(
                     "below-one",
                     _below_one_other,
-                    "The imbalance ratio is majority / minority, so it is at least 1.",
+                    "The imbalance ratio puts the larger class on top, so it is at least 1.",
                 ),
                 Mistake(
                     "total-over-minority",
@@ -544,7 +544,7 @@ def _explain_ratio_error(kwargs: dict, error: str) -> str:
     if "value_counts" in error:
         return f"{where} Lists and NumPy arrays have no `.value_counts()`: wrap the input, `pd.Series(y)`, or use `np.unique`."
     if is_text:
-        return f"{where} The labels can be strings: count them with `np.unique(y, return_counts=True)`."
+        return f"{where} The labels can be strings: count them with a method that does not assume integer labels."
     if isinstance(y, list):
         return f"{where} The input can be a plain list: convert it with `np.asarray(y)` first."
     return f"{where} Make it work for lists, NumPy arrays and Series, with numbers or strings."

@@ -502,7 +502,7 @@ q3 = exercise.question(
                 (_search_is("without_passthrough"), 'That is the best of the samplers alone: add `"passthrough"` to the '
                  "candidates, and let validation compare it."),
                 (lambda v: any(math.isclose(v, m, rel_tol=1e-6) for m in _search_scores()["means"]),
-                 "That is the mean score of one candidate, but not of the best one: read `search.best_score_`."),
+                 "That is the mean score of one candidate, but not of the best one: read the fitted search's score of its best candidate."),
                 (lambda v: 1 < v <= 100, "Give the AP as a fraction between 0 and 1, not a percentage."),
             ],
         ),
@@ -603,7 +603,7 @@ class _SpeedReport(Answer):
         for name, seconds in (("full_seconds", full), ("fast_seconds", fast)):
             if not (math.isfinite(seconds) and 0 < seconds < 600):
                 raise incorrect(f"`{name}` = {seconds:g} is not a plausible fit time in seconds: measure it with "
-                                "`time.perf_counter()` before and after `.fit(...)`.")
+                                "a wall clock read just before and just after the `.fit(...)` call.")
             if seconds > 1_000_000:  # pragma: no cover - covered by the bound above
                 raise incorrect("Give the times in seconds.")
         if not math.isfinite(speedup) or speedup <= 0:

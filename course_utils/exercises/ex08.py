@@ -305,8 +305,8 @@ class _FreshCalibration(HeldoutScore):
                     f"for a prevalence of {prevalence:.3f} ({ratio:.2f} x).")
         if ratio > 2:
             return Result(Status.INCORRECT, mistake="inflated", message=measured + " The risks are still inflated: the SMOTE model's probabilities "
-                          "were not repaired. Calibrate on rows in their true proportions (not resampled): "
-                          "`CalibratedClassifierCV(smote_model, method=\"sigmoid\", cv=5).fit(X_train, y_train)`.")
+                          "were not repaired. Calibrate them with cross-validation on rows in their true proportions "
+                          "(the training rows, not resampled).")
         if brier <= _MAX_BRIER and _MEAN_RATIO[0] <= ratio <= _MEAN_RATIO[1]:
             return Result(Status.CORRECT, measured)
         if ratio < _MEAN_RATIO[0]:
@@ -363,7 +363,7 @@ q3 = exercise.question(
                 Mistake("cost-ratio", _C_FP / _C_FN, "That is C_FP / C_FN. Compare the two expected costs instead: flagging costs "
                  "C_FP x (1 - p), not flagging costs C_FN x p; flag when the second is larger, and solve for p."),
                 Mistake("unit-false-alarm", 1 / (1 + _C_FN), "That is 1 / (1 + C_FN), which assumes a false alarm costs 1. Here it costs C_FP = "
-                 f"{_C_FP}: use C_FP / (C_FP + C_FN)."),
+                 f"{_C_FP}: put both costs into the formula."),
                 Mistake("inverted", _C_FN / (_C_FP + _C_FN), "That is the other way round: a miss is the expensive mistake, so the "
                  "threshold must be low, to flag more cases."),
                 Mistake("default-threshold", 0.5, "0.5 is right only when both mistakes cost the same."),
@@ -415,7 +415,7 @@ def _judge_alert_case(case: dict, output) -> str | tuple[str, str] | None:
     if flags.shape != (n,):
         if flags.size == want and want and set(np.unique(flags)) <= set(range(n)) and len(np.unique(flags)) == want:
             return ("Your function returns the *positions* of the cases to check. Return a mask instead: one 0/1 "
-                    "value per case (for example `flags = np.zeros(len(risk), dtype=int); flags[top] = 1`).", "positions")
+                    "value per case, 1 for the k cases with the highest risk.", "positions")
         return f"For {described} your function returned {flags.size} values; expected one per case ({n})."
     if not set(np.unique(flags)) <= {0.0, 1.0}:
         return f"For {described} your function returned values other than 0 and 1: flag with 1 (or True), else 0.", "not-flags"

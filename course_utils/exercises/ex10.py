@@ -494,7 +494,7 @@ q5 = exercise.question(
             mistakes=[
                 Mistake("cost-ratio", C_FP / C_FN,
                         "That is the ratio of the costs, C_FP / C_FN. Compare the expected costs: flagging costs "
-                        "C_FP x (1 - p), not flagging costs C_FN x p; they are equal at p = C_FP / (C_FP + C_FN)."),
+                        "C_FP x (1 - p), not flagging costs C_FN x p; the threshold is the p where they are equal."),
                 swapped_mistake(C_FN / (C_FP + C_FN),
                                 "You swapped the costs: a missed non-text block (C_FN = 10) is the expensive one, so "
                                 "the threshold is low."),
