@@ -125,16 +125,16 @@ def test_rusboost_ranks_worst(lesson):
 
 def test_fit_time_rows_and_ratios(lesson):
     # Rows per tree on the first split (1187 vs 2 x 40 or 41). "In this run the ratios of the two small datasets
-    # scatter around 1, and on abalone19, with about 3,300 training rows, the balanced forest was faster on every
-    # split". Ratios of two timings on the same split of the same run (never an absolute time), with wide
+    # scatter around 1, and on abalone19, with about 3,300 training rows, the balanced forest was faster in the
+    # median split". Ratios of two timings on the same split of the same run (never an absolute time), with wide
     # margins: a busy machine moves a single split by a factor of two, so only medians are bounded tightly.
     rows = lesson["rows_per_tree"]
     assert rows["RF balanced_subsample"] == 1187 and 2 * 40 <= rows["BalancedRandomForest"] <= 2 * 41
     median = {name: float(np.median(r)) for name, r in lesson["_fit_ratios"].items()}
     for name in ("yeast4", "ecoli4"):
         assert 0.5 < median[name] < 2.0
-    assert median["abalone19"] < 0.9 and median["abalone19"] < min(median["yeast4"], median["ecoli4"])
-    assert max(lesson["_fit_ratios"]["abalone19"]) < 1.0
+    # Only the median is claimed: single splits and the order of medians between datasets move with the load.
+    assert median["abalone19"] < 0.9
     assert lesson["train_rows"]["abalone19"] == pytest.approx(3300, abs=50)
 
 

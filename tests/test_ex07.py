@@ -354,3 +354,11 @@ def test_prompts_accept_their_answer(prompt, right):
     assert prompt.check(right).status is Status.CORRECT
     wrong = next(k for k in prompt.parts["my_prediction"].options if k != right)
     assert prompt.check(wrong).status is Status.INCORRECT
+
+
+def test_q1_cases_exist_for_every_grader_seed():
+    # The grader draws its seed below 2**32; the case generator must accept all of them (it once overflowed
+    # NumPy's RandomState range, and the question became "could not be checked" under the grader).
+    for seed in (0, 12_345_678, 2**32 - 1):
+        cases = list(ex07.q1.parts["danger_mask"].make_cases(seed))
+        assert cases, seed
