@@ -19,6 +19,17 @@ from .checks import DEFAULT_SEED, EstimatorSpec, Result
 #: Said wherever a step accepts "any converged solver": one sentence, the same in every exercise.
 SOLVERS_REASON = "any converged solver's fit is accepted, but not liblinear's: its penalised intercept makes another model"
 
+#: Settings of ``LogisticRegression`` that all reach the optimum of its loss on the course's data sets: the spread
+#: of their fits is what a valid answer may differ by. A question where some of them do not converge keeps a subset.
+CONVERGED_SOLVERS = (
+    {},
+    {"solver": "newton-cholesky"},
+    {"solver": "newton-cg"},
+    {"tol": 1e-10, "max_iter": 10_000},
+    {"solver": "sag", "max_iter": 10_000, "random_state": 0},
+    {"solver": "saga", "max_iter": 10_000, "random_state": 0},
+)
+
 LIBLINEAR_MESSAGE = (
     "`solver='liblinear'` penalises the intercept as well as the coefficients, so it fits a different model from "
     "the one the step asks for. Keep the default solver (or any other: newton-cg, newton-cholesky, sag, saga)."

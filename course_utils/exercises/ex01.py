@@ -74,7 +74,7 @@ from ..checks import (
     wrong_split_mistake,
 )
 from ..data import load_abalone19, make_toy_2d
-from ..pipeline_checks import SOLVERS_REASON, ScaledLogisticSpec, column_means
+from ..pipeline_checks import CONVERGED_SOLVERS, SOLVERS_REASON, ScaledLogisticSpec, column_means
 
 exercise = Exercise("ex01", "Exercise 01 - imbalance basics")
 progress = exercise.progress
@@ -940,14 +940,7 @@ q7 = exercise.question(
 # --------------------------------------------------------------------------- #
 #: Solver settings that reach the optimum of q8's fit; their test predictions agree here. liblinear is not
 #: one of them: it penalises the intercept too (a different model), and its recall is named as such.
-_Q8_SOLVERS = (
-    {},
-    {"solver": "newton-cholesky"},
-    {"solver": "newton-cg"},
-    {"tol": 1e-10, "max_iter": 10_000},
-    {"solver": "sag", "max_iter": 10_000, "random_state": 0},
-    {"solver": "saga", "max_iter": 10_000, "random_state": 0},
-)
+_Q8_SOLVERS = CONVERGED_SOLVERS
 
 
 @cache

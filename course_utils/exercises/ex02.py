@@ -68,7 +68,7 @@ from ..checks import (
     wrong_split_mistake,
 )
 from ..data import load_abalone19, load_yeast4, make_imbalanced
-from ..pipeline_checks import SOLVERS_REASON
+from ..pipeline_checks import CONVERGED_SOLVERS, SOLVERS_REASON
 
 exercise = Exercise("ex02", "Exercise 02 - misleading accuracy and metrics")
 progress = exercise.progress
@@ -524,14 +524,7 @@ q6 = exercise.question(
 #: default ``tol``, which moves the AP by up to about 2 %: every converged answer is accepted). sag and saga
 #: converge here within 1,000 iterations; their random order of samples moves sag's AP by under 0.03 %.
 #: liblinear is not one of them: it penalises the intercept too (another model), and is named as such.
-_Q7_SOLVERS = (
-    {},
-    {"solver": "newton-cholesky"},
-    {"solver": "newton-cg"},
-    {"tol": 1e-10, "max_iter": 10_000},
-    {"solver": "sag", "max_iter": 1_000, "random_state": 0},
-    {"solver": "saga", "max_iter": 1_000, "random_state": 0},
-)
+_Q7_SOLVERS = CONVERGED_SOLVERS
 
 
 @cache
