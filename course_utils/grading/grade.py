@@ -66,7 +66,7 @@ import nbformat
 
 from .. import __version__
 from . import _kernel_export as export
-from . import _sandbox, gradebook, handout, lms
+from . import _sandbox, gradebook, handout, late, lms
 
 GRADING_DIR = Path(__file__).resolve().parent
 PACKAGE_DIR = GRADING_DIR.parent
@@ -1524,7 +1524,18 @@ def main(argv: list[str] | None = None) -> int:
                       help="which submission of a student's exercise counts (default latest)")
     book.add_argument("--exclude", action="append", default=[], metavar="exNN.qN", help="drop a question (repeatable)")
     book.add_argument("--late-penalty", type=float, default=0.0, metavar="SHARE",
-                      help="share of the score taken off submissions the LMS marked late (0.1 = 10%%)")
+                      help="share of the score taken off submissions the LMS marked late, however late (0.1 = 10%%)")
+    book.add_argument("--late-per-day", type=float, default=0.0, metavar="SHARE",
+                      help="share of the maximum taken off per started day late, where the days are known (0.1 = 10%% a day)")
+    book.add_argument("--late-cap", type=float, default=1.0, metavar="SHARE",
+                      help="the most --late-per-day takes, as a share of the maximum (default 1)")
+    book.add_argument("--deadline", action="append", default=[], metavar="exNN=TIME",
+                      help="an exercise's deadline, ex01=2025-03-04T23:59 (repeatable), to count days late from submission times")
+    book.add_argument("--submission-times", metavar="FILE",
+                      help="CSV of submission times: student/ID/Identifier, exercise, submitted_at or seconds_late")
+    book.add_argument("--moodle-worksheet", action="append", default=[], metavar="FILE",
+                      help="Moodle's grading worksheet of an assignment (repeatable): emails to tell same-name students apart, "
+                      "revealed blind marking, submission times")
     book.add_argument("--solution-viewed", choices=("flag", "zero"), default="flag",
                       help="a question whose solution() the notebook showed: flag it (default) or score it 0")
     args = parser.parse_args(argv)
@@ -1533,9 +1544,14 @@ def main(argv: list[str] | None = None) -> int:
         policy = gradebook.Policy(
             pick=args.pick, exclude=tuple(args.exclude), late_penalty=args.late_penalty,
             solution_viewed=args.solution_viewed, roster=args.roster, canvas_template=args.canvas_template,
+            late_per_day=args.late_per_day, late_cap=args.late_cap, deadlines=tuple(args.deadline),
+            submission_times=args.submission_times, moodle_worksheets=tuple(args.moodle_worksheet),
         )
         for path in filter(None, (args.roster, args.canvas_template)):
             lms.read_roster(path)  # a wrong file stops here, before hours of grading
+        lms.read_worksheets(args.moodle_worksheet)
+        if args.submission_times:
+            late.read_times(args.submission_times)
         grade(
             args.submissions, args.out, cell_timeout=args.cell_timeout, max_memory=args.max_memory,
             jobs=args.jobs, seed=args.seed, sandbox=not args.no_sandbox, progress=not args.quiet,

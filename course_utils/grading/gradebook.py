@@ -39,7 +39,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import lms, report
+from . import late, lms, report
 
 __all__ = ["Policy", "Book", "build", "write", "interrupts_deferred", "pick_key", "question_key"]
 
@@ -60,7 +60,20 @@ class Policy:
     exclude : tuple of str
         Questions dropped from scores and maxima, as ``"ex01.q5"``.
     late_penalty : float
-        Share of the score taken off a submission the LMS marked late (0.1 = 10 %).
+        Share of the score taken off a submission the LMS marked late (0.1 = 10 %), however late.
+    late_per_day : float
+        Share of the exercise's maximum taken off per started day late (0.1 = 10 % a day), when
+        the days are known (see :mod:`course_utils.grading.late`); replaces ``late_penalty`` for
+        those submissions.
+    late_cap : float
+        The most ``late_per_day`` can take, as a share of the maximum (0.5 = at most half).
+    deadlines : tuple of str
+        ``"ex01=2025-03-04T23:59"``: each exercise's deadline, for days late from submission times.
+    submission_times : str or None
+        Path of a CSV of submission times (:func:`course_utils.grading.late.read_times`).
+    moodle_worksheets : tuple of str
+        Paths of Moodle's grading worksheets: participant ids to emails (same-name students, blind
+        marking revealed) and submission times.
     solution_viewed : {"flag", "zero"}
         A question whose solution the graded run showed: flagged only, or also scored 0.
     roster, canvas_template : str or None
@@ -73,6 +86,11 @@ class Policy:
     solution_viewed: str = "flag"
     roster: str | None = None
     canvas_template: str | None = None
+    late_per_day: float = 0.0
+    late_cap: float = 1.0
+    deadlines: tuple = ()
+    submission_times: str | None = None
+    moodle_worksheets: tuple = ()
 
     def __post_init__(self):
         if self.pick not in PICKS:
@@ -81,6 +99,11 @@ class Policy:
             raise ValueError(f"--solution-viewed must be flag or zero, not {self.solution_viewed!r}")
         if not (0.0 <= float(self.late_penalty) <= 1.0):
             raise ValueError(f"--late-penalty is a share between 0 and 1 (0.1 = 10 %), not {self.late_penalty}")
+        for name, share in (("--late-per-day", self.late_per_day), ("--late-cap", self.late_cap)):
+            if not (0.0 <= float(share) <= 1.0):
+                raise ValueError(f"{name} is a share between 0 and 1 (0.1 = 10 %), not {share}")
+        self.deadlines, self.moodle_worksheets = tuple(self.deadlines), tuple(self.moodle_worksheets)
+        late.parse_deadlines(self.deadlines)  # a wrong deadline stops here, before any grading
         bad = [q for q in self.exclude if not re.fullmatch(r"ex\d\d\.q\d+", q)]
         if bad:
             raise ValueError(f"--exclude takes questions as ex01.q5, not {', '.join(bad)}")
@@ -154,11 +177,71 @@ def score(record: dict, policy: Policy) -> tuple[float, float, list[str]]:
             notes.append(f"{name} set to 0 (solution shown)")
             earned = 0.0
         points += earned
-    if (record.get("identity") or {}).get("late") and policy.late_penalty:
+    days = (record.get("lateness") or {}).get("days")
+    if policy.late_per_day and days:
+        taken = min(points, maximum * min(policy.late_cap, policy.late_per_day * days))
+        points -= taken
+        notes.append(f"late {days} day(s): -{taken:g}")
+    elif (record.get("identity") or {}).get("late") and policy.late_penalty and days is None:
         taken = points * policy.late_penalty
         points -= taken
         notes.append(f"late: -{taken:g}")
     return round(points, 6), round(maximum, 6), notes
+
+
+def _lateness(records: list[dict], policy: Policy, worksheets: lms.Worksheets) -> list[str]:
+    """Days late of every submission, where known (``record["lateness"]``); warnings."""
+    deadlines = late.parse_deadlines(policy.deadlines)
+    times = late.read_times(policy.submission_times) if policy.submission_times else {}
+    sheet_times = {pid: entry["submitted"] for pid, entry in worksheets.participants.items() if entry["submitted"]}
+    unknown = 0
+    for record in records:
+        identity = record.get("identity") or {}
+        days, source = late.days_late(identity, record["exercise"], deadlines, times, sheet_times)
+        record["lateness"] = {"days": days, "source": source}
+        unknown += bool(policy.late_per_day and identity.get("late") and days is None)
+    warnings = []
+    if unknown:
+        warnings.append(f"--late-per-day: {unknown} submission(s) the LMS marked late with no time to count days from (Canvas's "
+                        "download and gradebook export carry none): " + (f"the flat --late-penalty {policy.late_penalty:g} applies"
+                        if policy.late_penalty else "no penalty taken; they are listed under 'late'")
+                        + ". With Canvas, prefer its own Late Submission policy (it knows the times)")
+    if policy.late_per_day and not deadlines and not any("seconds_late" in t for t in times.values()):
+        warnings.append("--late-per-day without --deadline: submission times cannot be turned into days late")
+    return warnings
+
+
+def _export_warnings(identified: list[dict], template: lms.Roster | None, maxima: dict, titles: dict,
+                     counted: dict, others: dict) -> list[str]:
+    """What the LMS exports cannot carry: anonymous Canvas rows, points that differ, old files."""
+    warnings = []
+    anonymous = sorted({r["student"] for r in identified if r["student"].startswith("canvas-anon:")})
+    if anonymous:
+        warnings.append(f"{len(anonymous)} Canvas anonymous-grading submission(s) (anon_<id> files) have no user id: they are in "
+                        "gradebook.csv (canvas-anon:<id>, one row per assignment) but not in canvas_import.csv nor the feedback zips; "
+                        "enter those grades in SpeedGrader (which shows the same anonymous ids), or post the grades, turn anonymous "
+                        "grading off, download again and re-run")
+    groups = sorted({r["student"] for r in identified if r["student"].startswith("moodle-group:")})
+    if groups:
+        warnings.append(f"Moodle team submission(s) of students in no group ({', '.join(g.split(':', 1)[1] for g in groups)}): one "
+                        "row for all of them; grade them in Moodle by hand")
+    if template is not None and template.points_row:
+        for exercise in sorted(maxima):
+            column = _canvas_column(exercise, titles[exercise], template.columns)
+            possible = (template.points_row.get(column) or "").strip() if column else ""
+            try:
+                differs = possible and not math.isclose(float(possible), maxima[exercise])
+            except ValueError:
+                differs = False
+            if differs:
+                warnings.append(f"Canvas's '{column}' is out of {possible} points but {exercise} is out of {_num(maxima[exercise])}: "
+                                f"set the assignment's points to {_num(maxima[exercise])} in Canvas before importing")
+    stale = sum(1 for key, record in counted.items() if (record.get("identity") or {}).get("layout") == "canvas"
+                and others.get(key) and max([record] + others[key], key=pick_key) is not record)
+    if stale:
+        warnings.append(f"{stale} counted Canvas submission(s) are not the student's newest file (--pick best): their feedback "
+                        "is named after the newest file, the only one Canvas's re-upload attaches to")
+    return warnings
 
 
 def _exercise_maximum(records: list[dict], exercise: str, policy: Policy) -> float:
@@ -173,9 +256,17 @@ def build(records: list[dict], policy: Policy, titles: dict[str, str], previous:
     """The gradebook: one counted submission per student and exercise, the roster, the changes."""
     roster = lms.read_roster(policy.roster) if policy.roster else None
     template = lms.read_roster(policy.canvas_template) if policy.canvas_template else None
+    worksheets = lms.read_worksheets(policy.moodle_worksheets)
     exercises = sorted(titles)
     identified = [r for r in records if r.get("exercise") in titles]
-    warnings = lms.identity_warnings([r.get("identity") or {"student": r["student"], "name": r["student"], "layout": "folders"}
+    for record in records:  # the download's reading, before any re-keying of an earlier build
+        record.setdefault("identity", {"student": record["student"], "name": record["student"], "layout": "folders"})
+        record["student"] = record["identity"]["student"]
+    clash_warnings = lms.resolve_name_clashes([r["identity"] for r in identified], [r["exercise"] for r in identified],
+                                              roster, worksheets)
+    for record in identified:
+        record["student"] = record["identity"]["student"]
+    warnings = clash_warnings + _lateness(identified, policy, worksheets) + lms.identity_warnings([r.get("identity") or {"student": r["student"], "name": r["student"], "layout": "folders"}
                                       for r in identified], [r["exercise"] for r in identified], roster, layout)
     groups: dict[tuple, list[dict]] = {}
     for record in identified:
@@ -191,6 +282,7 @@ def build(records: list[dict], policy: Policy, titles: dict[str, str], previous:
         if len(ordered) > 1:
             others[key] = ordered[:-1]
     maxima = {ex: _exercise_maximum(records, ex, policy) for ex in exercises}
+    warnings += _export_warnings(identified, template, maxima, titles, counted, others)
     people: dict[str, dict] = {}
     for record in records:
         identity = record.get("identity") or {}
@@ -224,7 +316,10 @@ def build(records: list[dict], policy: Policy, titles: dict[str, str], previous:
                 continue
             points, _maximum, notes = score(record, policy)
             row["scores"][exercise] = points
-            if (record.get("identity") or {}).get("late"):
+            days = (record.get("lateness") or {}).get("days")
+            if days:
+                row["late"].append(f"{exercise} ({days} day{'s' if days > 1 else ''})")
+            elif (record.get("identity") or {}).get("late"):
                 row["late"].append(exercise)
             row["solution_viewed"] += [question_key(exercise, q) for q in record.get("solution_viewed") or []]
             if record.get("status") not in ("ok", None):
@@ -415,8 +510,8 @@ def moodle_rows(book: Book, exercise: str) -> list[list] | None:
         if ex != exercise or identity.get("layout") != "moodle":
             continue
         points, maximum, notes = score(record, book.policy)
-        email = ""
-        if book.roster is not None and student in book.roster.people:
+        email = identity.get("email", "")
+        if not email and book.roster is not None and student in book.roster.people:
             email = book.roster.people[student].get("Email address", "")
         comment = f"{_num(points)} / {_num(maximum)}" + (f" ({'; '.join(notes)})" if notes else "") + "; see the feedback file"
         rows.append([f"Participant {identity.get('lms_id', '')}", identity.get("name", ""), email, "", _num(points),
@@ -523,14 +618,19 @@ def write(out: Path, book: Book, records: list[dict], save, cell) -> dict[str, s
     for kind in ("moodle", "canvas"):
         for exercise in book.exercises:
             files = {}
-            for (_student, ex), record in book.counted.items():
+            for (student, ex), record in book.counted.items():
                 identity = record.get("identity") or {}
                 if ex != exercise or identity.get("layout") != kind or record["submission"] not in pages:
                     continue
                 if kind == "moodle":
                     name = f"{_safe_part(identity['lms_folder'])}/feedback_{exercise}.html"
+                elif identity.get("anonymous") or not identity.get("lms_id"):
+                    continue  # Canvas's re-upload finds the student by the user id in the name: none here
                 else:
-                    name = _safe_part(f"{identity['name']}_{identity['lms_id']}_{identity['submission_id']}_feedback_{exercise}.html")
+                    # Canvas attaches a re-uploaded file only to the student's current submission, found by the
+                    # user id and the id of one of its files: the newest upload, whichever submission counted.
+                    newest = max([record] + book.others.get((student, ex), []), key=pick_key)["identity"]
+                    name = _safe_part(f"{identity['name']}_{identity['lms_id']}_{newest['submission_id']}_feedback_{exercise}.html")
                 files[name] = pages[record["submission"]]
             target = out / f"feedback_{kind}" / f"{exercise}.zip"
             if files:

@@ -18,6 +18,18 @@ path of each notebook under the submissions folder:
     One folder per student (``alice/...``), or files directly in the folder
     (``alice_01_imbalance_basics.ipynb``): the grader's original rule.
 
+Anonymous (blind) downloads carry no person: Canvas's anonymous grading names files
+``[LATE_]anon_<anonymous id>_<file id>_<name>`` (the anonymous id is one submission's, so it
+differs between assignments), Moodle's blind marking names folders
+``Participant_<participant id>_assignsubmission_file``. Each becomes a row of its own
+(``canvas-anon:<id>``, ``moodle:participant <id>``), never joined to a person by guess;
+:func:`identity_warnings` says how to map them back. A Moodle team submission of students in no
+group (``Default group_assignsubmission_file``) is one row for the whole "group".
+
+Two Moodle students with the same full name are told apart, never merged: by their email when a
+grading worksheet (:func:`read_worksheets`) or the roster gives it, else by participant id
+(see :func:`resolve_name_clashes`).
+
 ``auto`` (the default) reads each path as Canvas if its file name has the Canvas shape, as
 Moodle if a folder has the Moodle shape, and as folders otherwise. Folders named like an
 exercise (``ex01/``, ``01_imbalance_basics/``, ``Assignment 1/``) are never taken for a student:
@@ -38,9 +50,11 @@ import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-__all__ = ["Identity", "LAYOUTS", "identify", "unpack", "Roster", "read_roster", "identity_warnings"]
+__all__ = ["Identity", "LAYOUTS", "identify", "unpack", "Roster", "read_roster", "identity_warnings",
+           "Worksheets", "read_worksheets", "resolve_name_clashes"]
 
 LAYOUTS = ("auto", "canvas", "moodle", "folders")
 
@@ -53,10 +67,16 @@ MAX_ZIP_DEPTH = 3
 CANVAS_FILE = re.compile(
     r"^(?P<name>[^_/]+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)$"
 )
+#: Canvas with anonymous grading: no name, ``anon_<anonymous id>`` instead of the user id (5 letters/digits).
+CANVAS_ANONYMOUS = re.compile(r"^(?P<late>LATE_)?anon_(?P<anon>[A-Za-z0-9]+)_(?P<submission>\d+)_(?P<original>.+)$")
 CANVAS_RESUBMISSION = re.compile(r"-(\d+)(?=\.ipynb$)")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
 #: Moodle without "Download submissions in folders": ``<Full Name>_<id>_assignsubmission_file_<file name>``.
 MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_file_(?P<original>.+)$")
+#: Moodle team submission of students in no group: no number at all.
+MOODLE_NO_GROUP = re.compile(r"^(?P<name>[^_]+)_assignsubmission_file_?$")
+#: The name Moodle's blind marking writes instead of a full name (English language pack).
+MOODLE_BLIND_NAME = "participant"
 #: A folder named like an exercise or an assignment, never a student.
 EXERCISE_FOLDER = re.compile(
     r"(?i)^(ex(ercise)?[ _-]?\d{1,2}|\d{1,2}|(assignment|hw|homework|lab|week)[ _-]?\d{1,2}([ _-].*)?|submissions?|downloads?)$"
@@ -86,6 +106,10 @@ class Identity:
         Moodle's folder name, to send feedback back in the same shape.
     lms_file : str
         The file name as the LMS named it (Canvas), to name feedback after it.
+    anonymous : bool
+        Canvas anonymous grading or Moodle blind marking: the id is not a person's.
+    email : str
+        The person's email, when a Moodle grading worksheet gives it for this participant id.
     """
 
     student: str
@@ -96,6 +120,8 @@ class Identity:
     late: bool = False
     lms_folder: str = ""
     lms_file: str = ""
+    anonymous: bool = False
+    email: str = ""
 
     def to_dict(self) -> dict:
         return dict(vars(self))
@@ -108,6 +134,10 @@ def _is_exercise_folder(part: str, stems: dict[str, str]) -> bool:
 
 def _canvas(relpath: str) -> Identity | None:
     name = PurePosixPath(relpath).name
+    match = CANVAS_ANONYMOUS.match(name)
+    if match:
+        return Identity(student=f"canvas-anon:{match['anon']}", name=f"anon_{match['anon']}", layout="canvas",
+                        submission_id=int(match["submission"]), late=bool(match["late"]), lms_file=name, anonymous=True)
     match = CANVAS_FILE.match(name)
     if not match:
         return None
@@ -123,8 +153,17 @@ def _moodle(relpath: str) -> Identity | None:
         match = MOODLE_FOLDER.match(part) or MOODLE_FILE.match(part)
         if match:
             full = " ".join(match["name"].split())
+            folder = f"{match['name']}_{match['participant']}_assignsubmission_file_"
+            if _person_key(full) == MOODLE_BLIND_NAME:
+                return Identity(student=f"moodle:participant {match['participant']}", name=f"Participant {match['participant']}",
+                                layout="moodle", lms_id=match["participant"], lms_folder=folder, anonymous=True)
             return Identity(student=f"moodle:{_person_key(full)}", name=full, layout="moodle",
-                            lms_id=match["participant"], lms_folder=f"{match['name']}_{match['participant']}_assignsubmission_file_")
+                            lms_id=match["participant"], lms_folder=folder)
+        match = MOODLE_NO_GROUP.match(part)
+        if match:
+            full = " ".join(match["name"].split())
+            return Identity(student=f"moodle-group:{_person_key(full)}", name=full, layout="moodle",
+                            lms_folder=f"{match['name']}_assignsubmission_file_", anonymous=True)
     return None
 
 
@@ -275,6 +314,11 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
             except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as error:
                 entry["refused"].append(f"{name}: could not be read ({type(error).__name__})")
                 continue
+            try:  # the time the zip gives the file (the LMS's, not necessarily the upload's), for --pick latest
+                stamp = datetime(*info.date_time).timestamp()
+                os.utime(destination, (stamp, stamp))
+            except (ValueError, OverflowError, OSError):
+                pass
             report.files += 1
             report.bytes += written
             entry["files"] += 1
@@ -347,9 +391,17 @@ def read_roster(path: str | os.PathLike) -> Roster:
                 people[f"canvas:{row[id_column].strip()}"] = row
     elif "Full name" in columns or {"First name", "Last name"} <= set(columns):
         kind = "moodle"
+        by_name: dict[str, list[dict]] = {}
         for row in rows:
             full = row.get("Full name") or f"{row.get('First name', '')} {row.get('Last name', '')}"
-            people[f"moodle:{_person_key(full)}"] = row
+            by_name.setdefault(_person_key(full), []).append(row)
+        for name, same in by_name.items():
+            if len(same) == 1:
+                people[f"moodle:{name}"] = same[0]
+                continue
+            for row in same:  # two people of one name: never one key (see resolve_name_clashes)
+                email = _person_key(row.get("Email address") or row.get("Email") or "")
+                people[f"moodle:{name} <{email or 'no email, row ' + str(rows.index(row) + 2)}>"] = row
     else:
         kind = "folders"
         name_column = next((c for c in _NAME_COLUMNS if c in columns), None)
@@ -365,7 +417,9 @@ def roster_name(roster: Roster | None, identity: dict) -> str:
     """The name a roster gives a person (Canvas's ``Student`` column), else the LMS's."""
     row = roster.people.get(identity.get("student", "")) if roster else None
     if row:
-        return (row.get("Student") or row.get("Full name") or row.get("student") or row.get("name") or identity.get("name", "")).strip()
+        both = f"{row.get('First name') or ''} {row.get('Last name') or ''}".strip()
+        return (row.get("Student") or row.get("Full name") or both or row.get("student") or row.get("name")
+                or identity.get("name", "")).strip()
     return identity.get("name", identity.get("student", ""))
 
 
@@ -406,4 +460,133 @@ def identity_warnings(identities: list[dict], exercises: list[str], roster: Rost
         layouts = {i["layout"] for i in identities}
         if roster.kind in ("canvas", "moodle") and layouts and roster.kind not in layouts:
             warnings.append(f"the roster is a {roster.kind} export but no submission was read as {roster.kind}")
+    return warnings
+
+
+# --------------------------------------------------------------------------- #
+# Moodle grading worksheets, and two people of one name
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class Worksheets:
+    """What Moodle's grading worksheets say about each participant id.
+
+    Attributes
+    ----------
+    participants : dict
+        ``participant id -> {"name", "email", "submitted", "file"}``: the full name, the email and
+        the text of ``Last modified (submission)`` (the time the submission was last changed), and
+        which worksheet said so. Moodle's participant ids are unique across a site's assignments.
+    """
+
+    participants: dict[str, dict] = field(default_factory=dict)
+
+
+def read_worksheets(paths) -> Worksheets:
+    """Read Moodle's "Download grading worksheet" files (one per assignment).
+
+    Parameters
+    ----------
+    paths : iterable of str or path
+        CSV files with Moodle's worksheet columns ``Identifier`` (``Participant 1234567``),
+        ``Full name``, ``Email address`` and ``Last modified (submission)``.
+
+    Returns
+    -------
+    Worksheets
+        Every participant id with its name, email and submission time (as written).
+
+    Raises
+    ------
+    ValueError
+        A file without an ``Identifier`` column, or one participant id given two different people.
+    """
+    sheets = Worksheets()
+    for path in paths:
+        text = Path(path).read_text(encoding="utf-8-sig")
+        reader = csv.DictReader(io.StringIO(text))
+        if "Identifier" not in (reader.fieldnames or []):
+            raise ValueError(f"{path}: not a Moodle grading worksheet (no 'Identifier' column)")
+        for row in reader:
+            match = re.search(r"(\d+)\s*$", row.get("Identifier") or "")
+            if not match:
+                continue
+            entry = {"name": " ".join((row.get("Full name") or "").split()), "email": (row.get("Email address") or "").strip(),
+                     "submitted": (row.get("Last modified (submission)") or "").strip(), "file": str(path)}
+            known = sheets.participants.get(match.group(1))
+            if known and (known["name"], known["email"]) != (entry["name"], entry["email"]):
+                raise ValueError(f"{path}: participant {match.group(1)} is {entry['name']} here but {known['name']} in {known['file']}")
+            sheets.participants[match.group(1)] = entry
+    return sheets
+
+
+def resolve_name_clashes(identities: list[dict], exercises: list[str], roster: Roster | None,
+                         worksheets: Worksheets | None) -> list[str]:
+    """Keep two Moodle students of one full name apart; re-key ``identities`` in place; warn.
+
+    Moodle's download names a person only by full name (the participant id changes with each
+    assignment), so two people called John Smith would become one row. A name is a clash when one
+    assignment has two participant ids under it, the roster has it twice, or the worksheets give
+    it two emails. Each submission of a clashing name is then keyed by the person's email, from
+    the grading worksheet of its assignment (``moodle:john smith <j.smith2@uni>``, the key the
+    roster gives them too), else by its participant id alone (``moodle:john smith #12345``, one
+    row per assignment: the warning says which worksheets to give). A blind-marking participant
+    whose worksheet (after "Reveal student identities") names the person is keyed as that person.
+
+    Returns
+    -------
+    list of str
+        One loud warning per clashing name and one for blind participants left unmapped.
+    """
+    sheets = worksheets.participants if worksheets else {}
+    warnings = []
+    for identity in identities:  # emails from the worksheets; revealed blind participants
+        entry = sheets.get(identity.get("lms_id", "")) if identity.get("layout") == "moodle" else None
+        if entry:
+            identity["email"] = entry["email"]
+            if identity.get("anonymous") and entry["name"] and _person_key(entry["name"]) != MOODLE_BLIND_NAME \
+                    and not _person_key(entry["name"]).startswith(MOODLE_BLIND_NAME + " "):
+                identity.update(student=f"moodle:{_person_key(entry['name'])}", name=entry["name"], anonymous=False)
+    clashes: dict[str, str] = {}
+    ids: dict[tuple, set] = {}
+    for identity, exercise in zip(identities, exercises):
+        if identity.get("layout") == "moodle" and not identity.get("anonymous") and identity.get("lms_id"):
+            ids.setdefault((identity["student"], exercise), set()).add(identity["lms_id"])
+    for (student, exercise), found in ids.items():
+        if len(found) > 1:
+            clashes.setdefault(student, f"{len(found)} participant folders in {exercise}")
+    if roster is not None:
+        for key in roster.people:
+            if key.startswith("moodle:") and key.endswith(">") and " <" in key:
+                clashes.setdefault(key.split(" <", 1)[0], "twice in the roster")
+    emails: dict[str, set] = {}
+    for entry in sheets.values():
+        if entry["email"] and _person_key(entry["name"]) != MOODLE_BLIND_NAME:
+            emails.setdefault(f"moodle:{_person_key(entry['name'])}", set()).add(_person_key(entry["email"]))
+    for student, found in emails.items():
+        if len(found) > 1:
+            clashes.setdefault(student, f"{len(found)} emails in the grading worksheets")
+    for student, why in sorted(clashes.items()):
+        mine = [i for i in identities if i.get("student") == student]
+        unknown = 0
+        for identity in mine:
+            if identity.get("email"):
+                identity["student"] = f"{student} <{_person_key(identity['email'])}>"
+            else:
+                identity["student"] = f"{student} #{identity.get('lms_id', '?')}"
+                unknown += 1
+        name = mine[0]["name"] if mine else student.split(":", 1)[1]
+        warnings.append(
+            f"TWO PEOPLE NAMED {name!r} ({why}): Moodle names a person only by full name, so they are kept apart "
+            + ("by the emails of the grading worksheets" if not unknown else
+               f"by participant id for {unknown} submission(s) (one row per assignment, not joined to the roster): "
+               "give every assignment's grading worksheet (--moodle-worksheet) so they are told apart by email")
+            + "; check their rows in gradebook.csv")
+    blind = sorted({i["student"] for i in identities if i.get("anonymous") and i.get("student", "").startswith("moodle:participant ")})
+    if blind:
+        warnings.append(
+            f"{len(blind)} Moodle blind-marking submission(s) (Participant_<id> folders) are rows of their own, one per "
+            "assignment: the worksheet upload (Identifier 'Participant <id>') grades them in Moodle as they are; to join them "
+            "to people here, reveal student identities in Moodle and give the downloaded grading worksheets (--moodle-worksheet)")
     return warnings
