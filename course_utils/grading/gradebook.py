@@ -376,7 +376,7 @@ def grade_changes(counted: dict[tuple, dict], policy: Policy, previous: dict) ->
             reasons = [what for key, what in (("sha256", "submission changed"), ("seed", "seed changed"),
                                               ("grader", "checker code changed")) if prior.get(key) != record.get(key)]
             if not reasons and math.isclose(float(prior.get("total") or 0.0), float(record.get("total") or 0.0)):
-                reasons = ["policy changed (--exclude, --late-penalty or --solution-viewed)"]
+                reasons = ["policy changed (--exclude, --late-penalty, --late-per-day, --deadline, the times or --solution-viewed)"]
             why = ", ".join(reasons) or "regraded with the same submission, seed and checkers (a notebook that varies?)"
         changes.append({"student": student, "exercise": exercise, "before": old.get("score"), "after": after,
                         "submission": record["submission"] if record else old.get("submission", ""), "why": why})
