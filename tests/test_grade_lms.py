@@ -369,7 +369,7 @@ def test_a_changed_seed_is_refused_and_regrades_are_explained(tmp_path, fake_ker
     run(subs, out)
     assert why() == [(3, 1, f"another submission counts now (smithjohn_123456_7891011_{EX01}.ipynb before)")]
     run(subs, out, policy=gradebook.Policy(late_penalty=0.5))
-    assert why() == [(1, 0.5, "policy changed (--exclude, --late-penalty or --solution-viewed)")]
+    assert why() == [(1, 0.5, "policy changed (--exclude, --late-penalty, --late-per-day, --deadline, the times or --solution-viewed)")]
     run(subs, out, policy=gradebook.Policy(late_penalty=0.5))
     assert why() == []
     summary = grader.grade(subs, out, seed=8, new_seed=True, progress=False, policy=gradebook.Policy(late_penalty=0.5))
