@@ -233,7 +233,7 @@ def test_q3_mistakes(new_data, solution_search):
     assert_fails(ex07.q3.check(five_fold, five_fold.best_score_), "cv=cv", points=0)
     unfitted = GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring="average_precision", cv=_cv())
     assert_fails(ex07.q3.check(unfitted, best), "not fitted", points=1, status=Status.UNCHECKABLE)  # issue 9: unfitted is not wrong
-    assert_fails(ex07.q3.check(solution_search, round(best, 2)), "did not round", points=1)
+    assert_fails(ex07.q3.check(solution_search, round(best, 1)), "round", points=1)
     worst = float(np.min(solution_search.cv_results_["mean_test_score"]))
     assert_fails(ex07.q3.check(solution_search, worst), "one candidate", points=1)
     assert_fails(ex07.q3.check(solution_search, 100 * best), "percentage", points=1)
