@@ -459,11 +459,13 @@ def test_q4_budget_larger_than_the_day_error_is_explained():
 
 
 def test_q5_other_policies_are_named(day):
-    # learner78 attempts 5.6 (threshold 0.5), 5.7 (K + 1), 5.8 (percentages), 5.11 (lowest K)
+    # learner78 attempts 5.6 (threshold 0.5), 5.7 (K + 1), 5.8 (percentages)
     y_day, flags = day
     precision, recall = precision_score(y_day, flags), recall_score(y_day, flags)
     p05, r05 = ex08._day_policy("threshold")
     assert ex08.q5.check(p05, r05).mistake == "precision_at_k=threshold-not-top-k; recall_at_k=threshold-not-top-k"
     p1, r1 = ex08._day_policy("k_plus_one")
-    assert ex08.q5.check(p1, r1).mistake == "precision_at_k=k-plus-one; recall_at_k=k-plus-one"
+    assert ex08.q5.check(p1, r1).mistake.startswith("precision_at_k=k-plus-one")
+    # learner78 attempt 5.10 (another model's top K finds 18 frauds, as K + 1 cases do): no K + 1 claim on the recall
+    assert "K + 1" not in ex08.q5.check(precision, r1).message
     assert ex08.q5.check(100 * precision, 100 * recall).mistake == "precision_at_k=percentage; recall_at_k=percentage"

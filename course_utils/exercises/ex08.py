@@ -563,15 +563,16 @@ def _day_policy(policy: str) -> tuple[float, float]:
 
 def _policy_mistakes(which: int, name: str) -> list:
     """Mistakes shared by both parts (``which``: 0 for precision, 1 for recall)."""
+    # Only values that prove the policy: a recall is found / positives for any policy that finds as many frauds
+    # (K + 1 cases may find as many as another model's K), so K + 1 is named from the precision alone, and a
+    # recall is named "threshold 0.5" only because no K-case policy can reach it. Zero (the K lowest) proves nothing.
     right = _precision_at_k if which == 0 else _recall_at_k
     return [
         Mistake("threshold-not-top-k", lambda: _day_policy("threshold")[which],
                 f"That is the {name} of flagging every case with probability 0.5 or more. The budget decides: flag "
                 "exactly the K highest-ranked cases, with your `top_k_alerts`."),
-        Mistake("k-plus-one", lambda: _day_policy("k_plus_one")[which],
-                f"That is the {name} of K + 1 flagged cases: flag exactly K."),
-        Mistake("lowest", lambda: _day_policy("lowest")[which],
-                f"That is the {name} of the K *lowest* risks: flag the highest."),
+        *([Mistake("k-plus-one", lambda: _day_policy("k_plus_one")[0],
+                   "That is the precision of K + 1 flagged cases: flag exactly K.")] if which == 0 else []),
         percentage_mistake(right),
     ]
 
