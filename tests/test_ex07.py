@@ -233,7 +233,7 @@ def test_q3_mistakes(new_data, solution_search):
     assert_fails(ex07.q3.check(five_fold, five_fold.best_score_), "cv=cv", points=0)
     unfitted = GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring="average_precision", cv=_cv())
     assert_fails(ex07.q3.check(unfitted, best), "not fitted", points=1, status=Status.UNCHECKABLE)  # issue 9: unfitted is not wrong
-    assert_fails(ex07.q3.check(solution_search, round(best, 2)), "did not round", points=1)
+    assert_fails(ex07.q3.check(solution_search, round(best, 1)), "round", points=1)
     worst = float(np.min(solution_search.cv_results_["mean_test_score"]))
     assert_fails(ex07.q3.check(solution_search, worst), "one candidate", points=1)
     assert_fails(ex07.q3.check(solution_search, 100 * best), "percentage", points=1)
@@ -362,3 +362,144 @@ def test_q1_cases_exist_for_every_grader_seed():
     for seed in (0, 12_345_678, 2**32 - 1):
         cases = list(ex07.q1.parts["danger_mask"].make_cases(seed))
         assert cases, seed
+
+
+# --------------------------------------------------------------------------- #
+# learner78's cases
+# --------------------------------------------------------------------------- #
+
+
+def danger_wrong_class(X, y, m_neighbors=10):
+    # learner78 attempt 1.14: label 0 taken as the minority
+    from sklearn.neighbors import NearestNeighbors as NN
+
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    idx = NN(n_neighbors=m_neighbors + 1).fit(X).kneighbors(X, return_distance=False)[:, 1:]
+    n_other = (y[idx] == 1).sum(axis=1)
+    return (y == 0) & (n_other >= m_neighbors / 2) & (n_other < m_neighbors)
+
+
+def danger_ignores_m(X, y, m_neighbors=10):
+    # learner78 attempt 1.10: m hard-coded
+    return danger_solution(X, y, 10)
+
+
+def test_q1_wrong_class_and_ignored_m_are_named():
+    result = assert_fails(ex07.q1.check(danger_wrong_class), "wrong class", "label 1")
+    assert result.mistake == "wrong-class" and "user guide" not in result.message
+    result = assert_fails(ex07.q1.check(danger_ignores_m), "`m_neighbors` argument")
+    assert result.mistake == "ignores-m" and "user guide" not in result.message
+
+
+def test_q2_standardised_features_are_named(yeast):
+    X, y = yeast
+    Xs = StandardScaler().fit_transform(X)
+    n_danger, n_noise = int(danger_solution(Xs, y).sum()), int(((y == 1) & (_majority_counts(Xs, y, 10) == 10)).sum())
+    result = assert_fails(ex07.q2.check(n_danger, n_noise), "standardised", points=0)
+    assert result.mistake == "n_danger=standardised; n_noise=standardised"
+
+
+def test_q3_list_of_the_same_splits_passes(new_data, solution_search):
+    # learner78 attempts 3.15 and 3.2: valid, rejected before
+    X, y = new_data
+    search = GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring="average_precision",
+                          cv=list(_cv().split(X, y))).fit(X, y)
+    assert ex07.q3.check(search, search.best_score_).status is Status.CORRECT
+
+
+def test_q3_multi_metric_refit_on_ap_passes(new_data):
+    # learner78 attempt 3.4: records AP and ROC-AUC, chooses by AP
+    X, y = new_data
+    search = GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring={"ap": "average_precision", "auc": "roc_auc"},
+                          refit="ap", cv=_cv()).fit(X, y)
+    assert ex07.q3.check(search, search.best_score_).status is Status.CORRECT
+    by_auc = GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring={"ap": "average_precision", "auc": "roc_auc"},
+                          refit="auc", cv=_cv()).fit(X, y)
+    assert ex07.q3.check(by_auc, by_auc.best_score_).mistake.startswith("search=scoring")
+
+
+def test_q3_scorer_objects_of_other_metrics_are_refused(new_data, solution_search):
+    # learner78 attempts 3.22 (ROC-AUC scorer: "everything asked for") and 3.23 (F1 scorer with a stale best_ap)
+    from sklearn.metrics import f1_score, get_scorer, make_scorer
+
+    X, y = new_data
+    by_f1 = GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring=make_scorer(f1_score), cv=_cv()).fit(X, y)
+    result = assert_fails(ex07.q3.check(by_f1, solution_search.best_score_), "F1", points=1)
+    assert result.mistake == "search=recorded-scores"
+    by_auc = GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring=get_scorer("roc_auc"), cv=_cv()).fit(X, y)
+    result = assert_fails(ex07.q3.check(by_auc, by_auc.best_score_), "ROC-AUC")
+    assert "everything asked for" not in result.message
+    # and the AP scorer built by hand is accepted (learner78 attempt 3.17)
+    by_ap = GridSearchCV(_pipe(), {"sampler": _candidates()},
+                         scoring=make_scorer(average_precision_score, response_method="predict_proba"),
+                         cv=_cv()).fit(X, y)
+    assert ex07.q3.check(by_ap, by_ap.best_score_).status is Status.CORRECT
+
+
+def test_q3_search_on_part_of_the_rows_is_named(new_data):
+    # learner78 attempt 3.12
+    X, y = new_data
+    half = GridSearchCV(_pipe(), {"sampler": _candidates()}, scoring="average_precision", cv=_cv()).fit(X[:600], y[:600])
+    assert_fails(ex07.q3.check(half, half.best_score_), "600 rows", points=None)
+
+
+def test_q3_other_numbers_for_best_ap_are_named(new_data, solution_search):
+    # learner78 attempts 3.9 (training score), 3.10 (mean over candidates), 3.21 (spread of the best)
+    X, y = new_data
+    r = solution_search.cv_results_
+    assert ex07.q3.check(solution_search, solution_search.score(X, y)).mistake == "best_ap=training-score"
+    assert ex07.q3.check(solution_search, float(np.mean(r["mean_test_score"]))).mistake == "best_ap=mean-of-candidates"
+    assert ex07.q3.check(solution_search, float(r["std_test_score"][solution_search.best_index_])).mistake == \
+        "best_ap=spread-not-mean"
+
+
+@pytest.mark.parametrize("strategy", [1.0, 0.5])
+def test_q4_other_ratios_are_refused(big, strategy):
+    # learner78 attempts 4.6 (1.0) and 4.14 (0.5)
+    X, y, _, _ = big
+    fast = make_pipeline(RandomUnderSampler(sampling_strategy=strategy, random_state=0), StandardScaler(),
+                         LogisticRegression()).fit(X, y)
+    result = assert_fails(ex07.q4.check(fast, REPORT), "one positive for ten negatives", points=1)
+    assert result.mistake == "fast_model=ratio"
+
+
+def test_q4_fit_on_the_test_rows_is_refused(big):
+    # learner78 attempt 4.11
+    _, _, X_test, y_test = big
+    fast = make_pipeline(RandomUnderSampler(sampling_strategy=0.1, random_state=0), StandardScaler(),
+                         LogisticRegression()).fit(X_test, y_test)
+    result = assert_fails(ex07.q4.check(fast, REPORT), "*test* rows", points=1)
+    assert result.mistake == "fast_model=fit-rows"
+
+
+def test_q4_milliseconds_are_named(fitted_models):
+    # learner78 attempt 4.8: 1000 x the seconds of this machine's fits
+    _, fast = fitted_models
+    in_ms = {"full_seconds": 180.0, "fast_seconds": 76.0, "speedup": 180 / 76}
+    result = assert_fails(ex07.q4.check(fast, in_ms), "milliseconds", points=1)
+    assert result.mistake == "speed_report=milliseconds"
+
+
+def test_q4_unseeded_sampler_passes(big):
+    X, y, _, _ = big
+    fast = make_pipeline(RandomUnderSampler(sampling_strategy=0.1), StandardScaler(), LogisticRegression()).fit(X, y)
+    assert ex07.q4.check(fast, REPORT).status is Status.CORRECT
+
+
+def test_q5_negative_class_column_is_named(big, fitted_models):
+    # learner78 attempt 5.6
+    _, _, X_test, y_test = big
+    full, fast = fitted_models
+    ap_full = average_precision_score(y_test, full.predict_proba(X_test)[:, 1])
+    wrong = average_precision_score(y_test, fast.predict_proba(X_test)[:, 0])
+    assert ex07.q5.check(ap_full, wrong).mistake == "ap_fast=wrong-class"
+
+
+def test_q5_sampler_after_the_scaler_is_accepted(big):
+    # a valid under-sampled fit (q4 accepts it) moves the AP by 0.02 %: within the course's tolerance
+    X, y, X_test, y_test = big
+    full = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    fast = make_pipeline(StandardScaler(), RandomUnderSampler(sampling_strategy=0.1, random_state=0),
+                         LogisticRegression()).fit(X, y)
+    assert ex07.q5.check(average_precision_score(y_test, full.predict_proba(X_test)[:, 1]),
+                         average_precision_score(y_test, fast.predict_proba(X_test)[:, 1])).status is Status.CORRECT

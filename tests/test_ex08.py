@@ -344,10 +344,10 @@ def test_q6_other_rules_that_follow_the_costs_pass(train, plain):
 def test_q6_wrong_answers(train, smote_model, plain):
     X, y = train
     on_inflated = FixedThresholdClassifier(smote_model, threshold=C_FP / (C_FP + C_FN)).fit(X, y)
-    assert_fails(ex08.q6.check(on_inflated), "flags far more cases", "repair them first")
-    assert_fails(ex08.q6.check(plain), "flags fewer cases than there are positives", "Did you apply `threshold`?")
+    assert_fails(ex08.q6.check(on_inflated), "inflated", "repair them first")
+    assert_fails(ex08.q6.check(plain), "flags fewer cases than there are positives", "threshold well below 0.5")
     balanced_accuracy = TunedThresholdClassifierCV(plain, cv=5).fit(X, y)  # the default scoring ignores the costs
-    assert_fails(ex08.q6.check(balanced_accuracy), "flags far more cases")
+    assert ex08.q6.check(balanced_accuracy).mistake == "tuned-ignores-costs"
     assert_fails(ex08.q6.check(FixedThresholdClassifier(plain, threshold=0.2)), "not fitted", status=Status.UNCHECKABLE)
 
 
@@ -375,3 +375,97 @@ def test_named_mistakes_carry_stable_ids():
     assert ex08.q1.check(swapped).mistake == "swapped-prevalences"
     assert ex08.q4.check(lowest).mistake == "lowest"
     assert ex08.q3.check(C_FP / C_FN, C_FN / C_FP).mistake == "threshold=cost-ratio"
+
+
+# --------------------------------------------------------------------------- #
+# learner78's cases (issue: 11 wrong accepted, 2 valid rejected, 5 misleading over exercises 07 and 08)
+# --------------------------------------------------------------------------- #
+
+
+def test_q2_in_sample_calibration_is_refused(train, smote_model):
+    # learner78 attempt 2.4: calibrated on the rows the frozen model was fitted on.
+    X, y = train
+    in_sample = CalibratedClassifierCV(FrozenEstimator(smote_model), method="sigmoid").fit(X, y)
+    result = assert_fails(ex08.q2.check(in_sample), "very rows", "not fitted on")
+    assert result.mistake == "in-sample"
+    assert grade_as_grader(ex08.q2, in_sample, 7).mistake == "in-sample"
+
+
+def test_q2_frozen_model_calibrated_on_other_rows_passes(train, smote_model):
+    # learner78 attempts 2.3 and 2.11: held-out rows, or the day's rows, are not the model's fit rows.
+    X_day, y_day = data.make_imbalanced(n_samples=1000, draw=7, **PROBLEM)
+    on_day = CalibratedClassifierCV(FrozenEstimator(smote_model), method="sigmoid").fit(X_day, y_day)
+    assert ex08.q2.check(on_day).status is Status.CORRECT
+
+
+def plain_pipeline():
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+
+
+@pytest.mark.parametrize("threshold, mistake", [(1 / (1 + C_FN), "threshold=unit-false-alarm"),
+                                                (C_FP / C_FN, "threshold=cost-ratio"),
+                                                (C_FN / (C_FP + C_FN), "threshold=inverted")])
+def test_q6_q3_slips_are_refused(train, threshold, mistake):
+    # learner78 attempts 6.12 (1/9) and 6.15 (0.25): they save about as much, but are the slips q3 names.
+    rule = FixedThresholdClassifier(plain_pipeline(), threshold=threshold).fit(*train)
+    assert ex08.q6.check(rule).mistake == mistake
+
+
+def test_q6_threshold_tuned_for_f1_is_refused(train):
+    # learner78 attempt 6.14
+    rule = TunedThresholdClassifierCV(plain_pipeline(), scoring="f1", cv=5).fit(*train)
+    assert_fails(ex08.q6.check(rule), "tuned for f1", "nothing of C_FN")
+
+
+def test_q6_other_fit_rows_are_refused(train):
+    # learner78 attempts 6.13 (the day's rows) and 6.18 (the first 1,000 training rows)
+    X_day, y_day = data.make_imbalanced(n_samples=1000, draw=7, **PROBLEM)
+    on_day = FixedThresholdClassifier(plain_pipeline(), threshold=0.2).fit(X_day, y_day)
+    assert ex08.q6.check(on_day).mistake == "day-rows"
+    X, y = train
+    part = FixedThresholdClassifier(plain_pipeline(), threshold=0.2).fit(X[:1000], y[:1000])
+    assert ex08.q6.check(part).mistake == "other-rows"
+
+
+def test_q6_balanced_weights_are_named_without_smote(train):
+    # learner78 attempt 6.8: the message spoke of SMOTE and `threshold`, which the answer did not use.
+    weighted = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight="balanced")).fit(*train)
+    result = assert_fails(ex08.q6.check(weighted), "class balance")
+    assert result.mistake == "balanced-weights" and "SMOTE" not in result.message
+
+
+def test_q6_valid_rules_pass_for_several_grading_seeds(train, repaired):
+    # learner78 attempts 6.1-6.4, through the grader's plain-data route
+    X, y = train
+    rules = [FixedThresholdClassifier(plain_pipeline(), threshold=0.2).fit(X, y),
+             make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight={0: 1, 1: 4})).fit(X, y),
+             TunedThresholdClassifierCV(plain_pipeline(), scoring=cost_scorer(), cv=5).fit(X, y),
+             FixedThresholdClassifier(FrozenEstimator(repaired), threshold=0.2).fit(X, y)]
+    for rule in rules:
+        for seed in (0, 3, 11):
+            assert grade_as_grader(ex08.q6, rule, seed).status is Status.CORRECT, (rule, seed)
+
+
+def test_q4_budget_larger_than_the_day_error_is_explained():
+    # learner78 attempt 4.10: argpartition without capping k
+    def uncapped(risk, k):
+        risk = np.asarray(risk)
+        flags = np.zeros(len(risk), dtype=int)
+        if k > 0:
+            flags[np.argpartition(-risk, k - 1)[:k]] = 1
+        return flags
+
+    assert_fails(ex08.q4.check(uncapped), "budget larger than the day", "flag every case")
+
+
+def test_q5_other_policies_are_named(day):
+    # learner78 attempts 5.6 (threshold 0.5), 5.7 (K + 1), 5.8 (percentages)
+    y_day, flags = day
+    precision, recall = precision_score(y_day, flags), recall_score(y_day, flags)
+    p05, r05 = ex08._day_policy("threshold")
+    assert ex08.q5.check(p05, r05).mistake == "precision_at_k=threshold-not-top-k; recall_at_k=threshold-not-top-k"
+    p1, r1 = ex08._day_policy("k_plus_one")
+    assert ex08.q5.check(p1, r1).mistake.startswith("precision_at_k=k-plus-one")
+    # learner78 attempt 5.10 (another model's top K finds 18 frauds, as K + 1 cases do): no K + 1 claim on the recall
+    assert "K + 1" not in ex08.q5.check(precision, r1).message
+    assert ex08.q5.check(100 * precision, 100 * recall).mistake == "precision_at_k=percentage; recall_at_k=percentage"

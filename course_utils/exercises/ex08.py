@@ -30,7 +30,7 @@ from functools import cache
 import numpy as np
 
 from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, FunctionCases, HeldoutScore, Mistake, Number, Result,
-                      Status, incorrect)
+                      Status, incorrect, percentage_mistake)
 from ..data import make_imbalanced
 
 exercise = Exercise("ex08", "Exercise 08 - from scores to decisions")
@@ -140,6 +140,30 @@ _MIN_SAVED = 0.27
 def _heldout(seed: int):
     """Fresh draws from the exercise's problem: the learner's models have never seen them."""
     return make_imbalanced(n_samples=_N_HELDOUT, draw=1000 + int(seed), **_PROBLEM)
+
+
+@cache
+def _train_data():
+    """The given training rows (the same call as the notebook's given code)."""
+    return make_imbalanced(n_samples=_N_TRAIN, **_PROBLEM)
+
+
+@cache
+def _day_data():
+    return make_imbalanced(**_DAY, **_PROBLEM)
+
+
+def _refit_predictions(model, X, y, X_probe, method: str):
+    """``model`` cloned, refitted on ``(X, y)``, asked for ``method`` on ``X_probe`` (positive column), as a list."""
+    import warnings
+
+    from sklearn.base import clone
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        refit = clone(model).fit(X, y)
+        out = np.asarray(getattr(refit, method)(X_probe), dtype=float)
+    return (out[:, 1] if out.ndim == 2 else out).tolist()
 
 
 @cache
@@ -287,9 +311,49 @@ def _short_class(d: dict) -> str:
     return str(d.get("class", "")).rsplit(".", 1)[-1]
 
 
+_N_PROBE = 2000  # held-out rows on which a refit is compared with the learner's fitted model
+
+
+def _in_sample_evidence(value, seed: int) -> dict | None:
+    """For a calibrator wrapped around a frozen model: the frozen model and the calibrator, each recomputed on the
+    training rows, on held-out rows. Equal to the learner's on both counts proves the calibrator learned on the rows
+    the model was fitted on."""
+    import warnings
+
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    frozen = value.get_params(deep=False).get("estimator") if hasattr(value, "get_params") else None
+    if not (isinstance(value, CalibratedClassifierCV) and isinstance(frozen, FrozenEstimator)):
+        return None
+    inner = frozen.estimator
+    X_train, y_train = _train_data()
+    X_probe = _heldout(seed)[0][:_N_PROBE]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = np.asarray(inner.predict_proba(X_probe), dtype=float)[:, 1].tolist()
+        recalibrated = CalibratedClassifierCV(FrozenEstimator(inner), method=value.method).fit(X_train, y_train)
+        calibrated_on_train = recalibrated.predict_proba(X_probe)[:, 1].tolist()
+    return {"model": model, "model_refit": _refit_predictions(inner, X_train, y_train, X_probe, "predict_proba"),
+            "calibrated_on_train": calibrated_on_train}
+
+
+def _close_lists(a, b) -> bool:
+    return a is not None and b is not None and len(a) == len(b) and bool(np.allclose(a, b, rtol=1e-7, atol=1e-10))
+
+
 @dataclass
 class _FreshCalibration(HeldoutScore):
-    """Predicted probabilities on fresh data, judged by their Brier score and their mean against the prevalence."""
+    """Predicted probabilities on fresh data, judged by their Brier score and their mean against the prevalence;
+    a calibrator fitted on the rows its frozen model was fitted on is refused from the fitted object itself."""
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        data = super().extract(value, seed)
+        try:
+            data["in_sample"] = _in_sample_evidence(value, seed)
+        except Exception:  # a model the recomputation cannot rebuild: judged by its probabilities alone
+            data["in_sample"] = None
+        return data
 
     def judge(self, data, seed=DEFAULT_SEED):
         if self.spec is not None:
@@ -298,6 +362,14 @@ class _FreshCalibration(HeldoutScore):
         proba = np.asarray(data["output"], dtype=float)
         if proba.shape != (len(y),):
             raise incorrect("Your model returned the wrong number of probabilities.")
+        evidence = data.get("in_sample")
+        if (evidence and _close_lists(evidence["model"], evidence["model_refit"])
+                and _close_lists(proba[:_N_PROBE].tolist(), evidence["calibrated_on_train"])):
+            return Result(Status.INCORRECT, mistake="in-sample", message=(
+                "Your calibrator learned on `X_train, y_train`, the very rows the frozen model was fitted on. On "
+                "those rows the model's scores are better than on new data, so the map it learns is too confident. "
+                "Calibrate on rows the model was not fitted on: let `CalibratedClassifierCV` cross-fit with internal "
+                "folds (`cv=...`, without `FrozenEstimator`), or hold rows out *before* fitting the model."))
         brier = float(np.mean((proba - y) ** 2))
         prevalence, mean = float(np.mean(y)), float(np.mean(proba))
         ratio = mean / prevalence
@@ -344,8 +416,9 @@ q2 = exercise.question(
     hints=[
         "`CalibratedClassifierCV` learns the map from the pipeline's scores to risks, on rows the pipeline was "
         "not fitted on: `cv=5` does that with internal folds.",
-        '`repaired = CalibratedClassifierCV(smote_model, method="sigmoid", cv=5).fit(X_train, y_train)`: the '
-        "original training data, not resampled.",
+        "Give `CalibratedClassifierCV` the SMOTE pipeline, internal folds (`cv=...`) and the method lesson 08 "
+        "recommends when each calibration fold holds only a few dozen positives; fit it on the original training "
+        "data, not resampled.",
     ],
     solution='repaired = CalibratedClassifierCV(smote_model, method="sigmoid", cv=5).fit(X_train, y_train)',
 )
@@ -437,17 +510,28 @@ def _judge_alert_case(case: dict, output) -> str | tuple[str, str] | None:
     return None
 
 
+def _explain_alert_error(case: dict, error: str) -> str | None:
+    n, k = len(case["risk"]), int(case["k"])
+    if k > n:
+        return (f"Your function raised an error for {n} cases and k={k}, a budget larger than the day "
+                f"({error.split(':')[0]}). With more checks than cases, flag every case: cap k at the number of cases, "
+                "or select with slicing, which is safe beyond the end.")
+    if k == 0:
+        return (f"Your function raised an error for k=0 ({error.split(':')[0]}): with no budget, flag no case.")
+    return None
+
+
 q4 = exercise.question(
     "q4",
     (
         "top_k_alerts",
-        FunctionCases(make_cases=_alert_cases, judge_case=_judge_alert_case),
+        FunctionCases(make_cases=_alert_cases, judge_case=_judge_alert_case, explain_error=_explain_alert_error),
     ),
     points=2,
     hints=[
         "`np.argsort(-risk)` lists the positions from the highest risk to the lowest; keep the first k.",
-        "Build a mask: `flags = np.zeros(len(risk), dtype=int)`, then `flags[order[:k]] = 1`. Slicing beyond the "
-        "end is safe, so k larger than the day needs no special case.",
+        "Start from an array of zeros, one per case, and set the positions of the first k cases of that order to "
+        "1. Slicing beyond the end of an array is safe, so k larger than the day needs no special case.",
     ],
     solution=(
         "def top_k_alerts(risk, k):\n"
@@ -464,6 +548,35 @@ q4 = exercise.question(
 # --------------------------------------------------------------------------- #
 
 
+def _day_policy(policy: str) -> tuple[float, float]:
+    """Precision and recall of realistic other policies on the day: k + 1 cases, the k lowest, or the threshold 0.5."""
+    scores, y_day = _day_scores()
+    if policy == "threshold":
+        flagged = scores >= 0.5
+    else:
+        order = np.argsort(-scores if policy == "k_plus_one" else scores, kind="stable")
+        flagged = np.zeros(len(scores), dtype=bool)
+        flagged[order[: _K + 1 if policy == "k_plus_one" else _K]] = True
+    hits = int(y_day[flagged].sum())
+    return hits / max(int(flagged.sum()), 1), hits / int(y_day.sum())
+
+
+def _policy_mistakes(which: int, name: str) -> list:
+    """Mistakes shared by both parts (``which``: 0 for precision, 1 for recall)."""
+    # Only values that prove the policy: a recall is found / positives for any policy that finds as many frauds
+    # (K + 1 cases may find as many as another model's K), so K + 1 is named from the precision alone, and a
+    # recall is named "threshold 0.5" only because no K-case policy can reach it. Zero (the K lowest) proves nothing.
+    right = _precision_at_k if which == 0 else _recall_at_k
+    return [
+        Mistake("threshold-not-top-k", lambda: _day_policy("threshold")[which],
+                f"That is the {name} of flagging every case with probability 0.5 or more. The budget decides: flag "
+                "exactly the K highest-ranked cases, with your `top_k_alerts`."),
+        *([Mistake("k-plus-one", lambda: _day_policy("k_plus_one")[0],
+                   "That is the precision of K + 1 flagged cases: flag exactly K.")] if which == 0 else []),
+        percentage_mistake(right),
+    ]
+
+
 def _day_recall_ceiling() -> float:
     _, positives = _top_k_counts()
     return min(_K / positives, 1.0)
@@ -478,6 +591,7 @@ q5 = exercise.question(
                 Mistake("recall-not-precision", _recall_at_k, "That is the recall: precision divides the frauds found by the k cases checked."),
                 Mistake("divided-by-day", lambda: _precision_at_k() * _K / _DAY["n_samples"],
                         "You divided by all the cases of the day; precision divides by the k cases checked."),
+                *_policy_mistakes(0, "precision"),
             ],
         ),
         "recall_at_k": Number(
@@ -486,6 +600,7 @@ q5 = exercise.question(
                 Mistake("precision-not-recall", _precision_at_k, "That is the precision: recall divides the frauds found by all frauds of the day."),
                 Mistake("recall-ceiling", _day_recall_ceiling, "That is k / frauds, the most any model could reach. Count the frauds your "
                  "flagged cases actually hold."),
+                *_policy_mistakes(1, "recall"),
             ],
         ),
     },
@@ -515,36 +630,185 @@ def _share_saved(y_true, y_pred) -> float:
     return float(1 - cost / (_C_FN * np.sum(y_true == 1)))
 
 
+@cache
+def _reference_rule():
+    """The cost rule for calibrated probabilities: the plain scaled logistic regression at C_FP / (C_FP + C_FN)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import FixedThresholdClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    return FixedThresholdClassifier(model, threshold=_C_FP / (_C_FP + _C_FN)).fit(*_train_data())
+
+
+@cache
+def _reference_saved(seed: int) -> float:
+    X, y = _heldout(seed)
+    return _share_saved(y, _reference_rule().predict(X))
+
+
+def _q3_threshold_slip(threshold: float):
+    """The mistake of q3 a threshold is, if any (the right threshold is not a slip)."""
+    if np.isclose(threshold, _C_FP / (_C_FP + _C_FN), rtol=1e-3):
+        return None
+    return next((m for m in q3.parts["threshold"].all_mistakes()
+                 if m.id != "rounded" and not callable(m.match) and np.isclose(threshold, float(m.match), rtol=1e-3)), None)
+
+
+def _final_params(d: dict) -> dict:
+    """Parameters of the estimator at the bottom of the chain (the last step of the innermost pipeline)."""
+    last = _chain(d)[-1]
+    return last["steps"][-1]["params"] if last.get("steps") else last.get("params", {})
+
+
+def _positive_weight(d: dict):
+    weight = _final_params(d).get("class_weight")
+    if weight == "balanced":
+        return "balanced"
+    if isinstance(weight, dict):
+        try:
+            weights = {int(float(k)): float(v) for k, v in weight.items()}
+            return weights.get(1, 1.0) / weights.get(0, 1.0)
+        except (TypeError, ValueError, ZeroDivisionError):
+            return None
+    return None
+
+
+def _wrapper(d: dict, name: str) -> dict | None:
+    return next((x for x in _chain(d) if _short_class(x) == name), None)
+
+
+def _proven_slip(d: dict) -> tuple[str, str] | None:
+    """A slip the fitted rule's own parameters prove: (mistake id, message), or None."""
+    fixed = _wrapper(d, "FixedThresholdClassifier")
+    if fixed is not None and isinstance(fixed["params"].get("threshold"), (int, float)):
+        threshold = float(fixed["params"]["threshold"])
+        slip = _q3_threshold_slip(threshold)
+        if slip is not None:
+            return (f"threshold={slip.id}", f"Your rule's threshold is {threshold:.4g}. " + slip.says(threshold)
+                    + " (Step 3 names this slip too.)")
+    tuned = _wrapper(d, "TunedThresholdClassifierCV")
+    if tuned is not None:
+        scoring = tuned["params"].get("scoring", "balanced_accuracy")
+        if scoring is None or isinstance(scoring, str):
+            metric = scoring or "balanced_accuracy"
+            return ("tuned-ignores-costs", f"Your threshold was tuned for {metric.replace('_', ' ')}, which knows "
+                    "nothing of C_FN and C_FP: tune it on a scorer that counts the cost of the decisions (for example "
+                    "`make_scorer` around a function of `y_true, y_pred` returning minus the cost).")
+    if fixed is None and tuned is None:
+        weight = _positive_weight(d)
+        if weight == "balanced":
+            return ("balanced-weights", "`class_weight=\"balanced\"` weighs the positives by the class balance (about "
+                    "24 : 1 here), not by the costs: at the threshold 0.5 such a model flags far too many cases. The "
+                    "weight that follows the costs is step 3's `positive_weight`.")
+        if isinstance(weight, float):
+            slip = next((m for m in q3.parts["positive_weight"].all_mistakes()
+                         if m.id != "rounded" and not callable(m.match) and np.isclose(weight, float(m.match), rtol=1e-3)
+                         and not np.isclose(weight, _C_FN / _C_FP, rtol=1e-3)), None)
+            if slip is not None:
+                return (f"weight={slip.id}", f"Your model weighs the positives {weight:.4g} times the negatives. "
+                        + slip.says(weight))
+    return None
+
+
+def _inflated_smote(d: dict) -> bool:
+    """A SMOTE pipeline whose probabilities are thresholded without being calibrated first."""
+    return _has_sampler(d) and not any(_short_class(x) == "CalibratedClassifierCV" for x in _chain(d))
+
+
+# q6's bar: fresh draws of 40,000 rows make the share saved noisy (sd about 0.015), so a rule is compared, on
+# the same draw, with the cost rule the step's formulas give (the plain model at C_FP / (C_FP + C_FN)). Measured
+# on 25 draws: the solution's repair scores 0.017-0.044 below it, other valid repairs up to 0.064 below, rules at
+# the default threshold 0.5 0.081-0.130 below. Slips that save about as much (q3's wrong thresholds, a threshold
+# tuned for another metric, other fit rows) are refused from the fitted rule itself, not from the score.
+_MAX_SHORTFALL = 0.075
+
+
+@dataclass
+class _DecisionRule(HeldoutScore):
+    """The rule's decisions on fresh data, compared with the cost rule on the same draw; slips that the fitted rule
+    proves (its parameters, or its decisions against the same rule refitted on other rows) are named first."""
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        data = super().extract(value, seed)
+        data["refits"] = None
+        try:
+            import time
+
+            X_probe = self.make_heldout(seed)[0][:_N_PROBE]
+            X_train, y_train = _train_data()
+            start = time.perf_counter()
+            refits = {"train": _refit_predictions(value, X_train, y_train, X_probe, "predict")}
+            if not np.array_equal(refits["train"], data["output"][:_N_PROBE]) and time.perf_counter() - start < 0.2:
+                # Differs: is the rule deterministic (then the rows differ), and were they the day's rows?
+                refits["train_again"] = _refit_predictions(value, X_train, y_train, X_probe, "predict")
+                refits["day"] = _refit_predictions(value, *_day_data(), X_probe, "predict")
+            data["refits"] = refits
+        except Exception:  # a rule that cannot be cloned and refitted: judged by its decisions alone
+            pass
+        return data
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        if self.spec is not None:
+            self.spec.judge(data["estimator"], seed)
+        X, y = self.make_heldout(seed)
+        output = np.asarray(data["output"], dtype=float)
+        if output.shape != (len(y),):
+            raise incorrect("Your model returned the wrong number of predictions.")
+        d = data["estimator"]
+        slip = _proven_slip(d)
+        if slip is not None:
+            return Result(Status.INCORRECT, slip[1], mistake=slip[0])
+        refits, mine = data.get("refits") or {}, output[:_N_PROBE].tolist()
+        if refits.get("train_again") is not None and refits["train"] != mine and refits["train"] == refits["train_again"]:
+            if refits.get("day") == mine:
+                return Result(Status.INCORRECT, mistake="day-rows", message=(
+                    "Your rule was fitted on the day's 1,000 rows (`X_day, y_day`): refitted on them it makes exactly "
+                    "your decisions. Fit it on `X_train, y_train`, the 4,000 training rows."))
+            return Result(Status.INCORRECT, mistake="other-rows", message=(
+                "Your rule makes other decisions than the same rule refitted on `X_train, y_train`: it was fitted on "
+                "other rows (a part of the training rows, or other data). Fit it on all of `X_train, y_train`."))
+        score, reference = self.metric(np.asarray(y), output), _reference_saved(seed)
+        measured = (f"{self.metric_name} on unseen data: {score:.3f}; the cost rule of step 3 saves {reference:.3f} on "
+                    f"the same data (needed: no more than {_MAX_SHORTFALL:.3f} below it).")
+        if score >= reference - _MAX_SHORTFALL:
+            return Result(Status.CORRECT, measured)
+        if _inflated_smote(d):
+            why = ("Your rule thresholds the SMOTE pipeline's probabilities, which are inflated: repair them first "
+                   "(step 2), since the formula's threshold assumes calibrated probabilities.", "inflated")
+        elif output.mean() > 0.1:
+            why = ("Your rule flags far more cases than the costs justify: is the threshold applied to calibrated "
+                   "probabilities?", "flags-too-many")
+        elif output.mean() < 0.03:
+            why = ("Your rule flags fewer cases than there are positives: a miss costs four times a false alarm, so "
+                   "the decisions need a threshold well below 0.5 (or the matching weight).", "flags-too-few")
+        else:
+            why = ("Check that the rule follows the costs: step 3's threshold applied to calibrated probabilities, "
+                   "step 3's weight, or a threshold tuned on a scorer that counts the costs.", None)
+        return Result(Status.INCORRECT, f"{measured} {why[0]}", mistake=why[1])
+
+
 q6 = exercise.question(
     "q6",
     (
         "decision_rule",
-        HeldoutScore(
+        _DecisionRule(
             make_heldout=_heldout,
             metric=_share_saved,
-            minimum=_MIN_SAVED,
+            minimum=0.0,  # unused: judge() compares with the cost rule on the same draw
             response="predict",
             metric_name="Share of the cost saved (against flagging nobody)",
             spec=EstimatorSpec(requirements=[(lambda d: d["is_classifier"], "Pass a classifier: the model whose "
                                               "`predict` makes the decisions.")], must_be_fitted=True),
-            mistakes=[
-                (lambda out, score: out.mean() > 0.1,
-                 "Your rule flags far more cases than the costs justify. If you applied `threshold` to the SMOTE "
-                 "pipeline's probabilities, repair them first (step 2): the formula assumes calibrated probabilities."),
-                (lambda out, score: out.mean() < 0.03,
-                 "Your rule flags fewer cases than there are positives: a miss costs four times a false alarm, so the "
-                 "threshold must sit well below 0.5. Did you apply `threshold`?"),
-                (lambda out, score: True,
-                 "Check that the rule was fitted on `X_train, y_train` and follows the costs: `threshold` applied to "
-                 "calibrated probabilities (`FixedThresholdClassifier`), or a threshold tuned on a cost scorer."),
-            ],
         ),
     ),
     points=2,
     hints=[
         "`FixedThresholdClassifier(model, threshold=...)` turns a model's probabilities into decisions at a "
         "threshold of your choice. Which model's probabilities can the formula's threshold be trusted on?",
-        "`decision_rule = FixedThresholdClassifier(repaired, threshold=threshold).fit(X_train, y_train)`.",
+        "Step 2 gave you calibrated probabilities and step 3 the threshold for these costs: put the two together in "
+        "one classifier and fit it on the training rows.",
     ],
     solution="decision_rule = FixedThresholdClassifier(repaired, threshold=threshold).fit(X_train, y_train)",
 )
