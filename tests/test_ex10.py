@@ -466,3 +466,8 @@ def test_capstone_accepts_a_sampler_inside_the_pipeline_before_the_scaler(blocks
     tuned = TunedThresholdClassifierCV(inside, scoring=make_scorer(ex10.expected_cost, greater_is_better=False), cv=5)
     cv_cost = ex10.expected_cost(y, cross_val_predict(tuned, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0)))
     assert ex10.q6.evaluate(tuned.fit(X, y), cv_cost).status is Status.CORRECT
+
+
+def test_capstone_out_of_range_estimate_says_what_to_store(honest):
+    model, cv_cost = honest  # a percentage cannot be told from a total: the message names both, claims neither
+    assert "out-of-range" in assert_fails(ex10.q6.evaluate(model, 100 * cv_cost), "not a percentage", points=2).mistake

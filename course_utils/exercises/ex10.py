@@ -425,10 +425,11 @@ q2 = exercise.question(
             atol=1e-9,
             mistakes=[
                 Mistake("precision", _is_precision,
-                        "Those are the per-class precisions: the diagonal divided by the column sums (the predicted "
-                        "counts; NaN for a class never predicted), or by the row sums of `confusion_matrix(y_pred, y)`, "
-                        "whose arguments are then swapped. Recall divides by the true class: `confusion_matrix(y, "
-                        "y_pred, ...)` (true labels first), normalised by its rows (`normalize=\"true\"`)."),
+                        lambda a: "Those are the per-class precisions: the diagonal divided by the column sums (the "
+                        "predicted counts" + ("; the NaN is a class never predicted, 0 / 0" if np.isnan(a).any() else "")
+                        + "), or by the row sums of `confusion_matrix(y_pred, y)`, whose arguments are then swapped. "
+                        "Recall divides by the true class: `confusion_matrix(y, y_pred, ...)` (true labels first), "
+                        "normalised by its rows (`normalize=\"true\"`)."),
                 wrong_split_mistake(lambda a, e: np.allclose(a, _recall_of(_in_sample()), rtol=RTOL, atol=1e-9),
                                     "Those are the recalls of a model predicting the rows it was fitted on. Use the "
                                     "out-of-fold predictions `y_pred` of step 1."),
@@ -907,7 +908,8 @@ class CostEstimate(Answer):
                             f"{-claim:.3f}.", mistake="negated")
         if not 0 <= claim <= C_FN:
             raise incorrect(f"An expected cost per block lies between 0 and {C_FN:g}: store the mean cost of your "
-                            "decisions over the rows you validated on.", mistake="out-of-range")
+                            "decisions over the rows you validated on (not a total, not a percentage).",
+                            mistake="out-of-range")
         if decisions is None:
             raise uncheckable("Your estimate is compared with your model's cost on the vault, so `capstone_model` "
                               "must pass its own check first.")
