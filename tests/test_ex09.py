@@ -185,15 +185,19 @@ def test_q4_solution_and_alternatives_pass(machines, detector):
     assert grade_as_grader(ex09.q4, detector).status is Status.CORRECT
     scaled = make_pipeline(StandardScaler(), LocalOutlierFactor(novelty=True)).fit(X_train[y_train == 0])
     assert ex09.q4.check(scaled).status is Status.CORRECT
-    more_neighbours = LocalOutlierFactor(novelty=True, n_neighbors=35).fit(X_train[y_train == 0])
-    assert ex09.q4.check(more_neighbours).status is Status.CORRECT
+    # settings that do not change the scores, the normal rows in another order, a DataFrame of them
+    assert ex09.q4.check(LocalOutlierFactor(novelty=True, algorithm="brute", contamination=0.02,
+                                            metric="euclidean").fit(X_train[y_train != 1])).status is Status.CORRECT
+    shuffled = X_train[y_train == 0][np.random.default_rng(0).permutation(1500)]
+    assert ex09.q4.check(LocalOutlierFactor(novelty=True).fit(shuffled)).status is Status.CORRECT
+    assert grade_as_grader(ex09.q4, scaled).status is Status.CORRECT
 
 
 def test_q4_wrong_rows_are_named(machines):
     X_train, y_train, X_test, _ = machines
     result = assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True).fit(X_train)), "faults included")
     assert result.mistake == "all-training-rows"
-    result = assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True).fit(X_test)), "size of the test set")
+    result = assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True).fit(X_test)), "the test set's rows")
     assert result.mistake == "test-set"
     result = assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True).fit(np.vstack([X_train, X_test]))),
                           "training and test rows together")
@@ -266,3 +270,112 @@ def test_q6_slips_are_named(machines, supervised):
     assert_fails(ex09.q6.check(right, "b"), "Compare the two APs", points=1)
     assert_fails(ex09.q6.check(average_precision_score(y_test, supervised.predict_proba(X_test)[:, 0]), "a"), "column 0",
                  points=1)
+
+
+# --------------------------------------------------------------------------- #
+# learner910: the exact cases of the report (wrong accepted, misleading messages)
+# --------------------------------------------------------------------------- #
+
+
+def test_q4_compares_the_fitted_rows_not_their_count(machines):
+    """learner910 A1/C1: 1500 rows that are not exactly the normal training rows were accepted with "no fault,
+    no test row"."""
+    X_train, y_train, X_test, y_test = machines
+    result = assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True).fit(X_train[1:1501])), "1 training fault")
+    assert result.mistake == "faults-included"
+    result = assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True).fit(X_test[:1500])), "1500 rows of the test set")
+    assert result.mistake == "test-rows"
+    rng = np.random.default_rng(0)
+    pool = np.vstack([X_train[y_train == 0], X_test[y_test == 0]])
+    mixed = LocalOutlierFactor(novelty=True).fit(pool[rng.choice(len(pool), 1500, replace=False)])
+    assert assert_fails(ex09.q4.check(mixed), "rows of the test set").mistake == "test-rows"
+    scaled_on_test = StandardScaler().fit(X_test)
+    foreign = LocalOutlierFactor(novelty=True).fit(scaled_on_test.transform(X_train[y_train == 0]))
+    assert assert_fails(ex09.q4.check(foreign), "neither set").mistake == "other-rows"
+    twice = LocalOutlierFactor(novelty=True).fit(np.vstack([X_train[y_train == 0]] * 2))
+    assert assert_fails(ex09.q4.check(twice), "repeated").mistake == "repeated-rows"
+    # the same verdicts from the plain data the grader receives
+    assert grade_as_grader(ex09.q4, mixed).mistake == "test-rows"
+
+
+def test_q4_pipeline_steps_must_be_fitted_on_the_normal_training_rows(machines):
+    X_train, y_train, X_test, _ = machines
+    on_test = make_pipeline(StandardScaler(), LocalOutlierFactor(novelty=True)).fit(X_test[:1500])
+    assert assert_fails(ex09.q4.check(on_test), "test set").mistake == "test-rows"
+    refitted = make_pipeline(StandardScaler(), LocalOutlierFactor(novelty=True)).fit(X_train[y_train == 0])
+    refitted.steps[0][1].fit(X_test)  # the scaler refitted on other rows after the detector was fitted
+    assert assert_fails(ex09.q4.check(refitted), "not fitted on the training set's normal rows").mistake == \
+        "steps-fitted-on-other-rows"
+
+
+def test_q4_default_settings_are_required(machines):
+    """learner910 A2/D1: n_neighbors=5 was accepted although the step says default settings."""
+    X_train, y_train, _, _ = machines
+    result = assert_fails(ex09.q4.check(LocalOutlierFactor(novelty=True, n_neighbors=5).fit(X_train[y_train == 0])),
+                          "n_neighbors=5")
+    assert result.mistake == "not-default-settings"
+    manhattan = LocalOutlierFactor(novelty=True, metric="manhattan").fit(X_train[y_train == 0])
+    assert assert_fails(ex09.q4.check(manhattan), "metric").mistake == "not-default-settings"
+
+
+def test_q5_does_not_claim_the_learner_used_the_step_4_detector(machines):
+    """learner910 C2: the AP of a non-default detector was answered "with the detector of step 4"."""
+    X_train, y_train, X_test, y_test = machines
+    five = LocalOutlierFactor(novelty=True, n_neighbors=5).fit(X_train[y_train == 0])
+    result = assert_fails(ex09.q5.check(average_precision_score(y_test, -five.score_samples(X_test))),
+                          "If step 4's check does not pass")
+    assert "with the detector of step 4" not in result.message
+
+
+def test_q5_more_slips_are_named(machines, detector):
+    X_train, y_train, X_test, y_test = machines
+    score = -detector.score_samples(X_test)
+    result = assert_fails(ex09.q5.check(average_precision_score(y_train, -detector.score_samples(X_train))),
+                          "training set")
+    assert result.mistake == "training-set"
+    assert assert_fails(ex09.q5.check(average_precision_score(y_test, score, pos_label=0)),
+                        "pos_label").mistake == "pos-label-0"
+    assert assert_fails(ex09.q5.check(100 * average_precision_score(y_test, score)), "percentage").mistake == \
+        "percentage"
+    on_test_normals = LocalOutlierFactor(novelty=True).fit(X_test[y_test == 0])
+    assert assert_fails(ex09.q5.check(average_precision_score(y_test, -on_test_normals.score_samples(X_test))),
+                        "test set's normal rows").mistake == "test-normals"
+
+
+def test_q2_rounded_p_value_is_named_and_the_band_is_the_real_splits(scores, comparison, ecoli):
+    """learner910 A6: p = 0.42 (exact 0.41721) was accepted through the band's 0.1 % margin."""
+    right = comparison.mean_difference
+    result = assert_fails(ex09.q2.check(right, 0.42), "rounded to 2 decimals", points=1)
+    assert result.mistake == "ap_p_value=rounded"
+    assert ex09.q2.check(right, 0.4172).status is Status.CORRECT  # 4 significant digits
+    assert ex09.q2.check(right, 0.417).status is Status.CORRECT  # within 0.1 % of the exact value
+    # one real split's sizes are fair; the band is exactly what the real splits give
+    X, y = ecoli
+    sizes = {(len(tr), len(te)) for tr, te in RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=0).split(X, y)}
+    assert set(ex09._split_sizes()) == sizes
+    for n_train, n_test in sizes:
+        p = compare_paired(scores["BRF"], scores["RF"], n_train=n_train, n_test=n_test).p_value
+        assert ex09.q2.check(right, p).status is Status.CORRECT
+
+
+def test_q2_one_sided_less_percentage_and_t_statistic_are_named(scores, comparison):
+    """learner910 C3: alternative="less" got the generic "pass ... to compare_paired"."""
+    right = comparison.mean_difference
+    options = {"n_train": scores.attrs["n_train"], "n_test": scores.attrs["n_test"]}
+    less = compare_paired(scores["BRF"], scores["RF"], alternative="less", **options).p_value
+    result = assert_fails(ex09.q2.check(right, less), "two-sided", points=1)
+    assert result.mistake == "ap_p_value=one-sided"
+    assert assert_fails(ex09.q2.check(right, 41.7), "percentage", points=1).mistake == "ap_p_value=percentage"
+    assert assert_fails(ex09.q2.check(right, comparison.t_statistic), "t statistic",
+                        points=1).mistake == "ap_p_value=t-statistic"
+    assert assert_fails(ex09.q2.check(100 * right, comparison.p_value), "percentage points",
+                        points=1).mistake == "ap_difference=percentage"
+
+
+def test_q6_training_set_and_test_fit_are_named(machines, supervised):
+    X_train, y_train, X_test, y_test = machines
+    on_train = average_precision_score(y_train, supervised.predict_proba(X_train)[:, 1])
+    assert "training-set" in assert_fails(ex09.q6.check(on_train, "b"), "training set").mistake
+    fitted_on_test = LogisticRegression(max_iter=1000).fit(X_test, y_test)
+    ap = average_precision_score(y_test, fitted_on_test.predict_proba(X_test)[:, 1])
+    assert "fitted-on-test-set" in assert_fails(ex09.q6.check(ap, "b"), "fitted on the test set").mistake

@@ -336,3 +336,138 @@ def test_capstone_names_a_negated_cost(honest):
     model, cv_cost = honest
     result = assert_fails(ex10.q6.evaluate(model, -cv_cost), "greater is better", points=2)
     assert "negated" in result.mistake
+
+
+# --------------------------------------------------------------------------- #
+# learner910: the exact cases of the report
+# --------------------------------------------------------------------------- #
+
+
+def test_q4_is_called_positionally_as_smote_calls_it():
+    """learner910 B1: a right function with renamed parameters raised "unexpected keyword argument 'y'"."""
+
+    def raise_small_classes(labels, minimum):
+        counts = pd.Series(labels).value_counts()
+        return {label: minimum for label, n in counts.items() if n < minimum}
+
+    assert ex10.q4.evaluate(raise_small_classes).status is Status.CORRECT
+
+    def at_or_below(y, minimum):  # learner910 A5: the step now says a class at the minimum may be listed
+        counts = pd.Series(y).value_counts()
+        return {label: minimum for label, n in counts.items() if n <= minimum}
+
+    assert ex10.q4.evaluate(at_or_below).status is Status.CORRECT
+
+
+def test_q4_step_text_says_what_the_check_accepts():
+    import nbformat
+
+    text = "\n".join(c.source for c in nbformat.read(ROOT / "solutions/10_many_classes_capstone.ipynb", 4).cells)
+    assert "NumPy array, positionally" in text and "an entry equal to its own row count does the same" in text
+
+
+def test_q2_precision_with_nan_and_swapped_arguments_are_named(yeast):
+    """learner910 C5: diag / column sums (NaN for VAC) and confusion_matrix(y_pred, y) got "contains 1 NaN"."""
+    X, y, _model, _cv, y_pred, classes = yeast
+    matrix = confusion_matrix(y, y_pred, labels=classes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_columns = matrix.diagonal() / matrix.sum(axis=0)
+        swapped = confusion_matrix(y_pred, y, labels=classes)
+        swapped_rows = swapped.diagonal() / swapped.sum(axis=1)
+    assert np.isnan(by_columns).sum() == 1
+    for answer in (by_columns, swapped_rows):
+        result = assert_fails(ex10.q2.check(answer), "per-class precisions")
+        assert result.mistake == "precision" and "NaN value" not in result.message and "swapped" in result.message
+
+
+def test_q2_and_q1_weak_messages_are_now_specific(yeast):
+    X, y, _model, _cv, y_pred, classes = yeast
+    recall = recall_score(y, y_pred, labels=classes, average=None)
+    assert assert_fails(ex10.q2.check(100 * recall), "percentages").mistake == "percentage"
+    in_sample = ex10._model().fit(X, y).predict(X)
+    assert assert_fails(ex10.q2.check(recall_score(y, in_sample, labels=classes, average=None)),
+                        "fitted on").mistake == "training-set"
+    unshuffled = cross_val_predict(ex10._model(), X, y, cv=5)
+    assert assert_fails(ex10.q2.check(recall_score(y, unshuffled, labels=classes, average=None)),
+                        "unshuffled").mistake == "unshuffled-cv"
+    assert assert_fails(ex10.q2.check(f1_score(y, y_pred, labels=classes, average=None)), "F1").mistake == "f1"
+    f1, ba = f1_score(y, y_pred, average="macro", zero_division=0), balanced_accuracy_score(y, y_pred)
+    result = assert_fails(ex10.q1.check(100 * f1, 100 * ba), "percentage")
+    assert result.mistake == "macro_f1=percentage; balanced_acc=percentage"
+    assert assert_fails(ex10.q1.check(f1, balanced_accuracy_score(y, y_pred, adjusted=True)), "adjusted",
+                        points=1).mistake == "balanced_acc=adjusted"
+    result = assert_fails(ex10.q1.check(f1_score(y, unshuffled, average="macro", zero_division=0),
+                                        balanced_accuracy_score(y, unshuffled)), "unshuffled")
+    assert result.mistake == "macro_f1=unshuffled-cv; balanced_acc=unshuffled-cv"
+    # the unshuffled folds are computed only for near misses: they must lie inside that gate
+    assert ex10._near_miss(ex10._unshuffled_scores()["macro_f1"], ex10._oof_scores()["macro_f1"])
+    assert ex10._near_miss(ex10._unshuffled_scores()["balanced_accuracy"], ex10._oof_scores()["balanced_accuracy"])
+    assert ex10._near_miss(ex10._recall_of(ex10._unshuffled()), ex10._recall_per_class())
+    # another model (class weights): no claim about which slip, but no bare "too low" either
+    weighted = cross_val_predict(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight="balanced")),
+                                 X, y, cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0))
+    result = assert_fails(ex10.q1.check(f1_score(y, weighted, average="macro", zero_division=0),
+                                        balanced_accuracy_score(y, weighted)), "the given `model` and `cv` unchanged")
+    assert "too low" not in result.message and "too high" not in result.message
+
+
+def test_q5_percentage_and_prevalence_are_named(blocks):
+    _, y = blocks
+    assert assert_fails(ex10.q5.evaluate(9.09), "percentage").mistake == "percentage"
+    assert assert_fails(ex10.q5.evaluate(float(y.mean())), "prevalence").mistake == "prevalence"
+    assert assert_fails(ex10.q5.evaluate(round(float(y.mean()), 3)), "prevalence").mistake == "prevalence"
+
+
+def test_capstone_refuses_in_sample_and_vault_estimates(blocks, honest):
+    """learner910 A3/A4: an in-sample estimate, a threshold tuned and scored on X, and the vault's own cost
+    were accepted as validation estimates."""
+    X, y = blocks
+    X_vault, y_vault = ex10._vault()
+    model, cv_cost = honest
+    in_sample = ex10.expected_cost(y, model.predict(X))
+    result = assert_fails(ex10.q6.evaluate(model, in_sample), "in-sample cost", points=2)
+    assert result.mistake == "capstone_cv_cost=in-sample-estimate"
+    fitted = log_linear().fit(X, y)
+    p = fitted.predict_proba(X)[:, 1]
+    grid = np.linspace(0.01, 0.5, 99)
+    costs = [ex10.expected_cost(y, p >= t) for t in grid]
+    tuned_in_sample = FixedThresholdClassifier(fitted, threshold=grid[int(np.argmin(costs))]).fit(X, y)
+    assert "in-sample-estimate" in assert_fails(ex10.q6.evaluate(tuned_in_sample, min(costs)), "in-sample", points=2).mistake
+    on_vault = ex10.expected_cost(y_vault, model.predict(X_vault))
+    assert "vault-estimate" in assert_fails(ex10.q6.evaluate(model, on_vault), "cost on the vault itself", points=2).mistake
+    # the honest cross-validated estimate is not the in-sample cost
+    assert ex10.q6.evaluate(model, cv_cost).status is Status.CORRECT and not np.isclose(cv_cost, in_sample)
+
+
+def test_capstone_names_vault_rows_swapped_into_x(blocks, honest):
+    """learner910 A4: 1642 rows of X replaced by the vault's (still 3830 rows) were accepted."""
+    X, y = blocks
+    X_vault, y_vault = ex10._vault()
+    X_mix = pd.concat([X.iloc[:len(X) - len(X_vault)], X_vault])
+    y_mix = pd.concat([y.iloc[:len(y) - len(y_vault)], pd.Series(y_vault, index=X_vault.index)])
+    mixed = FixedThresholdClassifier(log_linear(), threshold=1 / 11).fit(X_mix, y_mix)
+    result = assert_fails(ex10.q6.evaluate(mixed, honest[1]), "statistics", points=0)
+    assert "fitted-on-other-rows" in result.mistake and "could not be checked" in result.message
+
+
+def test_capstone_low_ap_advice_follows_what_the_model_proves(blocks, honest):
+    """learner910 C4: a log-transformed model fitted on 500 rows was told to try a log transform."""
+    X, y = blocks
+    small = FixedThresholdClassifier(log_linear(), threshold=1 / 11).fit(X.iloc[:500], y.iloc[:500])
+    result = assert_fails(ex10.q6.evaluate(small, honest[1]), "fitted on 500 rows only", points=None)
+    assert "try a log transform" not in result.message
+
+
+def test_capstone_accepts_a_sampler_inside_the_pipeline_before_the_scaler(blocks):
+    """A scaler after SMOTE inside an imblearn pipeline sees SMOTE's rows by design: not a leak."""
+    X, y = blocks
+    inside = make_imb_pipeline(FunctionTransformer(np.log1p), SMOTE(random_state=0), StandardScaler(),
+                               LogisticRegression(max_iter=1000))
+    tuned = TunedThresholdClassifierCV(inside, scoring=make_scorer(ex10.expected_cost, greater_is_better=False), cv=5)
+    cv_cost = ex10.expected_cost(y, cross_val_predict(tuned, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0)))
+    assert ex10.q6.evaluate(tuned.fit(X, y), cv_cost).status is Status.CORRECT
+
+
+def test_capstone_out_of_range_estimate_says_what_to_store(honest):
+    model, cv_cost = honest  # a percentage cannot be told from a total: the message names both, claims neither
+    assert "out-of-range" in assert_fails(ex10.q6.evaluate(model, 100 * cv_cost), "not a percentage", points=2).mistake

@@ -14,7 +14,8 @@ for, and how its check establishes it:
   from the folds themselves (smallest class count in a training fold, minus one, because SMOTE asks
   for ``k_neighbors + 1`` neighbours counting the sample itself).
 - ``q4`` a function returning a ``sampling_strategy`` dict: run on generated label vectors (strings,
-  integers, a pandas Series, a class at exactly the minimum, a minimum below every class); right when
+  integers, a pandas Series, a class at exactly the minimum, a minimum below every class), called
+  positionally as SMOTE calls it (the parameter names are the learner's); right when
   SMOTE given the dict would leave every class at ``max(count, minimum)`` rows and never ask a class
   for fewer rows than it has (which SMOTE refuses).
 - ``q5`` the cost-optimal threshold for calibrated probabilities: C_FP / (C_FP + C_FN) from the stated
@@ -25,11 +26,15 @@ for, and how its check establishes it:
   precision and by expected cost per block, against the vault's labels, which never enter the
   learner's kernel when the instructor's grader runs it. ``capstone_cv_cost`` is the learner's
   validation estimate of that expected cost, from their own data; it is right when it agrees with
-  the cost measured on the vault within chance (three standard errors of the difference). Feedback
-  names leakage (a step fitted on more rows than the learner's data has; a near-perfect vault score;
-  an estimate more optimistic than chance allows), thresholds applied to uncalibrated probabilities
-  (mean predicted probability on the vault's inputs far from the learner data's positive rate), the
-  default threshold 0.5, and a missing validation estimate -- without showing any vault row.
+  the cost measured on the vault within chance (three standard errors of the difference), and is not,
+  to the last digit, the cost of the model's own decisions on the learner's rows (an in-sample cost) or on
+  the vault. Feedback names leakage where the model proves it (a step fitted on more rows than the learner's
+  data has, before any sampler; a scaler fitted on as many rows as ``X`` but with other statistics; a
+  near-perfect vault score; an estimate more optimistic than chance allows); it cannot see every use of the
+  vault (a threshold tuned on it). Also named: thresholds applied to uncalibrated probabilities (mean
+  predicted probability on the vault's inputs far from the learner data's positive rate), the default
+  threshold 0.5, a final model fitted on a subset, and a missing validation estimate -- without showing any
+  vault row.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ from ..checks import (
     as_plain_number,
     describe_estimator,
     incorrect,
+    percentage_mistake,
     swapped_mistake,
     uncheckable,
     wrong_split_mistake,
@@ -209,6 +215,31 @@ def _out_of_fold() -> np.ndarray:
 
 
 @cache
+def _unshuffled() -> np.ndarray:
+    """Out-of-fold predictions under ``cv=5`` (unshuffled stratified folds) instead of the given ``cv``."""
+    from sklearn.model_selection import cross_val_predict
+
+    X, y = _yeast()
+    return cross_val_predict(_model(), X, y, cv=5)
+
+
+#: The unshuffled folds' predictions cost a second cross-validation: they are computed only for a wrong
+#: answer within this relative distance of the right one (tests/test_ex10.py asserts that they lie inside it).
+_NEAR_MISS = 0.1
+
+
+def _near_miss(value, right) -> bool:
+    """A number within ``_NEAR_MISS`` (relative) of the right one; an array of fractions within ``_NEAR_MISS`` of
+    the right ones on average."""
+    value, right = np.asarray(value, dtype=float), np.asarray(right, dtype=float)
+    if value.shape != right.shape or not np.isfinite(value).all():
+        return False
+    if value.ndim == 0:
+        return bool(abs(value - right) <= _NEAR_MISS * abs(right))
+    return bool(np.abs(value - right).mean() <= _NEAR_MISS)
+
+
+@cache
 def _in_sample() -> np.ndarray:
     X, y = _yeast()
     return _model().fit(X, y).predict(X)
@@ -219,6 +250,7 @@ def _scores(y_pred) -> dict:
 
     y = _yeast()[1]
     return {
+        "adjusted_balanced_accuracy": balanced_accuracy_score(y, y_pred, adjusted=True),
         "macro_f1": f1_score(y, y_pred, average="macro", zero_division=0),
         "weighted_f1": f1_score(y, y_pred, average="weighted", zero_division=0),
         "accuracy": accuracy_score(y, y_pred),
@@ -237,6 +269,21 @@ def _in_sample_scores() -> dict:
     return _scores(_in_sample())
 
 
+@cache
+def _unshuffled_scores() -> dict:
+    return _scores(_unshuffled())
+
+
+def _unshuffled_mistake(key: str, what: str) -> Mistake:
+    def match(value: float) -> bool:
+        right = _oof_scores()[key]
+        return _near_miss(value, right) and math.isclose(value, _unshuffled_scores()[key], rel_tol=RTOL)
+
+    return Mistake("unshuffled-cv", match,
+                   f"That is the {what} of predictions from unshuffled folds (`cv=5`). Use the given `cv` "
+                   "(shuffled, `random_state=0`): other folds give other predictions.")
+
+
 def _confusion(normalize):
     from sklearn.metrics import confusion_matrix
 
@@ -251,6 +298,38 @@ def _recall_per_class() -> np.ndarray:
 @cache
 def _precision_per_class() -> np.ndarray:
     return np.diagonal(_confusion("pred")).copy()
+
+
+@cache
+def _precision_with_nan() -> np.ndarray:
+    """Per-class precision as the diagonal over the column sums: NaN for a class never predicted (0 / 0)."""
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(_yeast()[1], _out_of_fold(), labels=list(_classes())).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.diagonal(matrix) / matrix.sum(axis=0)
+
+
+def _recall_of(y_pred) -> np.ndarray:
+    from sklearn.metrics import recall_score
+
+    return recall_score(_yeast()[1], y_pred, labels=list(_classes()), average=None, zero_division=0)
+
+
+@cache
+def _f1_per_class() -> np.ndarray:
+    from sklearn.metrics import f1_score
+
+    return f1_score(_yeast()[1], _out_of_fold(), labels=list(_classes()), average=None, zero_division=0)
+
+
+def _is_precision(a, e) -> bool:
+    """The per-class precisions, with 0 or NaN (0 / 0) for a class never predicted."""
+    nan = _precision_with_nan()
+    if np.allclose(a, _precision_per_class(), rtol=RTOL, atol=1e-9):
+        return True
+    return bool(np.array_equal(np.isnan(a), np.isnan(nan)) and np.isnan(a).any()
+                and np.allclose(a[~np.isnan(a)], nan[~np.isnan(nan)], rtol=RTOL, atol=1e-9))
 
 
 @cache
@@ -288,7 +367,12 @@ q1 = exercise.question(
                 wrong_split_mistake(lambda: _in_sample_scores()["macro_f1"],
                                     "That is the macro-F1 of a model predicting the rows it was fitted on. Score the "
                                     "out-of-fold predictions `y_pred` from `cross_val_predict`."),
+                _unshuffled_mistake("macro_f1", "macro-F1"),
+                percentage_mistake(lambda: _oof_scores()["macro_f1"]),
             ],
+            otherwise="That is not the macro-F1 of the given model's out-of-fold predictions: use the given `model` "
+            "and `cv` unchanged in `cross_val_predict`, then `f1_score` with `average=\"macro\"` and "
+            "`zero_division=0`.",
         ),
         "balanced_acc": Number(
             expected=lambda: _oof_scores()["balanced_accuracy"],
@@ -304,7 +388,14 @@ q1 = exercise.question(
                 wrong_split_mistake(lambda: _in_sample_scores()["balanced_accuracy"],
                                     "That is the balanced accuracy of a model predicting the rows it was fitted on. "
                                     "Score the out-of-fold predictions `y_pred`."),
+                Mistake("adjusted", lambda: _oof_scores()["adjusted_balanced_accuracy"],
+                        "That is the *adjusted* balanced accuracy (`adjusted=True`: chance is rescaled to 0). The "
+                        "step asks for the plain one, the mean of the per-class recalls: keep the default."),
+                _unshuffled_mistake("balanced_accuracy", "balanced accuracy"),
+                percentage_mistake(lambda: _oof_scores()["balanced_accuracy"]),
             ],
+            otherwise="That is not the balanced accuracy of the given model's out-of-fold predictions: use the given "
+            "`model` and `cv` unchanged in `cross_val_predict`, then `balanced_accuracy_score`.",
         ),
     },
     points=2,
@@ -333,9 +424,23 @@ q2 = exercise.question(
             rtol=RTOL,
             atol=1e-9,
             mistakes=[
-                Mistake("precision", lambda a, e: np.allclose(a, _precision_per_class(), rtol=RTOL, atol=1e-9),
-                        "Those are the per-class precisions (the confusion matrix normalised by columns, "
-                        "`normalize=\"pred\"`). Recall divides by the true class: `normalize=\"true\"`."),
+                Mistake("precision", _is_precision,
+                        lambda a: "Those are the per-class precisions: the diagonal divided by the column sums (the "
+                        "predicted counts" + ("; the NaN is a class never predicted, 0 / 0" if np.isnan(a).any() else "")
+                        + "), or by the row sums of `confusion_matrix(y_pred, y)`, whose arguments are then swapped. "
+                        "Recall divides by the true class: `confusion_matrix(y, y_pred, ...)` (true labels first), "
+                        "normalised by its rows (`normalize=\"true\"`)."),
+                wrong_split_mistake(lambda a, e: np.allclose(a, _recall_of(_in_sample()), rtol=RTOL, atol=1e-9),
+                                    "Those are the recalls of a model predicting the rows it was fitted on. Use the "
+                                    "out-of-fold predictions `y_pred` of step 1."),
+                Mistake("unshuffled-cv", lambda a, e: _near_miss(a, e) and np.allclose(a, _recall_of(_unshuffled()),
+                                                                                         rtol=RTOL, atol=1e-9),
+                        "Those are the recalls of predictions from unshuffled folds (`cv=5`). Use the given `cv`, as "
+                        "in step 1: the same `y_pred`."),
+                Mistake("percentage", lambda a, e: np.allclose(a, 100 * e, rtol=RTOL, atol=1e-6) and np.any(e),
+                        "Those are percentages; give each recall as a fraction between 0 and 1."),
+                Mistake("f1", lambda a, e: np.allclose(a, _f1_per_class(), rtol=RTOL, atol=1e-9),
+                        "Those are the per-class F1 scores; recall is the share of each true class predicted right."),
                 Mistake("counts", lambda a, e: np.allclose(a, _correct_counts(), rtol=RTOL, atol=1e-9),
                         "Those are counts of rows predicted right. Recall is a share: normalise the confusion "
                         "matrix by its rows (`normalize=\"true\"`) before taking the diagonal."),
@@ -471,7 +576,9 @@ q4 = exercise.question(
     "q4",
     (
         "raise_small_classes",
-        FunctionCases(make_cases=_strategy_cases, judge_case=_judge_strategy, to_plain=_strategy_to_plain),
+        # Called as SMOTE's sampling_strategy is, positionally: the parameter names are the learner's.
+        FunctionCases(make_cases=_strategy_cases, judge_case=_judge_strategy, to_plain=_strategy_to_plain,
+                      positional=True),
     ),
     points=1,
     hints=[
@@ -499,6 +606,12 @@ q5 = exercise.question(
                                 "You swapped the costs: a missed non-text block (C_FN = 10) is the expensive one, so "
                                 "the threshold is low."),
                 Mistake("default", 0.5, "0.5 is the best threshold only when both mistakes cost the same."),
+                percentage_mistake(C_FP / (C_FP + C_FN), "That is a percentage; a threshold on probabilities is a "
+                                   "fraction between 0 and 1."),
+                Mistake("prevalence", lambda: _learner_rows()[1],
+                        "That is the share of non-text blocks in `y` (the prevalence). The cost-optimal threshold "
+                        "for calibrated probabilities depends on the two costs only: compare the expected cost of "
+                        "flagging, C_FP x (1 - p), with that of not flagging, C_FN x p."),
             ],
         ),
     ),
@@ -554,10 +667,17 @@ def _costs_per_row(y, decisions) -> np.ndarray:
 
 
 def _rows_seen_anywhere(description: dict | None) -> list[int]:
-    """Rows counted by every fitted step of a (nested) description that records them."""
+    """Rows counted by every fitted step of a (nested) description that records them, up to a pipeline's first
+    sampler (a sampler inside the pipeline is the right place for one)."""
     if not isinstance(description, dict):
         return []
-    seen = [s.get("n_samples_seen") for s in description.get("steps") or [] if isinstance(s, dict)]
+    seen = []
+    for step in description.get("steps") or []:
+        if not isinstance(step, dict):
+            continue
+        if step.get("is_sampler"):
+            break  # the steps after a sampler inside the pipeline see its resampled rows, by design
+        seen.append(step.get("n_samples_seen"))
     return [int(n) for n in seen if isinstance(n, int)] + _rows_seen_anywhere(description.get("inner"))
 
 
@@ -567,6 +687,73 @@ def _implied_threshold(proba: np.ndarray, decisions: np.ndarray):
     if len(flagged) == 0 or len(kept) == 0 or kept.max() >= flagged.min():
         return None
     return float(kept.max()), float(flagged.min())
+
+
+def _fitted_chain(estimator, depth: int = 0) -> list:
+    """The estimator and the fitted copies it wraps (``estimator_``, ``best_estimator_``), outermost first.
+    Not the per-fold copies of a cross-validated wrapper (``calibrated_classifiers_``): those see folds."""
+    chain = [estimator]
+    if depth < 4:
+        for attr in ("best_estimator_", "estimator_"):
+            try:
+                inner = getattr(estimator, attr, None)
+            except Exception:
+                inner = None
+            if inner is not None and hasattr(inner, "fit") and not isinstance(inner, type):
+                return chain + _fitted_chain(inner, depth + 1)
+    return chain
+
+
+def _fit_rows_evidence(model) -> dict:
+    """What the fitted model's own steps prove about the rows they were fitted on (computed in the learner's kernel).
+
+    For the first step of each pipeline in the model's fitted chain that records statistics of its input
+    (a scaler's ``mean_`` and ``var_``), with only stateless or fitted non-resampling steps before it: whether
+    those statistics are the learner's whole ``X``'s (through the same steps), and how many rows it saw.
+    Also whether the pipeline applies a log transform (for the low-AP advice).
+    """
+    evidence = {"scalers": [], "log_transform": False}
+    try:
+        X, _ = load_page_blocks(return_X_y=True)
+        for estimator in _fitted_chain(model):
+            steps = getattr(estimator, "steps", None)
+            if not isinstance(steps, list):
+                continue
+            for position, (_, step) in enumerate(steps):
+                func = getattr(step, "func", None)
+                if func is not None and "log" in str(getattr(func, "__name__", "")):
+                    evidence["log_transform"] = True
+                if hasattr(step, "fit_resample"):
+                    break  # the steps after a sampler see resampled rows
+                mean, var = getattr(step, "mean_", None), getattr(step, "var_", None)
+                if mean is None or var is None:
+                    continue
+                seen = int(np.max(getattr(step, "n_samples_seen_", 0)))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    Xt = np.asarray(estimator[:position].transform(X) if position else X, dtype=float)
+                same = (Xt.shape[1] == np.size(mean)
+                        and np.allclose(Xt.mean(axis=0), mean, rtol=1e-7, atol=1e-9)
+                        and np.allclose(Xt.var(axis=0), var, rtol=1e-6, atol=1e-9))
+                evidence["scalers"].append({"class": type(step).__name__, "n_seen": seen, "same_as_X": bool(same)})
+                break
+    except Exception:  # noqa: BLE001 - evidence is optional: without it the other checks still run
+        pass
+    return evidence
+
+
+def _in_sample_cost(model) -> float | None:
+    """The cost of the model's own decisions on the learner's ``X``, ``y`` (the rows the step fits it on)."""
+    try:
+        X, y = load_page_blocks(return_X_y=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            decisions = np.asarray(model.predict(X)).astype(float)
+        if decisions.shape != (len(y),) or not np.isin(decisions, [0.0, 1.0]).all():
+            return None
+        return expected_cost(np.asarray(y), decisions)
+    except Exception:  # noqa: BLE001
+        return None
 
 
 class VaultDecisions(HeldoutScore):
@@ -604,6 +791,8 @@ class VaultDecisions(HeldoutScore):
             "estimator": description,
             "output": proba[:, 1].astype(float).tolist(),
             "decisions": decisions.astype(float).tolist(),
+            "evidence": _fit_rows_evidence(value),
+            "in_sample_cost": _in_sample_cost(value),
         }
 
     def judge(self, data, seed=DEFAULT_SEED):
@@ -624,6 +813,16 @@ class VaultDecisions(HeldoutScore):
                 "your training split) only, with any sampler inside it.",
                 mistake="fitted-on-other-rows",
             )
+        evidence = data.get("evidence") if isinstance(data.get("evidence"), dict) else {}
+        scalers = [e for e in evidence.get("scalers") or [] if isinstance(e, dict)]
+        other = [e for e in scalers if e.get("n_seen") == n_learner and e.get("same_as_X") is False]
+        if other:
+            raise incorrect(
+                f"The `{other[0].get('class')}` of your model was fitted on {n_learner} rows, as many as `X` has, but "
+                "its statistics (mean and variance) are not those of `X`: the rows it saw are not your data's "
+                "rows (some replaced, by vault rows or by others). Fit the whole pipeline on `X` and `y`.",
+                mistake="fitted-on-other-rows",
+            )
         ap = float(average_precision_score(y, proba))
         if ap >= AP_SEEN:
             raise incorrect(
@@ -636,9 +835,17 @@ class VaultDecisions(HeldoutScore):
         flag_all = C_FP * (1 - prevalence)
         problems, ids = [], []
         if ap < AP_MIN:
+            fewer = [n for n in _rows_seen_anywhere(data.get("estimator")) if 0 < n < n_learner]
+            if fewer:
+                advice = (f"A step of your model was fitted on {max(fewer)} rows only, while `X` has {n_learner}: "
+                          "fit the final model on all of `X`, `y` (validation is for the estimate, not the final fit).")
+            elif evidence.get("log_transform"):
+                advice = ("Your pipeline already log-transforms the features: try another model (a tree ensemble), "
+                          "and check that the score you pass on is the positive class's probability.")
+            else:
+                advice = "The features are very skewed: try a log transform before a linear model, or a tree ensemble."
             problems.append(f"Its average precision on the vault is {ap:.3f}; it needs {AP_MIN:.2f}: the scores rank "
-                            "blocks poorly. The features are very skewed: try a log transform before a linear model, "
-                            "or a tree ensemble.")
+                            f"blocks poorly. {advice}")
             ids.append("low-ap")
         if cost > COST_MAX:
             problems.append(f"Its decisions cost {cost:.3f} per block on the vault; they need to cost at most "
@@ -701,13 +908,35 @@ class CostEstimate(Answer):
                             f"{-claim:.3f}.", mistake="negated")
         if not 0 <= claim <= C_FN:
             raise incorrect(f"An expected cost per block lies between 0 and {C_FN:g}: store the mean cost of your "
-                            "decisions over the rows you validated on.", mistake="out-of-range")
+                            "decisions over the rows you validated on (not a total, not a percentage).",
+                            mistake="out-of-range")
         if decisions is None:
             raise uncheckable("Your estimate is compared with your model's cost on the vault, so `capstone_model` "
                               "must pass its own check first.")
         _, y = _vault()
         costs = _costs_per_row(y, np.asarray(decisions, dtype=float))
         vault_cost = float(costs.mean())
+        if math.isclose(claim, vault_cost, rel_tol=1e-9, abs_tol=1e-12) and vault_cost > 0:
+            # Costs on the vault are multiples of 1 / len(vault); a validation over the learner's rows gives
+            # multiples of 1 / (their count) or of a fold's size: the two agree to the last digit only by
+            # measuring on the vault.
+            raise incorrect(
+                "Your estimate is, to the last digit, your model's cost on the vault itself: it was measured on the "
+                "vault's rows. A validation estimate comes from your own data, `X` and `y` (cross-validation), "
+                "before the vault is looked at.",
+                mistake="vault-estimate",
+            )
+        in_sample = data.get("in_sample_cost") if isinstance(data, dict) else None
+        if isinstance(in_sample, (int, float)) and math.isclose(claim, float(in_sample), rel_tol=1e-9, abs_tol=1e-12):
+            raise incorrect(
+                f"Your estimate ({claim:.4f}) is, to the last digit, the cost of `capstone_model`'s own decisions on "
+                "`X`, `y`, the rows it was fitted on (a threshold tuned on those rows too gives this): an in-sample "
+                "cost, not a validation estimate. Estimate on rows that the model deciding them was not fitted on: "
+                "cross-validate the whole decider (pipeline and threshold choice inside). A cross-validated "
+                "estimate equals the in-sample cost only by a rare coincidence: if yours did, a split with another "
+                "seed will differ.",
+                mistake="in-sample-estimate",
+            )
         n_learner, _ = _learner_rows()
         se_vault = float(costs.std(ddof=1) / math.sqrt(len(costs)))
         # A cross-validated estimate over the learner's rows has about the same per-row spread.
@@ -749,7 +978,9 @@ class _Capstone(Question):
                 "not your training data: fix `capstone_model` first.",
             }
         elif "data" in estimate:
-            extracted["capstone_cv_cost"] = {"data": {"value": estimate["data"], "decisions": decisions}}
+            in_sample = model["data"].get("in_sample_cost") if isinstance(model.get("data"), dict) else None
+            extracted["capstone_cv_cost"] = {"data": {"value": estimate["data"], "decisions": decisions,
+                                                      "in_sample_cost": in_sample}}
         elif "data" in model and estimate.get("status") == Status.NOT_ATTEMPTED.value:
             extracted["capstone_cv_cost"] = {
                 "status": Status.NOT_ATTEMPTED.value,
