@@ -15,7 +15,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_score
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from course_utils import data
 from course_utils.checks import Status
@@ -223,6 +223,15 @@ def test_q5_solution_and_alternatives_pass(machines, detector):
     # Any strictly decreasing function of score_samples ranks the rows the same way.
     assert ex09.q5.check(average_precision_score(y_test, -detector.decision_function(X_test))).status is Status.CORRECT
     assert ex09.q5.check(average_precision_score(y_test, np.exp(-detector.score_samples(X_test)))).status is Status.CORRECT
+
+
+@pytest.mark.parametrize("scaler", [StandardScaler(), MinMaxScaler(), RobustScaler()], ids=lambda s: type(s).__name__)
+def test_q5_accepts_the_scaled_detector_that_q4_accepts(machines, scaler):
+    """A scaler before the detector, fitted on the normal training rows, passes step 4: its AP must pass step 5."""
+    X_train, y_train, X_test, y_test = machines
+    scaled = make_pipeline(scaler, LocalOutlierFactor(novelty=True)).fit(X_train[y_train == 0])
+    assert ex09.q4.check(scaled).status is Status.CORRECT
+    assert ex09.q5.check(average_precision_score(y_test, -scaled.score_samples(X_test))).status is Status.CORRECT
 
 
 def test_q5_slips_are_named(machines, detector):

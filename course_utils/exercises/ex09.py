@@ -293,6 +293,19 @@ def _detector_ap() -> float:
     return _ap(_detector_scores())
 
 
+@cache
+def _scaled_detector_aps() -> list:
+    """The AP of the same detector behind a scaler fitted on the same rows: step 4 accepts that pipeline (the step
+    says no scaling is needed, not that it is wrong), so its AP is a valid answer to step 5 too."""
+    from sklearn.neighbors import LocalOutlierFactor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+
+    (X_train, y_train), (X_test, _) = _machines()
+    return [_ap(-make_pipeline(scaler, LocalOutlierFactor(novelty=True)).fit(X_train[y_train == 0]).score_samples(X_test))
+            for scaler in (StandardScaler(), MinMaxScaler(), RobustScaler())]
+
+
 def _detector_ap_on_training_set() -> float:
     from sklearn.metrics import average_precision_score
 
@@ -424,8 +437,9 @@ q2 = exercise.question(
     hints=[
         "`paired_cv_scores` scores every model of its dict on the same splits: one row per split, one column per "
         "model. Its defaults are 5 folds and `random_state=0`; set `n_repeats=2`.",
-        '`comparison = compare_paired(scores["BRF"], scores["RF"], n_train=scores.attrs["n_train"], '
-        'n_test=scores.attrs["n_test"])`, then its `mean_difference` and `p_value`.',
+        "`compare_paired` takes the two models' columns of those scores, first the balanced forest, and the rows each "
+        'model was fitted on and scored on (`scores.attrs` holds both); its result has the mean difference and the '
+        "corrected two-sided p-value.",
     ],
     solution=(
         "scores = paired_cv_scores(forests, X_ecoli, y_ecoli, scoring=\"average_precision\", n_repeats=2)\n"
@@ -701,7 +715,8 @@ q4 = exercise.question(
     hints=[
         "A novelty detector learns what normal looks like: it must see the normal rows of the training set, and "
         "nothing else.",
-        "`detector = LocalOutlierFactor(novelty=True).fit(X_train[y_train == 0])`",
+        "Select the rows of `X_train` whose label in `y_train` is 0 with a boolean mask, and fit the detector on "
+        "those alone.",
     ],
     solution="detector = LocalOutlierFactor(novelty=True).fit(X_train[y_train == 0])",
 )
@@ -712,6 +727,8 @@ q5 = exercise.question(
         "detector_ap",
         Number(
             expected=_detector_ap,
+            valid_values=_scaled_detector_aps,
+            tolerance_reason="a scaler before the detector, which step 4 accepts, moves the AP by about half a percent",
             mistakes=[
                 Mistake("sign", lambda: _ap(-_detector_scores()),
                         "That is the AP of `score_samples` itself, which is *high for normal rows*. Score each row by "
@@ -750,7 +767,8 @@ q5 = exercise.question(
     points=1,
     hints=[
         "`score_samples` is high for rows that look normal; the positives are the anomalies.",
-        "`detector_ap = average_precision_score(y_test, -detector.score_samples(X_test))`",
+        "Turn `score_samples` on the test rows into a score that is high for anomalies, then compare it with "
+        "`y_test` by average precision.",
     ],
     solution="detector_ap = average_precision_score(y_test, -detector.score_samples(X_test))",
 )
