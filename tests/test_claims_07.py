@@ -92,6 +92,16 @@ def test_random_removes_blindly_nearmiss_removes_the_interior(lesson):
         assert removal[f"NearMiss-{version}"]["share of the removed on the border"] < 0.05
 
 
+def test_nearmiss_keeps_most_of_the_border(lesson):
+    # "the border keeps most of its points (the last column: NearMiss-1 and NearMiss-2 remove about a seventh and a
+    # fifth of the border, NearMiss-3 a twentieth, random under-sampling nearly all of it)"
+    removal = lesson["_removal"]
+    share = {name: removal[name]["share of the border removed"] for name in
+             ["NearMiss-1", "NearMiss-2", "NearMiss-3", "random under-sampling"]}
+    assert 0.1 <= share["NearMiss-1"] <= 0.18 and 0.17 <= share["NearMiss-2"] <= 0.26
+    assert share["NearMiss-3"] <= 0.08 and share["random under-sampling"] >= 0.85
+
+
 def test_cleaning_removes_few_border_points_enn_all_more_than_mode(lesson):
     # "Cleaning methods remove few points, and only border points"; "ENN with kind_sel='all' removes more than
     # twice as many as with 'mode'"
