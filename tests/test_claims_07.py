@@ -182,12 +182,11 @@ def test_under_sampling_is_faster_but_less_than_the_rows_shrink(lesson):
 
 
 def test_ap_cost_of_under_sampling(lesson):
-    # "keeping one negative in twenty (1:20) *raised* AP above the all-rows model, and at 1:1 AP fell by about a
-    # fifth to a quarter"
+    # "keeping one negative in twenty (1:20) *raised* AP above the all-rows model, and at 1:1 AP fell by about a quarter"
     speed = lesson["_speed"]
     full = speed["all rows"]["AP on fresh data"]
     assert speed["1:20"]["AP on fresh data"] > full + 0.01
-    assert 0.15 <= 1 - speed["1:1"]["AP on fresh data"] / full <= 0.3
+    assert 0.2 <= 1 - speed["1:1"]["AP on fresh data"] / full <= 0.32
     assert speed["1:1"]["rows fitted"] == 4000
 
 
