@@ -6,7 +6,9 @@ far less noisy than either model's scores. This module makes that one rule one l
 
 - :func:`paired_cv_scores` scores several models on the same ``RepeatedStratifiedKFold`` splits;
 - :func:`compare_paired` summarises the paired differences of two of them: mean, spread, the share
-  of splits won, and the corrected repeated-CV t-test of Nadeau & Bengio (2003).
+  of splits won, and the corrected repeated-CV t-test of Nadeau & Bengio (2003);
+- :func:`corrected_interval` turns such a summary into the matching confidence interval of the mean
+  difference, so that "no difference detected" can be said with the sizes it still allows.
 
 References
 ----------
@@ -26,7 +28,7 @@ from scipy import stats
 from sklearn.base import clone
 from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_score
 
-__all__ = ["paired_cv_scores", "compare_paired", "PairedComparison"]
+__all__ = ["paired_cv_scores", "compare_paired", "corrected_interval", "PairedComparison"]
 
 
 def paired_cv_scores(estimators, X, y, *, scoring, cv=None, n_splits=5, n_repeats=10, random_state=0):
@@ -196,3 +198,38 @@ def compare_paired(scores_a, scores_b, *, n_train, n_test, alternative="two-side
         p_value=float(min(p_value, 1.0)),
         n_splits=int(n_splits),
     )
+
+
+def corrected_interval(comparison, n_train, n_test, level=0.95):
+    """Confidence interval of the mean paired difference, with Nadeau & Bengio's correction.
+
+    Parameters
+    ----------
+    comparison : PairedComparison
+        The result of :func:`compare_paired`.
+    n_train, n_test : float
+        The same row counts that were given to :func:`compare_paired`.
+    level : float, default=0.95
+        Confidence level.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        ``mean_difference`` minus and plus t_{level} times the corrected standard error: the interval that
+        matches the p-value of :func:`compare_paired` (it excludes 0 exactly when the two-sided p-value is
+        below ``1 - level``).
+
+    Examples
+    --------
+    >>> result = compare_paired([0.80, 0.82, 0.78, 0.81], [0.75, 0.80, 0.74, 0.79], n_train=80, n_test=20)
+    >>> low, high = corrected_interval(result, 80, 20)
+    >>> bool(low < result.mean_difference < high)
+    True
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, not {level!r}.")
+    if n_train <= 0 or n_test <= 0:
+        raise ValueError("n_train and n_test must be positive.")
+    half = (stats.t.ppf(0.5 + level / 2, comparison.n_splits - 1) * comparison.std_difference
+            * np.sqrt(1 / comparison.n_splits + n_test / n_train))
+    return float(comparison.mean_difference - half), float(comparison.mean_difference + half)

@@ -19,16 +19,16 @@ _EXTRA = """
 _placement = placement["share in majority territory"].to_dict()
 _removal = {name: {k: (None if v != v else v) for k, v in row.items()} for name, row in removal.to_dict(orient="index").items()}
 _paired = {" | ".join(k): row for k, row in paired_table.to_dict(orient="index").items()}
-_by_model = by_model.to_dict(orient="index")
 _speed = speed.to_dict(orient="index")
 _helps = {" | ".join(k): row for k, row in helps.to_dict(orient="index").items()}
 _intervals = {" | ".join(k): list(v) for k, v in intervals.items()}
 _border_vs_smote, _smote_vs_weights = border_vs_smote._asdict(), smote_vs_weights._asdict()
+_interaction, _lower_floor = interaction._asdict(), lower_floor._asdict()
 _bench_n_train = dict(n_train)
 _toy = {"minority_in_majority": float((territory.predict(X_toy[y_toy == 1]) == 0).mean())}
 """
-NAMES = ["_placement", "_removal", "_paired", "_by_model", "_speed", "_helps", "_toy", "verdicts", "same_as_imblearn", "_intervals",
-         "_border_vs_smote", "_smote_vs_weights", "_bench_n_train", "largest_gain", "n_tests", "smallest_p",
+NAMES = ["_placement", "_removal", "_paired", "_speed", "_helps", "_toy", "verdicts", "same_as_imblearn", "_intervals",
+         "_border_vs_smote", "_smote_vs_weights", "_interaction", "_lower_floor", "_bench_n_train", "largest_gain", "n_tests", "smallest_p",
          "BASELINE"]
 
 
@@ -92,6 +92,16 @@ def test_random_removes_blindly_nearmiss_removes_the_interior(lesson):
         assert removal[f"NearMiss-{version}"]["share of the removed on the border"] < 0.05
 
 
+def test_nearmiss_keeps_most_of_the_border(lesson):
+    # "the border keeps most of its points (the last column: NearMiss-1 and NearMiss-2 remove about a seventh and a
+    # fifth of the border, NearMiss-3 a twentieth, random under-sampling nearly all of it)"
+    removal = lesson["_removal"]
+    share = {name: removal[name]["share of the border removed"] for name in
+             ["NearMiss-1", "NearMiss-2", "NearMiss-3", "random under-sampling"]}
+    assert 0.1 <= share["NearMiss-1"] <= 0.18 and 0.17 <= share["NearMiss-2"] <= 0.26
+    assert share["NearMiss-3"] <= 0.08 and share["random under-sampling"] >= 0.85
+
+
 def test_cleaning_removes_few_border_points_enn_all_more_than_mode(lesson):
     # "Cleaning methods remove few points, and only border points"; "ENN with kind_sel='all' removes more than
     # twice as many as with 'mode'"
@@ -151,14 +161,13 @@ def test_benchmark_intervals_bound_the_gains(lesson):
             assert high >= 0  # no other interval rules out a gain
 
 
-def test_each_model_lost_a_little_on_average(lesson):
-    # "On average over the samplers, each model lost a little AP and F1"; "Logistic regression lost less AP than
-    # gradient boosting, but neither gained"
-    by_model = lesson["_by_model"]
-    for model in ["logistic regression", "gradient boosting"]:
-        assert -0.1 < by_model[model]["AP - baseline"] < 0
-        assert -0.1 < by_model[model]["F1 - baseline"] < 0
-    assert by_model["logistic regression"]["AP - baseline"] > by_model["gradient boosting"]["AP - baseline"]
+def test_f1_is_also_pooled_per_repetition(lesson):
+    # "the table also shows F1 pooled per repetition (confusion counts summed over the 5 folds)"
+    paired = lesson["_paired"]
+    assert len(paired) == 16
+    for row in paired.values():
+        assert 0 < row["F1 pooled"] <= 1
+        assert abs(row["F1 pooled"] - row["F1"]) < 0.1  # the same decisions, summarised two ways
 
 
 # -- 4. Training time ------------------------------------------------------------------ #
@@ -173,11 +182,11 @@ def test_under_sampling_is_faster_but_less_than_the_rows_shrink(lesson):
 
 
 def test_ap_cost_of_under_sampling(lesson):
-    # "Keeping one negative in twenty (1:20) did not cost AP here; at 1:1 the model lost about a quarter of its AP"
+    # "keeping one negative in twenty (1:20) *raised* AP above the all-rows model, and at 1:1 AP fell by about a quarter"
     speed = lesson["_speed"]
     full = speed["all rows"]["AP on fresh data"]
-    assert speed["1:20"]["AP on fresh data"] >= full - 0.01
-    assert 0.15 <= 1 - speed["1:1"]["AP on fresh data"] / full <= 0.35
+    assert speed["1:20"]["AP on fresh data"] > full + 0.01
+    assert 0.2 <= 1 - speed["1:1"]["AP on fresh data"] / full <= 0.32
     assert speed["1:1"]["rows fitted"] == 4000
 
 
@@ -199,15 +208,28 @@ def test_control_without_the_floor_shows_no_gain(lesson):
         assert row["difference"] < 0 and row["p"] > 0.05
 
 
+def test_the_interaction_is_tested_m4(lesson):
+    # "SMOTE's gain with the floor minus its gain without it, split by split, is clearly positive"
+    interaction = lesson["_interaction"]
+    assert interaction["mean_difference"] > 0.2 and interaction["fraction_won"] == 1.0 and interaction["p_value"] < 0.01
+
+
+def test_lowering_the_floor_does_as_well_as_smote_m4(lesson):
+    # "the tree with the low floor and no resampling did about as well as the floored tree with SMOTE (no difference
+    # detected, printed above; its mean AP is a little higher)"
+    gap = lesson["_lower_floor"]
+    assert 0 < gap["mean_difference"] < 0.1 and gap["p_value"] > 0.2
+
+
 def test_borderline_variant_does_not_beat_plain_smote_there(lesson):
     # "Borderline-SMOTE 1 did about as well as plain SMOTE (+0.019 over it, paired p = 0.81)"
     gap = lesson["_border_vs_smote"]
     assert 0 < gap["mean_difference"] < 0.05 and gap["p_value"] > 0.5
 
 
-def test_class_weights_help_the_floored_tree_less(lesson):
-    # "Class weights help the floored tree too, but less: AP 0.42 -> 0.50, ahead on 8 of 10 splits, ... (p ~ 0.23),
-    # and SMOTE's lead over the weights (+0.12, printed above) is not significant either"
+def test_class_weights_gain_and_smote_lead_not_established(lesson):
+    # "Class weights: AP 0.42 -> 0.50 on the floored tree, ahead on 8 of 10 splits, ... (p ~ 0.23). SMOTE's lead over
+    # the weights (+0.12, printed above) is not significant either"
     row = lesson["_helps"]['tree, min_samples_leaf=50 | class_weight="balanced", no sampler']
     assert row["AP without"] == pytest.approx(0.42, abs=0.01) and row["AP with"] == pytest.approx(0.50, abs=0.01)
     assert row["splits won"] == 0.8 and 0.1 < row["p"] < 0.35

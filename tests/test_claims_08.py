@@ -13,7 +13,7 @@ NAMES = [
     "repair_vs_plain", "by_size", "plain_big_brier", "agreement", "rule_costs", "rule_pairs_summary", "rule_intervals_summary", "near_best",
     "cost_threshold", "lowest", "cost_at_half", "best_threshold", "routing_after", "money_table", "saving",
     "saving_vs_weighted", "amount_tx", "positives_mean", "precision_at_K", "recall_at_K", "ceiling_at_K",
-    "same_top_k", "plain_beats_smote_days", "corrected_same_order", "n_auc_splits",
+    "same_top_k", "plain_beats_smote_days", "corrected_same_order", "n_auc_splits", "ap_change", "slope_intervals", "tx_calibration",
 ]
 # Plain data for the values the lesson keeps in objects (named tuples, estimators). DataFrames arrive as
 # {column: [values]}, rows in the lesson's order.
@@ -21,6 +21,8 @@ EXTRA = """
 rule_pairs_summary = {f"{a} | {b}": dict(r._asdict()) for (a, b), r in rule_pairs.items()}
 rule_intervals_summary = {f"{a} | {b}": list(v) for (a, b), v in rule_intervals.items()}
 auc_change = {name: dict(r._asdict()) for name, r in auc_change.items()}
+ap_change = {name: dict(r._asdict()) for name, r in ap_change.items()}
+slope_intervals = {name: [float(v) for v in interval] for name, interval in slope_intervals.items()}
 repair_vs_plain = {name: dict(r._asdict()) for name, r in repair_vs_plain.items()}
 best_threshold = float(tuned_rule.best_threshold_)
 routing_after = bool(sklearn.get_config()["enable_metadata_routing"])
@@ -32,6 +34,8 @@ corrected_same_order = all(
     roc_auc_score(y_yeast[test], corrected[f"{name} + prior correction"][test]) == roc_auc_score(y_yeast[test], risks[name][test])
     for name in ["class_weight='balanced'", "SMOTE"] for _, test in cv.split(X_yeast, y_yeast))
 n_auc_splits = len(auc_scores)
+tx_calibration = {"mean": float(tx_risk.mean()), "share": float(tx_labels.mean()),
+                  "slope": float(calibration_slope(tx_labels, tx_risk)), "interval": [float(v) for v in tx_slope]}
 """
 
 
@@ -62,12 +66,30 @@ def test_corrections_inflate_risks_and_brier_but_not_the_ranking(lesson):
         assert 6 < mean[row] / prevalence < 8.5
         assert 3.5 < brier[row] / brier[plain] < 5
         assert brier[row] > prevalence * (1 - prevalence)  # worse than predicting the prevalence for all
-        assert slope[row] < 0.8 < slope[plain]  # too spread out; the plain slope is closer to 1
-    # "the plain slope, 0.88, is below 1 as well"
+        assert slope[row] < 0.8 < slope[plain]
+    # "Their calibration slopes are below 1, and their 95 % intervals exclude 1"; "the plain slope, 0.88, is below
+    # 1 in this run, but its 95 % interval includes 1"
+    intervals = lesson["slope_intervals"]
+    for name in ("class_weight='balanced'", "SMOTE"):
+        assert intervals[name][1] < 1
+    low, high = intervals["plain"]
+    assert low < slope[plain] < high and low < 1 < high
     assert slope[plain] == pytest.approx(0.88, abs=0.005)
+    # "ROC-AUC is unchanged"
     for name in ("balanced", "SMOTE"):
         change = lesson["auc_change"][name]
         assert abs(change["mean_difference"]) < 0.01 and change["p_value"] > 0.3
+
+
+def test_ap_falls_at_the_top_of_the_ranking_with_class_weights_h1(lesson):
+    # "AP ... fell for class_weight="balanced" on every one of the same folds (about 0.06, ... with a corrected
+    # p-value near 0.05); for SMOTE its fall is within the noise"
+    balanced, smote = lesson["ap_change"]["balanced"], lesson["ap_change"]["SMOTE"]
+    assert -0.09 < balanced["mean_difference"] < -0.03 and balanced["fraction_won"] == 0.0
+    assert balanced["p_value"] < 0.1
+    assert smote["mean_difference"] < 0 and smote["p_value"] > 0.1
+    # ROC-AUC's change is far smaller than AP's: the whole-ranking summary barely notices
+    assert abs(lesson["auc_change"]["balanced"]["mean_difference"]) < abs(balanced["mean_difference"]) / 5
 
 
 def test_reliability_curves_lie_below_the_diagonal_for_the_corrections(lesson):
@@ -78,7 +100,8 @@ def test_reliability_curves_lie_below_the_diagonal_for_the_corrections(lesson):
         share, predicted = calibration_curve(y, np.asarray(lesson["risks"][name]), n_bins=6, strategy="quantile")
         assert (share < predicted).all() and predicted[-1] - share[-1] > 0.3
     share, predicted = calibration_curve(y, np.asarray(lesson["risks"]["plain"]), n_bins=6, strategy="quantile")
-    assert np.abs(share - predicted).max() < 0.15
+    # "its six bins put five of the plain model's points below a risk of 0.05"
+    assert (predicted < 0.05).sum() == 5
 
 
 def test_prior_correction_fixes_mean_and_brier_not_slope_nor_order(lesson):
@@ -105,10 +128,10 @@ def test_calibrators_repair_most_of_the_damage_and_none_beats_plain(lesson):
             assert r["fraction_won"] >= 0.6  # worse than plain on most splits
     auc = dict(zip(["SMOTE, not repaired", "prior correction", "sigmoid, cv=3", "sigmoid, held-out split",
                     "isotonic, held-out split", "plain (no SMOTE)"], table["ROC-AUC"]))
-    assert auc["isotonic, held-out split"] == min(auc.values())  # "its ROC-AUC is the lowest of all"
+    # "its mean ROC-AUC is also the lowest in the table, by about 0.01"
+    assert auc["isotonic, held-out split"] == min(auc.values())
+    assert 0.005 < sorted(auc.values())[1] - auc["isotonic, held-out split"] < 0.02
     repairs = {name: r["mean_difference"] for name, r in pairs.items() if name != "SMOTE, not repaired"}
-    assert min(repairs, key=repairs.get) == "sigmoid, cv=3"  # "has the lowest mean"
-    assert max(repairs, key=repairs.get) == "prior correction"  # "the highest"
     assert max(repairs.values()) - min(repairs.values()) < 0.0015  # "about a thousandth"
     # "smaller than the spread of their paired differences to the plain model (0.0014 to 0.0025)": the ordering
     # is within the noise, which is why the lesson does not rank the repairs
@@ -185,3 +208,28 @@ def test_the_budget_caps_recall_and_only_the_ranking_matters(lesson):
     assert lesson["precision_at_K"] > lesson["recall_at_K"]
     assert lesson["same_top_k"] is True
     assert lesson["plain_beats_smote_days"] > 0.8  # "fewer frauds on most days"
+
+
+def test_each_repairs_slope_and_isotonic_zeros_m8(lesson):
+    # "prior correction keeps the SMOTE model's slope, well below 1"; "sigmoid ... brings the slope near 1,
+    # slightly above it"; "isotonic gives a sizeable share of the test cases a risk of exactly 0, some of them
+    # positives"
+    table = lesson["repair_table"]
+    names = ["SMOTE, not repaired", "prior correction", "sigmoid, cv=3", "sigmoid, held-out split",
+             "isotonic, held-out split", "plain (no SMOTE)"]
+    slope = dict(zip(names, table["calibration slope"]))
+    zeros = dict(zip(names, table["risk exactly 0"]))
+    positives_at_zero = dict(zip(names, table["positives at risk 0"]))
+    assert slope["prior correction"] == pytest.approx(slope["SMOTE, not repaired"], abs=0.02) and slope["prior correction"] < 0.8
+    for name in ("sigmoid, cv=3", "sigmoid, held-out split"):
+        assert 1.0 < slope[name] < 1.3
+    assert zeros["isotonic, held-out split"] > 0.1 and positives_at_zero["isotonic, held-out split"] > 0
+    assert all(zeros[name] == 0 for name in names if name != "isotonic, held-out split")
+
+
+def test_the_plain_fraud_model_is_calibrated_on_fresh_batches(lesson):
+    # "on the fresh batches its mean risk matches the share of frauds and its calibration slope is near 1"
+    cal = lesson["tx_calibration"]
+    assert abs(cal["mean"] / cal["share"] - 1) < 0.05
+    low, high = cal["interval"]
+    assert 0.9 < cal["slope"] < 1.1 and low < 1 < high

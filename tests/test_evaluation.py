@@ -11,7 +11,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, cr
 from sklearn.tree import DecisionTreeClassifier
 
 from course_utils import data
-from course_utils.evaluation import compare_paired, paired_cv_scores
+from course_utils.evaluation import compare_paired, corrected_interval, paired_cv_scores
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +118,17 @@ def test_bad_input_is_refused_with_a_reason(kwargs, fragment):
     arguments = {"n_train": 80, "n_test": 20, **kwargs}
     with pytest.raises(ValueError, match=fragment):
         compare_paired(**arguments)
+
+
+def test_corrected_interval_matches_the_corrected_test():
+    rng = np.random.default_rng(0)
+    for shift in (0.0, 0.01, 0.03, 0.1):
+        a = rng.normal(0.5, 0.05, size=10)
+        b = a - shift + rng.normal(0, 0.02, size=10)
+        result = compare_paired(a, b, n_train=80, n_test=20)
+        low, high = corrected_interval(result, 80, 20)
+        assert low < result.mean_difference < high
+        # the 95 % interval excludes 0 exactly when the two-sided corrected p-value is below 0.05
+        assert (low > 0 or high < 0) == (result.p_value < 0.05)
+    with pytest.raises(ValueError, match="level"):
+        corrected_interval(result, 80, 20, level=95)

@@ -239,6 +239,48 @@ def test_capstone_names_an_uncalibrated_threshold(blocks):
     assert not _vault_rows_in(result.message)
 
 
+def _simulated_vault(seed=0, n=1150):
+    # Known true risks with about the page blocks' share of positives, and labels drawn from them.
+    rng = np.random.default_rng(seed)
+    true_logit = rng.normal(-3.0, 1.6, size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-true_logit))).astype(int)
+    return true_logit, y
+
+
+def test_calibration_diagnostic_needs_evidence_not_just_the_mean():
+    """M11: "not calibrated" only when logistic recalibration rejects calibration, and it names the spread."""
+    true_logit, y = _simulated_vault()
+    calibrated = 1 / (1 + np.exp(-true_logit))
+    prevalence = float(y.mean())
+    decisions = (calibrated >= 1 / 11).astype(float)
+    # calibrated probabilities: no calibration message, whatever the cost
+    assert ex10.calibration_evidence(y, calibrated)["p_value"] > 0.01
+    assert ex10.VaultDecisions._why_costly(calibrated, decisions, prevalence, y) == ("", "")
+    # the right mean but far too extreme (slope 1/2.5): the mean alone would miss it
+    sharp_logit = 2.5 * true_logit
+    sharp_logit += np.log(prevalence / (1 - prevalence)) - np.log(np.mean(1 / (1 + np.exp(-sharp_logit))) /
+                                                                  (1 - np.mean(1 / (1 + np.exp(-sharp_logit)))))
+    sharp = 1 / (1 + np.exp(-sharp_logit))
+    assert abs(sharp.mean() / prevalence - 1) < 0.5
+    message, mistake = ex10.VaultDecisions._why_costly(sharp, (sharp >= 1 / 11).astype(float), prevalence, y)
+    assert mistake == "uncalibrated-threshold" and "not calibrated" in message and "slope" in message
+    assert 0.3 < ex10.calibration_evidence(y, sharp)["slope"] < 0.5
+    # a shifted level (odds times 4, as class weights do): named by its mean
+    shifted = 1 / (1 + np.exp(-(true_logit + np.log(4))))
+    message, mistake = ex10.VaultDecisions._why_costly(shifted, (shifted >= 1 / 11).astype(float), prevalence, y)
+    assert mistake == "uncalibrated-threshold" and "their mean" in message
+
+
+def test_calibration_diagnostic_spares_a_model_whose_miscalibration_the_vault_cannot_show(blocks):
+    """The plain log model (slope a little above 1 out of fold) is not called uncalibrated on the vault."""
+    X, y = blocks
+    X_vault, y_vault = ex10._vault()
+    proba = log_linear().fit(X, y).predict_proba(X_vault)[:, 1]
+    assert ex10.calibration_evidence(y_vault, proba)["p_value"] > ex10.CALIBRATION_ALPHA
+    weighted = log_linear(class_weight="balanced").fit(X, y).predict_proba(X_vault)[:, 1]
+    assert ex10.calibration_evidence(y_vault, weighted)["p_value"] < ex10.CALIBRATION_ALPHA
+
+
 def test_capstone_names_missing_validation(honest):
     # one part right and the other not given: nothing is wrong yet, the question is unfinished (issue 9)
     assert_fails(ex10.q6.evaluate(honest[0], ...), "Missing validation", points=2, status=Status.NOT_ATTEMPTED)

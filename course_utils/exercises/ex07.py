@@ -76,8 +76,9 @@ p1 = exercise.prompt(
             "b": "Run the next cells to count how many land in majority territory.",
             "c": "KMeans-SMOTE only interpolates inside clusters with a high enough minority share, so it stays away "
             "from the majority. Run the next cells.",
-            "d": "SVM-SMOTE starts near the margin, but extrapolates away from the majority when the minority "
-            "neighbours dominate. Run the next cells.",
+            "d": "SVM-SMOTE starts from support vectors on the margin. From those in danger it interpolates towards "
+            "a minority neighbour; from the safe ones it extrapolates, outward from the minority towards the "
+            "majority, but only by a short step. Run the next cells to count where its points land.",
         },
     ),
     hints=["Which method starts *only* from points near the border, and may interpolate towards a majority point?"],

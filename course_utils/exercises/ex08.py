@@ -45,13 +45,14 @@ p1 = exercise.prompt(
     Choice(
         options={
             "a": "ROC-AUC rises by more than 0.05: the weighted model finds the positives better",
-            "b": "ROC-AUC moves by less than 0.01: the ranking of the cases barely changes",
+            "b": "ROC-AUC moves by less than 0.01",
             "c": "ROC-AUC falls by more than 0.05: the inflated risks blur the ranking",
         },
         correct="b",
         explanations={
             "a": "The weights raise every risk, positives and negatives alike. Run the next cells.",
-            "b": "Run the next cells to measure it, on paired folds.",
+            "b": "Run the next cells to measure it, on paired folds, and to see what AP, which weighs the top of "
+            "the ranking, says.",
             "c": "Inflated risks are still in nearly the same order. Run the next cells.",
         },
     ),

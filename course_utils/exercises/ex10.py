@@ -100,15 +100,16 @@ p1 = exercise.prompt(
     "p1",
     Choice(
         options={
-            "a": "accuracy is clearly higher than balanced accuracy",
-            "b": "the two are about equal",
-            "c": "balanced accuracy is clearly higher than accuracy",
+            "a": "accuracy is higher than balanced accuracy, by a few points",
+            "b": "the two are equal, to within 0.01",
+            "c": "balanced accuracy is higher than accuracy",
         },
         correct="a",
         explanations={
-            "a": "Run the next cells to see by how much, and why.",
-            "b": "They would be equal if every class were recalled equally well. Are the five-row classes as "
-            "easy as the 463-row one? Run the next cells.",
+            "a": "Run the next cells to see by how much, and which classes make the difference.",
+            "b": "They would be equal if the recall did not depend on the class, or if the small classes' "
+            "recalls happened to average out. Run the next cells: several small classes are recalled worse "
+            "than the biggest ones (though not the smallest).",
             "c": "That happens when the small classes are recalled better than the big ones. Run the next "
             "cells to see which classes the model gets right.",
         },
@@ -166,10 +167,12 @@ p4 = exercise.prompt(
         },
         correct="c",
         explanations={
-            "a": "The weights already push its probabilities up; the threshold 1/11 then pushes a second "
-            "time. Run the next cell.",
+            "a": "At 1/11, no: the weights already push its probabilities up, and the threshold 1/11 then "
+            "pushes a second time. Run the next cell, which also repairs that level: then the weighted model "
+            "is the cheaper one.",
             "b": "Run the next cell.",
-            "c": "Run the next cell to see by how much.",
+            "c": "At 1/11, yes. Run the next cell to see by how much, and what happens once the weighted "
+            "model's probabilities are repaired.",
         },
     ),
     hints=["The threshold C_FP / (C_FP + C_FN) assumes calibrated probabilities. Are the weighted model's?"],
@@ -756,6 +759,46 @@ def _in_sample_cost(model) -> float | None:
         return None
 
 
+CALIBRATION_ALPHA = 0.001
+"""The capstone says "not calibrated" only when logistic recalibration rejects calibration at this level."""
+
+
+def calibration_evidence(y, proba) -> dict:
+    """Logistic recalibration of ``proba`` on the labels ``y`` (as lesson 08 and exercise 06 measure it).
+
+    Fits logit P(y = 1) = a + b * logit(proba) by maximum likelihood, without a penalty, and tests
+    calibration (a = 0 and b = 1) against it with a likelihood-ratio test (2 degrees of freedom).
+
+    Returns
+    -------
+    dict
+        ``intercept`` a, ``slope`` b, ``mean`` (mean of ``proba``), ``prevalence`` (mean of ``y``) and
+        ``p_value`` of the likelihood-ratio test: small means the labels show the probabilities are
+        not calibrated; large means they do not show it (which is not proof that they are).
+    """
+    from scipy import stats
+    from scipy.special import expit, logit
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(y).astype(int)
+    p = np.clip(np.asarray(proba, dtype=float), 1e-12, 1 - 1e-12)
+    z = logit(p).reshape(-1, 1)
+
+    def log_likelihood(q):
+        q = np.clip(q, 1e-12, 1 - 1e-12)
+        return float(np.sum(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+    if len(np.unique(y)) < 2:
+        return {"intercept": 0.0, "slope": 1.0, "mean": float(p.mean()), "prevalence": float(y.mean()), "p_value": 1.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        recalibration = LogisticRegression(C=np.inf, max_iter=1000).fit(z, y)
+    a, b = float(recalibration.intercept_[0]), float(recalibration.coef_[0, 0])
+    statistic = max(2 * (log_likelihood(expit(a + b * z.ravel())) - log_likelihood(p)), 0.0)
+    return {"intercept": a, "slope": b, "mean": float(p.mean()), "prevalence": float(y.mean()),
+            "p_value": float(stats.chi2.sf(statistic, df=2))}
+
+
 class VaultDecisions(HeldoutScore):
     """A fitted classifier's scores and decisions on the capstone's vault, judged by AP and by cost.
 
@@ -851,7 +894,7 @@ class VaultDecisions(HeldoutScore):
             problems.append(f"Its decisions cost {cost:.3f} per block on the vault; they need to cost at most "
                             f"{COST_MAX:.2f} (flagging every block would cost {flag_all:.3f}).")
             ids.append("high-cost")
-            why, mistake = self._why_costly(proba, decisions, prevalence)
+            why, mistake = self._why_costly(proba, decisions, prevalence, y)
             problems.append(why)
             ids.append(mistake)
         if problems:
@@ -864,22 +907,30 @@ class VaultDecisions(HeldoutScore):
         )
 
     @staticmethod
-    def _why_costly(proba, decisions, prevalence):
+    def _why_costly(proba, decisions, prevalence, y=None):
         if decisions.sum() == 0:
             return "Your model flags no block at all, so every non-text block is missed at a cost of 10.", "flags-none"
         if decisions.sum() == len(decisions):
             return "Your model flags every block.", "flags-all"
-        mean_risk = float(proba.mean())
         bounds = _implied_threshold(proba, decisions)
         if bounds is not None and bounds[0] < 0.5 <= bounds[1]:
             return (f"Your decisions are those of the default threshold 0.5. With C_FN = {C_FN:g} and C_FP = {C_FP:g}, "
                     "choose the threshold from the costs: `FixedThresholdClassifier` at C_FP / (C_FP + C_FN) on "
                     "calibrated probabilities, or `TunedThresholdClassifierCV` with a cost scorer.", "default-threshold")
-        if not (prevalence / 1.5 <= mean_risk <= prevalence * 1.5):
-            return (f"Your probabilities are not calibrated: their mean on the vault's blocks is {mean_risk:.3f}, "
-                    f"while {prevalence:.1%} of the blocks in your data are positive. The threshold C_FP / (C_FP + C_FN) "
-                    "is right only for calibrated probabilities: calibrate them (`CalibratedClassifierCV`), "
-                    "drop the class weights or resampling, or tune the threshold by cross-validation "
+        if y is None:
+            return "", ""
+        evidence = calibration_evidence(y, proba)
+        if evidence["p_value"] < CALIBRATION_ALPHA:
+            if not prevalence / 1.5 <= evidence["mean"] <= prevalence * 1.5:
+                fault = (f"their mean on the vault's blocks is {evidence['mean']:.3f}, while {prevalence:.1%} of the "
+                         "blocks in your data are positive")
+            else:
+                fault = (f"their mean is about right, but their calibration slope on the vault is {evidence['slope']:.2f} "
+                         "(1 = calibrated; below 1 the risks are too extreme, above 1 too timid)")
+            return (f"Your probabilities are not calibrated: {fault}; logistic recalibration on the vault rejects "
+                    "calibration (intercept 0 and slope 1) clearly. The threshold C_FP / (C_FP + C_FN) is right only "
+                    "for calibrated probabilities: calibrate them (`CalibratedClassifierCV`, or prior correction after "
+                    "class weights or resampling), or tune the threshold by cross-validation "
                     "(`TunedThresholdClassifierCV`).", "uncalibrated-threshold")
         return "", ""
 
@@ -1015,12 +1066,15 @@ q6 = _Capstone(
     },
     points=4,
     hints=[
-        "A plain logistic regression on `np.log1p` of the features, scaled, gives calibrated-enough probabilities; "
-        "`FixedThresholdClassifier(model, threshold=cost_threshold)` then decides at the cost-optimal threshold.",
+        "A plain logistic regression on `np.log1p` of the features, scaled, ranks the blocks well and its mean "
+        "probability matches the share of positives; `FixedThresholdClassifier(model, threshold=cost_threshold)` "
+        "then decides at the cost threshold and passes. Lesson 10 measured cheaper rules too: the same model "
+        "with class weights, its odds divided by the weight (prior correction), or with a tuned threshold.",
         "Validate before you look: `cross_val_predict(decider, X, y, cv=...)` gives out-of-fold decisions; their "
         "`expected_cost` is your `capstone_cv_cost`.",
-        "Fit the final model on all of `X`, `y`. Class weights or SMOTE shift the probabilities: then tune the "
-        "threshold (`TunedThresholdClassifierCV`) instead of using 1/11.",
+        "Fit the final model on all of `X`, `y`. Class weights or SMOTE shift the probabilities: then repair them "
+        "(divide the odds by the weight, lesson 08) or tune the threshold (`TunedThresholdClassifierCV`) "
+        "instead of using 1/11 on them as they are.",
     ],
     solution=(
         "log_model = make_pipeline(FunctionTransformer(np.log1p), StandardScaler(), LogisticRegression(max_iter=1000))\n"
