@@ -454,13 +454,12 @@ def _make_folders(root: str, parts: tuple, report: Unpacked, budget: _Budget) ->
     current = root
     for part in parts:
         current = os.path.join(current, part)
-        try:
-            os.mkdir(current, 0o700)
-        except FileExistsError:
+        if os.path.lexists(current):
             if not stat.S_ISDIR(os.lstat(current).st_mode):
-                raise NotADirectoryError(f"{part!r} is a file and a folder in the zip") from None
+                raise NotADirectoryError(f"{part!r} is a file and a folder in the zip")
             continue
-        _charge(report, budget, 1, 0, root)
+        _charge(report, budget, 1, 0, root)  # counted before it is made
+        os.mkdir(current, 0o700)
     return current
 
 
