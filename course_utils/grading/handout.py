@@ -4,10 +4,12 @@ Private to the grader (:mod:`course_utils.grading.grade`).
 
 **Given code.** The handed-out exercise notebook (``exercises/NN_*.ipynb``) is the reference.
 In each of its code cells, the *given* lines are the code the learner is meant to keep: every
-line that is not blank, not a comment, not a stub (``x = ...``, ``return ...  # Your code here``).
-The solution's own ``# solution`` marker is a comment, so it never counts. :func:`compare` finds
-each given cell's lines in the submission (whitespace ignored, any order of cells) and reports the
-cells whose given lines are missing or changed, naming the submission's cell and showing the change.
+line that is not blank, not a comment, not docstring text, not a stub (``x = ...``, ``return ...  #
+Your code here``). The solution's own ``# solution`` marker is a comment, so it never counts.
+:func:`compare` finds each given cell's lines in the submission *as code* (Python tokens: layout
+and comments ignored, so a given line kept only in a comment or a string counts as changed; any
+order of cells) and reports the cells whose given lines are missing or changed, naming the
+submission's cell and showing the change.
 
 **Solutions shown.** :func:`solution_viewed` combines two signals, each easy to state:
 
@@ -15,9 +17,11 @@ cells whose given lines are missing or changed, naming the submission's cell and
   the learner's own ``Question`` objects (set by ``solution()``);
 * the code: a cell that calls ``qN.solution(...)`` or reads ``qN.solution_code``.
 
-Limits: a solution viewed in another session (the learner's own copy, a classmate's screen) and
-not called in the submitted notebook cannot be seen; a notebook that reaches ``solution`` through
-an alias *and* resets the flag afterwards is not caught either. Both are written in the README.
+The flag is read from the exercise module and from every live question object of the course
+(so removing the module from ``sys.modules`` hides nothing while the notebook holds it). Limits: a
+solution viewed in another session and not called in the submitted notebook cannot be seen; a
+notebook that resets the flag, or drops every reference to the exercise after an aliased call, is
+not caught either. Both are written in the README.
 
 Cell numbers count every cell of the notebook from 1, markdown included, everywhere.
 """
