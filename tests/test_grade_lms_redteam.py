@@ -62,6 +62,11 @@ def test_moodle_flat_name_read_two_ways_is_never_guessed_and_blind_marking_keeps
     assert spoof.student.startswith("moodle-unclear:") and spoof.lms_id == ""  # never participant 101
     warnings = lms.identity_warnings([spoof.to_dict()], ["ex01"], None, "auto")
     assert any("cannot be read" in w for w in warnings)
+    record = {"student": spoof.student, "exercise": "ex01", "identity": spoof.to_dict(), "submission": "x", "status": "ok",
+              "questions": {"q1": {"points": 0.0, "max_points": 1.0}}}
+    book = gradebook.Book(["ex01"], {"ex01": "t"}, {"ex01": 1.0}, [], {(spoof.student, "ex01"): record}, {}, [], [], [],
+                          gradebook.Policy(), None, None)
+    assert gradebook.moodle_rows(book, "ex01") is None  # no worksheet row for a participant it cannot name
     blind = {lms.identify(f"Participant_{i}_assignsubmission_file_/{EX01}.ipynb", STEMS).student for i in (11, 22)}
     assert blind == {"moodle:participant 11", "moodle:participant 22"}
 

@@ -584,8 +584,8 @@ def moodle_rows(book: Book, exercise: str) -> list[list] | None:
     rows = [MOODLE_COLUMNS]
     for (student, ex), record in sorted(book.counted.items()):
         identity = record.get("identity") or {}
-        if ex != exercise or identity.get("layout") != "moodle":
-            continue
+        if ex != exercise or identity.get("layout") != "moodle" or not identity.get("lms_id"):
+            continue  # no participant id (a name read two ways, a group in no group): no row Moodle could match
         points, maximum, notes = score(record, book.policy)
         email = identity.get("email", "")
         if not email and book.roster is not None and student in book.roster.people:
