@@ -415,13 +415,36 @@ def setup(package_dir: str, key: str, nonce: str, inputs_path: str) -> None:
 
 
 def solutions_shown(key: str) -> list[str]:
-    """Questions of exercise ``key`` whose ``solution()`` the learner's kernel called (their flag)."""
+    """Questions of exercise ``key`` whose ``solution()`` the learner's kernel called (their flag).
+
+    The flag is read from the exercise module in ``sys.modules`` and also from every question
+    object of the course still alive in the kernel (found through the garbage collector), so
+    removing the module from ``sys.modules`` after ``solution()`` hides nothing while the notebook
+    still holds the exercise (``ex01``). A flag the notebook resets, or objects it deletes, are not
+    seen (the README says so).
+    """
+    seen: set[str] = set()
     try:
         module = sys.modules.get(f"{COURSE_PACKAGE}.exercises.{key}")
         questions = getattr(getattr(module, "exercise", None), "questions", {})
-        return sorted(name for name, question in dict(questions).items() if getattr(question, "solution_viewed", False) is True)
+        seen.update(name for name, question in dict(questions).items() if getattr(question, "solution_viewed", False) is True)
     except Exception:  # noqa: BLE001 - report nothing rather than raise into the notebook
-        return []
+        pass
+    try:
+        import gc
+
+        for item in gc.get_objects():
+            kind = type(item)
+            if kind.__name__ != "Exercise" or kind.__module__ != f"{COURSE_PACKAGE}.checks":
+                continue
+            if getattr(item, "key", None) != key and getattr(item, "name", None) != key:
+                continue
+            for name, question in dict(getattr(item, "questions", {}) or {}).items():
+                if isinstance(name, str) and getattr(question, "solution_viewed", False) is True:
+                    seen.add(name)
+    except Exception:  # noqa: BLE001
+        pass
+    return sorted(seen)
 
 
 def _with_inputs(question, spec: dict):

@@ -284,9 +284,10 @@ def _open_regular(path: Path) -> tuple[int, os.stat_result]:
     return fd, info
 
 
-def _read_submission(found: Found, known: list[str], stems: dict[str, str], layout: str = "auto") -> Submission:
+def _read_submission(found: Found, known: list[str], stems: dict[str, str], layout: str = "auto",
+                     listings: set[str] | None = None) -> Submission:
     relpath = found.relpath
-    identity = lms.identify(relpath, stems, layout).to_dict()
+    identity = lms.identify(relpath, stems, layout, listings).to_dict()
     sub = Submission(relpath, found.path, None, "", identity["student"], identity=identity)
     if found.kind != "file":
         reason = found.problem or f"{found.kind}, not a regular file: not graded (links are never followed)"
@@ -900,7 +901,7 @@ def _cell(text) -> str:
     so a field whose first other character is one of these, or that starts with a tab or a
     CR, gets a leading apostrophe (OWASP's advice). Numbers written by the grader are left alone.
     """
-    text = str(text)
+    text = lms.no_bidi(str(text))  # a right-to-left override never reaches a spreadsheet
     if re.fullmatch(r"\d+(\.\d+)?(e[+-]?\d+)?", text):
         return text
     first = text.lstrip()[:1]
@@ -1207,8 +1208,10 @@ def grade(
         staging.mkdir(mode=0o700)  # kernels never see other students' unpacked work
         if bulk:
             root = staging / "bulk"
-            lms.unpack(source, root, display_name(source.name), unpacked)
+            lms.unpack(source, root, display_name(source.name), unpacked, listing=True)
+            root.mkdir(exist_ok=True)
         found = _discover(root, out) + _discover_zips(root, out, staging, unpacked)
+        found += _refused_zips(unpacked, staging, bulk)
         zip_warnings = []
         for entry in unpacked.zips:
             _say(progress, _terminal(f"unpacked {entry['zip']}: {entry['files']} file(s), {entry['notebooks']} notebook(s)"))
@@ -1217,8 +1220,12 @@ def grade(
             zip_warnings += [f"{entry['zip']}: {problem}" for problem in problems]
         for warning in zip_warnings[:40]:
             _say(True, _terminal(f"course-grade: warning: {warning}"))
-        subs = [_read_submission(item, known, stems, lms_layout) for item in found]
+        listings = lms.lms_listings(item.relpath for item in found)
+        subs = [_read_submission(item, known, stems, lms_layout, listings) for item in found]
         _note_hard_links(subs)
+        for warning in _cap_notebooks(subs):
+            _say(True, _terminal(f"course-grade: warning: {warning}"))
+            zip_warnings.append(warning)
         # Keyed by the raw path (printed names are for people): only regular files read here are backed up.
         before = {s.path: s.sha256 for s in subs}
         backup = {s.path: s.data for s in subs if s.data is not None}
@@ -1331,9 +1338,54 @@ def _discover_zips(root: Path, out: Path, staging: Path, report: lms.Unpacked) -
             continue
         label = _shown(Path(path), root)
         target = staging / f"zip{number}"
-        lms.unpack(Path(path), target, label, report)
-        found += [Found(item.path, f"{label}/{item.relpath}", item.kind, item.problem) for item in _discover(target, out)]
+        try:
+            lms.unpack(Path(path), target, label, report)
+            found += [Found(item.path, f"{label}/{item.relpath}", item.kind, item.problem) for item in _discover(target, out)]
+        except (Exception, RecursionError) as error:  # noqa: BLE001 - one student's zip never stops the run
+            report.zips.append({"zip": label, "notebooks": 0, "files": 0,
+                                "refused": [f"could not be unpacked ({type(error).__name__})"]})
     return found
+
+
+def _refused_zips(report: lms.Unpacked, staging: Path, bulk: bool) -> list[Found]:
+    """A row for each student's zip that could not be unpacked whole, named after the zip (never "not in any download").
+
+    The bulk download itself (``SUBMISSIONS`` given as a zip) is not a student's: what it refused
+    is in the warnings, and each student's zip inside it gets its own row.
+    """
+    rows = []
+    for number, entry in enumerate(report.zips):
+        if not entry["refused"] or (bulk and number == 0):
+            continue
+        shown = "; ".join(entry["refused"][:3]) + (f" (+{len(entry['refused']) - 3} more)" if len(entry["refused"]) > 3 else "")
+        label = entry["zip"].split("/", 1)[1] if bulk and "/" in entry["zip"] else entry["zip"]
+        rows.append(Found(staging / f"refused{number}", label, "refused zip",
+                          f"the zip {display_name(label)} was not unpacked whole: {shown}"))
+    return rows
+
+
+def _cap_notebooks(subs: list[Submission]) -> list[str]:
+    """Grade at most :data:`lms.MAX_NOTEBOOKS_PER_EXERCISE` notebooks per student and exercise; say so before grading.
+
+    The newest are kept (the LMS's submission id, a ``-N`` resubmission, the file's time): with
+    ``--pick latest`` they are the only ones that can count. The others become ``not-graded`` rows.
+    """
+    groups: dict[tuple, list[Submission]] = {}
+    for sub in subs:
+        if not sub.status and sub.exercise:
+            groups.setdefault((sub.student, sub.exercise), []).append(sub)
+    warnings = []
+    cap = lms.MAX_NOTEBOOKS_PER_EXERCISE
+    for (student, exercise), group in sorted(groups.items()):
+        if len(group) <= cap:
+            continue
+        group.sort(key=lambda s: gradebook.pick_key({"identity": s.identity, "mtime": s.mtime, "submission": s.relpath}))
+        for sub in group[:-cap]:
+            sub.status = "not-graded"
+            sub.problem = f"not graded: {len(group)} notebooks of {exercise} from this student, only the {cap} newest are graded"
+        warnings.append(f"{display_name(student)} handed in {len(group)} notebooks of {exercise}: only the {cap} newest are graded, "
+                        "the others are listed as not-graded")
+    return warnings
 
 
 def _write_progress(ctx: Context, records: list[dict]) -> None:

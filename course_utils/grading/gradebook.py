@@ -45,7 +45,7 @@ __all__ = ["Policy", "Book", "build", "write", "interrupts_deferred", "pick_key"
 
 PICKS = ("latest", "best")
 #: Run statuses whose submission cannot count (it was not a gradable notebook of that exercise).
-UNCOUNTABLE = {"invalid", "unknown-exercise"}
+UNCOUNTABLE = {"invalid", "unknown-exercise", "not-graded"}
 
 
 @dataclass
@@ -225,9 +225,12 @@ def _export_warnings(identified: list[dict], template: lms.Roster | None, maxima
     if groups:
         warnings.append(f"Moodle team submission(s) of students in no group ({', '.join(g.split(':', 1)[1] for g in groups)}): one "
                         "row for all of them; grade them in Moodle by hand")
+    if template is not None:
+        mapping, lost = canvas_columns(sorted(maxima), titles, template.columns)
+        warnings += lost
     if template is not None and template.points_row:
         for exercise in sorted(maxima):
-            column = _canvas_column(exercise, titles[exercise], template.columns)
+            column = mapping[exercise]
             possible = (template.points_row.get(column) or "").strip() if column else ""
             try:
                 differs = possible and not math.isclose(float(possible), maxima[exercise])
@@ -461,17 +464,85 @@ def gradebook_rows(book: Book) -> list[list]:
 _CANVAS_FIXED = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
-def _canvas_column(exercise: str, title: str, columns: list[str]) -> str | None:
-    """The template's assignment column for ``exercise``: by title, hand-out stem or ``ex01``."""
+def _column_words(text: str) -> str:
+    return " ".join(re.sub(r"[\s_\-–—:.,()]+", " ", text.casefold()).split())
+
+
+def _canvas_candidates(exercise: str, title: str, columns: list[str]) -> list[str]:
+    """Template columns that name ``exercise``: by its title, its hand-out stem, or its id with (part of) its topic."""
     number = int(exercise[2:])
-    numbered = re.compile(rf"(^|\b(ex|exercise|assignment|homework|hw|lab)\s*[-_ ]?\s*)0?{number}(?!\d)")
+    topic = _column_words(re.sub(r"(?i)^exercise\s*\d+\s*[-–—:]?\s*", "", title))
+    ids = {f"ex{number:02d}", f"ex {number:02d}", f"ex{number}", f"ex {number}", f"exercise {number:02d}", f"exercise {number}",
+           f"{number:02d}", f"{number}"}
+    found = []
     for column in columns:
         if column in _CANVAS_FIXED:
             continue
-        name = re.sub(r"\s*\(\d+\)\s*$", "", column).casefold().replace("_", " ")
-        if name == title.casefold() or numbered.search(name):
-            return column
-    return None
+        name = _column_words(re.sub(r"\s*\(\d+\)\s*$", "", column))
+        if not name:
+            continue
+        if name in ids or name == _column_words(title) or name == topic:
+            found.append(column)
+            continue
+        head = next((i for i in sorted(ids, key=len, reverse=True) if name.startswith(i + " ")), None)
+        rest = name[len(head) + 1:] if head else ""
+        if head and topic and (topic.startswith(rest) or rest.startswith(topic)):  # "01 Imbalance basics", "Exercise 02 - misleading"
+            found.append(column)
+    return found
+
+
+def _canvas_column(exercise: str, title: str, columns: list[str]) -> str | None:
+    """The template's one assignment column for ``exercise`` (see :func:`canvas_columns`), else None."""
+    found = _canvas_candidates(exercise, title, columns)
+    return found[0] if len(found) == 1 else None
+
+
+def canvas_columns(exercises: list[str], titles: dict[str, str], columns: list[str]) -> tuple[dict[str, str | None], list[str]]:
+    """Map each exercise to its Canvas assignment column honestly, or to none, and say why.
+
+    A column is the exercise's when its name (less Canvas's ``(id)``) is the exercise's title,
+    its topic (``Imbalance basics``), its id (``ex01``, ``Exercise 1``, ``01``), or its id followed by
+    the start of its topic (``01 Imbalance basics``, ``Exercise 02 - misleading accuracy``). A number
+    alone inside another name (``1st Midterm``, ``Lab 1 pre-quiz``) never matches.
+
+    Parameters
+    ----------
+    exercises : list of str
+        The graded exercises (``ex01``, ...).
+    titles : dict
+        Exercise key to its title.
+    columns : list of str
+        The template's header.
+
+    Returns
+    -------
+    mapping : dict
+        Exercise to its column, or None when no column, or more than one, names it (or when one
+        column names two exercises): that exercise is left out of the import.
+    warnings : list of str
+        One loud line per exercise left out.
+    """
+    found = {ex: _canvas_candidates(ex, titles[ex], columns) for ex in exercises}
+    claimed: dict[str, list[str]] = {}
+    for ex, candidates in found.items():
+        for column in candidates:
+            claimed.setdefault(column, []).append(ex)
+    mapping, warnings = {}, []
+    for ex in exercises:
+        candidates = found[ex]
+        if len(candidates) == 1 and len(claimed[candidates[0]]) == 1:
+            mapping[ex] = candidates[0]
+            continue
+        mapping[ex] = None
+        if not candidates:
+            why = "no column of the --canvas-template is named after it"
+        elif len(candidates) > 1:
+            why = f"several columns could be it ({', '.join(repr(c) for c in candidates)})"
+        else:
+            why = f"the column {candidates[0]!r} names {' and '.join(claimed[candidates[0]])}"
+        warnings.append(f"CANVAS IMPORT: {ex} ({titles[ex]}) is NOT in canvas_import.csv: {why}. Name its Canvas assignment "
+                        f"{titles[ex]!r} or '{ex}' (or '{ex[2:]} <topic>'), export the gradebook again and re-run")
+    return mapping, warnings
 
 
 def canvas_rows(book: Book) -> list[list] | None:
@@ -481,20 +552,26 @@ def canvas_rows(book: Book) -> list[list] | None:
     if template is None and not canvas_people:
         return None
     fixed = [c for c in _CANVAS_FIXED if template is None or c in template.columns] or ["Student", "ID"]
-    columns = {ex: (_canvas_column(ex, book.titles[ex], template.columns) if template else None) or book.titles[ex] for ex in book.exercises}
-    header = fixed + [columns[ex] for ex in book.exercises]
-    points = ["Points Possible"] + [""] * (len(fixed) - 1) + [_num(book.maxima[ex]) for ex in book.exercises]
+    if template is not None:  # only exercises with one honest column: never another assignment's
+        mapping = canvas_columns(book.exercises, book.titles, template.columns)[0]
+        exercises = [ex for ex in book.exercises if mapping[ex]]
+        columns = {ex: mapping[ex] for ex in exercises}
+    else:
+        exercises = list(book.exercises)
+        columns = {ex: book.titles[ex] for ex in exercises}
+    header = fixed + [columns[ex] for ex in exercises]
+    points = ["Points Possible"] + [""] * (len(fixed) - 1) + [_num(book.maxima[ex]) for ex in exercises]
     by_student = {r["student"]: r for r in book.rows}
     rows, done = [header, points], set()
     for source in (template.rows if template else []):
         key = f"canvas:{(source.get('ID') or '').strip()}"
         row = by_student.get(key)
         done.add(key)
-        rows.append([source.get(c, "") for c in fixed] + [_num(row["scores"].get(ex, "")) if row else "" for ex in book.exercises])
+        rows.append([source.get(c, "") for c in fixed] + [_num(row["scores"].get(ex, "")) if row else "" for ex in exercises])
     for row in canvas_people:
         if row["student"] not in done:
             rows.append([{"Student": row["name"], "ID": row["lms_id"]}.get(c, "") for c in fixed]
-                        + [_num(row["scores"].get(ex, "")) for ex in book.exercises])
+                        + [_num(row["scores"].get(ex, "")) for ex in exercises])
     return rows
 
 
@@ -507,8 +584,8 @@ def moodle_rows(book: Book, exercise: str) -> list[list] | None:
     rows = [MOODLE_COLUMNS]
     for (student, ex), record in sorted(book.counted.items()):
         identity = record.get("identity") or {}
-        if ex != exercise or identity.get("layout") != "moodle":
-            continue
+        if ex != exercise or identity.get("layout") != "moodle" or not identity.get("lms_id"):
+            continue  # no participant id (a name read two ways, a group in no group): no row Moodle could match
         points, maximum, notes = score(record, book.policy)
         email = identity.get("email", "")
         if not email and book.roster is not None and student in book.roster.people:

@@ -4,10 +4,12 @@ Private to the grader (:mod:`course_utils.grading.grade`).
 
 **Given code.** The handed-out exercise notebook (``exercises/NN_*.ipynb``) is the reference.
 In each of its code cells, the *given* lines are the code the learner is meant to keep: every
-line that is not blank, not a comment, not a stub (``x = ...``, ``return ...  # Your code here``).
-The solution's own ``# solution`` marker is a comment, so it never counts. :func:`compare` finds
-each given cell's lines in the submission (whitespace ignored, any order of cells) and reports the
-cells whose given lines are missing or changed, naming the submission's cell and showing the change.
+line that is not blank, not a comment, not docstring text, not a stub (``x = ...``, ``return ...  #
+Your code here``). The solution's own ``# solution`` marker is a comment, so it never counts.
+:func:`compare` finds each given cell's lines in the submission *as code* (Python tokens: layout
+and comments ignored, so a given line kept only in a comment or a string counts as changed; any
+order of cells) and reports the cells whose given lines are missing or changed, naming the
+submission's cell and showing the change.
 
 **Solutions shown.** :func:`solution_viewed` combines two signals, each easy to state:
 
@@ -15,9 +17,11 @@ cells whose given lines are missing or changed, naming the submission's cell and
   the learner's own ``Question`` objects (set by ``solution()``);
 * the code: a cell that calls ``qN.solution(...)`` or reads ``qN.solution_code``.
 
-Limits: a solution viewed in another session (the learner's own copy, a classmate's screen) and
-not called in the submitted notebook cannot be seen; a notebook that reaches ``solution`` through
-an alias *and* resets the flag afterwards is not caught either. Both are written in the README.
+The flag is read from the exercise module and from every live question object of the course
+(so removing the module from ``sys.modules`` hides nothing while the notebook holds it). Limits: a
+solution viewed in another session and not called in the submitted notebook cannot be seen; a
+notebook that resets the flag, or drops every reference to the exercise after an aliased call, is
+not caught either. Both are written in the README.
 
 Cell numbers count every cell of the notebook from 1, markdown included, everywhere.
 """
@@ -26,7 +30,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -34,16 +40,57 @@ import nbformat
 __all__ = ["given_cells", "compare", "solution_viewed"]
 
 _STUB = re.compile(r"(^\.\.\.$|=\s*\.\.\.\s*$|^return\s+\.\.\.\s*$|\.\.\.\s*#\s*Your code here\s*$)")
-_CALL = re.compile(r"\b(q\d+)\s*\.\s*(solution\s*\(|solution_code\b)")
+_CALL = re.compile(r"(?:\b(q\d+)|\bquestions\s*\[\s*['\"](q\d+)['\"]\s*\])\s*\.\s*(solution\s*\(|solution_code\b)")
 
 
 def _normal(line: str) -> str:
     return "".join(line.split())
 
 
+_SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING,
+         tokenize.ENDMARKER}
+
+
+def _code(source: str) -> str:
+    """The code of ``source`` as its tokens, comments left out: what runs, whatever the layout.
+
+    A given line counts as kept only if its tokens appear, in order, in the cell's code: a copy
+    in a comment (``# x = f(0)``) or inside a string (``"x = f(0)"``) is not code. Strings
+    themselves are compared exactly. Text Python cannot tokenize (an IPython magic mid-cell, an
+    unclosed string) is read line by line, comment lines left out.
+    """
+    tokens = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type not in _SKIP:
+                tokens.append(token.string)
+    except (tokenize.TokenError, IndentationError, SyntaxError, ValueError):
+        if len(source.splitlines()) > 1:  # fall back line by line, so one odd line spoils nothing else
+            return " ".join(_code(line) for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    return " " + " ".join(tokens) + " " if tokens else ""
+
+
+def _string_only_lines(source: str) -> set[int]:
+    """Line numbers (from 1) that hold nothing but part of a multi-line string (a docstring's text): not code."""
+    inside: set[int] = set()
+    other: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                inside.update(range(token.start[0], token.end[0] + 1))
+            elif token.type not in _SKIP:
+                other.update(range(token.start[0], token.end[0] + 1))
+    except (tokenize.TokenError, IndentationError, SyntaxError, ValueError):
+        return set()
+    return inside - other
+
+
 def _given_lines(source: str) -> list[str]:
     lines = []
-    for line in source.splitlines():
+    strings = _string_only_lines(source)
+    for number, line in enumerate(source.splitlines(), start=1):
+        if number in strings:
+            continue
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or "Your code here" in stripped or _STUB.search(stripped):
             continue
@@ -77,11 +124,11 @@ def _first(lines: list[str], limit: int = 50) -> str:
 
 def _change(given: list[str], source: str) -> list[str]:
     """``- given`` / ``+ submitted`` lines for the given lines missing from ``source``."""
-    present = [line.strip() for line in source.splitlines() if line.strip()]
-    text = _normal(source)
+    present = [line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
+    text = _code(source)
     out = []
     for line in given:
-        if _normal(line) in text:
+        if _code(line) in text:
             continue
         close = difflib.get_close_matches(line, present, n=1, cutoff=0.6)
         out.append(f"- {line}")
@@ -98,11 +145,11 @@ def compare(exercise: str | None, cells: list[tuple[int, str]], exercises_dir: P
     reference = given_cells(exercise or "", exercises_dir)
     if not reference:
         return {"note": "", "changes": []}
-    # Whitespace and line breaks ignored: a given line counts as kept if the cell's text holds it.
-    sources = {index + 1: (source, _normal(source)) for index, source in cells}
+    # Layout and comments ignored: a given line counts as kept if the cell's code (its tokens) holds it.
+    sources = {index + 1: (source, _code(source)) for index, source in cells}
     found: dict[int, int] = {}  # handed-out cell -> submission cell holding all its given lines
     for handout_cell, lines in reference:
-        wanted = [_normal(line) for line in lines]
+        wanted = [_code(line) for line in lines]
         whole = [n for n, (_s, text) in sources.items() if all(w in text for w in wanted) and n not in found.values()]
         if whole:
             found[handout_cell] = whole[0]
@@ -111,7 +158,7 @@ def compare(exercise: str | None, cells: list[tuple[int, str]], exercises_dir: P
     for handout_cell, lines in reference:
         if handout_cell in found:
             continue
-        wanted = [_normal(line) for line in lines]
+        wanted = [_code(line) for line in lines]
         hits = {n: sum(w in sources[n][1] for w in wanted) for n in free}
         best = max(hits, key=hits.get, default=None)
         if best is None or hits[best] == 0:  # nothing of it left: the closest free cell by text, if close
@@ -152,6 +199,6 @@ def solution_viewed(exported: dict, cells: list[tuple[int, str]], questions: lis
         for line in source.splitlines():
             if line.lstrip().startswith("#"):
                 continue
-            seen.update(match.group(1) for match in _CALL.finditer(line))
+            seen.update(match.group(1) or match.group(2) for match in _CALL.finditer(line))
     order = {name: i for i, name in enumerate(questions)}
     return sorted((name for name in seen if name in order), key=order.get)

@@ -54,15 +54,24 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 __all__ = ["Identity", "LAYOUTS", "identify", "unpack", "Roster", "read_roster", "identity_warnings",
-           "Worksheets", "read_worksheets", "resolve_name_clashes"]
+           "Worksheets", "read_worksheets", "resolve_name_clashes", "lms_listings", "no_bidi"]
 
 LAYOUTS = ("auto", "canvas", "moodle", "folders")
 
-#: Caps on what one run unpacks from zips (a zip bomb stops at these, with a row saying so).
-MAX_UNPACKED_BYTES = 2 * 2**30
-MAX_UNPACKED_FILES = 20_000
+#: Caps on what one student's zip may unpack (a zip bomb stops there, with a row naming the zip): every byte
+#: written counts, a member that fails its CRC included, and every folder created counts as a file.
+MAX_UNPACKED_BYTES = 1 * 2**30
+MAX_UNPACKED_FILES = 5_000
+#: A generous ceiling over the whole run, and the free space always left on the disk of the temporary folder.
+MAX_RUN_BYTES = 16 * 2**30
+MAX_RUN_FILES = 500_000
+MIN_FREE_BYTES = 512 * 2**20
 #: Zips inside zips are unpacked to this depth (a bulk zip holding students' zips is depth 2).
 MAX_ZIP_DEPTH = 3
+#: A member deeper than this many folders, or with a name part over 255 bytes, is refused.
+MAX_MEMBER_DEPTH = 32
+#: Notebooks graded per student and exercise (the newest); the others are listed, not graded.
+MAX_NOTEBOOKS_PER_EXERCISE = 10
 
 CANVAS_FILE = re.compile(
     r"^(?P<name>[^_/]+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)$"
@@ -73,6 +82,7 @@ CANVAS_RESUBMISSION = re.compile(r"-(\d+)(?=\.ipynb$)")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
 #: Moodle without "Download submissions in folders": ``<Full Name>_<id>_assignsubmission_file_<file name>``.
 MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_file_(?P<original>.+)$")
+MOODLE_FILE_MARK = re.compile(r"_\d+_assignsubmission_file_")
 #: Moodle team submission of students in no group: no number at all.
 MOODLE_NO_GROUP = re.compile(r"^(?P<name>[^_]+)_assignsubmission_file_?$")
 #: The name Moodle's blind marking writes instead of a full name (English language pack).
@@ -132,44 +142,130 @@ def _is_exercise_folder(part: str, stems: dict[str, str]) -> bool:
     return bool(EXERCISE_FOLDER.match(stem)) or stem in stems
 
 
-def _canvas(relpath: str) -> Identity | None:
-    name = PurePosixPath(relpath).name
-    match = CANVAS_ANONYMOUS.match(name)
+def _canvas_part(part: str) -> Identity | None:
+    """The Canvas identity one path part (a file or a zip Canvas named) carries, if it has Canvas's shape."""
+    match = CANVAS_ANONYMOUS.match(part)
     if match:
         return Identity(student=f"canvas-anon:{match['anon']}", name=f"anon_{match['anon']}", layout="canvas",
-                        submission_id=int(match["submission"]), late=bool(match["late"]), lms_file=name, anonymous=True)
-    match = CANVAS_FILE.match(name)
+                        submission_id=int(match["submission"]), late=bool(match["late"]), lms_file=part, anonymous=True)
+    match = CANVAS_FILE.match(part)
     if not match:
         return None
     return Identity(
         student=f"canvas:{match['user']}", name=match["name"], layout="canvas", lms_id=match["user"],
-        submission_id=int(match["submission"]), late=bool(match["late"]), lms_file=name,
+        submission_id=int(match["submission"]), late=bool(match["late"]), lms_file=part,
     )
 
 
-def _moodle(relpath: str) -> Identity | None:
+def _canvas(relpath: str) -> Identity | None:
+    """The Canvas identity of ``relpath``: its **outermost** Canvas-named part (see :func:`identify`)."""
     for part in PurePosixPath(relpath).parts:
-        part = part[:-4] if part.lower().endswith(".zip") else part
-        match = MOODLE_FOLDER.match(part) or MOODLE_FILE.match(part)
-        if match:
-            full = " ".join(match["name"].split())
-            folder = f"{match['name']}_{match['participant']}_assignsubmission_file_"
-            if _person_key(full) == MOODLE_BLIND_NAME:
-                return Identity(student=f"moodle:participant {match['participant']}", name=f"Participant {match['participant']}",
-                                layout="moodle", lms_id=match["participant"], lms_folder=folder, anonymous=True)
-            return Identity(student=f"moodle:{_person_key(full)}", name=full, layout="moodle",
-                            lms_id=match["participant"], lms_folder=folder)
-        match = MOODLE_NO_GROUP.match(part)
-        if match:
-            full = " ".join(match["name"].split())
-            return Identity(student=f"moodle-group:{_person_key(full)}", name=full, layout="moodle",
-                            lms_folder=f"{match['name']}_assignsubmission_file_", anonymous=True)
+        found = _canvas_part(part)
+        if found is not None:
+            return found
     return None
 
 
+def _moodle_part(part: str) -> Identity | None:
+    part = part[:-4] if part.lower().endswith(".zip") else part
+    match = MOODLE_FOLDER.match(part)
+    ambiguous = False
+    if not match:
+        match = MOODLE_FILE.match(part)
+        # Without folders, the full name and the file name share one string: a name (or a file name) holding
+        # "_<id>_assignsubmission_file_" makes two readings possible. Never guess the person then.
+        ambiguous = bool(match) and len(MOODLE_FILE_MARK.findall(part)) > 1
+    if match:
+        full = " ".join(match["name"].split())
+        folder = f"{match['name']}_{match['participant']}_assignsubmission_file_"
+        if ambiguous:
+            return Identity(student=f"moodle-unclear:{part}", name=part, layout="moodle", anonymous=True, lms_file=part)
+        if _person_key(full) == MOODLE_BLIND_NAME:
+            return Identity(student=f"moodle:participant {match['participant']}", name=f"Participant {match['participant']}",
+                            layout="moodle", lms_id=match["participant"], lms_folder=folder, anonymous=True)
+        return Identity(student=f"moodle:{_person_key(full)}", name=full, layout="moodle",
+                        lms_id=match["participant"], lms_folder=folder)
+    match = MOODLE_NO_GROUP.match(part)
+    if match:
+        full = " ".join(match["name"].split())
+        return Identity(student=f"moodle-group:{_person_key(full)}", name=full, layout="moodle",
+                        lms_folder=f"{match['name']}_assignsubmission_file_", anonymous=True)
+    return None
+
+
+def _moodle(relpath: str) -> Identity | None:
+    """The Moodle identity of ``relpath``: its outermost Moodle-named part."""
+    for part in PurePosixPath(relpath).parts:
+        found = _moodle_part(part)
+        if found is not None:
+            return found
+    return None
+
+
+def lms_listings(relpaths) -> set[str]:
+    """Folders (``a/b`` prefixes, ``''`` for the top) that list two or more LMS people: an assignment's download.
+
+    A Canvas-named file inside a folder is believed only when that folder is such a listing (or the
+    top, or a folder named like an exercise): ``alice/hw_1_2_ex01.ipynb`` is Alice's file, not
+    Canvas user 1's.
+
+    Parameters
+    ----------
+    relpaths : iterable of str
+        Every submission path of the run (POSIX, relative to the submissions folder).
+
+    Returns
+    -------
+    set of str
+        The prefixes under which Canvas or Moodle names of at least two distinct people appear.
+    """
+    people: dict[str, set] = {}
+    for relpath in relpaths:
+        parts = PurePosixPath(relpath).parts
+        for k, part in enumerate(parts):
+            found = _canvas_part(part) or _moodle_part(part)
+            if found is not None:
+                people.setdefault("/".join(parts[:k]), set()).add(found.student)
+                break
+    return {prefix for prefix, who in people.items() if len(who) > 1}
+
+
+def _unescape_format(match: re.Match) -> str:
+    char = chr(int(match.group(1), 16))
+    return "" if unicodedata.category(char) == "Cf" else match.group(0)
+
+
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def no_bidi(text: str) -> str:
+    """``text`` with its bidirectional controls (RLO, LRI, RLM, ...) shown as ``\\u202e`` escapes.
+
+    A right-to-left override in a name would make a spreadsheet, a browser or a terminal show
+    the text after it reversed (``exe.ipynb`` for ``bnyp i.exe``); an escape shows what is there.
+
+    Parameters
+    ----------
+    text : str
+        Any text bound for the gradebook, the report or the terminal.
+
+    Returns
+    -------
+    str
+    """
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def _person_key(name: str) -> str:
-    """One spelling per person: Unicode-normalised, case-folded, single spaces."""
-    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+    """One spelling per person: NFKC-normalised, case-folded, single spaces, no invisible characters.
+
+    Format characters (category Cf: zero-width joiners and non-joiners, soft hyphens, bidi marks) are
+    dropped, also when a printed path spells them as ``\\u200c``; letters are never dropped, so two
+    distinct names never share a key.
+    """
+    name = re.sub(r"\\u([0-9a-fA-F]{4})", _unescape_format, name)
+    name = "".join(ch for ch in unicodedata.normalize("NFKC", name) if unicodedata.category(ch) != "Cf")
+    return " ".join(unicodedata.normalize("NFKC", name.casefold()).split())
 
 
 def _folders(relpath: str, student_of_file) -> Identity:
@@ -201,19 +297,54 @@ class _FileStudent:
         return student or stem
 
 
-def identify(relpath: str, stems: dict[str, str], layout: str = "auto") -> Identity:
+def _top_listing(ancestors: tuple, stems: dict[str, str]) -> bool:
+    """The top of the download: no folder, folders named like an exercise, or a zip there (an LMS's bulk zip)."""
+    if ancestors and ancestors[-1].lower().endswith(".zip"):
+        ancestors = ancestors[:-1]
+    return all(_is_exercise_folder(a, stems) for a in ancestors)
+
+
+def identify(relpath: str, stems: dict[str, str], layout: str = "auto", listings: set[str] | None = None) -> Identity:
     """The :class:`Identity` of the submission at ``relpath`` (a POSIX path under the folder).
 
-    ``layout`` forces one reading (``canvas``, ``moodle``, ``folders``); a path that does not fit
-    the forced layout falls back to ``folders`` (and :func:`identity_warnings` says so).
+    The **outermost** part of the path the LMS named carries the identity: a notebook inside
+    ``smithjohn_LATE_123456_7891020_work.zip`` (or inside a Moodle participant's folder) is that
+    student's, late if the zip is, whatever the notebook inside is called; names inside a
+    student's zip or folder never carry identity. With ``auto``, a Canvas-named part counts only
+    at the top, below folders named like an exercise, or in a folder that :func:`lms_listings`
+    found listing several people, or in a zip at the top (an LMS's bulk zip); a Moodle-named part counts
+    anywhere (it names a folder).
+
+    Parameters
+    ----------
+    relpath : str
+        The submission's path under the submissions folder (POSIX).
+    stems : dict
+        Handed-out notebook stems to exercise keys (``01_imbalance_basics -> ex01``).
+    layout : str
+        ``auto``, or a forced reading (``canvas``, ``moodle``, ``folders``); a path that does not
+        fit the forced layout falls back to ``folders`` (and :func:`identity_warnings` says so).
+    listings : set of str, optional
+        The run's :func:`lms_listings`; without it only the top and exercise folders are listings.
+
+    Returns
+    -------
+    Identity
     """
     if layout not in LAYOUTS:
         raise ValueError(f"--lms must be one of {', '.join(LAYOUTS)}, not {layout!r}")
-    readers = {"canvas": (_canvas,), "moodle": (_moodle,), "folders": (), "auto": (_canvas, _moodle)}[layout]
-    for reader in readers:
-        found = reader(relpath)
-        if found is not None:
-            return found
+    if layout != "folders":
+        parts = PurePosixPath(relpath).parts
+        for k, part in enumerate(parts):
+            if layout in ("auto", "moodle"):
+                found = _moodle_part(part)
+                if found is not None:
+                    return found
+            if layout in ("auto", "canvas"):
+                found = _canvas_part(part)
+                if found is not None and (layout == "canvas" or "/".join(parts[:k]) in (listings or set())
+                                          or _top_listing(parts[:k], stems)):
+                    return found
     return _folders(relpath, _FileStudent(stems))
 
 
@@ -224,17 +355,28 @@ def identify(relpath: str, stems: dict[str, str], layout: str = "auto") -> Ident
 
 @dataclass
 class Unpacked:
-    """What :func:`unpack` did: one line per zip, and the problems it refused."""
+    """What :func:`unpack` did: one entry per zip, the problems it refused, and the run's totals."""
 
     zips: list[dict] = field(default_factory=list)
     files: int = 0
     bytes: int = 0
 
 
-def _member_problem(info: zipfile.ZipInfo) -> str:
-    name = info.filename
+@dataclass
+class _Budget:
+    """What one student's zip (with the zips inside it) may still write."""
+
+    files: int = 0
+    bytes: int = 0
+
+
+class _Stop(Exception):
+    """Unpacking this zip must stop: the reason is the message."""
+
+
+def _member_problem(info: zipfile.ZipInfo, name: str) -> str:
     mode = (info.external_attr >> 16) & 0xFFFF
-    path = PurePosixPath(name.replace("\\", "/"))
+    path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", name) or "\x00" in name:
         return "a path outside the folder (zip-slip, refused)"
     if stat.S_ISLNK(mode):
@@ -243,6 +385,10 @@ def _member_problem(info: zipfile.ZipInfo) -> str:
         return "not a regular file (refused)"
     if info.flag_bits & 0x1:
         return "encrypted (skipped)"
+    if len(path.parts) > MAX_MEMBER_DEPTH:
+        return f"more than {MAX_MEMBER_DEPTH} folders deep (refused)"
+    if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in path.parts):
+        return "a name part longer than 255 bytes (refused)"
     return ""
 
 
@@ -257,83 +403,203 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return name.replace("\\", "/")
 
 
-def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: int = 1) -> None:
+def _owner(name: str) -> str:
+    """Whose budget a member of a listing (a bulk download) draws on: its first LMS-named part, else its first part."""
+    parts = PurePosixPath(name).parts
+    for part in parts[:-1] or parts:
+        found = _canvas_part(part) or _moodle_part(part)
+        if found is not None:
+            return found.student + "\x00" + part
+    return parts[0] if parts else ""
+
+
+def _is_listing(names: list[str]) -> bool:
+    """A zip whose top holds LMS-named entries of two or more people: an LMS's bulk download."""
+    people = set()
+    for name in names:
+        top = PurePosixPath(name).parts[:1]
+        found = (_canvas_part(top[0]) or _moodle_part(top[0])) if top else None
+        if found is not None:
+            people.add(found.student)
+    return len(people) > 1
+
+
+def _charge(report: Unpacked, budget: _Budget, files: int, size: int, where: str) -> None:
+    """Count ``files`` new entries and ``size`` bytes (before they are written) against the student's zip and the run.
+
+    Raises :class:`_Stop` instead when they would pass a cap, or when the disk is nearly full.
+    """
+    if budget.files + files > MAX_UNPACKED_FILES:
+        raise _Stop(f"stopped: more than {MAX_UNPACKED_FILES} files and folders in this student's zip")
+    if budget.bytes + size > MAX_UNPACKED_BYTES:
+        raise _Stop(f"stopped: more than {MAX_UNPACKED_BYTES / 2**20:g} MB in this student's zip (a zip bomb?)")
+    if report.files + files > MAX_RUN_FILES or report.bytes + size > MAX_RUN_BYTES:
+        raise _Stop(f"stopped: the run's ceiling ({MAX_RUN_FILES} files, {MAX_RUN_BYTES / 2**30:g} GB unpacked) is reached")
+    budget.files += files
+    budget.bytes += size
+    report.files += files
+    report.bytes += size
+    if size:
+        try:
+            info = os.statvfs(where)
+            free = info.f_bavail * info.f_frsize
+        except OSError:
+            return
+        if free < MIN_FREE_BYTES:
+            raise _Stop(f"stopped: less than {MIN_FREE_BYTES // 2**20} MB left on the disk of the temporary folder")
+
+
+def _make_folders(root: str, parts: tuple, report: Unpacked, budget: _Budget) -> str:
+    """Create the folders of ``parts`` under ``root`` one by one (each counted), never through a link or a file."""
+    current = root
+    for part in parts:
+        current = os.path.join(current, part)
+        if os.path.lexists(current):
+            if not stat.S_ISDIR(os.lstat(current).st_mode):
+                raise NotADirectoryError(f"{part!r} is a file and a folder in the zip")
+            continue
+        _charge(report, budget, 1, 0, root)  # counted before it is made
+        os.mkdir(current, 0o700)
+    return current
+
+
+def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: int = 1, *,
+           listing: bool | None = None, budget: _Budget | None = None) -> None:
     """Unpack the zip at ``zip_path`` into the new folder ``target``, safely; add to ``report``.
 
     Only regular files and folders are written, each at a path checked to stay inside
-    ``target``; links, devices, absolute or ``..`` paths and encrypted members are refused and
-    listed. Writing stops at :data:`MAX_UNPACKED_BYTES` / :data:`MAX_UNPACKED_FILES` over the
-    whole run, counting the bytes really written (a member's declared size can lie). Zips found
-    inside are unpacked in turn, up to :data:`MAX_ZIP_DEPTH`. ``label`` is the zip's path as the
-    gradebook shows it.
+    ``target``; links, devices, absolute or ``..`` paths, encrypted members, names with a part
+    over 255 bytes or more than :data:`MAX_MEMBER_DEPTH` folders deep are refused and listed, and
+    a member that cannot be written (a file and a folder of one name, a bad CRC) is listed and
+    removed: nothing in a zip stops the run. Every byte written counts, also for a member that
+    then fails, and every folder created counts as a file. The caps hold **per student's zip**
+    (:data:`MAX_UNPACKED_BYTES`, :data:`MAX_UNPACKED_FILES`, zips inside it included), so one
+    student's zip cannot use another's budget; a bulk download (``listing``: the SUBMISSIONS zip,
+    or a zip listing two or more LMS-named people) gives each person its own budget. The run stops
+    unpacking at :data:`MAX_RUN_BYTES` / :data:`MAX_RUN_FILES`, or when less than
+    :data:`MIN_FREE_BYTES` are left on the disk. Zips found inside are unpacked in turn, up to
+    :data:`MAX_ZIP_DEPTH`.
+
+    Parameters
+    ----------
+    zip_path : Path
+        The zip to read.
+    target : Path
+        A folder that does not exist yet (or is empty): where the members go.
+    label : str
+        The zip's path as the gradebook shows it (warnings name it).
+    report : Unpacked
+        Gets one entry per zip (``zip``, ``files``, ``notebooks``, ``refused``) and the run's totals.
+    depth : int
+        1 for a zip of the submissions folder; zips inside count up.
+    listing : bool, optional
+        Whether the zip is a bulk download (one budget per person in it); by default, a zip of
+        depth 1 listing two or more LMS-named people.
+    budget : _Budget, optional
+        The student's budget this zip draws on (a zip inside a student's zip); a new one by default.
     """
     entry = {"zip": label, "notebooks": 0, "files": 0, "refused": []}
     report.zips.append(entry)
     try:
         archive = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        entry["refused"].append(f"not a readable zip ({error})")
+        infos = archive.infolist()
+    except Exception as error:  # noqa: BLE001 - any unreadable zip is a row, never a crash
+        entry["refused"].append(f"not a readable zip ({type(error).__name__}: {str(error)[:200]})")
         return
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        entry["refused"].append(f"could not be unpacked ({type(error).__name__})")
+        archive.close()
+        return
     root = os.path.realpath(target)
+    named = [(info, _member_name(info)) for info in infos]
+    if listing is None:
+        listing = budget is None and depth == 1 and _is_listing([name for _info, name in named])
+    own = budget if budget is not None else _Budget()
+    budgets: dict[str, _Budget] = {}
+    stopped: set[str] = set()
     inner = []
     with archive:
-        for info in archive.infolist():
-            name = _member_name(info)
-            problem = _member_problem(info)
-            if problem:
-                entry["refused"].append(f"{name}: {problem}")
+        for info, name in named:
+            key = _owner(name) if listing else ""
+            if key in stopped:
                 continue
-            if info.is_dir() or PurePosixPath(name).name.startswith(".") or "__MACOSX" in PurePosixPath(name).parts:
-                continue
-            if report.files >= MAX_UNPACKED_FILES:
-                entry["refused"].append(f"stopped: more than {MAX_UNPACKED_FILES} files unpacked in this run")
-                break
-            destination = os.path.realpath(os.path.join(root, *PurePosixPath(name).parts))
-            if os.path.commonpath([root, destination]) != root:
-                entry["refused"].append(f"{name}: a path outside the folder (zip-slip, refused)")
-                continue
-            os.makedirs(os.path.dirname(destination), exist_ok=True)
+            spend = budgets.setdefault(key, _Budget()) if listing else own
+            destination = None
             written = 0
             try:
-                with archive.open(info) as source:
+                problem = _member_problem(info, name)
+                if problem:
+                    entry["refused"].append(f"{name}: {problem}")
+                    continue
+                parts = PurePosixPath(name).parts
+                if not parts or PurePosixPath(name).name.startswith(".") or "__MACOSX" in parts:
+                    continue
+                if info.is_dir():
+                    _make_folders(root, parts, report, spend)
+                    continue
+                folder = _make_folders(root, parts[:-1], report, spend)
+                destination = os.path.join(folder, parts[-1])
+                if os.path.commonpath([root, os.path.realpath(destination)]) != root:
+                    destination = None
+                    entry["refused"].append(f"{name}: a path outside the folder (zip-slip, refused)")
+                    continue
+                _charge(report, spend, 1, 0, root)
+                try:
                     fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-                    with os.fdopen(fd, "wb") as sink:
-                        while block := source.read(2**20):
-                            written += len(block)
-                            if report.bytes + written > MAX_UNPACKED_BYTES:
-                                raise OverflowError
-                            sink.write(block)
-            except OverflowError:
-                os.unlink(destination)
-                entry["refused"].append(f"stopped: more than {MAX_UNPACKED_BYTES // 2**20} MB unpacked in this run (a zip bomb?)")
-                break
-            except FileExistsError:
-                entry["refused"].append(f"{name}: twice in the zip (the first kept)")
+                except FileExistsError:
+                    destination = None  # not ours to remove
+                    entry["refused"].append(f"{name}: twice in the zip, or a folder of that name (the first kept)")
+                    continue
+                with os.fdopen(fd, "wb") as sink, archive.open(info) as source:
+                    while block := source.read(2**20):
+                        written += len(block)
+                        _charge(report, spend, 0, len(block), root)  # counted before it is written, whatever comes next
+                        sink.write(block)
+            except _Stop as stop:
+                if destination:
+                    _remove_quietly(destination)
+                entry["refused"].append(f"{stop}" + (f" (in {key.split(chr(0))[-1]})" if listing and key else ""))
+                if not listing:
+                    break
+                stopped.add(key)
                 continue
-            except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as error:
-                entry["refused"].append(f"{name}: could not be read ({type(error).__name__})")
+            except (Exception, RecursionError) as error:  # noqa: BLE001 - one bad member never stops the run
+                if destination:
+                    _remove_quietly(destination)
+                entry["refused"].append(f"{name}: could not be unpacked ({type(error).__name__})")
                 continue
             try:  # the time the zip gives the file (the LMS's, not necessarily the upload's), for --pick latest
                 stamp = datetime(*info.date_time).timestamp()
                 os.utime(destination, (stamp, stamp))
             except (ValueError, OverflowError, OSError):
                 pass
-            report.files += 1
-            report.bytes += written
             entry["files"] += 1
             entry["notebooks"] += name.endswith(".ipynb")
             if name.lower().endswith(".zip"):
-                inner.append((Path(destination), name))
-    for path, name in inner:
+                inner.append((Path(destination), name, spend))
+    for path, name, spend in inner:
         if depth >= MAX_ZIP_DEPTH:
             entry["refused"].append(f"{name}: a zip nested deeper than {MAX_ZIP_DEPTH} levels (not unpacked)")
             continue
         folder = path.with_name(path.name + ".unpacked")
-        unpack(path, folder, f"{label}/{name}", report, depth + 1)
+        try:
+            if os.path.lexists(folder):
+                raise FileExistsError(f"{folder.name} is in the zip too")
+            unpack(path, folder, f"{label}/{name}", report, depth + 1, listing=False, budget=spend)
+            os.unlink(path)
+            if folder.is_dir():
+                folder.rename(path)  # its notebooks show as .../work.zip/<path in the zip>
+        except (Exception, RecursionError) as error:  # noqa: BLE001 - one bad member never stops the run
+            entry["refused"].append(f"{name}: the zip inside could not be unpacked ({type(error).__name__})")
+
+
+def _remove_quietly(path: str) -> None:
+    try:
         os.unlink(path)
-        if folder.is_dir():
-            folder.rename(path)  # its notebooks show as .../work.zip/<path in the zip>
+    except OSError:
+        pass
 
 
 # --------------------------------------------------------------------------- #
@@ -375,11 +641,14 @@ def read_roster(path: str | os.PathLike) -> Roster:
     rows, points_row = [], None
     for row in reader:
         first = (row.get(columns[0]) or "").strip() if columns else ""
-        if first.startswith("Points Possible") or (first == "" and not any((v or "").strip() for k, v in row.items() if k in _ID_COLUMNS)):
-            if first.startswith("Points Possible"):
-                points_row = row
+        has_id = any((v or "").strip() for k, v in row.items() if k in _ID_COLUMNS)
+        # Canvas's own "Points Possible" row has no id; a person whose name starts so is a person.
+        if first == "Points Possible" and not has_id and points_row is None:
+            points_row = row
             continue
-        if first.startswith("Student, Test"):  # Canvas's test student
+        if first == "" and not has_id:
+            continue
+        if first == "Student, Test" and ("Student" in columns):  # Canvas's test student, exactly so named
             continue
         rows.append(row)
     id_column = next((c for c in _ID_COLUMNS if c in columns), None)
@@ -445,6 +714,10 @@ def identity_warnings(identities: list[dict], exercises: list[str], roster: Rost
         if wrong:
             warnings.append(f"--lms {layout}: {len(wrong)} submission name(s) do not look like a {layout} download and were "
                             f"read as folders ({', '.join(wrong[:5])})")
+    unclear = sorted({i["name"] for i in identities if i["student"].startswith("moodle-unclear:")})
+    if unclear:
+        warnings.append(f"{len(unclear)} Moodle file name(s) hold '_<id>_assignsubmission_file_' twice, so the person cannot be "
+                        f"read from them ({', '.join(unclear[:3])}): rows of their own, not joined to anyone; download with folders")
     names: dict[str, set] = {}
     for i in identities:
         if i["layout"] == "canvas":

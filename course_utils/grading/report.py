@@ -26,11 +26,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .. import plots
+from . import lms
 
 __all__ = ["render", "TOP_MISTAKES"]
 
 #: Mistakes listed per question in the report.
 TOP_MISTAKES = 5
+
+
+def _escape(text) -> str:
+    """HTML-escaped, with bidirectional controls shown as escapes (see :func:`lms.no_bidi`)."""
+    return html.escape(lms.no_bidi(str(text)))
 
 
 def _png(figure: Figure) -> str:
@@ -41,7 +47,7 @@ def _png(figure: Figure) -> str:
 
 
 def _img(data: str, alt: str, css_class: str) -> str:
-    return f'<img class="{css_class}" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+    return f'<img class="{css_class}" alt="{_escape(alt)}" src="data:image/png;base64,{data}">'
 
 
 def _histogram(scores: list[float], maximum: float, title: str) -> str:
@@ -73,8 +79,8 @@ def _success(stats: dict) -> str:
 def _table(header: list[str], rows: list[list], css_class: str) -> str:
     if not rows:
         return "<p class='none'>None.</p>"
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    head = "".join(f"<th>{_escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table class='{css_class}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -94,18 +100,18 @@ def render(book, records: list[dict]) -> str:
     """The report as one HTML page (see the module docstring)."""
     counted = list(book.counted.values())
     parts = [f"<h1>Class report</h1><p>{len(book.rows)} student(s), {len(records)} notebook(s) read, "
-             f"{len(counted)} counted (pick: {html.escape(book.policy.pick)}). Written {time.strftime('%Y-%m-%d %H:%M')}.</p>"]
+             f"{len(counted)} counted (pick: {_escape(book.policy.pick)}). Written {time.strftime('%Y-%m-%d %H:%M')}.</p>"]
     if book.policy.exclude:
-        parts.append(f"<p>Excluded questions: {html.escape(', '.join(book.policy.exclude))}.</p>")
+        parts.append(f"<p>Excluded questions: {_escape(', '.join(book.policy.exclude))}.</p>")
     if book.warnings:
-        parts.append("<h2>Warnings</h2><ul>" + "".join(f"<li class='warn'>{html.escape(w)}</li>" for w in book.warnings) + "</ul>")
+        parts.append("<h2>Warnings</h2><ul>" + "".join(f"<li class='warn'>{_escape(w)}</li>" for w in book.warnings) + "</ul>")
     with matplotlib.rc_context():
         plots.set_style()
         parts.append("<h2 id='scores'>Scores per exercise</h2>")
         for exercise in book.exercises:
             scores = book.scores(exercise)
             title = f"{exercise}: {book.titles[exercise]} (n = {len(scores)}, max {_num(book.maxima[exercise])})"
-            parts.append(f"<h3>{html.escape(title)}</h3>")
+            parts.append(f"<h3>{_escape(title)}</h3>")
             parts.append(_img(_histogram(scores, book.maxima[exercise], exercise), f"histogram of {exercise} scores", "histogram"))
         stats = book.question_stats
         parts.append("<h2 id='questions'>Success rate per question</h2>")
