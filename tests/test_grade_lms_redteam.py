@@ -339,3 +339,21 @@ def test_real_run_canvas_zip_identity_malformed_zip_and_dropped_module(tmp_path)
     column = next(c for c in book["canvas:223456"] if c.startswith(f"{HONEST} (max"))
     assert float(book["canvas:223456"][column]) == pytest.approx(full)
     assert book["canvas:123456"]["late"] == HONEST and float(book["canvas:123456"][column]) <= full / 2 + 1e-9
+
+
+def test_a_person_whose_part_of_a_bulk_download_is_refused_gets_a_row(tmp_path, monkeypatch, fake_kernels):
+    """In the LMS's bulk zip, a budget stop or a refused member is the person's problem: a row naming it, not a
+    warning only (and never "not in any download")."""
+    monkeypatch.setattr(lms, "MAX_UNPACKED_BYTES", 2_000)
+    bulk = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(bulk, "w") as archive:
+        archive.writestr(f"doejane_223456_7891010_{EX01}.ipynb", notebook("ex01", {"q1": 1}))
+        archive.writestr(f"smithjohn_123456_7891011_{EX01}.ipynb", notebook("ex01", {"q1": 1}, code="#" + "x" * 5_000))
+        link = zipfile.ZipInfo(f"roejoe_323456_7891012_{EX01}.ipynb")
+        link.external_attr = (0o120777 << 16)  # a symbolic link
+        archive.writestr(link, "/etc/passwd")
+    summary = run(bulk, tmp_path / "out")
+    rows = {r["student"]: r for r in summary["records"]}
+    assert rows["canvas:223456"]["total"] == 1
+    for student, reason in (("canvas:123456", "stopped"), ("canvas:323456", "symbolic link")):
+        assert rows[student]["status"] == "invalid" and reason in rows[student]["note"], rows[student]

@@ -1355,12 +1355,40 @@ def _refused_zips(report: lms.Unpacked, staging: Path, bulk: bool) -> list[Found
     """
     rows = []
     for number, entry in enumerate(report.zips):
-        if not entry["refused"] or (bulk and number == 0):
+        if bulk and number == 0:
+            rows += _refused_in_bulk(entry, staging)
+            continue
+        if not entry["refused"]:
             continue
         shown = "; ".join(entry["refused"][:3]) + (f" (+{len(entry['refused']) - 3} more)" if len(entry["refused"]) > 3 else "")
         label = entry["zip"].split("/", 1)[1] if bulk and "/" in entry["zip"] else entry["zip"]
         rows.append(Found(staging / f"refused{number}", label, "refused zip",
                           f"the zip {display_name(label)} was not unpacked whole: {shown}"))
+    return rows
+
+
+def _refused_in_bulk(entry: dict, staging: Path) -> list[Found]:
+    """A row for each person whose part of the bulk download was not unpacked whole (a budget stop or a refused member).
+
+    The row is named after the person's own top entry in the download (their Canvas file or Moodle folder), so
+    the LMS identity reads it as theirs, and says what was refused.
+    """
+    problems: dict[str, list[str]] = {}
+    for refused in entry["refused"]:
+        stop = re.fullmatch(r"(stopped: .*) \(in (.+)\)", refused, flags=re.S)
+        if stop:
+            part, problem = stop.group(2), stop.group(1)
+        else:
+            name = refused.split(": ", 1)[0]
+            part, problem = (lms._owner(name).split("\x00")[-1] if name else ""), refused
+        # Only a part the LMS named is someone's; what else the download refused stays a warning.
+        if part and (lms._canvas_part(part) or lms._moodle_part(part)) is not None:
+            problems.setdefault(part, []).append(problem)
+    rows = []
+    for number, (part, found) in enumerate(problems.items()):
+        shown = "; ".join(found[:3]) + (f" (+{len(found) - 3} more)" if len(found) > 3 else "")
+        rows.append(Found(staging / f"refused-bulk{number}", part, "refused zip",
+                          f"part of the download ({display_name(part)}) was not unpacked: {shown}"))
     return rows
 
 
