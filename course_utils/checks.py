@@ -614,6 +614,10 @@ class Number(Answer):
         ``valid_values() -> list of float``: other values a valid way reaches (for instance the
         same model fitted by other converged solvers). A value within the tolerance of the range
         they span with ``expected`` is right.
+    alternatives : callable, optional
+        ``alternatives() -> mapping of float to str``: the exact values of other valid ways, each
+        right within the tolerance of its own value (not the range between them), with what the
+        way is, said when the answer matches it.
     """
 
     expected: Any
@@ -625,6 +629,7 @@ class Number(Answer):
     otherwise: str = ""
     tolerance_reason: str = ""
     valid_values: Any = None
+    alternatives: Any = None
     expects = "a number"
     extract_uses_seed = False
 
@@ -665,6 +670,16 @@ class Number(Answer):
         low, high = min(values), max(values)
         return low <= value <= high or self._close(value, low) or self._close(value, high)
 
+    def _alternative(self, value: float) -> str:
+        """What the valid way whose exact value ``value`` is (within the tolerance) is, or ``""``."""
+        if self.alternatives is None:
+            return ""
+        try:
+            ways = dict(self.alternatives())
+        except Exception:  # an alternative that cannot be computed accepts nothing
+            return ""
+        return next((str(way) for alternative, way in ways.items() if self._close(value, float(alternative))), "")
+
     def _exact_hits(self, value: float, expected: float) -> list[Mistake]:
         if math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12):
             return []
@@ -700,6 +715,9 @@ class Number(Answer):
         if self._close(value, expected) or self._in_valid_range(value, expected):
             why = f" ({self.tolerance_reason})" if self.tolerance_reason else ""
             return Result(Status.CORRECT, f"{value:.6g} is right{why}.")
+        way = self._alternative(value)
+        if way:
+            return Result(Status.CORRECT, f"{value:.6g} is right: it is the value of {way}.")
         hits = self.matching_mistakes(value)
         if hits:
             return _mistake_feedback(hits, value)

@@ -50,6 +50,17 @@ def test_html_escapes_learner_text(exercise):
     assert "not an option" in html
 
 
+def test_number_alternatives_are_points_not_a_range(exercise):
+    """Each alternative is right within the tolerance of its own value; the values between them are not."""
+    kind = Number(expected=0.4194, alternatives=lambda: {0.4226: "another valid way"})
+    q = exercise.question("q1", ("x", kind), points=1, hints=["h"], solution="x = 0.4194")
+    assert q.check(0.41941).status is Status.CORRECT
+    other = q.check(0.42262)
+    assert other.status is Status.CORRECT and "another valid way" in other.message
+    assert q.check(0.4210).status is Status.INCORRECT  # between the two: neither
+    assert q.check(0.42).mistake == "rounded"
+
+
 def test_number_mistakes_and_direction(exercise):
     kind = Number(expected=lambda: 0.7512, mistakes=[Mistake("one-minus", 0.2488, "That is 1 minus the answer.")])
     q = exercise.question("q1", ("x", kind), points=2, hints=["h"], solution="x = 0.75")

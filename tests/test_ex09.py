@@ -231,7 +231,20 @@ def test_q5_accepts_the_scaled_detector_that_q4_accepts(machines, scaler):
     X_train, y_train, X_test, y_test = machines
     scaled = make_pipeline(scaler, LocalOutlierFactor(novelty=True)).fit(X_train[y_train == 0])
     assert ex09.q4.check(scaled).status is Status.CORRECT
-    assert ex09.q5.check(average_precision_score(y_test, -scaled.score_samples(X_test))).status is Status.CORRECT
+    result = ex09.q5.check(average_precision_score(y_test, -scaled.score_samples(X_test)))
+    assert result.status is Status.CORRECT and "behind a scaler" in result.message
+
+
+def test_q5_accepts_each_valid_value_not_the_range_between_them(machines, detector):
+    """learnerB910: the range from the scaled to the plain AP let 0.42 (rounded) and a detector fitted with one fault
+    (0.41892) through: each valid way is right within 0.1 % of its own value only."""
+    X_train, y_train, X_test, y_test = machines
+    exact = average_precision_score(y_test, -detector.score_samples(X_test))
+    assert assert_fails(ex09.q5.check(round(exact, 2)), "rounded").mistake == "rounded"
+    one_fault = LocalOutlierFactor(novelty=True).fit(X_train[1:1501])
+    assert ex09.q5.check(average_precision_score(y_test, -one_fault.score_samples(X_test))).status is Status.INCORRECT
+    plain = ex09.q5.check(exact)
+    assert plain.status is Status.CORRECT and "scaler" not in plain.message
 
 
 def test_q5_slips_are_named(machines, detector):
