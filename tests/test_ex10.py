@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 import pytest
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
@@ -517,3 +518,28 @@ def test_capstone_accepts_a_sampler_inside_the_pipeline_before_the_scaler(blocks
 def test_capstone_out_of_range_estimate_says_what_to_store(honest):
     model, cv_cost = honest  # a percentage cannot be told from a total: the message names both, claims neither
     assert "out-of-range" in assert_fails(ex10.q6.evaluate(model, 100 * cv_cost), "not a percentage", points=2).mistake
+
+
+def test_capstone_names_a_transform_applied_outside_the_model(blocks):
+    """learnerB910 P3: log1p and a scaler fitted on X outside the model, the model fitted on the transformed X.
+    The vault sends raw blocks: the message must name the transform outside the model, not skewness, calibration
+    or leakage."""
+    X, y = blocks
+    Xs = pd.DataFrame(StandardScaler().fit_transform(np.log1p(X)), columns=X.columns)
+    decider = FixedThresholdClassifier(LogisticRegression(max_iter=1000), threshold=1 / 11)
+    cost = ex10.expected_cost(y, cross_val_predict(decider, Xs, y, cv=StratifiedKFold(5, shuffle=True, random_state=0)))
+    result = ex10.q6.evaluate(clone(decider).fit(Xs, y), cost)
+    assert result.status is Status.INCORRECT
+    assert "inside the model" in result.message and "transform-outside-model" in result.mistake
+    assert "a log transform and a scaler" in result.message
+    assert "skewed" not in result.message and "not calibrated" not in result.message
+    assert "leakage" not in result.message
+
+
+def test_capstone_honest_models_are_not_told_their_transform_is_outside(blocks, honest):
+    X, y = blocks
+    model, cost = honest
+    assert "transform-outside-model" not in (ex10.q6.evaluate(model, cost).mistake or "")
+    weak = FixedThresholdClassifier(LogisticRegression(max_iter=1000), threshold=1 / 11).fit(X, y)  # raw features
+    result = ex10.q6.evaluate(weak, 0.2)
+    assert "transform-outside-model" not in (result.mistake or "")

@@ -745,6 +745,51 @@ def _fit_rows_evidence(model) -> dict:
     return evidence
 
 
+def _expected_transform(model) -> str | None:
+    """The usual transform of the learner's ``X`` that the model ranks far better than ``X`` as the data gives it.
+
+    A model fitted on transformed features but handed the raw blocks ranks them poorly; given the same
+    transform of ``X``, it ranks its own rows well again. That proves the transform was applied outside it.
+    """
+    try:
+        from sklearn.metrics import average_precision_score
+        from sklearn.preprocessing import StandardScaler
+
+        X, y = load_page_blocks(return_X_y=True)
+        y = np.asarray(y)
+        logged = np.log1p(np.asarray(X, dtype=float))
+        versions = {
+            "X as the data gives it": X,
+            "a log transform": _like_X(X, logged),
+            "a scaler": _like_X(X, StandardScaler().fit_transform(X)),
+            "a log transform and a scaler": _like_X(X, StandardScaler().fit_transform(logged)),
+        }
+        aps = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, version in versions.items():
+                scores = np.asarray(model.predict_proba(version), dtype=float)[:, 1]
+                if np.isfinite(scores).all():
+                    aps[name] = float(average_precision_score(y, scores))
+        raw = aps.pop("X as the data gives it", None)
+        if raw is None or not aps:
+            return None
+        best = max(aps, key=aps.get)
+        return best if aps[best] >= AP_MIN and aps[best] >= raw + 0.2 else None
+    except Exception:  # noqa: BLE001 - evidence is optional
+        return None
+
+
+def _like_X(X, values):
+    """``values`` with ``X``'s columns when ``X`` is a DataFrame (a model fitted on one expects its names)."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return values
+    import pandas as pd
+
+    return pd.DataFrame(values, columns=columns, index=X.index)
+
+
 def _in_sample_cost(model) -> float | None:
     """The cost of the model's own decisions on the learner's ``X``, ``y`` (the rows the step fits it on)."""
     try:
@@ -836,6 +881,7 @@ class VaultDecisions(HeldoutScore):
             "decisions": decisions.astype(float).tolist(),
             "evidence": _fit_rows_evidence(value),
             "in_sample_cost": _in_sample_cost(value),
+            "expected_transform": _expected_transform(value),
         }
 
     def judge(self, data, seed=DEFAULT_SEED):
@@ -877,9 +923,16 @@ class VaultDecisions(HeldoutScore):
         cost = expected_cost(y, decisions)
         flag_all = C_FP * (1 - prevalence)
         problems, ids = [], []
+        transform = data.get("expected_transform")
+        # Proved in the learner's kernel: the model ranks a transformed X far better than X itself.
+        raw_inputs = isinstance(transform, str) and ap < AP_MIN
         if ap < AP_MIN:
             fewer = [n for n in _rows_seen_anywhere(data.get("estimator")) if 0 < n < n_learner]
-            if fewer:
+            if raw_inputs:
+                advice = (f"Your model ranks your own rows `X` well only after {transform} that is not part of it, "
+                          "and the vault's blocks arrive as `X` has them. Put that step inside the model, in a "
+                          "pipeline, so that it is applied to every block the model scores.")
+            elif fewer:
                 advice = (f"A step of your model was fitted on {max(fewer)} rows only, while `X` has {n_learner}: "
                           "fit the final model on all of `X`, `y` (validation is for the estimate, not the final fit).")
             elif evidence.get("log_transform"):
@@ -889,12 +942,13 @@ class VaultDecisions(HeldoutScore):
                 advice = "The features are very skewed: try a log transform before a linear model, or a tree ensemble."
             problems.append(f"Its average precision on the vault is {ap:.3f}; it needs {AP_MIN:.2f}: the scores rank "
                             f"blocks poorly. {advice}")
-            ids.append("low-ap")
+            ids.append("transform-outside-model" if raw_inputs else "low-ap")
         if cost > COST_MAX:
             problems.append(f"Its decisions cost {cost:.3f} per block on the vault; they need to cost at most "
                             f"{COST_MAX:.2f} (flagging every block would cost {flag_all:.3f}).")
             ids.append("high-cost")
-            why, mistake = self._why_costly(proba, decisions, prevalence, y)
+            # Calibration is not the question while the model does not see the features it was fitted on.
+            why, mistake = self._why_costly(proba, decisions, prevalence, None if raw_inputs else y)
             problems.append(why)
             ids.append(mistake)
         if problems:
@@ -997,6 +1051,15 @@ class CostEstimate(Answer):
         # A cross-validated estimate over the learner's rows has about the same per-row spread.
         se_claim = se_vault * math.sqrt(len(costs) / n_learner)
         band = Z_LEAK * math.sqrt(se_vault**2 + se_claim**2)
+        transform = data.get("expected_transform") if isinstance(data, dict) else None
+        if claim < vault_cost - band and isinstance(transform, str):
+            raise incorrect(
+                f"Your validation estimate ({claim:.3f}) is far below your model's cost on the vault ({vault_cost:.3f}): "
+                f"your model expects {transform} that is not part of it, so it does not see the vault's blocks as it "
+                "saw the rows you validated on. Put every transform inside the model (a pipeline) and validate that "
+                "whole model.",
+                mistake="transform-outside-model",
+            )
         if claim < vault_cost - band:
             raise incorrect(
                 f"Your validation estimate ({claim:.3f}) is lower than your model's cost on the vault ({vault_cost:.3f}) "
@@ -1033,9 +1096,10 @@ class _Capstone(Question):
                 "not your training data: fix `capstone_model` first.",
             }
         elif "data" in estimate:
-            in_sample = model["data"].get("in_sample_cost") if isinstance(model.get("data"), dict) else None
+            model_data = model["data"] if isinstance(model.get("data"), dict) else {}
             extracted["capstone_cv_cost"] = {"data": {"value": estimate["data"], "decisions": decisions,
-                                                      "in_sample_cost": in_sample}}
+                                                      "in_sample_cost": model_data.get("in_sample_cost"),
+                                                      "expected_transform": model_data.get("expected_transform")}}
         elif "data" in model and estimate.get("status") == Status.NOT_ATTEMPTED.value:
             extracted["capstone_cv_cost"] = {
                 "status": Status.NOT_ATTEMPTED.value,
