@@ -543,3 +543,17 @@ def test_capstone_honest_models_are_not_told_their_transform_is_outside(blocks, 
     weak = FixedThresholdClassifier(LogisticRegression(max_iter=1000), threshold=1 / 11).fit(X, y)  # raw features
     result = ex10.q6.evaluate(weak, 0.2)
     assert "transform-outside-model" not in (result.mistake or "")
+
+
+def test_q4_keys_must_be_the_labels_themselves_not_their_text():
+    """learnerB910: a dict keyed by str(label) passed, though SMOTE refuses "1" for the integer label 1."""
+
+    def text_keys(y, minimum):
+        counts = pd.Series(y).value_counts()
+        return {str(label): int(minimum) for label, n in counts.items() if n < minimum}
+
+    assert assert_fails(ex10.q4.evaluate(text_keys), "labels themselves").mistake == "key-type"
+    with pytest.raises(ValueError):  # SMOTE agrees that the key is not a class of y
+        SMOTE(k_neighbors=2, sampling_strategy={"1": 30}).fit_resample(np.arange(40.0).reshape(-1, 1),
+                                                                      np.r_[np.zeros(35, int), np.ones(5, int)])
+    assert ex10.q4.evaluate(_strategy_right).status is Status.CORRECT  # numpy ints and strings as y gives them

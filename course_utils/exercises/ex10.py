@@ -538,7 +538,10 @@ def _strategy_to_plain(raw):
         except (TypeError, ValueError):
             number = None
         integral = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-        items.append([str(key.item() if isinstance(key, np.generic) else key), number, integral])
+        plain_key = key.item() if isinstance(key, np.generic) else key
+        # SMOTE matches the keys to the labels exactly: 1 and "1" are different classes to it.
+        numeric_key = isinstance(plain_key, (int, float)) and not isinstance(plain_key, bool)
+        items.append([str(plain_key), number, integral, numeric_key])
     return {"items": items}
 
 
@@ -551,7 +554,13 @@ def _judge_strategy(kwargs, output):
         kind = output.get("not_a_dict") if isinstance(output, dict) else type(output).__name__
         return (f"Return a dict `{{class: rows wanted}}` (got {kind}).", "not-a-dict")
     wanted = {}
-    for key, number, integral in output["items"]:
+    numeric_labels = np.asarray(labels).dtype.kind in "iuf"
+    for key, number, integral, *kind in output["items"]:
+        if key in count and kind and bool(kind[0]) != numeric_labels:
+            given, wanted_kind = ("a number", "strings") if kind[0] else ("a string", "numbers")
+            return (f"Your dict's key for class {key} is {given}, but the labels of this `y` are {wanted_kind}: "
+                    "SMOTE matches the keys to the labels exactly, so use the labels themselves as keys, as "
+                    "`value_counts()` or `np.unique` give them.", "key-type")
         if key not in count:
             return (f"Your dict names the class {key!r}, which is not among the labels of `y`: use the labels "
                     "themselves as keys (`y.value_counts()` or `np.unique(y, return_counts=True)`).", "unknown-class")
