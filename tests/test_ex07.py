@@ -239,6 +239,24 @@ def test_q3_mistakes(new_data, solution_search):
     assert_fails(ex07.q3.check(solution_search, 100 * best), "percentage", points=1)
 
 
+def test_q3_candidate_set_is_established_from_the_grid(new_data, solution_search):
+    # learnerB78: Borderline-SMOTE replaced by SMOTE(k_neighbors=3), and the samplers' seeds changed, were accepted
+    # with "compares passthrough and the three samplers".
+    X, y = new_data
+    best = solution_search.best_score_
+    replaced = GridSearchCV(_pipe(), {"sampler": ["passthrough", SMOTE(random_state=0), SMOTE(k_neighbors=3, random_state=0),
+                                                  RandomUnderSampler(random_state=0)]},
+                            scoring="average_precision", cv=_cv()).fit(X, y)
+    result = assert_fails(ex07.q3.check(replaced, replaced.best_score_), "no `BorderlineSMOTE` candidate", points=1)
+    assert result.mistake.startswith("search=candidates")
+    reseeded = GridSearchCV(_pipe(), {"sampler": ["passthrough", SMOTE(random_state=1), BorderlineSMOTE(random_state=1),
+                                                  RandomUnderSampler(random_state=1)]},
+                            scoring="average_precision", cv=_cv()).fit(X, y)
+    assert_fails(ex07.q3.check(reseeded, reseeded.best_score_), "set differently", "`random_state=1`", points=1)
+    message = ex07.q3.check(solution_search, best).message
+    assert "three samplers" in message and "recorded" in message
+
+
 def test_q3_without_passthrough_number_is_named(solution_search):
     scores = ex07._search_scores()
     if np.isclose(scores["without_passthrough"], scores["best"]):
