@@ -469,3 +469,26 @@ def test_q5_other_policies_are_named(day):
     # learner78 attempt 5.10 (another model's top K finds 18 frauds, as K + 1 cases do): no K + 1 claim on the recall
     assert "K + 1" not in ex08.q5.check(precision, r1).message
     assert ex08.q5.check(100 * precision, 100 * recall).mistake == "precision_at_k=percentage; recall_at_k=percentage"
+
+
+# --------------------------------------------------------------------------- #
+# learnerB78's cases
+# --------------------------------------------------------------------------- #
+
+
+def test_q6_cost_weight_passed_as_a_fit_parameter_passes(train):
+    # learnerB78 R2 Q6 alt: refused as "fitted on other rows", though it was fitted on X_train with the cost weight.
+    X_train, y_train = train
+    positive_weight = C_FN / C_FP
+    r6d = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    r6d.fit(X_train, y_train, logisticregression__sample_weight=np.where(y_train == 1, positive_weight, 1.0))
+    result = ex08.q6.check(r6d)
+    assert result.status is Status.CORRECT, result.message
+    assert "other rows" not in result.message
+
+
+def test_q6_other_rows_are_named_only_when_the_scaler_proves_them(train):
+    X, y = train
+    part = FixedThresholdClassifier(plain_pipeline(), threshold=0.2).fit(X[:1000], y[:1000])
+    result = assert_fails(ex08.q6.check(part), "scaler saw 1,000 rows")
+    assert result.mistake == "other-rows"

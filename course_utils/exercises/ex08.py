@@ -713,6 +713,30 @@ def _proven_slip(d: dict) -> tuple[str, str] | None:
     return None
 
 
+def _scaler_rows(rule) -> dict | None:
+    """The rows the fitted rule's first scaler saw (a pipeline's first step with ``n_samples_seen_`` and ``mean_``,
+    under a threshold wrapper or directly), against the training rows; None when there is no such scaler, or
+    when it sits under a cross-fitting calibrator (its copies saw folds)."""
+    model = rule
+    for _ in range(3):
+        if hasattr(model, "steps"):
+            break
+        inner = getattr(model, "estimator_", None)
+        if inner is None:
+            return None
+        model = inner
+    if not hasattr(model, "steps"):
+        return None
+    first = model.steps[0][1]
+    n, mean = getattr(first, "n_samples_seen_", None), getattr(first, "mean_", None)
+    if n is None or mean is None or np.ndim(n) != 0:
+        return None
+    X_train, _ = _train_data()
+    same = int(n) == _N_TRAIN and np.shape(mean) == (X_train.shape[1],) and bool(
+        np.allclose(mean, X_train.mean(axis=0), rtol=1e-7, atol=1e-9))
+    return {"n": int(n), "same_rows": same}
+
+
 def _inflated_smote(d: dict) -> bool:
     """A SMOTE pipeline whose probabilities are thresholded without being calibrated first."""
     return _has_sampler(d) and not any(_short_class(x) == "CalibratedClassifierCV" for x in _chain(d))
@@ -745,6 +769,7 @@ class _DecisionRule(HeldoutScore):
                 # Differs: is the rule deterministic (then the rows differ), and were they the day's rows?
                 refits["train_again"] = _refit_predictions(value, X_train, y_train, X_probe, "predict")
                 refits["day"] = _refit_predictions(value, *_day_data(), X_probe, "predict")
+                refits["scaler_rows"] = _scaler_rows(value)
             data["refits"] = refits
         except Exception:  # a rule that cannot be cloned and refitted: judged by its decisions alone
             pass
@@ -767,9 +792,14 @@ class _DecisionRule(HeldoutScore):
                 return Result(Status.INCORRECT, mistake="day-rows", message=(
                     "Your rule was fitted on the day's 1,000 rows (`X_day, y_day`): refitted on them it makes exactly "
                     "your decisions. Fit it on `X_train, y_train`, the 4,000 training rows."))
-            return Result(Status.INCORRECT, mistake="other-rows", message=(
-                "Your rule makes other decisions than the same rule refitted on `X_train, y_train`: it was fitted on "
-                "other rows (a part of the training rows, or other data). Fit it on all of `X_train, y_train`."))
+            # Other decisions than the plain refit do not prove other rows: fit parameters (a cost-based
+            # `sample_weight`) change them too. Only a scaler that saw other rows proves it; else the score judges.
+            rows = refits.get("scaler_rows")
+            if rows is not None and not rows["same_rows"]:
+                return Result(Status.INCORRECT, mistake="other-rows", message=(
+                    f"Your rule was fitted on other rows: its scaler saw {rows['n']:,} rows"
+                    + (" that are not the 4,000 of `X_train`" if rows["n"] == _N_TRAIN else
+                       ", not the 4,000 of `X_train`") + ". Fit it on all of `X_train, y_train`."))
         score, reference = self.metric(np.asarray(y), output), _reference_saved(seed)
         measured = (f"{self.metric_name} on unseen data: {score:.3f}; the cost rule of step 3 saves {reference:.3f} on "
                     f"the same data (needed: no more than {_MAX_SHORTFALL:.3f} below it).")
