@@ -170,7 +170,8 @@ def test_q2_solution_passes_for_several_grading_seeds(repaired):
 
 def test_q2_other_repairs_pass(train, smote_model):
     X, y = train
-    assert ex08.q2.check(CalibratedClassifierCV(smote_pipeline(), method="isotonic", cv=5).fit(X, y))
+    assert ex08.q2.check(CalibratedClassifierCV(smote_pipeline(), method="sigmoid", cv=10).fit(X, y))
+    assert ex08.q2.check(CalibratedClassifierCV(smote_pipeline(), cv=2).fit(X, y))  # the default method is sigmoid
     X_fit, X_cal, y_fit, y_cal = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
     held_out = CalibratedClassifierCV(FrozenEstimator(smote_pipeline().fit(X_fit, y_fit)), method="sigmoid")
     assert ex08.q2.check(held_out.fit(X_cal, y_cal))
@@ -492,3 +493,23 @@ def test_q6_other_rows_are_named_only_when_the_scaler_proves_them(train):
     part = FixedThresholdClassifier(plain_pipeline(), threshold=0.2).fit(X[:1000], y[:1000])
     result = assert_fails(ex08.q6.check(part), "scaler saw 1,000 rows")
     assert result.mistake == "other-rows"
+
+
+@pytest.mark.parametrize("cv", [5, 3])
+def test_q2_isotonic_is_refused(train, smote_model, cv):
+    # learnerB78 problem 2: the step asks for the method lesson 08 recommends for about 32 positives per fold.
+    X_train, y_train = train
+    rep = CalibratedClassifierCV(smote_model, method="isotonic", cv=cv).fit(X_train, y_train)
+    result = assert_fails(ex08.q2.check(rep), "isotonic", "32 positives")
+    assert result.mistake == "isotonic"
+
+
+@pytest.mark.parametrize("n_rows", [2000, 1000])
+def test_q2_calibrator_fitted_on_part_of_the_training_rows_is_refused(train, n_rows):
+    # learnerB78 problem 3: the step says to use X_train, y_train.
+    X_train, y_train = train
+    rep = CalibratedClassifierCV(smote_pipeline(), method="sigmoid", cv=5).fit(X_train[:n_rows], y_train[:n_rows])
+    result = assert_fails(ex08.q2.check(rep), f"{n_rows:,} rows", "all of `X_train, y_train`")
+    assert result.mistake == "other-rows"
+    single = CalibratedClassifierCV(smote_pipeline(), cv=5, ensemble=False).fit(X_train[:n_rows], y_train[:n_rows])
+    assert ex08.q2.check(single).mistake == "other-rows"

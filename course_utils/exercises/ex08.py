@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+import numbers
+
 import numpy as np
 
 from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, FunctionCases, HeldoutScore, Mistake, Number, Result,
@@ -339,6 +341,42 @@ def _in_sample_evidence(value, seed: int) -> dict | None:
             "calibrated_on_train": calibrated_on_train}
 
 
+_PARTITION_CV = ("KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold")
+
+
+def _calibration_rows(value) -> dict | None:
+    """The rows a cross-fitting calibrator was fitted on, read from its fitted pipelines' first scalers: with folds
+    that partition the rows, each row is in k - 1 training folds, so the scalers' counts sum to n (k - 1) and their
+    weighted means average to the rows' mean (one pipeline on all rows when ``ensemble=False``). None when that
+    cannot be read (no scaler first, a frozen model, other splitters)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    if not isinstance(value, CalibratedClassifierCV) or isinstance(value.estimator, FrozenEstimator):
+        return None
+    cv = value.cv
+    if not (cv is None or isinstance(cv, numbers.Integral) or type(cv).__name__ in _PARTITION_CV):
+        return None
+    scalers = []
+    for calibrated in getattr(value, "calibrated_classifiers_", []):
+        steps = getattr(calibrated.estimator, "steps", None)
+        first = steps[0][1] if steps else None
+        if getattr(first, "mean_", None) is None or np.ndim(getattr(first, "n_samples_seen_", None)) != 0:
+            return None
+        scalers.append(first)
+    if not scalers:
+        return None
+    counts = np.array([float(s.n_samples_seen_) for s in scalers])
+    means = np.array([np.asarray(s.mean_, dtype=float) for s in scalers])
+    k = len(scalers)
+    n = counts[0] if k == 1 else counts.sum() / (k - 1)
+    X_train, _ = _train_data()
+    mean = (counts[:, None] * means).sum(axis=0) / counts.sum()
+    same = bool(np.isclose(n, _N_TRAIN)) and mean.shape == (X_train.shape[1],) and bool(
+        np.allclose(mean, X_train.mean(axis=0), rtol=1e-7, atol=1e-9))
+    return {"n": int(round(n)), "same_rows": same}
+
+
 def _close_lists(a, b) -> bool:
     return a is not None and b is not None and len(a) == len(b) and bool(np.allclose(a, b, rtol=1e-7, atol=1e-10))
 
@@ -354,6 +392,11 @@ class _FreshCalibration(HeldoutScore):
             data["in_sample"] = _in_sample_evidence(value, seed)
         except Exception:  # a model the recomputation cannot rebuild: judged by its probabilities alone
             data["in_sample"] = None
+        try:
+            data["method"] = str(getattr(value, "method", "")) or None
+            data["rows"] = _calibration_rows(value)
+        except Exception:  # judged by its probabilities alone
+            data["method"], data["rows"] = None, None
         return data
 
     def judge(self, data, seed=DEFAULT_SEED):
@@ -380,6 +423,17 @@ class _FreshCalibration(HeldoutScore):
             return Result(Status.INCORRECT, mistake="inflated", message=measured + " The risks are still inflated: the SMOTE model's probabilities "
                           "were not repaired. Calibrate them with cross-validation on rows in their true proportions "
                           "(the training rows, not resampled).")
+        if data.get("method") == "isotonic":
+            return Result(Status.INCORRECT, mistake="isotonic", message=(
+                "Your calibrator uses the isotonic method. Each calibration fold holds only about 32 positives here: "
+                "a free-form step function follows their noise. The step asks for the method lesson 08 recommends "
+                "for so few positives, the one with two parameters."))
+        rows = data.get("rows")
+        if rows is not None and not rows["same_rows"]:
+            return Result(Status.INCORRECT, mistake="other-rows", message=(
+                f"Your calibrator was fitted on {rows['n']:,} rows" + (" other than" if rows["n"] == _N_TRAIN else
+                ", not on all") + " the 4,000 of `X_train` (its pipelines' scalers saw them). Fit it on all of "
+                "`X_train, y_train`: its internal folds already keep the calibration rows apart."))
         if brier <= _MAX_BRIER and _MEAN_RATIO[0] <= ratio <= _MEAN_RATIO[1]:
             return Result(Status.CORRECT, measured)
         if ratio < _MEAN_RATIO[0]:
