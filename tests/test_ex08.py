@@ -513,3 +513,13 @@ def test_q2_calibrator_fitted_on_part_of_the_training_rows_is_refused(train, n_r
     assert result.mistake == "other-rows"
     single = CalibratedClassifierCV(smote_pipeline(), cv=5, ensemble=False).fit(X_train[:n_rows], y_train[:n_rows])
     assert ex08.q2.check(single).mistake == "other-rows"
+
+
+def test_q5_k_minus_one_is_declared_so_the_rounding_claim_is_ambiguous(day):
+    # learnerB78 attempt 5: K - 1 = 24 flags (16 found) gives recall 16/40 = 0.4, the right 0.425 rounded; the
+    # message claimed only "rounded".
+    y_day, _ = day
+    p, r = ex08._day_policy("k_minus_one")
+    assert round(r, 4) == 0.4
+    result = assert_fails(ex08.q5.check(p, r), "K - 1 flagged cases", "2 known slips")
+    assert result.mistake == "precision_at_k=k-minus-one; recall_at_k=k-minus-one|rounded"

@@ -604,14 +604,15 @@ q4 = exercise.question(
 
 
 def _day_policy(policy: str) -> tuple[float, float]:
-    """Precision and recall of realistic other policies on the day: k + 1 cases, the k lowest, or the threshold 0.5."""
+    """Precision and recall of realistic other policies on the day: k + 1 or k - 1 cases, the k lowest, or the
+    threshold 0.5."""
     scores, y_day = _day_scores()
     if policy == "threshold":
         flagged = scores >= 0.5
     else:
-        order = np.argsort(-scores if policy == "k_plus_one" else scores, kind="stable")
+        order = np.argsort(scores if policy == "lowest" else -scores, kind="stable")
         flagged = np.zeros(len(scores), dtype=bool)
-        flagged[order[: _K + 1 if policy == "k_plus_one" else _K]] = True
+        flagged[order[: {"k_plus_one": _K + 1, "k_minus_one": _K - 1}.get(policy, _K)]] = True
     hits = int(y_day[flagged].sum())
     return hits / max(int(flagged.sum()), 1), hits / int(y_day.sum())
 
@@ -627,7 +628,15 @@ def _policy_mistakes(which: int, name: str) -> list:
                 f"That is the {name} of flagging every case with probability 0.5 or more. The budget decides: flag "
                 "exactly the K highest-ranked cases, with your `top_k_alerts`."),
         *([Mistake("k-plus-one", lambda: _day_policy("k_plus_one")[0],
-                   "That is the precision of K + 1 flagged cases: flag exactly K.")] if which == 0 else []),
+                   "That is the precision of K + 1 flagged cases: flag exactly K."),
+           Mistake("k-minus-one", lambda: _day_policy("k_minus_one")[0],
+                   "That is the precision of K - 1 flagged cases: flag exactly K.")] if which == 0 else []),
+        # The recall of K - 1 cases is not proof of them (another ranking may find as many frauds), but it is
+        # declared so that a value it shares with another slip (here 16 / 40 = 0.4, also 0.425 rounded) is
+        # reported as ambiguous rather than as that slip alone.
+        *([Mistake("k-minus-one", lambda: _day_policy("k_minus_one")[1],
+                   "That is the recall of K - 1 flagged cases (or of a ranking that finds as few frauds): flag exactly "
+                   "the K highest-ranked cases.")] if which == 1 else []),
         percentage_mistake(right),
     ]
 
