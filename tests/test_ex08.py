@@ -523,3 +523,21 @@ def test_q5_k_minus_one_is_declared_so_the_rounding_claim_is_ambiguous(day):
     assert round(r, 4) == 0.4
     result = assert_fails(ex08.q5.check(p, r), "K - 1 flagged cases", "2 known slips")
     assert result.mistake == "precision_at_k=k-minus-one; recall_at_k=k-minus-one|rounded"
+
+
+def test_q6_cost_scorer_with_the_wrong_sign_is_named(train):
+    # learnerB78 R2 Q6: make_scorer(cost) without greater_is_better=False maximises the cost (threshold about 0);
+    # the message asked whether the threshold was applied to calibrated probabilities.
+    X_train, y_train = train
+
+    def cost_fn(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        return (C_FN * np.sum((y_true == 1) & (y_pred == 0)) + C_FP * np.sum((y_true == 0) & (y_pred == 1))) / len(y_true)
+
+    r6a = TunedThresholdClassifierCV(plain_pipeline(), scoring=make_scorer(cost_fn), cv=5).fit(X_train, y_train)
+    result = assert_fails(ex08.q6.check(r6a), "greater_is_better=False", "*costlier*")
+    assert result.mistake == "scorer-sign"
+    assert grade_as_grader(ex08.q6, r6a, 7).mistake == "scorer-sign"
+    right = TunedThresholdClassifierCV(plain_pipeline(), scoring=make_scorer(cost_fn, greater_is_better=False),
+                                       cv=5).fit(X_train, y_train)
+    assert ex08.q6.check(right).status is Status.CORRECT

@@ -800,6 +800,28 @@ def _scaler_rows(rule) -> dict | None:
     return {"n": int(n), "same_rows": same}
 
 
+def _scorer_prefers_cost(rule) -> dict | None:
+    """For a threshold tuned on a ``make_scorer`` scorer: whether that scorer, signed as the search uses it, rates
+    four decision sets on the training labels (nobody, everybody, the positives, the negatives flagged) in the order
+    of their cost for this step, costliest highest (the sign slip: a cost scorer without ``greater_is_better=False``)."""
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    if not isinstance(rule, TunedThresholdClassifierCV):
+        return None
+    scorer = rule.scoring
+    func, sign = getattr(scorer, "_score_func", None), getattr(scorer, "_sign", None)
+    if func is None or sign not in (1, -1):
+        return None
+    _, y = _train_data()
+    y = np.asarray(y)
+    decisions = [np.zeros_like(y), np.ones_like(y), y.copy(), 1 - y]
+    costs = [_C_FN * np.sum((y == 1) & (d == 0)) + _C_FP * np.sum((y == 0) & (d == 1)) for d in decisions]
+    scores = [sign * float(func(y, d, **getattr(scorer, "_kwargs", {}))) for d in decisions]
+    order_cost, order_score = np.argsort(costs), np.argsort(scores)
+    return {"prefers_cost": bool(np.array_equal(order_cost, order_score) and len(set(scores)) == len(scores)),
+            "best_threshold": float(getattr(rule, "best_threshold_", float("nan")))}
+
+
 def _inflated_smote(d: dict) -> bool:
     """A SMOTE pipeline whose probabilities are thresholded without being calibrated first."""
     return _has_sampler(d) and not any(_short_class(x) == "CalibratedClassifierCV" for x in _chain(d))
@@ -820,6 +842,10 @@ class _DecisionRule(HeldoutScore):
 
     def extract(self, value, seed=DEFAULT_SEED):
         data = super().extract(value, seed)
+        try:
+            data["cost_sign"] = _scorer_prefers_cost(value)
+        except Exception:  # a scorer that cannot be probed: judged by the decisions
+            data["cost_sign"] = None
         data["refits"] = None
         try:
             import time
@@ -849,6 +875,14 @@ class _DecisionRule(HeldoutScore):
         slip = _proven_slip(d)
         if slip is not None:
             return Result(Status.INCORRECT, slip[1], mistake=slip[0])
+        sign = data.get("cost_sign")
+        if sign is not None and sign["prefers_cost"]:
+            return Result(Status.INCORRECT, mistake="scorer-sign", message=(
+                "Your threshold was tuned on a scorer that rates *costlier* decisions higher: asked to score "
+                "flagging nobody, everybody, exactly the positives and exactly the negatives, it ranks them by "
+                f"their cost, highest first, so the search picked the threshold {sign['best_threshold']:.3g}. The "
+                "search maximises the score: give `make_scorer` `greater_is_better=False` for a cost, or return "
+                "minus the cost."))
         refits, mine = data.get("refits") or {}, output[:_N_PROBE].tolist()
         if refits.get("train_again") is not None and refits["train"] != mine and refits["train"] == refits["train_again"]:
             if refits.get("day") == mine:
