@@ -521,3 +521,15 @@ def test_q5_sampler_after_the_scaler_is_accepted(big):
                          LogisticRegression()).fit(X, y)
     assert ex07.q5.check(average_precision_score(y_test, full.predict_proba(X_test)[:, 1]),
                          average_precision_score(y_test, fast.predict_proba(X_test)[:, 1])).status is Status.CORRECT
+
+
+def test_q5_both_models_refitted_on_the_test_rows_are_named(big):
+    # learnerB78: both models refitted on X_test, AP on X_test, got only "too high".
+    _, _, X_test, y_test = big
+    full = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_test, y_test)
+    fast = make_pipeline(RandomUnderSampler(sampling_strategy=0.1, random_state=0), StandardScaler(),
+                         LogisticRegression()).fit(X_test, y_test)
+    ap_full = average_precision_score(y_test, full.predict_proba(X_test)[:, 1])
+    ap_fast = average_precision_score(y_test, fast.predict_proba(X_test)[:, 1])
+    result = assert_fails(ex07.q5.check(ap_full, ap_fast), "refitted on `X_test, y_test`", points=0)
+    assert result.mistake == "ap_full=refit-on-test; ap_fast=refit-on-test"

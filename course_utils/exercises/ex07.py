@@ -1020,6 +1020,30 @@ def _big_scores() -> dict:
     return out
 
 
+@cache
+def _refit_on_test_scores() -> dict:
+    """Test-set AP of both models refitted on the test rows themselves (only computed for a wrong answer)."""
+    from imblearn.pipeline import make_pipeline
+    from imblearn.under_sampling import RandomUnderSampler
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import average_precision_score
+    from sklearn.preprocessing import StandardScaler
+
+    _, _, X_test, y_test = _big_data()
+    models = {
+        "full": make_pipeline(StandardScaler(), LogisticRegression()),
+        "fast": make_pipeline(RandomUnderSampler(sampling_strategy=0.1, random_state=0), StandardScaler(),
+                              LogisticRegression()),
+    }
+    return {name: float(average_precision_score(y_test, m.fit(X_test, y_test).predict_proba(X_test)[:, 1]))
+            for name, m in models.items()}
+
+
+def _refit_on_test_is(kind: str):
+    return lambda v: math.isclose(v, _refit_on_test_scores()[kind], rel_tol=RTOL) and not math.isclose(
+        _refit_on_test_scores()[kind], _big_scores()[kind], rel_tol=RTOL)
+
+
 def _ap_is(key: str, target: str):
     return lambda v: math.isclose(v, _big_scores()[key], rel_tol=RTOL) and not math.isclose(
         _big_scores()[key], _big_scores()[target], rel_tol=RTOL
@@ -1036,6 +1060,9 @@ def _ap_mistakes(kind: str) -> list:
         (_ap_is(f"{kind}_labels", kind), "That AP was computed from 0/1 predictions (`predict`); use the scores: "
          "`predict_proba(X_test)[:, 1]`."),
         (_ap_is(f"{kind}_train", kind), "That AP is measured on the training data; use `X_test, y_test`."),
+        Mistake("refit-on-test", _refit_on_test_is(kind), "That is the AP of the model refitted on `X_test, y_test` "
+                "and scored on the same rows: score the models fitted in step 4 (on `X_big, y_big`) on the test rows, "
+                "without fitting them again."),
         *([(_ap_is("balanced", kind), "That is the AP after under-sampling to 1:1 (the default strategy): use "
             "`sampling_strategy=0.1`.")] if kind == "fast" else []),
         (lambda v: 1 < v <= 100, "Give the AP as a fraction between 0 and 1, not a percentage."),
