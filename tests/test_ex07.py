@@ -239,6 +239,24 @@ def test_q3_mistakes(new_data, solution_search):
     assert_fails(ex07.q3.check(solution_search, 100 * best), "percentage", points=1)
 
 
+def test_q3_candidate_set_is_established_from_the_grid(new_data, solution_search):
+    # learnerB78: Borderline-SMOTE replaced by SMOTE(k_neighbors=3), and the samplers' seeds changed, were accepted
+    # with "compares passthrough and the three samplers".
+    X, y = new_data
+    best = solution_search.best_score_
+    replaced = GridSearchCV(_pipe(), {"sampler": ["passthrough", SMOTE(random_state=0), SMOTE(k_neighbors=3, random_state=0),
+                                                  RandomUnderSampler(random_state=0)]},
+                            scoring="average_precision", cv=_cv()).fit(X, y)
+    result = assert_fails(ex07.q3.check(replaced, replaced.best_score_), "no `BorderlineSMOTE` candidate", points=1)
+    assert result.mistake.startswith("search=candidates")
+    reseeded = GridSearchCV(_pipe(), {"sampler": ["passthrough", SMOTE(random_state=1), BorderlineSMOTE(random_state=1),
+                                                  RandomUnderSampler(random_state=1)]},
+                            scoring="average_precision", cv=_cv()).fit(X, y)
+    assert_fails(ex07.q3.check(reseeded, reseeded.best_score_), "set differently", "`random_state=1`", points=1)
+    message = ex07.q3.check(solution_search, best).message
+    assert "three samplers" in message and "recorded" in message
+
+
 def test_q3_without_passthrough_number_is_named(solution_search):
     scores = ex07._search_scores()
     if np.isclose(scores["without_passthrough"], scores["best"]):
@@ -503,3 +521,15 @@ def test_q5_sampler_after_the_scaler_is_accepted(big):
                          LogisticRegression()).fit(X, y)
     assert ex07.q5.check(average_precision_score(y_test, full.predict_proba(X_test)[:, 1]),
                          average_precision_score(y_test, fast.predict_proba(X_test)[:, 1])).status is Status.CORRECT
+
+
+def test_q5_both_models_refitted_on_the_test_rows_are_named(big):
+    # learnerB78: both models refitted on X_test, AP on X_test, got only "too high".
+    _, _, X_test, y_test = big
+    full = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_test, y_test)
+    fast = make_pipeline(RandomUnderSampler(sampling_strategy=0.1, random_state=0), StandardScaler(),
+                         LogisticRegression()).fit(X_test, y_test)
+    ap_full = average_precision_score(y_test, full.predict_proba(X_test)[:, 1])
+    ap_fast = average_precision_score(y_test, fast.predict_proba(X_test)[:, 1])
+    result = assert_fails(ex07.q5.check(ap_full, ap_fast), "refitted on `X_test, y_test`", points=0)
+    assert result.mistake == "ap_full=refit-on-test; ap_fast=refit-on-test"

@@ -170,7 +170,8 @@ def test_q2_solution_passes_for_several_grading_seeds(repaired):
 
 def test_q2_other_repairs_pass(train, smote_model):
     X, y = train
-    assert ex08.q2.check(CalibratedClassifierCV(smote_pipeline(), method="isotonic", cv=5).fit(X, y))
+    assert ex08.q2.check(CalibratedClassifierCV(smote_pipeline(), method="sigmoid", cv=10).fit(X, y))
+    assert ex08.q2.check(CalibratedClassifierCV(smote_pipeline(), cv=2).fit(X, y))  # the default method is sigmoid
     X_fit, X_cal, y_fit, y_cal = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
     held_out = CalibratedClassifierCV(FrozenEstimator(smote_pipeline().fit(X_fit, y_fit)), method="sigmoid")
     assert ex08.q2.check(held_out.fit(X_cal, y_cal))
@@ -469,3 +470,74 @@ def test_q5_other_policies_are_named(day):
     # learner78 attempt 5.10 (another model's top K finds 18 frauds, as K + 1 cases do): no K + 1 claim on the recall
     assert "K + 1" not in ex08.q5.check(precision, r1).message
     assert ex08.q5.check(100 * precision, 100 * recall).mistake == "precision_at_k=percentage; recall_at_k=percentage"
+
+
+# --------------------------------------------------------------------------- #
+# learnerB78's cases
+# --------------------------------------------------------------------------- #
+
+
+def test_q6_cost_weight_passed_as_a_fit_parameter_passes(train):
+    # learnerB78 R2 Q6 alt: refused as "fitted on other rows", though it was fitted on X_train with the cost weight.
+    X_train, y_train = train
+    positive_weight = C_FN / C_FP
+    r6d = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    r6d.fit(X_train, y_train, logisticregression__sample_weight=np.where(y_train == 1, positive_weight, 1.0))
+    result = ex08.q6.check(r6d)
+    assert result.status is Status.CORRECT, result.message
+    assert "other rows" not in result.message
+
+
+def test_q6_other_rows_are_named_only_when_the_scaler_proves_them(train):
+    X, y = train
+    part = FixedThresholdClassifier(plain_pipeline(), threshold=0.2).fit(X[:1000], y[:1000])
+    result = assert_fails(ex08.q6.check(part), "scaler saw 1,000 rows")
+    assert result.mistake == "other-rows"
+
+
+@pytest.mark.parametrize("cv", [5, 3])
+def test_q2_isotonic_is_refused(train, smote_model, cv):
+    # learnerB78 problem 2: the step asks for the method lesson 08 recommends for about 32 positives per fold.
+    X_train, y_train = train
+    rep = CalibratedClassifierCV(smote_model, method="isotonic", cv=cv).fit(X_train, y_train)
+    result = assert_fails(ex08.q2.check(rep), "isotonic", "32 positives")
+    assert result.mistake == "isotonic"
+
+
+@pytest.mark.parametrize("n_rows", [2000, 1000])
+def test_q2_calibrator_fitted_on_part_of_the_training_rows_is_refused(train, n_rows):
+    # learnerB78 problem 3: the step says to use X_train, y_train.
+    X_train, y_train = train
+    rep = CalibratedClassifierCV(smote_pipeline(), method="sigmoid", cv=5).fit(X_train[:n_rows], y_train[:n_rows])
+    result = assert_fails(ex08.q2.check(rep), f"{n_rows:,} rows", "all of `X_train, y_train`")
+    assert result.mistake == "other-rows"
+    single = CalibratedClassifierCV(smote_pipeline(), cv=5, ensemble=False).fit(X_train[:n_rows], y_train[:n_rows])
+    assert ex08.q2.check(single).mistake == "other-rows"
+
+
+def test_q5_k_minus_one_is_declared_so_the_rounding_claim_is_ambiguous(day):
+    # learnerB78 attempt 5: K - 1 = 24 flags (16 found) gives recall 16/40 = 0.4, the right 0.425 rounded; the
+    # message claimed only "rounded".
+    y_day, _ = day
+    p, r = ex08._day_policy("k_minus_one")
+    assert round(r, 4) == 0.4
+    result = assert_fails(ex08.q5.check(p, r), "K - 1 flagged cases", "2 known slips")
+    assert result.mistake == "precision_at_k=k-minus-one; recall_at_k=k-minus-one|rounded"
+
+
+def test_q6_cost_scorer_with_the_wrong_sign_is_named(train):
+    # learnerB78 R2 Q6: make_scorer(cost) without greater_is_better=False maximises the cost (threshold about 0);
+    # the message asked whether the threshold was applied to calibrated probabilities.
+    X_train, y_train = train
+
+    def cost_fn(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        return (C_FN * np.sum((y_true == 1) & (y_pred == 0)) + C_FP * np.sum((y_true == 0) & (y_pred == 1))) / len(y_true)
+
+    r6a = TunedThresholdClassifierCV(plain_pipeline(), scoring=make_scorer(cost_fn), cv=5).fit(X_train, y_train)
+    result = assert_fails(ex08.q6.check(r6a), "greater_is_better=False", "*costlier*")
+    assert result.mistake == "scorer-sign"
+    assert grade_as_grader(ex08.q6, r6a, 7).mistake == "scorer-sign"
+    right = TunedThresholdClassifierCV(plain_pipeline(), scoring=make_scorer(cost_fn, greater_is_better=False),
+                                       cv=5).fit(X_train, y_train)
+    assert ex08.q6.check(right).status is Status.CORRECT

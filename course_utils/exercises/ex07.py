@@ -491,6 +491,76 @@ def _n_samplers(d: dict) -> int:
     return sum(isinstance(v, dict) and str(v.get("class", "")).startswith("imblearn.") for v in _grid_values(d))
 
 
+def _sampler_candidates(d: dict) -> list:
+    """The candidates the fitted search tried for the ``sampler`` step (``None`` counted as "passthrough"), each
+    described with its parameters; read from ``cv_results_["params"]`` by the spec's ``extract``."""
+    return d.get("sampler_candidates") or []
+
+
+def _read_sampler_candidates(value) -> list:
+    from course_utils.checks import describe_estimator
+
+    tried = [p for p in (getattr(value, "cv_results_", None) or {}).get("params", [])]
+    out = []
+    for params in tried[:50]:
+        for key, candidate in params.items():
+            if str(key).split("__")[-1] == "sampler":
+                out.append("passthrough" if candidate is None or candidate == "passthrough"
+                           else describe_estimator(candidate) if hasattr(candidate, "get_params")
+                           else {"class": type(candidate).__name__, "params": {}})
+    return out
+
+
+def _step_candidates() -> list:
+    from course_utils.checks import describe_estimator
+
+    return [c if isinstance(c, str) else describe_estimator(c) for c in _candidates()]
+
+
+def _same_candidate(mine, step) -> bool:
+    if isinstance(step, str) or isinstance(mine, str):
+        return mine == step
+    return (isinstance(mine, dict) and mine.get("class") == step["class"]
+            and {k: v for k, v in (mine.get("params") or {}).items()} == step["params"])
+
+
+def _candidate_set_requirement(d: dict) -> bool:
+    mine, step = _sampler_candidates(d), _step_candidates()
+    if not mine:  # no "sampler" key (another step name): named by the other requirements
+        return True
+    return len(mine) == len(step) and all(any(_same_candidate(m, s) for m in mine) for s in step)
+
+
+def _candidate_label(c) -> str:
+    if isinstance(c, str):
+        return f'"{c}"'
+    params = ", ".join(f"{k}={v!r}" for k, v in sorted((c.get("params") or {}).items()))
+    return f"{_short(c)}({params})"
+
+
+def _short(c: dict) -> str:
+    return str(c.get("class", "")).rsplit(".", 1)[-1]
+
+
+def _candidate_set_message(d: dict) -> str:
+    mine, step = _sampler_candidates(d), _step_candidates()
+    for s in step:
+        if any(_same_candidate(m, s) for m in mine):
+            continue
+        same_class = [m for m in mine if isinstance(m, dict) and not isinstance(s, str) and m.get("class") == s["class"]]
+        if same_class:
+            theirs = same_class[0].get("params") or {}
+            changed = ", ".join(f"`{k}={theirs.get(k)!r}`" for k in sorted(s["params"]) if theirs.get(k) != s["params"][k])
+            return (f"Your `{_short(s)}` candidate is set differently from the step's ({changed}): the step asks for "
+                    "each sampler with `random_state=0` and its other settings at their defaults.")
+        return (f"Your grid has no `{_short(s)}` candidate with the step's settings; the step compares "
+                '`"passthrough"`, SMOTE, Borderline-SMOTE and random under-sampling, each with `random_state=0` and '
+                f"its other settings at their defaults (your candidates: {', '.join(map(_candidate_label, mine))}).")
+    return (f"Your grid offers {len(mine)} candidates for the sampler step "
+            f"({', '.join(map(_candidate_label, mine))}); the step asks for exactly four: `\"passthrough\"`, SMOTE, "
+            "Borderline-SMOTE and random under-sampling.")
+
+
 def _is_search(d: dict) -> bool:
     return d["class"].endswith((".GridSearchCV", ".RandomizedSearchCV"))
 
@@ -613,6 +683,10 @@ class _SearchSpec(EstimatorSpec):
         description = super().extract(value, seed)
         description["recorded"] = {"passthrough": None}
         try:
+            description["sampler_candidates"] = _read_sampler_candidates(value)
+        except Exception:  # an odd search: its candidates are not judged
+            description["sampler_candidates"] = []
+        try:
             results = getattr(value, "cv_results_", None)
             refit = getattr(value, "refit", True)
             key = "score" if not isinstance(getattr(value, "scoring", None), (dict, list, tuple)) else refit
@@ -630,8 +704,10 @@ class _SearchSpec(EstimatorSpec):
 
     def judge(self, data, seed=DEFAULT_SEED):
         super().judge(data, seed)
-        return Result(Status.CORRECT, 'Your search compares `"passthrough"` and the three samplers by average '
-                      "precision on the given splits.")
+        # Verified: the grid's sampler candidates (read from its parameters: the four of the step, with their
+        # settings), and the scores recorded for "passthrough" (average precision on the given splits).
+        return Result(Status.CORRECT, 'Your grid offers `"passthrough"` and the step\'s three samplers, and the '
+                      'scores your search recorded for `"passthrough"` are its average precision on the given splits.')
 
 
 _search_spec = _SearchSpec(
@@ -644,6 +720,7 @@ _search_spec = _SearchSpec(
          "allowed to choose *no* resampling."),
         ("samplers", lambda d: _n_samplers(d) >= 3, "Offer the three samplers of the step (SMOTE, Borderline-SMOTE "
          'and random under-sampling) beside `"passthrough"`.'),
+        ("candidates", _candidate_set_requirement, _candidate_set_message),
         ("scoring", _scoring_requirement, _scoring_message),
         ("cv", _cv_requirement, _cv_message),
         ("pipe", lambda d: d["inner"] is None or any(s["class"] == "passthrough" or s["is_sampler"]
@@ -943,6 +1020,30 @@ def _big_scores() -> dict:
     return out
 
 
+@cache
+def _refit_on_test_scores() -> dict:
+    """Test-set AP of both models refitted on the test rows themselves (only computed for a wrong answer)."""
+    from imblearn.pipeline import make_pipeline
+    from imblearn.under_sampling import RandomUnderSampler
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import average_precision_score
+    from sklearn.preprocessing import StandardScaler
+
+    _, _, X_test, y_test = _big_data()
+    models = {
+        "full": make_pipeline(StandardScaler(), LogisticRegression()),
+        "fast": make_pipeline(RandomUnderSampler(sampling_strategy=0.1, random_state=0), StandardScaler(),
+                              LogisticRegression()),
+    }
+    return {name: float(average_precision_score(y_test, m.fit(X_test, y_test).predict_proba(X_test)[:, 1]))
+            for name, m in models.items()}
+
+
+def _refit_on_test_is(kind: str):
+    return lambda v: math.isclose(v, _refit_on_test_scores()[kind], rel_tol=RTOL) and not math.isclose(
+        _refit_on_test_scores()[kind], _big_scores()[kind], rel_tol=RTOL)
+
+
 def _ap_is(key: str, target: str):
     return lambda v: math.isclose(v, _big_scores()[key], rel_tol=RTOL) and not math.isclose(
         _big_scores()[key], _big_scores()[target], rel_tol=RTOL
@@ -959,6 +1060,9 @@ def _ap_mistakes(kind: str) -> list:
         (_ap_is(f"{kind}_labels", kind), "That AP was computed from 0/1 predictions (`predict`); use the scores: "
          "`predict_proba(X_test)[:, 1]`."),
         (_ap_is(f"{kind}_train", kind), "That AP is measured on the training data; use `X_test, y_test`."),
+        Mistake("refit-on-test", _refit_on_test_is(kind), "That is the AP of the model refitted on `X_test, y_test` "
+                "and scored on the same rows: score the models fitted in step 4 (on `X_big, y_big`) on the test rows, "
+                "without fitting them again."),
         *([(_ap_is("balanced", kind), "That is the AP after under-sampling to 1:1 (the default strategy): use "
             "`sampling_strategy=0.1`.")] if kind == "fast" else []),
         (lambda v: 1 < v <= 100, "Give the AP as a fraction between 0 and 1, not a percentage."),

@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+import numbers
+
 import numpy as np
 
 from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, FunctionCases, HeldoutScore, Mistake, Number, Result,
@@ -339,6 +341,42 @@ def _in_sample_evidence(value, seed: int) -> dict | None:
             "calibrated_on_train": calibrated_on_train}
 
 
+_PARTITION_CV = ("KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold")
+
+
+def _calibration_rows(value) -> dict | None:
+    """The rows a cross-fitting calibrator was fitted on, read from its fitted pipelines' first scalers: with folds
+    that partition the rows, each row is in k - 1 training folds, so the scalers' counts sum to n (k - 1) and their
+    weighted means average to the rows' mean (one pipeline on all rows when ``ensemble=False``). None when that
+    cannot be read (no scaler first, a frozen model, other splitters)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    if not isinstance(value, CalibratedClassifierCV) or isinstance(value.estimator, FrozenEstimator):
+        return None
+    cv = value.cv
+    if not (cv is None or isinstance(cv, numbers.Integral) or type(cv).__name__ in _PARTITION_CV):
+        return None
+    scalers = []
+    for calibrated in getattr(value, "calibrated_classifiers_", []):
+        steps = getattr(calibrated.estimator, "steps", None)
+        first = steps[0][1] if steps else None
+        if getattr(first, "mean_", None) is None or np.ndim(getattr(first, "n_samples_seen_", None)) != 0:
+            return None
+        scalers.append(first)
+    if not scalers:
+        return None
+    counts = np.array([float(s.n_samples_seen_) for s in scalers])
+    means = np.array([np.asarray(s.mean_, dtype=float) for s in scalers])
+    k = len(scalers)
+    n = counts[0] if k == 1 else counts.sum() / (k - 1)
+    X_train, _ = _train_data()
+    mean = (counts[:, None] * means).sum(axis=0) / counts.sum()
+    same = bool(np.isclose(n, _N_TRAIN)) and mean.shape == (X_train.shape[1],) and bool(
+        np.allclose(mean, X_train.mean(axis=0), rtol=1e-7, atol=1e-9))
+    return {"n": int(round(n)), "same_rows": same}
+
+
 def _close_lists(a, b) -> bool:
     return a is not None and b is not None and len(a) == len(b) and bool(np.allclose(a, b, rtol=1e-7, atol=1e-10))
 
@@ -354,6 +392,11 @@ class _FreshCalibration(HeldoutScore):
             data["in_sample"] = _in_sample_evidence(value, seed)
         except Exception:  # a model the recomputation cannot rebuild: judged by its probabilities alone
             data["in_sample"] = None
+        try:
+            data["method"] = str(getattr(value, "method", "")) or None
+            data["rows"] = _calibration_rows(value)
+        except Exception:  # judged by its probabilities alone
+            data["method"], data["rows"] = None, None
         return data
 
     def judge(self, data, seed=DEFAULT_SEED):
@@ -380,6 +423,17 @@ class _FreshCalibration(HeldoutScore):
             return Result(Status.INCORRECT, mistake="inflated", message=measured + " The risks are still inflated: the SMOTE model's probabilities "
                           "were not repaired. Calibrate them with cross-validation on rows in their true proportions "
                           "(the training rows, not resampled).")
+        if data.get("method") == "isotonic":
+            return Result(Status.INCORRECT, mistake="isotonic", message=(
+                "Your calibrator uses the isotonic method. Each calibration fold holds only about 32 positives here: "
+                "a free-form step function follows their noise. The step asks for the method lesson 08 recommends "
+                "for so few positives, the one with two parameters."))
+        rows = data.get("rows")
+        if rows is not None and not rows["same_rows"]:
+            return Result(Status.INCORRECT, mistake="other-rows", message=(
+                f"Your calibrator was fitted on {rows['n']:,} rows" + (" other than" if rows["n"] == _N_TRAIN else
+                ", not on all") + " the 4,000 of `X_train` (its pipelines' scalers saw them). Fit it on all of "
+                "`X_train, y_train`: its internal folds already keep the calibration rows apart."))
         if brier <= _MAX_BRIER and _MEAN_RATIO[0] <= ratio <= _MEAN_RATIO[1]:
             return Result(Status.CORRECT, measured)
         if ratio < _MEAN_RATIO[0]:
@@ -550,14 +604,15 @@ q4 = exercise.question(
 
 
 def _day_policy(policy: str) -> tuple[float, float]:
-    """Precision and recall of realistic other policies on the day: k + 1 cases, the k lowest, or the threshold 0.5."""
+    """Precision and recall of realistic other policies on the day: k + 1 or k - 1 cases, the k lowest, or the
+    threshold 0.5."""
     scores, y_day = _day_scores()
     if policy == "threshold":
         flagged = scores >= 0.5
     else:
-        order = np.argsort(-scores if policy == "k_plus_one" else scores, kind="stable")
+        order = np.argsort(scores if policy == "lowest" else -scores, kind="stable")
         flagged = np.zeros(len(scores), dtype=bool)
-        flagged[order[: _K + 1 if policy == "k_plus_one" else _K]] = True
+        flagged[order[: {"k_plus_one": _K + 1, "k_minus_one": _K - 1}.get(policy, _K)]] = True
     hits = int(y_day[flagged].sum())
     return hits / max(int(flagged.sum()), 1), hits / int(y_day.sum())
 
@@ -573,7 +628,15 @@ def _policy_mistakes(which: int, name: str) -> list:
                 f"That is the {name} of flagging every case with probability 0.5 or more. The budget decides: flag "
                 "exactly the K highest-ranked cases, with your `top_k_alerts`."),
         *([Mistake("k-plus-one", lambda: _day_policy("k_plus_one")[0],
-                   "That is the precision of K + 1 flagged cases: flag exactly K.")] if which == 0 else []),
+                   "That is the precision of K + 1 flagged cases: flag exactly K."),
+           Mistake("k-minus-one", lambda: _day_policy("k_minus_one")[0],
+                   "That is the precision of K - 1 flagged cases: flag exactly K.")] if which == 0 else []),
+        # The recall of K - 1 cases is not proof of them (another ranking may find as many frauds), but it is
+        # declared so that a value it shares with another slip (here 16 / 40 = 0.4, also 0.425 rounded) is
+        # reported as ambiguous rather than as that slip alone.
+        *([Mistake("k-minus-one", lambda: _day_policy("k_minus_one")[1],
+                   "That is the recall of K - 1 flagged cases (or of a ranking that finds as few frauds): flag exactly "
+                   "the K highest-ranked cases.")] if which == 1 else []),
         percentage_mistake(right),
     ]
 
@@ -713,6 +776,52 @@ def _proven_slip(d: dict) -> tuple[str, str] | None:
     return None
 
 
+def _scaler_rows(rule) -> dict | None:
+    """The rows the fitted rule's first scaler saw (a pipeline's first step with ``n_samples_seen_`` and ``mean_``,
+    under a threshold wrapper or directly), against the training rows; None when there is no such scaler, or
+    when it sits under a cross-fitting calibrator (its copies saw folds)."""
+    model = rule
+    for _ in range(3):
+        if hasattr(model, "steps"):
+            break
+        inner = getattr(model, "estimator_", None)
+        if inner is None:
+            return None
+        model = inner
+    if not hasattr(model, "steps"):
+        return None
+    first = model.steps[0][1]
+    n, mean = getattr(first, "n_samples_seen_", None), getattr(first, "mean_", None)
+    if n is None or mean is None or np.ndim(n) != 0:
+        return None
+    X_train, _ = _train_data()
+    same = int(n) == _N_TRAIN and np.shape(mean) == (X_train.shape[1],) and bool(
+        np.allclose(mean, X_train.mean(axis=0), rtol=1e-7, atol=1e-9))
+    return {"n": int(n), "same_rows": same}
+
+
+def _scorer_prefers_cost(rule) -> dict | None:
+    """For a threshold tuned on a ``make_scorer`` scorer: whether that scorer, signed as the search uses it, rates
+    four decision sets on the training labels (nobody, everybody, the positives, the negatives flagged) in the order
+    of their cost for this step, costliest highest (the sign slip: a cost scorer without ``greater_is_better=False``)."""
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    if not isinstance(rule, TunedThresholdClassifierCV):
+        return None
+    scorer = rule.scoring
+    func, sign = getattr(scorer, "_score_func", None), getattr(scorer, "_sign", None)
+    if func is None or sign not in (1, -1):
+        return None
+    _, y = _train_data()
+    y = np.asarray(y)
+    decisions = [np.zeros_like(y), np.ones_like(y), y.copy(), 1 - y]
+    costs = [_C_FN * np.sum((y == 1) & (d == 0)) + _C_FP * np.sum((y == 0) & (d == 1)) for d in decisions]
+    scores = [sign * float(func(y, d, **getattr(scorer, "_kwargs", {}))) for d in decisions]
+    order_cost, order_score = np.argsort(costs), np.argsort(scores)
+    return {"prefers_cost": bool(np.array_equal(order_cost, order_score) and len(set(scores)) == len(scores)),
+            "best_threshold": float(getattr(rule, "best_threshold_", float("nan")))}
+
+
 def _inflated_smote(d: dict) -> bool:
     """A SMOTE pipeline whose probabilities are thresholded without being calibrated first."""
     return _has_sampler(d) and not any(_short_class(x) == "CalibratedClassifierCV" for x in _chain(d))
@@ -733,6 +842,10 @@ class _DecisionRule(HeldoutScore):
 
     def extract(self, value, seed=DEFAULT_SEED):
         data = super().extract(value, seed)
+        try:
+            data["cost_sign"] = _scorer_prefers_cost(value)
+        except Exception:  # a scorer that cannot be probed: judged by the decisions
+            data["cost_sign"] = None
         data["refits"] = None
         try:
             import time
@@ -745,6 +858,7 @@ class _DecisionRule(HeldoutScore):
                 # Differs: is the rule deterministic (then the rows differ), and were they the day's rows?
                 refits["train_again"] = _refit_predictions(value, X_train, y_train, X_probe, "predict")
                 refits["day"] = _refit_predictions(value, *_day_data(), X_probe, "predict")
+                refits["scaler_rows"] = _scaler_rows(value)
             data["refits"] = refits
         except Exception:  # a rule that cannot be cloned and refitted: judged by its decisions alone
             pass
@@ -761,15 +875,28 @@ class _DecisionRule(HeldoutScore):
         slip = _proven_slip(d)
         if slip is not None:
             return Result(Status.INCORRECT, slip[1], mistake=slip[0])
+        sign = data.get("cost_sign")
+        if sign is not None and sign["prefers_cost"]:
+            return Result(Status.INCORRECT, mistake="scorer-sign", message=(
+                "Your threshold was tuned on a scorer that rates *costlier* decisions higher: asked to score "
+                "flagging nobody, everybody, exactly the positives and exactly the negatives, it ranks them by "
+                f"their cost, highest first, so the search picked the threshold {sign['best_threshold']:.3g}. The "
+                "search maximises the score: give `make_scorer` `greater_is_better=False` for a cost, or return "
+                "minus the cost."))
         refits, mine = data.get("refits") or {}, output[:_N_PROBE].tolist()
         if refits.get("train_again") is not None and refits["train"] != mine and refits["train"] == refits["train_again"]:
             if refits.get("day") == mine:
                 return Result(Status.INCORRECT, mistake="day-rows", message=(
                     "Your rule was fitted on the day's 1,000 rows (`X_day, y_day`): refitted on them it makes exactly "
                     "your decisions. Fit it on `X_train, y_train`, the 4,000 training rows."))
-            return Result(Status.INCORRECT, mistake="other-rows", message=(
-                "Your rule makes other decisions than the same rule refitted on `X_train, y_train`: it was fitted on "
-                "other rows (a part of the training rows, or other data). Fit it on all of `X_train, y_train`."))
+            # Other decisions than the plain refit do not prove other rows: fit parameters (a cost-based
+            # `sample_weight`) change them too. Only a scaler that saw other rows proves it; else the score judges.
+            rows = refits.get("scaler_rows")
+            if rows is not None and not rows["same_rows"]:
+                return Result(Status.INCORRECT, mistake="other-rows", message=(
+                    f"Your rule was fitted on other rows: its scaler saw {rows['n']:,} rows"
+                    + (" that are not the 4,000 of `X_train`" if rows["n"] == _N_TRAIN else
+                       ", not the 4,000 of `X_train`") + ". Fit it on all of `X_train, y_train`."))
         score, reference = self.metric(np.asarray(y), output), _reference_saved(seed)
         measured = (f"{self.metric_name} on unseen data: {score:.3f}; the cost rule of step 3 saves {reference:.3f} on "
                     f"the same data (needed: no more than {_MAX_SHORTFALL:.3f} below it).")
