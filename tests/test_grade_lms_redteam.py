@@ -357,3 +357,19 @@ def test_a_person_whose_part_of_a_bulk_download_is_refused_gets_a_row(tmp_path, 
     assert rows["canvas:223456"]["total"] == 1
     for student, reason in (("canvas:123456", "stopped"), ("canvas:323456", "symbolic link")):
         assert rows[student]["status"] == "invalid" and reason in rows[student]["note"], rows[student]
+
+
+def test_the_notebook_cap_never_drops_a_namesakes_work(tmp_path, monkeypatch, fake_kernels):
+    """Red-team round 2, A1: a Moodle student with the victim's full name handed in more notebooks than the cap;
+    the cap grouped them with the victim's (one name key before the gradebook splits namesakes), and the
+    victim's only notebook was not graded."""
+    monkeypatch.setattr(lms, "MAX_NOTEBOOKS_PER_EXERCISE", 2)
+    subs = tmp_path / "subs"
+    put(subs / "Jane Doe_111_assignsubmission_file_" / f"{EX01}.ipynb", notebook("ex01", {"q1": 1, "q2": 2}), mtime=1e9)
+    for i in range(4):
+        put(subs / "Jane Doe_222_assignsubmission_file_" / f"n{i}.ipynb", notebook("ex01", {"q1": 1}), mtime=2e9 + i)
+    summary = run(subs, tmp_path / "out", lms_layout="moodle")
+    victim = [r for r in summary["records"] if "_111_" in r["submission"]]
+    assert victim and victim[0]["status"] != "not-graded" and victim[0]["total"] == 3
+    others = [r for r in summary["records"] if "_222_" in r["submission"]]
+    assert sum(r["status"] == "not-graded" for r in others) == 2

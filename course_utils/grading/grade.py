@@ -1401,10 +1401,13 @@ def _cap_notebooks(subs: list[Submission]) -> list[str]:
     groups: dict[tuple, list[Submission]] = {}
     for sub in subs:
         if not sub.status and sub.exercise:
-            groups.setdefault((sub.student, sub.exercise), []).append(sub)
+            # The LMS's own id of this hand-in too: two Moodle students of one name share the name key until the
+            # gradebook tells them apart, and one must never push the other's notebooks out.
+            lms_id = str((sub.identity or {}).get("lms_id") or "")
+            groups.setdefault((sub.student, lms_id, sub.exercise), []).append(sub)
     warnings = []
     cap = lms.MAX_NOTEBOOKS_PER_EXERCISE
-    for (student, exercise), group in sorted(groups.items()):
+    for (student, _lms_id, exercise), group in sorted(groups.items()):
         if len(group) <= cap:
             continue
         group.sort(key=lambda s: gradebook.pick_key({"identity": s.identity, "mtime": s.mtime, "submission": s.relpath}))
