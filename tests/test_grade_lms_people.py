@@ -231,6 +231,26 @@ def test_times_deadlines_and_the_command_line(tmp_path, capsys):
     assert "not a Moodle grading worksheet" in capsys.readouterr().err
 
 
+def test_late_inputs_that_would_silently_drop_a_penalty(tmp_path, fake_kernels):
+    """Red-team round 2, L1-L4: a worksheet time in another language, a non-finite seconds_late, a times file with
+    both a student and an id column, and a due date without a time."""
+    subs = tmp_path / "subs"
+    put(subs / "Ann Lee_301_assignsubmission_file" / f"{EX01}.ipynb", notebook("ex01", {"q1": 1}))
+    sheet = worksheet(tmp_path / "ws.csv", [("301", "Ann Lee", "a@x", "mardi 4 mars 2025, 23:59")])
+    policy = gradebook.Policy(late_per_day=0.1, deadlines=("ex01=2025-03-01",), moodle_worksheets=(str(sheet),))
+    summary = run(subs, tmp_path / "out", policy=policy)
+    assert any("LATE TIMES NOT READ: 1 Moodle worksheet time" in w and "mardi" in w
+               for w in summary["details"]["grader"]["warnings"])
+    for bad in ("nan", "inf", "1e400"):
+        with pytest.raises(ValueError, match="finite"):
+            late.read_times(put(tmp_path / "t.csv", f"user_id,exercise,seconds_late\n1,ex01,{bad}\n"))
+    both = late.read_times(put(tmp_path / "b.csv", "student,Identifier,exercise,seconds_late\n"
+                                                    "Ann Lee,Participant 301,ex01,3600\n"))
+    assert list(both) == [("participant:301", "ex01")]  # the LMS's id, not the free-text name
+    due = late.parse_deadlines(["ex01=2025-03-04"])["ex01"]
+    assert (due.hour, due.minute) == (23, 59)  # a date alone is the end of that day, not its first minute
+
+
 @pytest.mark.notebook
 def test_real_moodle_class_with_twins_and_days_late(tmp_path):
     """Real notebooks in the sandbox: two John Smiths (one hands in the ex01 solution two days

@@ -194,6 +194,8 @@ def _lateness(records: list[dict], policy: Policy, worksheets: lms.Worksheets) -
     deadlines = late.parse_deadlines(policy.deadlines)
     times = late.read_times(policy.submission_times) if policy.submission_times else {}
     sheet_times = {pid: entry["submitted"] for pid, entry in worksheets.participants.items() if entry["submitted"]}
+    # A time the worksheet gives but that cannot be read (another language or format) must not pass as "on time".
+    unreadable = sorted(pid for pid, text in sheet_times.items() if late.parse_time(text) is None)
     unknown = 0
     for record in records:
         identity = record.get("identity") or {}
@@ -201,6 +203,12 @@ def _lateness(records: list[dict], policy: Policy, worksheets: lms.Worksheets) -
         record["lateness"] = {"days": days, "source": source}
         unknown += bool(policy.late_per_day and identity.get("late") and days is None)
     warnings = []
+    if unreadable and (policy.late_per_day or policy.late_penalty):
+        example = worksheets.participants[unreadable[0]]["submitted"]
+        warnings.append(f"LATE TIMES NOT READ: {len(unreadable)} Moodle worksheet time(s) could not be read (for example "
+                        f"{example!r}), so those submissions take NO late penalty. The grader reads ISO 8601 and Moodle's "
+                        "English format: download the worksheet with the site language set to English, or give the times "
+                        "with --submission-times")
     if unknown:
         warnings.append(f"--late-per-day: {unknown} submission(s) the LMS marked late with no time to count days from (Canvas's "
                         "download and gradebook export carry none): " + (f"the flat --late-penalty {policy.late_penalty:g} applies"

@@ -71,14 +71,18 @@ def parse_deadlines(items) -> dict[str, datetime]:
     deadlines = {}
     for item in items or ():
         match = re.fullmatch(r"\s*(ex\d\d)\s*=\s*(.+)", str(item))
-        moment = parse_time(match.group(2)) if match else None
+        text = match.group(2).strip() if match else ""
+        if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
+            text += "T23:59:59"  # a due date without a time: the end of that day, as LMSs default to
+        moment = parse_time(text) if match else None
         if moment is None:
             raise ValueError(f"--deadline takes ex01=2025-03-04T23:59 (ISO 8601, optionally with +01:00), not {item!r}")
         deadlines[match.group(1)] = moment
     return deadlines
 
 
-_ID_COLUMNS = {"student": "", "ID": "canvas:", "user_id": "canvas:", "canvas_user_id": "canvas:", "Identifier": "participant:"}
+#: The LMS's ids first: they name one person; a ``student`` column is read only when no id column is given.
+_ID_COLUMNS = {"ID": "canvas:", "user_id": "canvas:", "canvas_user_id": "canvas:", "Identifier": "participant:", "student": ""}
 
 
 def read_times(path) -> dict[tuple[str, str], dict]:
@@ -110,9 +114,12 @@ def read_times(path) -> dict[tuple[str, str], dict]:
         key = (_ID_COLUMNS[who] + ident, (row.get("exercise") or "").strip())
         if (row.get("seconds_late") or "").strip():
             try:
-                times[key] = {"seconds_late": float(row["seconds_late"])}
+                seconds = float(row["seconds_late"])
             except ValueError:
-                raise ValueError(f"{path}, row {number}: seconds_late {row['seconds_late']!r} is not a number") from None
+                seconds = math.nan
+            if not math.isfinite(seconds):
+                raise ValueError(f"{path}, row {number}: seconds_late {row['seconds_late']!r} is not a finite number")
+            times[key] = {"seconds_late": seconds}
             continue
         moment = parse_time(row.get("submitted_at") or "")
         if moment is None:
