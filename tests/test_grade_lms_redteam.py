@@ -352,9 +352,14 @@ def test_a_person_whose_part_of_a_bulk_download_is_refused_gets_a_row(tmp_path, 
         link = zipfile.ZipInfo(f"roejoe_323456_7891012_{EX01}.ipynb")
         link.external_attr = (0o120777 << 16)  # a symbolic link
         archive.writestr(link, "/etc/passwd")
+        # Red-team round 2, L7: a name that quotes another's entry must not pin its refusal on them.
+        forged = zipfile.ZipInfo(f"evil_555_7891013_a (in doejane_223456_7891010_{EX01}.ipynb).ipynb")
+        forged.external_attr = (0o120777 << 16)
+        archive.writestr(forged, "/etc/passwd")
     summary = run(bulk, tmp_path / "out")
     rows = {r["student"]: r for r in summary["records"]}
-    assert rows["canvas:223456"]["total"] == 1
+    assert rows["canvas:223456"]["total"] == 1 and rows["canvas:223456"]["status"] != "invalid"
+    assert rows["canvas:555"]["status"] == "invalid"
     for student, reason in (("canvas:123456", "stopped"), ("canvas:323456", "symbolic link")):
         assert rows[student]["status"] == "invalid" and reason in rows[student]["note"], rows[student]
 

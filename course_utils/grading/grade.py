@@ -1370,20 +1370,13 @@ def _refused_zips(report: lms.Unpacked, staging: Path, bulk: bool) -> list[Found
 def _refused_in_bulk(entry: dict, staging: Path) -> list[Found]:
     """A row for each person whose part of the bulk download was not unpacked whole (a budget stop or a refused member).
 
-    The row is named after the person's own top entry in the download (their Canvas file or Moodle folder), so
-    the LMS identity reads it as theirs, and says what was refused.
+    Whose part it was is recorded by :func:`lms.unpack` as data (``entry["owners"]``), never read back from a
+    message a member's name could shape. The row is named after the person's own top entry in the download
+    (their Canvas file or Moodle folder), so the LMS identity reads it as theirs, and says what was refused.
     """
     problems: dict[str, list[str]] = {}
-    for refused in entry["refused"]:
-        stop = re.fullmatch(r"(stopped: .*) \(in (.+)\)", refused, flags=re.S)
-        if stop:
-            part, problem = stop.group(2), stop.group(1)
-        else:
-            name = refused.split(": ", 1)[0]
-            part, problem = (lms._owner(name).split("\x00")[-1] if name else ""), refused
-        # Only a part the LMS named is someone's; what else the download refused stays a warning.
-        if part and (lms._canvas_part(part) or lms._moodle_part(part)) is not None:
-            problems.setdefault(part, []).append(problem)
+    for part, problem in entry.get("owners", []):
+        problems.setdefault(part, []).append(problem)
     rows = []
     for number, (part, found) in enumerate(problems.items()):
         shown = "; ".join(found[:3]) + (f" (+{len(found) - 3} more)" if len(found) > 3 else "")

@@ -519,6 +519,13 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
     own = budget if budget is not None else _Budget()
     budgets: dict[str, _Budget] = {}
     stopped: set[str] = set()
+
+    def refuse(message: str, key: str) -> None:
+        """List a refusal; in a bulk download also record, as data, whose LMS-named part it was."""
+        entry["refused"].append(message)
+        if listing and "\x00" in key:
+            entry.setdefault("owners", []).append([key.split("\x00")[-1], message])
+
     inner = []
     with archive:
         for info, name in named:
@@ -531,7 +538,7 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
             try:
                 problem = _member_problem(info, name)
                 if problem:
-                    entry["refused"].append(f"{name}: {problem}")
+                    refuse(f"{name}: {problem}", key)
                     continue
                 parts = PurePosixPath(name).parts
                 if not parts or PurePosixPath(name).name.startswith(".") or "__MACOSX" in parts:
@@ -543,14 +550,14 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
                 destination = os.path.join(folder, parts[-1])
                 if os.path.commonpath([root, os.path.realpath(destination)]) != root:
                     destination = None
-                    entry["refused"].append(f"{name}: a path outside the folder (zip-slip, refused)")
+                    refuse(f"{name}: a path outside the folder (zip-slip, refused)", key)
                     continue
                 _charge(report, spend, 1, 0, root)
                 try:
                     fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
                 except FileExistsError:
                     destination = None  # not ours to remove
-                    entry["refused"].append(f"{name}: twice in the zip, or a folder of that name (the first kept)")
+                    refuse(f"{name}: twice in the zip, or a folder of that name (the first kept)", key)
                     continue
                 with os.fdopen(fd, "wb") as sink, archive.open(info) as source:
                     while block := source.read(2**20):
@@ -560,7 +567,7 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
             except _Stop as stop:
                 if destination:
                     _remove_quietly(destination)
-                entry["refused"].append(f"{stop}" + (f" (in {key.split(chr(0))[-1]})" if listing and key else ""))
+                refuse(f"{stop}" + (f" (in {key.split(chr(0))[-1]})" if listing and key else ""), key)
                 if not listing:
                     break
                 stopped.add(key)
@@ -568,7 +575,7 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
             except (Exception, RecursionError) as error:  # noqa: BLE001 - one bad member never stops the run
                 if destination:
                     _remove_quietly(destination)
-                entry["refused"].append(f"{name}: could not be unpacked ({type(error).__name__})")
+                refuse(f"{name}: could not be unpacked ({type(error).__name__})", key)
                 continue
             try:  # the time the zip gives the file (the LMS's, not necessarily the upload's), for --pick latest
                 stamp = datetime(*info.date_time).timestamp()
@@ -578,10 +585,10 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
             entry["files"] += 1
             entry["notebooks"] += name.endswith(".ipynb")
             if name.lower().endswith(".zip"):
-                inner.append((Path(destination), name, spend))
-    for path, name, spend in inner:
+                inner.append((Path(destination), name, spend, key))
+    for path, name, spend, key in inner:
         if depth >= MAX_ZIP_DEPTH:
-            entry["refused"].append(f"{name}: a zip nested deeper than {MAX_ZIP_DEPTH} levels (not unpacked)")
+            refuse(f"{name}: a zip nested deeper than {MAX_ZIP_DEPTH} levels (not unpacked)", key)
             continue
         folder = path.with_name(path.name + ".unpacked")
         try:
@@ -592,7 +599,7 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
             if folder.is_dir():
                 folder.rename(path)  # its notebooks show as .../work.zip/<path in the zip>
         except (Exception, RecursionError) as error:  # noqa: BLE001 - one bad member never stops the run
-            entry["refused"].append(f"{name}: the zip inside could not be unpacked ({type(error).__name__})")
+            refuse(f"{name}: the zip inside could not be unpacked ({type(error).__name__})", key)
 
 
 def _remove_quietly(path: str) -> None:
