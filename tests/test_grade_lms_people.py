@@ -58,10 +58,15 @@ PARTICIPANTS = ("First name,Last name,ID number,Email address\nJohn,Smith,S1,joh
         (f"anon_q7Rz2_7000001_{EX01}.ipynb", "canvas-anon:q7Rz2", True, False),
         (f"LATE_anon_AB3de_7000002_{EX01}-1.ipynb", "canvas-anon:AB3de", True, True),
         (f"anon_12345_7000003_{EX01}.ipynb", "canvas-anon:12345", True, False),  # all digits: still not a user id
-        (f"Participant_1234567_assignsubmission_file/{EX01}.ipynb", "moodle:participant 1234567", True, False),
+        (f"Participant_1234567_assignsubmission_file/{EX01}.ipynb", "moodle-blind:1234567", True, False),
         (f"Default group_assignsubmission_file/{EX01}.ipynb", "moodle-group:default group", True, False),
         (f"John Smith_101_assignsubmission_file/{EX01}.ipynb", "moodle:john smith", False, False),
         (f"smithjohn_LATE_123456_7891012_{EX02}.ipynb", "canvas:123456", False, True),
+        # Red-team round 2: a Canvas student named "anon" is a person (L5); a Moodle student named
+        # "Participant 77" is not the blind row of participant 77 (A4).
+        (f"anon_LATE_123456_7891013_{EX01}.ipynb", "canvas:123456", False, True),
+        (f"anon_4242_7891014_{EX01}.ipynb", "canvas:4242", False, False),
+        (f"Participant 77_101_assignsubmission_file/{EX01}.ipynb", "moodle:participant 77", False, False),
     ],
 )
 def test_anonymous_blind_and_team_names(relpath, student, anonymous, late_):
@@ -123,7 +128,7 @@ def test_blind_marking_rows_and_revealed_identities(tmp_path, fake_kernels):
     put(subs / "Participant_1234568_assignsubmission_file" / f"{EX01}.ipynb", notebook("ex01", {"q1": 1, "q2": 2}))
     out = tmp_path / "out"
     summary = run(subs, out)
-    assert {r["student"] for r in summary["records"]} == {"moodle:participant 1234567", "moodle:participant 1234568"}
+    assert {r["student"] for r in summary["records"]} == {"moodle-blind:1234567", "moodle-blind:1234568"}
     assert any("blind-marking" in w and "Reveal student identities".lower() in w.lower() for w in summary["details"]["grader"]["warnings"])
     sheet = read_csv(out / "moodle" / "ex01_grading_worksheet.csv")  # Moodle maps its own participant ids
     assert [(r["Identifier"], r["Full name"], r["Grade"]) for r in sheet] == [
@@ -131,7 +136,7 @@ def test_blind_marking_rows_and_revealed_identities(tmp_path, fake_kernels):
     revealed = worksheet(tmp_path / "ws.csv", [("1234567", "Ann Lee", "ann.lee@uni.example", ""),
                                                 ("1234568", "Participant 1234568", "", "")])  # one still hidden
     summary = run(subs, tmp_path / "out2", policy=gradebook.Policy(moodle_worksheets=(str(revealed),)))
-    assert {r["student"] for r in summary["records"]} == {"moodle:ann lee", "moodle:participant 1234568"}
+    assert {r["student"] for r in summary["records"]} == {"moodle:ann lee", "moodle-blind:1234568"}
 
 
 def test_canvas_anonymous_grading_stays_out_of_the_import(tmp_path, fake_kernels):

@@ -68,7 +68,7 @@ def test_moodle_flat_name_read_two_ways_is_never_guessed_and_blind_marking_keeps
                           gradebook.Policy(), None, None)
     assert gradebook.moodle_rows(book, "ex01") is None  # no worksheet row for a participant it cannot name
     blind = {lms.identify(f"Participant_{i}_assignsubmission_file_/{EX01}.ipynb", STEMS).student for i in (11, 22)}
-    assert blind == {"moodle:participant 11", "moodle:participant 22"}
+    assert blind == {"moodle-blind:11", "moodle-blind:22"}
 
 
 def test_canvas_zip_members_inherit_identity_and_late_mark(tmp_path, fake_kernels):

@@ -22,7 +22,7 @@ Anonymous (blind) downloads carry no person: Canvas's anonymous grading names fi
 ``[LATE_]anon_<anonymous id>_<file id>_<name>`` (the anonymous id is one submission's, so it
 differs between assignments), Moodle's blind marking names folders
 ``Participant_<participant id>_assignsubmission_file``. Each becomes a row of its own
-(``canvas-anon:<id>``, ``moodle:participant <id>``), never joined to a person by guess;
+(``canvas-anon:<id>``, ``moodle-blind:<id>``), never joined to a person by guess;
 :func:`identity_warnings` says how to map them back. A Moodle team submission of students in no
 group (``Default group_assignsubmission_file``) is one row for the whole "group".
 
@@ -77,7 +77,8 @@ CANVAS_FILE = re.compile(
     r"^(?P<name>[^_/]+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)$"
 )
 #: Canvas with anonymous grading: no name, ``anon_<anonymous id>`` instead of the user id (5 letters/digits).
-CANVAS_ANONYMOUS = re.compile(r"^(?P<late>LATE_)?anon_(?P<anon>[A-Za-z0-9]+)_(?P<submission>\d+)_(?P<original>.+)$")
+#: Exactly five, never ``LATE``: a student whose Canvas name is "anon" (``anon_LATE_<user>_…``) is a person.
+CANVAS_ANONYMOUS = re.compile(r"^(?P<late>LATE_)?anon_(?P<anon>(?!LATE_)[A-Za-z0-9]{5})_(?P<submission>\d+)_(?P<original>.+)$")
 CANVAS_RESUBMISSION = re.compile(r"-(\d+)(?=\.ipynb$)")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
 #: Moodle without "Download submissions in folders": ``<Full Name>_<id>_assignsubmission_file_<file name>``.
@@ -181,7 +182,8 @@ def _moodle_part(part: str) -> Identity | None:
         if ambiguous:
             return Identity(student=f"moodle-unclear:{part}", name=part, layout="moodle", anonymous=True, lms_file=part)
         if _person_key(full) == MOODLE_BLIND_NAME:
-            return Identity(student=f"moodle:participant {match['participant']}", name=f"Participant {match['participant']}",
+            # A key of its own: a student who names themselves "Participant 123" stays moodle:participant 123.
+            return Identity(student=f"moodle-blind:{match['participant']}", name=f"Participant {match['participant']}",
                             layout="moodle", lms_id=match["participant"], lms_folder=folder, anonymous=True)
         return Identity(student=f"moodle:{_person_key(full)}", name=full, layout="moodle",
                         lms_id=match["participant"], lms_folder=folder)
@@ -863,7 +865,7 @@ def resolve_name_clashes(identities: list[dict], exercises: list[str], roster: R
                f"by participant id for {unknown} submission(s) (one row per assignment, not joined to the roster): "
                "give every assignment's grading worksheet (--moodle-worksheet) so they are told apart by email")
             + "; check their rows in gradebook.csv")
-    blind = sorted({i["student"] for i in identities if i.get("anonymous") and i.get("student", "").startswith("moodle:participant ")})
+    blind = sorted({i["student"] for i in identities if i.get("anonymous") and i.get("student", "").startswith("moodle-blind:")})
     if blind:
         warnings.append(
             f"{len(blind)} Moodle blind-marking submission(s) (Participant_<id> folders) are rows of their own, one per "
