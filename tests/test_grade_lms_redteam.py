@@ -378,3 +378,24 @@ def test_the_notebook_cap_never_drops_a_namesakes_work(tmp_path, monkeypatch, fa
     assert victim and victim[0]["status"] != "not-graded" and victim[0]["total"] == 3
     others = [r for r in summary["records"] if "_222_" in r["submission"]]
     assert sum(r["status"] == "not-graded" for r in others) == 2
+
+
+def test_many_zips_of_one_student_share_one_budget(tmp_path, monkeypatch, fake_kernels):
+    """Red-team round 2, A2: every zip had a budget of its own, so one student's many small bombs added up to
+    the run's ceiling and a later honest zip was refused. A person's zips now share one budget."""
+    monkeypatch.setattr(lms, "MAX_UNPACKED_FILES", 50)
+    subs = tmp_path / "subs"
+    for i in range(3):
+        with zipfile.ZipFile(put(subs / "mallory" / f"w{i}.zip", "").with_suffix(".zip"), "w") as archive:
+            for j in range(30):
+                archive.writestr(f"f{j}", b"")
+    (subs / "zoe").mkdir()
+    with zipfile.ZipFile(subs / "zoe" / "work.zip", "w") as archive:
+        archive.writestr(f"{EX01}.ipynb", notebook("ex01", {"q1": 1, "q2": 2}))
+    summary = run(subs, tmp_path / "out")
+    details = summary["details"]["grader"]["unpacked"]
+    mallory_files = sum(entry["files"] for entry in details if entry["zip"].startswith("mallory/"))
+    assert mallory_files <= 50  # one budget for all three zips
+    assert any("files and folders" in " ".join(entry["refused"]) for entry in details if entry["zip"].startswith("mallory/"))
+    rows = {r["submission"]: r for r in summary["records"]}
+    assert rows[f"zoe/work.zip/{EX01}.ipynb"]["total"] == 3

@@ -1210,7 +1210,7 @@ def grade(
             root = staging / "bulk"
             lms.unpack(source, root, display_name(source.name), unpacked, listing=True)
             root.mkdir(exist_ok=True)
-        found = _discover(root, out) + _discover_zips(root, out, staging, unpacked)
+        found = _discover(root, out) + _discover_zips(root, out, staging, unpacked, stems, lms_layout)
         found += _refused_zips(unpacked, staging, bulk)
         zip_warnings = []
         for entry in unpacked.zips:
@@ -1325,10 +1325,12 @@ def grade(
         remove_tree(workdir)
 
 
-def _discover_zips(root: Path, out: Path, staging: Path, report: lms.Unpacked) -> list[Found]:
+def _discover_zips(root: Path, out: Path, staging: Path, report: lms.Unpacked, stems: dict[str, str],
+                   layout: str = "auto") -> list[Found]:
     """Notebooks inside the zips under ``root`` (regular files only), unpacked safely into ``staging``.
 
-    A notebook from ``alice/work.zip`` is shown as ``alice/work.zip/<its path in the zip>``.
+    A notebook from ``alice/work.zip`` is shown as ``alice/work.zip/<its path in the zip>``. All the zips of
+    one person share one unpacking budget (:func:`lms.owner_of`).
     """
     found = []
     for number, (path, info) in enumerate(sorted(_entries(root))):
@@ -1339,7 +1341,8 @@ def _discover_zips(root: Path, out: Path, staging: Path, report: lms.Unpacked) -
         label = _shown(Path(path), root)
         target = staging / f"zip{number}"
         try:
-            lms.unpack(Path(path), target, label, report)
+            relpath = Path(os.path.relpath(path, root)).as_posix()
+            lms.unpack(Path(path), target, label, report, owner=lms.owner_of(relpath, stems, layout))
             found += [Found(item.path, f"{label}/{item.relpath}", item.kind, item.problem) for item in _discover(target, out)]
         except (Exception, RecursionError) as error:  # noqa: BLE001 - one student's zip never stops the run
             report.zips.append({"zip": label, "notebooks": 0, "files": 0,

@@ -362,6 +362,8 @@ class Unpacked:
     zips: list[dict] = field(default_factory=list)
     files: int = 0
     bytes: int = 0
+    #: One budget per person across all their zips (``owner`` of :func:`unpack`).
+    people: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -415,6 +417,13 @@ def _owner(name: str) -> str:
     return parts[0] if parts else ""
 
 
+def owner_of(relpath: str, stems: dict[str, str], layout: str = "auto") -> str:
+    """Whose budget the zip at ``relpath`` (in the submissions folder) draws on: its :func:`identify` person,
+    with the LMS's id of the hand-in (two Moodle namesakes are two owners)."""
+    identity = identify(relpath, stems, layout)
+    return f"{identity.student}\x00{identity.lms_id}"
+
+
 def _is_listing(names: list[str]) -> bool:
     """A zip whose top holds LMS-named entries of two or more people: an LMS's bulk download."""
     people = set()
@@ -466,7 +475,7 @@ def _make_folders(root: str, parts: tuple, report: Unpacked, budget: _Budget) ->
 
 
 def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: int = 1, *,
-           listing: bool | None = None, budget: _Budget | None = None) -> None:
+           listing: bool | None = None, budget: _Budget | None = None, owner: str = "") -> None:
     """Unpack the zip at ``zip_path`` into the new folder ``target``, safely; add to ``report``.
 
     Only regular files and folders are written, each at a path checked to stay inside
@@ -474,9 +483,9 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
     over 255 bytes or more than :data:`MAX_MEMBER_DEPTH` folders deep are refused and listed, and
     a member that cannot be written (a file and a folder of one name, a bad CRC) is listed and
     removed: nothing in a zip stops the run. Every byte written counts, also for a member that
-    then fails, and every folder created counts as a file. The caps hold **per student's zip**
-    (:data:`MAX_UNPACKED_BYTES`, :data:`MAX_UNPACKED_FILES`, zips inside it included), so one
-    student's zip cannot use another's budget; a bulk download (``listing``: the SUBMISSIONS zip,
+    then fails, and every folder created counts as a file. The caps hold **per person** (all the
+    zips of one ``owner`` together, zips inside them included: :data:`MAX_UNPACKED_BYTES`,
+    :data:`MAX_UNPACKED_FILES`), so one student's zips cannot use another's budget; a bulk download (``listing``: the SUBMISSIONS zip,
     or a zip listing two or more LMS-named people) gives each person its own budget. The run stops
     unpacking at :data:`MAX_RUN_BYTES` / :data:`MAX_RUN_FILES`, or when less than
     :data:`MIN_FREE_BYTES` are left on the disk. Zips found inside are unpacked in turn, up to
@@ -499,6 +508,9 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
         depth 1 listing two or more LMS-named people.
     budget : _Budget, optional
         The student's budget this zip draws on (a zip inside a student's zip); a new one by default.
+    owner : str, optional
+        Whose zip it is (:func:`owner_of`): all the zips of one owner share one budget, so handing in
+        many zips does not multiply it.
     """
     entry = {"zip": label, "notebooks": 0, "files": 0, "refused": []}
     report.zips.append(entry)
@@ -518,7 +530,10 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
     named = [(info, _member_name(info)) for info in infos]
     if listing is None:
         listing = budget is None and depth == 1 and _is_listing([name for _info, name in named])
-    own = budget if budget is not None else _Budget()
+    if budget is not None:
+        own = budget
+    else:
+        own = report.people.setdefault(owner, _Budget()) if owner else _Budget()
     budgets: dict[str, _Budget] = {}
     stopped: set[str] = set()
 
