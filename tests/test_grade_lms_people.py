@@ -282,3 +282,15 @@ def test_real_moodle_class_with_twins_and_days_late(tmp_path):
     assert book["moodle:ann lee"]["missing_exercises"] == "all (not in any download)"
     names = sorted(zipfile.ZipFile(out / "feedback_moodle" / "ex01.zip").namelist())
     assert names == ["John Smith_501_assignsubmission_file_/feedback_ex01.html", "John Smith_502_assignsubmission_file_/feedback_ex01.html"]
+
+
+def test_points_possible_with_a_decimal_comma_is_read(tmp_path, fake_kernels):
+    """Red-team round 2: Canvas in a language with a decimal comma writes "12,0"; the mismatch warning must not
+    be skipped because the number could not be read."""
+    subs = tmp_path / "subs"
+    put(subs / f"smithjohn_123456_7000010_{EX01}.ipynb", notebook("ex01", {"q1": 1}))
+    template = put(tmp_path / "export.csv",
+                   "Student,ID,SIS User ID,SIS Login ID,Section,01 Imbalance basics (4567)\n"
+                   f"    Points Possible,,,,,\"{float(MAX1) + 2:g},0\"\n\"Smith, John\",123456,S001,jsmith,A,\n")
+    summary = run(subs, tmp_path / "out", policy=gradebook.Policy(canvas_template=str(template)))
+    assert any(f"but ex01 is out of {MAX1}" in w for w in summary["details"]["grader"]["warnings"])

@@ -240,10 +240,10 @@ def _export_warnings(identified: list[dict], template: lms.Roster | None, maxima
         for exercise in sorted(maxima):
             column = mapping[exercise]
             possible = (template.points_row.get(column) or "").strip() if column else ""
-            try:
-                differs = possible and not math.isclose(float(possible), maxima[exercise])
+            try:  # a decimal comma where Canvas runs in a language that writes one ("10,0")
+                differs = possible and not math.isclose(float(possible.replace(",", ".")), maxima[exercise])
             except ValueError:
-                differs = False
+                differs = bool(possible and possible != "(read only)")  # unreadable: say so rather than stay silent
             if differs:
                 warnings.append(f"Canvas's '{column}' is out of {possible} points but {exercise} is out of {_num(maxima[exercise])}: "
                                 f"set the assignment's points to {_num(maxima[exercise])} in Canvas before importing")
