@@ -293,23 +293,20 @@ def _detector_ap() -> float:
     return _ap(_detector_scores())
 
 
-def _scaled_detector_ways() -> dict:
-    """The AP of the same detector behind a scaler fitted on the same rows, by its way: step 4 accepts that pipeline
-    (the step says no scaling is needed, not that it is wrong), so its exact AP is a valid answer to step 5 too.
-    Each is right within the course's tolerance of its own value, not the range between them."""
-    return {ap: "the detector behind a scaler fitted on the same rows" for ap in _scaled_detector_aps()}
-
-
 @cache
-def _scaled_detector_aps() -> list:
-    """The AP of the detector behind each scaler, fitted on the normal training rows."""
+def _scaled_detector_ways() -> dict:
+    """The AP of the same detector behind a scaler fitted on the same rows, with what that way is: step 4 accepts
+    that pipeline (the step says no scaling is needed, not that it is wrong), so its exact AP is a valid answer to
+    step 5 too. Each is right within the course's tolerance of its own value, not the range between them."""
     from sklearn.neighbors import LocalOutlierFactor
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
     (X_train, y_train), (X_test, _) = _machines()
-    return [_ap(-make_pipeline(scaler, LocalOutlierFactor(novelty=True)).fit(X_train[y_train == 0]).score_samples(X_test))
-            for scaler in (StandardScaler(), MinMaxScaler(), RobustScaler())]
+    normal = X_train[y_train == 0]
+    return {_ap(-make_pipeline(scaler, LocalOutlierFactor(novelty=True)).fit(normal).score_samples(X_test)):
+            "the detector behind a scaler fitted on the same rows"
+            for scaler in (StandardScaler(), MinMaxScaler(), RobustScaler())}
 
 
 def _detector_ap_on_training_set() -> float:

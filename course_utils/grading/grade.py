@@ -1350,6 +1350,12 @@ def _discover_zips(root: Path, out: Path, staging: Path, report: lms.Unpacked, s
     return found
 
 
+def _first_problems(problems: list[str], shown: int = 3) -> str:
+    """The first ``shown`` problems, and how many more there are."""
+    more = len(problems) - shown
+    return "; ".join(problems[:shown]) + (f" (+{more} more)" if more > 0 else "")
+
+
 def _refused_zips(report: lms.Unpacked, staging: Path, bulk: bool) -> list[Found]:
     """A row for each student's zip that could not be unpacked whole, named after the zip (never "not in any download").
 
@@ -1363,7 +1369,7 @@ def _refused_zips(report: lms.Unpacked, staging: Path, bulk: bool) -> list[Found
             continue
         if not entry["refused"]:
             continue
-        shown = "; ".join(entry["refused"][:3]) + (f" (+{len(entry['refused']) - 3} more)" if len(entry["refused"]) > 3 else "")
+        shown = _first_problems(entry["refused"])
         label = entry["zip"].split("/", 1)[1] if bulk and "/" in entry["zip"] else entry["zip"]
         rows.append(Found(staging / f"refused{number}", label, "refused zip",
                           f"the zip {display_name(label)} was not unpacked whole: {shown}"))
@@ -1382,7 +1388,7 @@ def _refused_in_bulk(entry: dict, staging: Path) -> list[Found]:
         problems.setdefault(part, []).append(problem)
     rows = []
     for number, (part, found) in enumerate(problems.items()):
-        shown = "; ".join(found[:3]) + (f" (+{len(found) - 3} more)" if len(found) > 3 else "")
+        shown = _first_problems(found)
         rows.append(Found(staging / f"refused-bulk{number}", part, "refused zip",
                           f"part of the download ({display_name(part)}) was not unpacked: {shown}"))
     return rows
