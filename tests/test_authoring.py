@@ -2,7 +2,7 @@
 
 import nbformat
 
-from course_utils.authoring.notebooks import exercise_key, make_exercise, stub_code
+from course_utils.authoring.notebooks import _merged_streams, exercise_key, make_exercise, stub_code
 
 
 def test_stub_keeps_given_code_and_blanks_assigned_names():
@@ -45,3 +45,14 @@ def test_make_exercise_drops_solution_cells_clears_outputs_and_sets_metadata():
 def test_exercise_key_from_file_name():
     assert exercise_key("solutions/04_smote_mechanics.ipynb") == "ex04"
     assert exercise_key("notes.ipynb") is None
+
+
+def test_consecutive_prints_are_stored_as_one_output():
+    # A kernel sends a cell's prints in one chunk or several, depending on timing (ex07's timed fits split one).
+    out = nbformat.v4.new_output
+    outputs = [out("stream", name="stdout", text="a\n"), out("stream", name="stdout", text="b\n"),
+               out("stream", name="stderr", text="w\n"), out("display_data", data={"text/plain": "x"}),
+               out("stream", name="stdout", text="c\n")]
+    merged = _merged_streams(outputs)
+    assert [(o.output_type, o.get("text")) for o in merged] == [
+        ("stream", "a\nb\n"), ("stream", "w\n"), ("display_data", None), ("stream", "c\n")]

@@ -305,7 +305,8 @@ def test_q4_report_mistakes(fitted_models):
     assert_fails(ex07.q4.check(fast, {**REPORT, "speedup": 1 / 6}), "other way round", points=1)
     assert_fails(ex07.q4.check(fast, {**REPORT, "speedup": 5.0}), "not `full_seconds / fast_seconds`", points=1)
     slower = {"full_seconds": 0.1, "fast_seconds": 0.2, "speedup": 0.5}
-    assert_fails(ex07.q4.check(fast, slower), "not faster", points=1)
+    # Not faster does not prove a slip (a busy machine can invert two short fits): could not be checked, no points.
+    assert_fails(ex07.q4.check(fast, slower), "not faster", "timeit.repeat", status=Status.UNCHECKABLE, points=1)
     in_ms = {"full_seconds": 600.0, "fast_seconds": 100.0, "speedup": 6.0}
     assert_fails(ex07.q4.check(fast, in_ms), "plausible fit time", points=1)
     result = ex07.q4.check(fast, {"full_seconds": 0.6, "fast_seconds": 0.1})

@@ -214,7 +214,23 @@ def execute(path: str | os.PathLike, *, timeout: int = 120) -> None:
     ).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _merged_streams(cell.outputs)
     _write(nb, path)
+
+
+def _merged_streams(outputs: list) -> list:
+    """Consecutive prints to one stream as one output: how the kernel chunks them depends on timing, and two runs
+    must store the same file."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None and previous.output_type == "stream"
+                and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:

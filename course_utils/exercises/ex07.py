@@ -18,8 +18,8 @@ computed from the shipped or generated data, once, and cached. What each questio
   score of that search run by the checker.
 - ``q4`` (``fast_model``, ``speed_report``): an under-sampling speed-up measured and reported. Robust to
   machine speed: the report must be internally consistent (``speedup`` = ``full_seconds`` /
-  ``fast_seconds`` as the learner measured them, both plausible fit times), the under-sampled fit must be
-  faster, and ``fast_model`` must be a fitted pipeline whose model was fitted after an under-sampler
+  ``fast_seconds`` as the learner measured them, both plausible fit times), a report whose under-sampled fit
+  was not faster could not be checked (timing noise on a busy machine can invert two short fits), and ``fast_model`` must be a fitted pipeline whose model was fitted after an under-sampler
   (fewer rows: a scaler after the sampler records how many).
 - ``q5`` (``ap_full``, ``ap_fast``): what the speed-up costs, as test-set AP of both models, compared with
   the checker's own fits.
@@ -957,10 +957,14 @@ class _SpeedReport(Answer):
             raise incorrect(f"Your `speedup` ({speedup:.3g}) is not `full_seconds / fast_seconds` "
                             f"({full / fast:.3g}): compute it from the two times you measured.")
         if full <= fast:
-            raise incorrect("In your report the under-sampled fit was not faster. Check what each time measures: "
-                            "`full_seconds` is `full_model` (no sampler) fitted on all of `X_big`, `fast_seconds` is "
-                            "`fast_model`; time only the two `.fit(...)` calls. If both are right, run the cell again: "
-                            "another program may have slowed one fit down.", "not-faster")
+            # Not proof of a slip: on a busy machine (a class graded in parallel, a shared Colab) an honest single
+            # timing of these short fits can come out inverted (measured: ratios down to 1.08 under load).
+            raise uncheckable("In your report the under-sampled fit was not faster, so the speed-up could not be "
+                              "checked. Check what each time measures: `full_seconds` is `full_model` (no sampler) "
+                              "fitted on all of `X_big`, `fast_seconds` is `fast_model`; time only the two "
+                              "`.fit(...)` calls. If both are right, another program slowed a fit down: keep the "
+                              "fastest of five fits, `min(timeit.repeat(lambda: model.fit(X_big, y_big), number=1, "
+                              "repeat=5))`, and run the cell again.")
         # No number in the verdict: a timing changes from run to run, and the stored outputs must not.
         return Result(Status.CORRECT, "Your report is consistent, and by your own measurement the under-sampled fit "
                       "was faster. Compare the speed-up with how many times fewer rows it used.")
@@ -971,21 +975,17 @@ q4 = exercise.question(
     {"fast_model": _fast_spec, "speed_report": _SpeedReport()},
     points=2,
     hints=[
-        "`start = time.perf_counter(); full_model.fit(X_big, y_big); full_seconds = time.perf_counter() - start`, "
-        "and the same for `fast_model`.",
-        "Store the two times you measured, in seconds as `time.perf_counter()` gives them, under the step's keys; "
-        "the speed-up is how many times longer the full fit took than the fast one.",
+        "`full_seconds = min(timeit.repeat(lambda: full_model.fit(X_big, y_big), number=1, repeat=5))` times "
+        "five fits and keeps the fastest; do the same for `fast_model`.",
+        "Store the two times you measured, in seconds as `timeit` gives them, under the step's keys; the speed-up "
+        "is how many times longer the full fit took than the fast one.",
     ],
     solution=(
         "full_model = make_pipeline(StandardScaler(), LogisticRegression())\n"
         "fast_model = make_pipeline(RandomUnderSampler(sampling_strategy=0.1, random_state=0), StandardScaler(),\n"
         "                           LogisticRegression())\n"
-        "start = time.perf_counter()\n"
-        "full_model.fit(X_big, y_big)\n"
-        "full_seconds = time.perf_counter() - start\n"
-        "start = time.perf_counter()\n"
-        "fast_model.fit(X_big, y_big)\n"
-        "fast_seconds = time.perf_counter() - start\n"
+        "full_seconds = min(timeit.repeat(lambda: full_model.fit(X_big, y_big), number=1, repeat=5))\n"
+        "fast_seconds = min(timeit.repeat(lambda: fast_model.fit(X_big, y_big), number=1, repeat=5))\n"
         'speed_report = {"full_seconds": full_seconds, "fast_seconds": fast_seconds,\n'
         '                "speedup": full_seconds / fast_seconds}'
     ),
