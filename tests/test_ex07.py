@@ -3,17 +3,22 @@ with the message that names them."""
 
 from __future__ import annotations
 
+import time
+import timeit
+
 import numpy as np
 import pytest
 from conftest import assert_fails
 from imblearn.over_sampling import SMOTE, BorderlineSMOTE
 from imblearn.pipeline import Pipeline, make_pipeline
-from imblearn.under_sampling import RandomUnderSampler
+from imblearn.under_sampling import NearMiss, RandomUnderSampler
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from course_utils import data
 from course_utils.checks import Status
@@ -283,49 +288,153 @@ def fitted_models(big):
     return full, fast
 
 
-REPORT = {"full_seconds": 0.6, "fast_seconds": 0.1, "speedup": 6.0}
+def _cpu_seconds(model, X, y):
+    """The solution's timing: CPU seconds of the fastest of five fits."""
+    return min(timeit.repeat(lambda: model.fit(X, y), number=1, repeat=5, timer=time.process_time))
 
 
-def test_q4_solution_passes(fitted_models):
-    _, fast = fitted_models
-    assert ex07.q4.check(fast, REPORT).status is Status.CORRECT
-    as_numpy = {k: np.float64(v) for k, v in REPORT.items()}
-    assert ex07.q4.check(fast, as_numpy).status is Status.CORRECT
-
-
-def test_q4_sampler_after_the_scaler_passes(big):
+@pytest.fixture(scope="module")
+def report(big, fitted_models):
+    """An honest report, measured here as the solution measures it."""
     X, y, _, _ = big
+    full, fast = fitted_models
+    with threadpool_limits(1):
+        full_seconds, fast_seconds = _cpu_seconds(clone(full), X, y), _cpu_seconds(clone(fast), X, y)
+    return {"full_seconds": full_seconds, "fast_seconds": fast_seconds, "speedup": full_seconds / fast_seconds}
+
+
+def test_q4_solution_passes(fitted_models, report):
+    full, fast = fitted_models
+    assert ex07.q4.check(full, fast, report).status is Status.CORRECT
+    as_numpy = {k: np.float64(v) for k, v in report.items()}
+    assert ex07.q4.check(full, fast, as_numpy).status is Status.CORRECT
+
+
+def test_q4_other_honest_timings_pass(big, fitted_models):
+    # A single wall-clock timing (time.perf_counter), and the mean of several fits (timeit.timeit): both valid.
+    X, y, _, _ = big
+    full, fast = fitted_models
+    start = time.perf_counter()
+    full.fit(X, y)
+    full_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    fast.fit(X, y)
+    fast_seconds = time.perf_counter() - start
+    single = {"full_seconds": full_seconds, "fast_seconds": fast_seconds, "speedup": full_seconds / fast_seconds}
+    assert ex07.q4.check(full, fast, single).status in (Status.CORRECT, Status.UNCHECKABLE)  # a busy machine
+    full_mean = timeit.timeit(lambda: full.fit(X, y), number=3) / 3
+    fast_mean = timeit.timeit(lambda: fast.fit(X, y), number=3) / 3
+    mean = {"full_seconds": full_mean, "fast_seconds": fast_mean, "speedup": full_mean / fast_mean}
+    assert ex07.q4.check(full, fast, mean).status in (Status.CORRECT, Status.UNCHECKABLE)
+
+
+def test_q4_sampler_after_the_scaler_passes(big, fitted_models, report):
+    X, y, _, _ = big
+    full, _ = fitted_models
     fast = make_pipeline(StandardScaler(), RandomUnderSampler(sampling_strategy=0.1, random_state=0),
                          LogisticRegression()).fit(X, y)
-    assert ex07.q4.check(fast, REPORT).status is Status.CORRECT
+    assert ex07.q4.check(full, fast, report).status is Status.CORRECT
 
 
-def test_q4_report_mistakes(fitted_models):
-    _, fast = fitted_models
-    assert_fails(ex07.q4.check(fast, {**REPORT, "speedup": 1 / 6}), "other way round", points=1)
-    assert_fails(ex07.q4.check(fast, {**REPORT, "speedup": 5.0}), "not `full_seconds / fast_seconds`", points=1)
-    slower = {"full_seconds": 0.1, "fast_seconds": 0.2, "speedup": 0.5}
+def test_q4_report_mistakes(fitted_models, report):
+    full, fast = fitted_models
+    f, g = report["full_seconds"], report["fast_seconds"]
+    assert_fails(ex07.q4.check(full, fast, {**report, "speedup": g / f}), "other way round", points=2)
+    assert_fails(ex07.q4.check(full, fast, {**report, "speedup": 1.5 * f / g}), "not `full_seconds / fast_seconds`",
+                 points=2)
+    slower = {"full_seconds": f, "fast_seconds": 2 * f, "speedup": 0.5}
     # Not faster does not prove a slip (a busy machine can invert two short fits): could not be checked, no points.
-    assert_fails(ex07.q4.check(fast, slower), "not faster", "timeit.repeat", status=Status.UNCHECKABLE, points=1)
+    assert_fails(ex07.q4.check(full, fast, slower), "not faster", "timeit.repeat", status=Status.UNCHECKABLE,
+                 points=2)
     in_ms = {"full_seconds": 600.0, "fast_seconds": 100.0, "speedup": 6.0}
-    assert_fails(ex07.q4.check(fast, in_ms), "plausible fit time", points=1)
-    result = ex07.q4.check(fast, {"full_seconds": 0.6, "fast_seconds": 0.1})
+    assert_fails(ex07.q4.check(full, fast, in_ms), "plausible fit time", points=2)
+    result = ex07.q4.check(full, fast, {"full_seconds": f, "fast_seconds": g})
     assert result.status is Status.UNCHECKABLE and "'speedup'" in result.message
 
 
-def test_q4_model_mistakes(big):
+def test_q4_model_mistakes(big, fitted_models, report):
     X, y, _, _ = big
+    full, _ = fitted_models
     X_small, y_small = X[:20_000], y[:20_000]
     plain = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_small, y_small)
-    assert_fails(ex07.q4.check(plain, REPORT), "RandomUnderSampler", points=1)
+    assert_fails(ex07.q4.check(full, plain, report), "RandomUnderSampler", points=2)
     smote = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression()).fit(X_small, y_small)
-    assert_fails(ex07.q4.check(smote, REPORT), "not an under-sampler", points=1)
+    assert_fails(ex07.q4.check(full, smote, report), "not an under-sampler", points=2)
     unfitted = make_pipeline(RandomUnderSampler(sampling_strategy=0.1), StandardScaler(), LogisticRegression())
-    assert_fails(ex07.q4.check(unfitted, REPORT), "not fitted", points=1, status=Status.UNCHECKABLE)
+    assert_fails(ex07.q4.check(full, unfitted, report), "not fitted", points=2, status=Status.UNCHECKABLE)
     ratio = y.sum() / (len(y) - y.sum())
     nothing_removed = make_pipeline(RandomUnderSampler(sampling_strategy=ratio, random_state=0), StandardScaler(),
                                     LogisticRegression()).fit(X, y)
-    assert_fails(ex07.q4.check(nothing_removed, REPORT), "removed nothing", points=1)
+    assert_fails(ex07.q4.check(full, nothing_removed, report), "removed nothing", points=2)
+
+
+# learnerC78's cases (step 4): numbers the check's own timing of the two models disproves, and models that are
+# not the step's.
+
+
+def test_q4_times_in_minutes_are_named(fitted_models, report):
+    full, fast = fitted_models
+    f, g = report["full_seconds"], report["fast_seconds"]
+    result = assert_fails(ex07.q4.check(full, fast, {"full_seconds": f / 60, "fast_seconds": g / 60, "speedup": f / g}),
+                          "minutes", points=2)
+    assert result.mistake == "speed_report=minutes"
+
+
+def test_q4_a_time_too_short_for_the_fit_is_refused(fitted_models):
+    full, fast = fitted_models
+    typed = {"full_seconds": 1.0, "fast_seconds": 0.001, "speedup": 1000.0}
+    result = assert_fails(ex07.q4.check(full, fast, typed), "`fast_seconds`", "much shorter", points=2)
+    assert result.mistake == "speed_report=too-short"
+
+
+def test_q4_a_speedup_far_above_the_checks_cannot_pass(fitted_models, report):
+    # Five fits summed for the full model, the fastest one for the fast model: 8.5 times where the fits give ~1.7.
+    full, fast = fitted_models
+    f, g = report["full_seconds"], report["fast_seconds"]
+    summed = {"full_seconds": 5 * f, "fast_seconds": g, "speedup": 5 * f / g}
+    assert_fails(ex07.q4.check(full, fast, summed), "far above", "one fit each", status=Status.UNCHECKABLE, points=2)
+
+
+def test_q4_full_model_fitted_on_part_of_the_rows_is_refused(big, fitted_models, report):
+    X, y, _, _ = big
+    _, fast = fitted_models
+    half = make_pipeline(StandardScaler(), LogisticRegression()).fit(X[:50_000], y[:50_000])
+    result = assert_fails(ex07.q4.check(half, fast, report), "not fitted on all of `X_big", points=2)
+    assert result.mistake == "full_model=full-fit-rows"
+
+
+@pytest.mark.parametrize("which", ["full without the scaler", "fast without the scaler", "fast with class weights"])
+def test_q4_fast_model_must_be_full_model_with_a_sampler(big, fitted_models, report, which):
+    X, y, _, _ = big
+    full, fast = fitted_models
+    sampler = RandomUnderSampler(sampling_strategy=0.1, random_state=0)
+    if which == "full without the scaler":
+        full = LogisticRegression(max_iter=1000).fit(X, y)
+    elif which == "fast without the scaler":
+        fast = make_pipeline(sampler, LogisticRegression()).fit(X, y)
+    else:
+        fast = make_pipeline(sampler, StandardScaler(), LogisticRegression(class_weight="balanced")).fit(X, y)
+    result = assert_fails(ex07.q4.check(full, fast, report), "not `full_model` with an under-sampler", points=2)
+    assert result.mistake == "fast_model=same-model"
+
+
+def test_q4_other_under_samplers_are_named(big, fitted_models, report):
+    # learnerC78 M1: NearMiss was "correct", and its slower fit was blamed on other programs.
+    X, y, _, _ = big
+    full, _ = fitted_models
+    X_part, y_part = X[:20_000], y[:20_000]
+    near_miss = make_pipeline(NearMiss(sampling_strategy=0.1), StandardScaler(), LogisticRegression()).fit(X_part, y_part)
+    result = assert_fails(ex07.q4.check(full, near_miss, report), "`NearMiss`", "RandomUnderSampler", points=2)
+    assert result.mistake == "fast_model=other-under-sampler"
+
+
+def test_q4_fast_model_fitted_on_part_of_x_big_is_named(big, fitted_models, report):
+    # learnerC78 M3: "not rows of X_big", though they were (the first 50,000).
+    X, y, _, _ = big
+    full, _ = fitted_models
+    fast = make_pipeline(RandomUnderSampler(sampling_strategy=0.1, random_state=0), StandardScaler(),
+                         LogisticRegression()).fit(X[:50_000], y[:50_000])
+    assert_fails(ex07.q4.check(full, fast, report), "did not keep every positive", "a part of them", points=2)
 
 
 def test_q5_solution_and_decision_function_pass(big, fitted_models):
@@ -473,36 +582,39 @@ def test_q3_other_numbers_for_best_ap_are_named(new_data, solution_search):
 
 
 @pytest.mark.parametrize("strategy", [1.0, 0.5])
-def test_q4_other_ratios_are_refused(big, strategy):
+def test_q4_other_ratios_are_refused(big, fitted_models, report, strategy):
     # learner78 attempts 4.6 (1.0) and 4.14 (0.5)
     X, y, _, _ = big
+    full, _ = fitted_models
     fast = make_pipeline(RandomUnderSampler(sampling_strategy=strategy, random_state=0), StandardScaler(),
                          LogisticRegression()).fit(X, y)
-    result = assert_fails(ex07.q4.check(fast, REPORT), "one positive for ten negatives", points=1)
+    result = assert_fails(ex07.q4.check(full, fast, report), "one positive for ten negatives", points=2)
     assert result.mistake == "fast_model=ratio"
 
 
-def test_q4_fit_on_the_test_rows_is_refused(big):
+def test_q4_fit_on_the_test_rows_is_refused(big, fitted_models, report):
     # learner78 attempt 4.11
     _, _, X_test, y_test = big
+    full, _ = fitted_models
     fast = make_pipeline(RandomUnderSampler(sampling_strategy=0.1, random_state=0), StandardScaler(),
                          LogisticRegression()).fit(X_test, y_test)
-    result = assert_fails(ex07.q4.check(fast, REPORT), "*test* rows", points=1)
+    result = assert_fails(ex07.q4.check(full, fast, report), "*test* rows", points=2)
     assert result.mistake == "fast_model=fit-rows"
 
 
 def test_q4_milliseconds_are_named(fitted_models):
     # learner78 attempt 4.8: 1000 x the seconds of this machine's fits
-    _, fast = fitted_models
+    full, fast = fitted_models
     in_ms = {"full_seconds": 180.0, "fast_seconds": 76.0, "speedup": 180 / 76}
-    result = assert_fails(ex07.q4.check(fast, in_ms), "milliseconds", points=1)
+    result = assert_fails(ex07.q4.check(full, fast, in_ms), "milliseconds", points=2)
     assert result.mistake == "speed_report=milliseconds"
 
 
-def test_q4_unseeded_sampler_passes(big):
+def test_q4_unseeded_sampler_passes(big, fitted_models, report):
     X, y, _, _ = big
+    full, _ = fitted_models
     fast = make_pipeline(RandomUnderSampler(sampling_strategy=0.1), StandardScaler(), LogisticRegression()).fit(X, y)
-    assert ex07.q4.check(fast, REPORT).status is Status.CORRECT
+    assert ex07.q4.check(full, fast, report).status is Status.CORRECT
 
 
 def test_q5_negative_class_column_is_named(big, fitted_models):

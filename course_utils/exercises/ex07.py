@@ -16,11 +16,13 @@ computed from the shipped or generated data, once, and cached. What each questio
   search must offer ``"passthrough"`` (no resampling) among at least three candidates for the sampler
   step, score by average precision, and use the given repeated splits; its best score must equal the
   score of that search run by the checker.
-- ``q4`` (``fast_model``, ``speed_report``): an under-sampling speed-up measured and reported. Robust to
-  machine speed: the report must be internally consistent (``speedup`` = ``full_seconds`` /
-  ``fast_seconds`` as the learner measured them, both plausible fit times), a report whose under-sampled fit
-  was not faster could not be checked (timing noise on a busy machine can invert two short fits), and ``fast_model`` must be a fitted pipeline whose model was fitted after an under-sampler
-  (fewer rows: a scaler after the sampler records how many).
+- ``q4`` (``full_model``, ``fast_model``, ``speed_report``): an under-sampling speed-up measured and reported.
+  ``fast_model`` must be ``full_model`` with a ``RandomUnderSampler`` added, both fitted on ``X_big``. The check
+  times both models itself (CPU time of one thread, which other programs do not inflate) and compares: the report
+  must be internally consistent (``speedup`` = ``full_seconds`` / ``fast_seconds``), in seconds of one fit (never
+  far below the check's CPU time), and a report whose fast fit was not faster, or whose speed-up is far above the
+  check's, could not be checked (timing noise on a busy machine can move a wall-clock ratio). The under-sampler's
+  kept rows establish the fit rows and the ratio; refits of ``full_model`` on ``X_big`` establish its fit rows.
 - ``q5`` (``ap_full``, ``ap_fast``): what the speed-up costs, as test-set AP of both models, compared with
   the checker's own fits.
 - ``q6`` (``borderline2_difference``): what Borderline-SMOTE 2 does differently (concept).
@@ -29,6 +31,8 @@ computed from the shipped or generated data, once, and cached. What each questio
 from __future__ import annotations
 
 import math
+import time
+import warnings
 from dataclasses import dataclass
 from functools import cache
 
@@ -41,6 +45,7 @@ from ..checks import (
     RTOL,
     EstimatorSpec,
     Exercise,
+    Question,
     FunctionCases,
     Mistake,
     Number,
@@ -789,6 +794,52 @@ def _big_data():
     return X, y, X_test, y_test
 
 
+_TIMING_REPEATS = 3
+
+
+def _timed_refit(model) -> dict | None:
+    """The check's own timing of ``model``: CPU seconds of the fastest of three fits of a clone on ``X_big``, and
+    whether the refits reproduce ``model``'s probabilities on test rows (None when two refits disagree).
+
+    CPU time of one thread is what the fit itself costs: other programs on the machine (a class graded in parallel,
+    a shared Colab) do not count in it, unlike the wall clock. Measured on a machine with six busy programs: the
+    ratio full / fast stayed 1.6-1.8 in CPU time, while single wall-clock timings fell to 1.08.
+    """
+    from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
+
+    X, y, X_test, _ = _big_data()
+    probe = X_test[:2000]
+    best, outputs = math.inf, []
+    try:
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(_TIMING_REPEATS):
+                refit = clone(model)
+                start = time.process_time()
+                refit.fit(X, y)
+                best = min(best, time.process_time() - start)
+                if len(outputs) < 2 or _ == _TIMING_REPEATS - 1:
+                    outputs.append(np.asarray(refit.predict_proba(probe))[:, -1])
+            mine = np.asarray(model.predict_proba(probe))[:, -1]
+    except Exception:  # a model that cannot be cloned or refitted here: judged without the check's timing
+        return None
+    deterministic = np.allclose(outputs[0], outputs[-1], rtol=1e-6, atol=1e-9)
+    return {"cpu_seconds": best,
+            "refit_matches": bool(np.allclose(outputs[-1], mine, rtol=1e-5, atol=1e-8)) if deterministic else None}
+
+
+def _model_steps(d: dict) -> list:
+    """The model without its samplers, as (class, parameters) per step: what full and fast must share."""
+    if d["steps"]:
+        return [[s["class"], s["params"]] for s in d["steps"] if not s["is_sampler"]]
+    return [[d["class"], d["params"]]]
+
+
+def _describe_steps(steps: list) -> str:
+    return " → ".join(f"`{cls.rsplit('.', 1)[-1]}`" for cls, _ in steps) or "nothing"
+
+
 def _rows_after_sampler(d: dict) -> int | None:
     """Rows the first step after the under-sampler saw at fit time, when that step records them."""
     steps = d["steps"]
@@ -843,8 +894,9 @@ def _fitted_on_big_message(d: dict) -> str:
     if _kept(d)["on_test"]:
         return ("Your under-sampler kept every positive of the *test* rows: `fast_model` was fitted on `X_test, "
                 "y_test`. Fit it on `X_big, y_big`, and keep the test rows for step 5.")
-    return ("The rows your under-sampler kept are not rows of `X_big, y_big` (it did not keep all their positives): "
-            "fit `fast_model` on all of `X_big, y_big`, as `full_model`.")
+    return ("Your under-sampler did not keep every positive of `X_big, y_big`, as it does when fitted on all of them: "
+            "`fast_model` was fitted on a part of them, or on other rows. Fit it on all of `X_big, y_big`, as "
+            "`full_model`.")
 
 
 def _asked_ratio(d: dict) -> bool:
@@ -885,18 +937,37 @@ class _FastSpec(EstimatorSpec):
                     break
         except Exception:  # an odd sampler: judged by the rows its next step saw
             pass
+        if description["fitted"] and _random_under_sampler(description) and _fitted_on_big(description):
+            description["timing"] = _timed_refit(value)
         return description
 
     def judge(self, data, seed=DEFAULT_SEED):
         super().judge(data, seed)
-        return Result(Status.CORRECT, "Your `fast_model` was fitted on `X_big, y_big` after an under-sampler that "
-                      "kept one positive for ten negatives.")
+        return Result(Status.CORRECT, "Your `fast_model` is `full_model` with a `RandomUnderSampler` that kept one "
+                      "positive for ten negatives, fitted on `X_big, y_big`.")
+
+
+def _random_under_sampler(d: dict) -> bool:
+    return any(s["class"].endswith(".RandomUnderSampler") for s in d["steps"] if s["is_sampler"])
+
+
+def _same_model(d: dict) -> bool:
+    """``fast_model`` without its sampler is ``full_model`` (the question hands over full's steps)."""
+    return d.get("full_steps") is None or _model_steps(d) == d["full_steps"]
 
 
 _fast_spec = _FastSpec(
     requirements=[
         ("not-a-pipeline", lambda d: bool(d["steps"]) and d["is_classifier"], lambda d: _sampler_message(d)),
         ("no-under-sampler", _has_under_sampler, _sampler_message),
+        ("other-under-sampler", _random_under_sampler,
+         lambda d: "Your under-sampler is `" + next(s["class"].rsplit(".", 1)[-1] for s in d["steps"] if s["is_sampler"])
+         + "`; this step times `RandomUnderSampler`, which only drops rows. Others (NearMiss, cleaning methods) "
+         "compute neighbours first, which can cost more time than the dropped rows save."),
+        ("same-model", _same_model,
+         lambda d: f"Your `fast_model` is not `full_model` with an under-sampler added: apart from its sampler it is "
+         f"{_describe_steps(_model_steps(d))}, while `full_model` is {_describe_steps(d['full_steps'])} (or their "
+         "settings differ). Time the same model both ways, so that only the rows it is fitted on differ."),
         ("removed-nothing", lambda d: _rows_after_sampler(d) in (None,) or _rows_after_sampler(d) < _N_BIG,
          lambda d: f"The step after your sampler saw {_rows_after_sampler(d):,} rows, all of `X_big`: the "
          "under-sampler removed nothing. Use `sampling_strategy=0.1`."),
@@ -906,6 +977,59 @@ _fast_spec = _FastSpec(
     must_be_fitted=True,
     fit_call=".fit(X_big, y_big)",
 )
+
+
+@dataclass
+class _FullSpec(EstimatorSpec):
+    """The model fitted on all of ``X_big`` without resampling, and the check's own timing of it."""
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        description = super().extract(value, seed)
+        if description["fitted"] and not any(s["is_sampler"] for s in description["steps"]):
+            description["timing"] = _timed_refit(value)
+        return description
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        super().judge(data, seed)
+        return Result(Status.CORRECT, "Your `full_model` was fitted on all of `X_big, y_big`, without resampling.")
+
+
+_full_spec = _FullSpec(
+    requirements=[
+        ("not-a-model", lambda d: d["is_classifier"],
+         "`full_model` must be a classifier: `make_pipeline(StandardScaler(), LogisticRegression())`."),
+        ("full-resampled", lambda d: not any(s["is_sampler"] for s in d["steps"]),
+         "`full_model` has a sampler: it is the model fitted on *all* the rows, without resampling, which "
+         "`fast_model` is compared with."),
+        ("full-fit-rows", lambda d: (d.get("timing") or {}).get("refit_matches") is not False,
+         "Your `full_model` was not fitted on all of `X_big, y_big`: refitted on them, the same model gives other "
+         "probabilities. Fit it on `X_big, y_big`, as `fast_model`."),
+    ],
+    must_be_fitted=True,
+    fit_call=".fit(X_big, y_big)",
+)
+
+
+class _SpeedQuestion(Question):
+    """q4: hands ``full_model``'s steps to ``fast_model``'s judge, and both models' timings by the check to the
+    report's judge, so that the report is compared with what these fits cost on this machine."""
+
+    def grade(self, extracted, seed=DEFAULT_SEED):
+        extracted = {name: dict(item) if isinstance(item, dict) else item for name, item in extracted.items()}
+        full, fast, report = (
+            (extracted.get(name) or {}).get("data") for name in ("full_model", "fast_model", "speed_report"))
+        if isinstance(full, dict) and isinstance(fast, dict):
+            extracted["fast_model"]["data"] = {**fast, "full_steps": _model_steps(full)}
+            timings = [(d.get("timing") or {}).get("cpu_seconds") for d in (full, fast)]
+            if isinstance(report, dict) and all(isinstance(t, float) and t > 0 for t in timings):
+                extracted["speed_report"]["data"] = {**report, "measured": {"full": timings[0], "fast": timings[1]}}
+        return super().grade(extracted, seed)
+
+
+# An honest timing is never much shorter than the CPU time the check measures for the same fit (the wall clock
+# includes it); nor is an honest speed-up several times the check's (measured under load: single wall-clock
+# timings moved the ratio by up to about 2x).
+_SHORTEST_SHARE, _LARGEST_SPEEDUP_FACTOR = 0.25, 3.0
 
 
 @dataclass
@@ -956,6 +1080,19 @@ class _SpeedReport(Answer):
         if not math.isclose(speedup, full / fast, rel_tol=0.01):
             raise incorrect(f"Your `speedup` ({speedup:.3g}) is not `full_seconds / fast_seconds` "
                             f"({full / fast:.3g}): compute it from the two times you measured.")
+        measured = data.get("measured")
+        if measured:
+            pairs = (("full_seconds", full, measured["full"]), ("fast_seconds", fast, measured["fast"]))
+            # Minutes only when both times, read as minutes, are plausible fits (at most 20 times the check's).
+            in_minutes = all(_SHORTEST_SHARE * cpu <= 60 * seconds <= 20 * cpu for _, seconds, cpu in pairs)
+            for name, seconds, cpu in pairs:
+                if seconds < _SHORTEST_SHARE * cpu:
+                    raise incorrect(
+                        f"`{name}` = {seconds:.3g} s is much shorter than one fit of that model takes on this machine: "
+                        f"the check just timed it at {cpu:.2g} s of CPU time."
+                        + (" Your times look like minutes: store seconds, as `timeit` and the `time` module give them."
+                           if in_minutes else " Store the seconds of one fit of each model, measured around its "
+                           "`.fit(X_big, y_big)` call."), "minutes" if in_minutes else "too-short")
         if full <= fast:
             # Not proof of a slip: on a busy machine (a class graded in parallel, a shared Colab) an honest single
             # timing of these short fits can come out inverted (measured: ratios down to 1.08 under load).
@@ -965,18 +1102,25 @@ class _SpeedReport(Answer):
                               "`.fit(...)` calls. If both are right, another program slowed a fit down: keep the "
                               "fastest of five fits, `min(timeit.repeat(lambda: model.fit(X_big, y_big), number=1, "
                               "repeat=5))`, and run the cell again.")
+        if measured and speedup > _LARGEST_SPEEDUP_FACTOR * measured["full"] / measured["fast"]:
+            raise uncheckable(
+                f"Your speed-up ({speedup:.3g}) is far above what these two fits give on this machine: the check just "
+                f"timed them at {measured['full'] / measured['fast']:.2g} times (CPU time, fastest of three fits each). "
+                "Check that both times measure one fit each, the same way: not a total of several fits for one and a "
+                "single fit for the other, and not other work inside the timed code. Then run the cell again.")
         # No number in the verdict: a timing changes from run to run, and the stored outputs must not.
-        return Result(Status.CORRECT, "Your report is consistent, and by your own measurement the under-sampled fit "
-                      "was faster. Compare the speed-up with how many times fewer rows it used.")
+        return Result(Status.CORRECT, "Your report is consistent, in seconds, and close to the check's own timing of "
+                      "your two models: the under-sampled fit was faster. Compare the speed-up with how many times "
+                      "fewer rows it used.")
 
 
-q4 = exercise.question(
-    "q4",
-    {"fast_model": _fast_spec, "speed_report": _SpeedReport()},
-    points=2,
+q4 = _SpeedQuestion(
+    "ex07.q4",
+    {"full_model": _full_spec, "fast_model": _fast_spec, "speed_report": _SpeedReport()},
+    points=3,
     hints=[
-        "`full_seconds = min(timeit.repeat(lambda: full_model.fit(X_big, y_big), number=1, repeat=5))` times "
-        "five fits and keeps the fastest; do the same for `fast_model`.",
+        "`min(timeit.repeat(lambda: full_model.fit(X_big, y_big), number=1, repeat=5, timer=time.process_time))` "
+        "is the CPU time of the fastest of five fits; do the same for `fast_model`.",
         "Store the two times you measured, in seconds as `timeit` gives them, under the step's keys; the speed-up "
         "is how many times longer the full fit took than the fast one.",
     ],
@@ -984,12 +1128,16 @@ q4 = exercise.question(
         "full_model = make_pipeline(StandardScaler(), LogisticRegression())\n"
         "fast_model = make_pipeline(RandomUnderSampler(sampling_strategy=0.1, random_state=0), StandardScaler(),\n"
         "                           LogisticRegression())\n"
-        "full_seconds = min(timeit.repeat(lambda: full_model.fit(X_big, y_big), number=1, repeat=5))\n"
-        "fast_seconds = min(timeit.repeat(lambda: fast_model.fit(X_big, y_big), number=1, repeat=5))\n"
+        "# CPU seconds of the fastest of five fits: other programs on the machine do not count in them.\n"
+        "full_seconds = min(timeit.repeat(lambda: full_model.fit(X_big, y_big), number=1, repeat=5,\n"
+        "                                 timer=time.process_time))\n"
+        "fast_seconds = min(timeit.repeat(lambda: fast_model.fit(X_big, y_big), number=1, repeat=5,\n"
+        "                                 timer=time.process_time))\n"
         'speed_report = {"full_seconds": full_seconds, "fast_seconds": fast_seconds,\n'
         '                "speedup": full_seconds / fast_seconds}'
     ),
 )
+exercise.questions["q4"] = q4
 
 
 @cache
