@@ -620,6 +620,31 @@ def test_a_model_cannot_find_the_heldout_labels(key, name, variable, tmp_path, c
     clean, _flags = grader._sanitize(load(key).questions[name], payload)
     question = load(key).questions[name]
     assert "data" in clean[variable], clean[variable]  # the model was read...
-    result = question.grade(clean, seed=SEED)
+    result = question.grade(clean, seed=grader.question_seed(SEED, question.label))
     share = question.points / len(question.parts)
     assert result.points <= question.points - share + 1e-9, result  # ...and earned nothing for it
+
+
+def test_each_question_draws_from_a_seed_of_its_own(tmp_path):
+    """Red-team round 3: a function that wrote its test cases into its own feedback let a 2^32 search find the
+    run's seed, and with it another exercise's held-out labels. Each question now has its own 32-bit seed, an HMAC
+    of the run's 128-bit seed: finding one question's seed gives nothing else."""
+    from course_utils.checks import HeldoutScore
+
+    assert grader.SEED_RANGE == 2**128
+    labels = [q.label for key, _s, _b in PAIRS for q in load(key).questions.values()]
+    seeds = {label: grader.question_seed(SEED, label) for label in labels}
+    assert len(set(seeds.values())) == len(labels) and all(0 <= s < 2**32 for s in seeds.values())
+    assert seeds == {label: grader.question_seed(SEED, label) for label in labels}  # the same on every re-run
+    assert grader.question_seed(SEED + 1, labels[0]) != seeds[labels[0]]
+    # What the kernel is sent comes from the question's seed, not from the run's.
+    ctx = grader.Context(tmp_path, tmp_path, SEED, 10, 0, None, tmp_path, "test")
+    for key, _solution, _blank in PAIRS:
+        inputs = json.loads(ctx.inputs_for(key)[0])["questions"]
+        for name, question in load(key).questions.items():
+            for variable, answer in question.parts.items():
+                if isinstance(answer, HeldoutScore) and variable in inputs.get(name, {}).get("heldout", {}):
+                    sent = inputs[name]["heldout"][variable]
+                    assert sent == export.encode(answer.make_heldout(seeds[question.label])[0])
+                    return
+    pytest.fail("no held-out question found")

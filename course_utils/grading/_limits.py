@@ -7,7 +7,11 @@ costs another anything:
   signals and file ownership are then per kernel;
 * a **cgroup** (:class:`Cgroup`, v2 or v1) where the machine lets the grader make one: a hard cap on
   the memory in use (resident memory of all the kernel's processes, and what it keeps in tmpfs) and
-  on the number of processes and threads;
+  on the number of processes and threads, and, where the CPU controller is there, a CPU share of its
+  own: the scheduler then shares the cores between kernels, not between their processes, so a kernel
+  that starts 200 busy processes gets no more CPU than an honest neighbour (red-team round 3 measured
+  an honest notebook's setup cell time out beside one). Shares only, no quota: an idle core is still
+  used by whoever needs it;
 * **rlimits** (:func:`rlimits`): no core dumps, a file-size cap, a process cap, and an address-space
   cap that is only a generous backstop (an address-space cap as tight as the memory cap makes honest
   BLAS/OpenMP code hang or die: it reserves far more address space than it uses).
@@ -147,7 +151,7 @@ def _own_cgroups() -> _Hierarchies:
         if len(fields) < 5 or len(tail) < 3:
             continue
         root, mountpoint, fstype, options = fields[3], fields[4], tail[0], tail[2].split(",")
-        wanted = [""] if fstype == "cgroup2" else [c for c in ("memory", "pids") if c in options] if fstype == "cgroup" else []
+        wanted = [""] if fstype == "cgroup2" else [c for c in ("memory", "pids", "cpu") if c in options] if fstype == "cgroup" else []
         for controller in wanted:
             own = by_controller.get(controller)
             if own is None or not (own == root or own.startswith(root.rstrip("/") + "/")):
@@ -190,6 +194,8 @@ class Cgroup:
         folder = where.v2 / name
         folder.mkdir()
         group = cls({"memory": folder, "pids": folder}, 2)
+        if cls._cpu_v2(where.v2):
+            group.folders["cpu"] = folder
         try:
             if memory_bytes:
                 (folder / "memory.max").write_text(str(memory_bytes))
@@ -200,6 +206,19 @@ class Cgroup:
             group.remove()
             raise
         return group
+
+    @staticmethod
+    def _cpu_v2(parent: Path) -> bool:
+        """Whether the kernels' cgroups get a CPU share of their own (optional: memory and tasks do not need it)."""
+        try:
+            if "cpu" in (parent / "cgroup.subtree_control").read_text().split():
+                return True
+            if "cpu" in (parent / "cgroup.controllers").read_text().split():
+                (parent / "cgroup.subtree_control").write_text("+cpu")
+                return True
+        except OSError:
+            pass
+        return False
 
     @classmethod
     def _make_v1(cls, where: _Hierarchies, name: str, memory_bytes: int, tasks: int):
@@ -223,6 +242,12 @@ class Cgroup:
         except OSError:
             group.remove()
             raise
+        if folders and "cpu" in where.v1:
+            try:  # optional, as under v2
+                (where.v1["cpu"] / name).mkdir()
+                folders["cpu"] = where.v1["cpu"] / name
+            except OSError:
+                pass
         return group if folders else None
 
     @property
@@ -318,8 +343,9 @@ def describe_cgroups() -> str:
     if probe is None:
         return ""
     try:
-        parts = [c for c in ("memory", "pids") if c in probe.folders]
-        return f"cgroup v{probe.version} ({' and '.join(parts)})"
+        parts = [c for c in ("memory", "pids", "cpu") if c in probe.folders]
+        return f"cgroup v{probe.version} ({', '.join(parts[:-1])} and {parts[-1]})" if len(parts) > 1 else \
+            f"cgroup v{probe.version} ({parts[0]})"
     finally:
         probe.remove()
 

@@ -77,13 +77,18 @@ DEFAULT_MAX_MEMORY_MB = 4096
 #: Kernel restarts allowed per submission after a cell or an export crashed or hung it.
 MAX_RESTARTS = 3
 MAX_NOTEBOOK_BYTES = 50 * 2**20
+#: Most cells a graded notebook may have (an exercise has about 30). Checked before the notebook is parsed: 950,000
+#: empty cells fit in 48 MB, and parsing them took 36 s and 1.35 GB (red-team round 3).
+MAX_CELLS = 2_000
 #: Largest answer export read back from a kernel, per question (no message can be larger anyway).
 MAX_EXPORT_CHARS = _sandbox.MAX_MESSAGE_BYTES
 MAX_MESSAGE_CHARS = 600
 #: Statuses of a submission, most serious first (one is reported; the others are in details.json).
 STATUS_ORDER = ("tampered", "memory", "disk", "timeout", "died", "error", "ok")
 KERNEL_STATUSES = {"not attempted", "could not be checked", "incorrect"}
-SEED_RANGE = 2**32
+#: The run's seed: 128 bits, so that it cannot be searched for. Each question gets its own 32-bit seed from it
+#: (:func:`question_seed`), which is what the checkers draw held-out data and test cases from.
+SEED_RANGE = 2**128
 NO_SANDBOX_NOTE = "graded WITHOUT a sandbox (--no-sandbox): for trusted notebooks only"
 #: Modules that only turn graded records into the gradebook and the report: editing them regrades nothing.
 OUTPUT_ONLY = ("grading/gradebook.py", "grading/report.py")
@@ -319,6 +324,12 @@ def _read_submission(found: Found, known: list[str], stems: dict[str, str], layo
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         sub.problem, sub.status = "the file is JSON but not a notebook (no cells)", "invalid"
         return sub
+    n_cells = len(raw["cells"]) if isinstance(raw.get("cells"), list) else sum(
+        len(w["cells"]) for w in raw["worksheets"] if isinstance(w, dict) and isinstance(w.get("cells"), list))
+    if n_cells > MAX_CELLS:
+        sub.problem, sub.status, sub.data = f"the notebook has {n_cells:,} cells, more than {MAX_CELLS:,}: not graded", "invalid", None
+        return sub
+    del raw
     try:
         nb = nbformat.reads(text, as_version=4)
         cells = [
@@ -417,13 +428,14 @@ class Context:
         questions, problems = {}, {}
         for name, question in exercise.questions.items():
             spec: dict = {"seed": 0}
+            seed = question_seed(self.seed, question.label)
             try:
                 for variable, answer in question.parts.items():
                     if isinstance(answer, HeldoutScore):
-                        X, _y = answer.make_heldout(self.seed)
+                        X, _y = answer.make_heldout(seed)
                         spec.setdefault("heldout", {})[variable] = export.encode(X)
                     elif isinstance(answer, FunctionCases):
-                        spec.setdefault("cases", {})[variable] = export.encode(list(answer.make_cases(self.seed)))
+                        spec.setdefault("cases", {})[variable] = export.encode(list(answer.make_cases(seed)))
                     elif getattr(answer, "extract_uses_seed", True):
                         # The kernel never gets the seed: an answer kind that would need it is not graded.
                         raise TypeError(f"{type(answer).__name__} answers need the seed in the kernel; the grader never sends it")
@@ -435,6 +447,19 @@ class Context:
         with self.lock:
             self.inputs[key] = result
         return result
+
+
+def question_seed(seed: int, label: str) -> int:
+    """The 32-bit seed of question ``label`` (``"ex02.q5"``) in a run graded with ``seed``.
+
+    An HMAC of the run's seed: test cases that a submission's code sees, and can leak into its own feedback, let a
+    search of 2^32 seeds find at most this question's seed, whose cases that code already sees. Another question's
+    held-out labels, or another exercise's, come from another seed, and the run's 128-bit seed cannot be searched.
+    """
+    import hmac
+
+    digest = hmac.new(str(int(seed)).encode(), label.encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
 def _fingerprint(key: str | None = None) -> str:
@@ -733,7 +758,7 @@ def _judge(ctx: Context, sub: Submission, exported: dict, record: dict) -> dict:
                 record["flags"].append("forged-export")
                 record.setdefault("suspicious", []).extend(f"{name}: {f}" for f in flags)
             try:
-                result = question.grade(clean, seed=ctx.seed)
+                result = question.grade(clean, seed=question_seed(ctx.seed, question.label))
             except Exception as error:  # noqa: BLE001 - a checker bug is a row, never a crash
                 result = Result(Status.UNCHECKABLE, "This question could not be graded automatically; your instructor will look at it.",
                                 0.0, question.points, question.label)
