@@ -699,6 +699,11 @@ def test_capstone_names_a_swapped_threshold_and_pos_label(blocks):
         result = assert_fails(ex10.q6.evaluate(decider.fit(X_blocks, y_blocks), cost), fragment, points=2)
         assert f"capstone_model=high-cost|{mistake}" in result.mistake, result.mistake
         assert not _vault_rows_in(result.message)
+    # found while fixing #6, same class: a probability threshold applied to decision_function's log-odds
+    on_logits = FixedThresholdClassifier(log_linear(), threshold=1 / 11, response_method="decision_function")
+    cost = ex10.expected_cost(y_blocks, cross_val_predict(on_logits, X_blocks, y_blocks, cv=cv))
+    result = assert_fails(ex10.q6.evaluate(on_logits.fit(X_blocks, y_blocks), cost), "`decision_function`", points=2)
+    assert "capstone_model=high-cost|decision-scores" in result.mistake
     # pos_label=0 at 10/11 is the rule at 1/11 on the other class's probability: right, and not named
     flipped = FixedThresholdClassifier(log_linear(), threshold=10 / 11, pos_label=0)
     cost = ex10.expected_cost(y_blocks, cross_val_predict(flipped, X_blocks, y_blocks, cv=cv))

@@ -41,8 +41,9 @@ for, and how its check establishes it:
   bias is below chance (``-best_score_`` of a threshold search, a threshold tuned on all the rows then
   cross-validated as fixed, a scaler fitted outside the CV) cannot be seen: step 6 says so. Also named:
   thresholds applied to uncalibrated probabilities (logistic recalibration on the vault rejects calibration),
-  the default threshold 0.5, the swapped threshold C_FN / (C_FP + C_FN) and a ``pos_label`` other than 1 (from
-  the fitted threshold wrapper's parameters, or from the decisions themselves), a final model fitted on a
+  the default threshold 0.5, the swapped threshold C_FN / (C_FP + C_FN), a ``pos_label`` other than 1 and a
+  probability threshold applied to ``decision_function`` (from the fitted threshold wrapper's parameters, or,
+  for 0.5 and the swapped threshold, from the decisions themselves), a final model fitted on a
   subset, and a missing validation estimate -- without showing any vault row.
 """
 
@@ -796,7 +797,7 @@ def _names_class_one(label) -> bool:
 
 
 def _threshold_wrappers(description, depth: int = 0) -> list[tuple]:
-    """``(class name, threshold, pos_label)`` of every ``FixedThresholdClassifier`` or ``TunedThresholdClassifierCV``
+    """``(class name, threshold, pos_label, response_method)`` of every ``FixedThresholdClassifier`` or ``TunedThresholdClassifierCV``
     in a fitted model's plain description (:func:`describe_estimator`): the model itself, what it wraps, and the
     steps of its pipelines, outermost first."""
     if not isinstance(description, dict) or depth > 6:
@@ -805,7 +806,7 @@ def _threshold_wrappers(description, depth: int = 0) -> list[tuple]:
     name = str(description.get("class") or "").rsplit(".", 1)[-1]
     params = description.get("params") if isinstance(description.get("params"), dict) else {}
     if name in ("FixedThresholdClassifier", "TunedThresholdClassifierCV"):
-        found.append((name, params.get("threshold"), params.get("pos_label")))
+        found.append((name, params.get("threshold"), params.get("pos_label"), params.get("response_method")))
     for step in description.get("steps") or []:
         if isinstance(step, dict):
             found += _threshold_wrappers({"class": step.get("class"), "params": step.get("params")}, depth + 1)
@@ -1088,14 +1089,19 @@ class VaultDecisions(HeldoutScore):
         if decisions.sum() == len(decisions):
             return "Your model flags every block.", "flags-all"
         wrappers = _threshold_wrappers(estimator)
-        for name, _, pos_label in wrappers:
+        for name, _, pos_label, _ in wrappers:
             if pos_label is not None and not _names_class_one(pos_label):
                 return (f"Your `{name}` has `pos_label={pos_label!r}`: it applies its threshold to the probability of "
                         f"class {pos_label!r} (a text block), so it flags a block only when that probability is below "
                         "the threshold: at 1/11, only blocks it is more than 10/11 sure are not text. The class to "
                         "flag is 1 (not text): leave `pos_label` at its default.", "pos-label")
         swapped = C_FN / (C_FP + C_FN)
-        for name, threshold, _ in wrappers:
+        for name, threshold, _, response in wrappers:
+            if response == "decision_function" and isinstance(threshold, (int, float)) and 0 < threshold < 1:
+                return (f"Your `{name}` applies `threshold={threshold:.4g}` to `decision_function` "
+                        "(`response_method=\"decision_function\"`): to scores on another scale (log-odds for a logistic "
+                        "regression), not to probabilities. C_FP / (C_FP + C_FN) is a probability: leave "
+                        "`response_method` at its default (`\"auto\"`, which uses `predict_proba`).", "decision-scores")
             if isinstance(threshold, (int, float)) and math.isclose(threshold, swapped, rel_tol=1e-3):
                 return (f"Your `{name}` decides at `threshold={threshold:.4g}`, which is C_FN / (C_FP + C_FN): the costs "
                         f"are swapped. A missed non-text block (C_FN = {C_FN:g}) is the expensive mistake, so a block "
