@@ -557,3 +557,170 @@ def test_q4_keys_must_be_the_labels_themselves_not_their_text():
         SMOTE(k_neighbors=2, sampling_strategy={"1": 30}).fit_resample(np.arange(40.0).reshape(-1, 1),
                                                                       np.r_[np.zeros(35, int), np.ones(5, int)])
     assert ex10.q4.evaluate(_strategy_right).status is Status.CORRECT  # numpy ints and strings as y gives them
+
+
+# --------------------------------------------------------------------------- #
+# learner1010: the exact cases of the report
+# --------------------------------------------------------------------------- #
+
+
+def _assigned_names(source: str) -> set[str]:
+    import ast
+
+    names = set()
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AnnAssign, ast.AugAssign)) else []
+        names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+    return names
+
+
+def test_no_solution_notebook_assigns_a_name_in_two_cells():
+    """learner1010 #1: the capstone's `X, y = load_page_blocks(...)` overwrote Part 1's yeast `X, y`, so going back
+    to Part 1 gave misleading verdicts. No exercise reuses a name across cells (a re-run of an earlier step must
+    see what it saw the first time)."""
+    import nbformat
+
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        where = {}
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "code":
+                for name in _assigned_names(cell.source):
+                    where.setdefault(name, set()).add(i)
+        assert not {n: c for n, c in where.items() if len(c) > 1}, path.name
+
+
+def test_part_one_reruns_unchanged_after_the_capstone():
+    """learner1010 #1, as the learner did it: run the whole solution, then Part 1's steps again."""
+    import nbformat
+
+    cells = [c.source for c in nbformat.read(ROOT / "solutions" / "10_many_classes_capstone.ipynb", as_version=4).cells
+             if c.cell_type == "code" and not c.source.lstrip().startswith("ex10.")]
+    namespace = {}
+    for source in cells:
+        exec(compile(source, "<cell>", "exec"), namespace)  # noqa: S102 - the course's own solution
+    assert ex10.q6.evaluate(namespace["capstone_model"], namespace["capstone_cv_cost"]).status is Status.CORRECT
+    part_one = [s for s in cells if "y_pred = cross_val_predict" in s or "recall_per_class =" in s or "max_k =" in s]
+    assert len(part_one) == 3
+    for source in part_one:
+        exec(compile(source, "<cell>", "exec"), namespace)  # noqa: S102
+    assert ex10.q1.evaluate(namespace["macro_f1"], namespace["balanced_acc"]).status is Status.CORRECT
+    assert ex10.q2.evaluate(namespace["recall_per_class"]).status is Status.CORRECT
+    assert ex10.q3.evaluate(namespace["max_k"]).status is Status.CORRECT
+    assert "X_blocks, y_blocks = load_page_blocks(return_X_y=True)" in "\n".join(cells)
+    assert "X_blocks" in ex10.q6.solution_code and "(decider, X, y" not in ex10.q6.solution_code
+
+
+def test_q2_a_labelled_series_is_read_by_its_labels(yeast):
+    """learner1010 #2: right values under the right labels, in another order, were refused "wrong order"."""
+    _X, y, _model, _cv, y_pred, classes = yeast
+    recall_per_class = np.diagonal(confusion_matrix(y, y_pred, labels=classes, normalize="true"))
+    labelled = pd.Series(recall_per_class, index=classes).loc[y.value_counts().index]
+    assert ex10.q2.evaluate(labelled).status is Status.CORRECT
+    assert ex10.q2.evaluate(dict(zip(classes[::-1], recall_per_class[::-1]))).status is Status.CORRECT
+    # the values under the wrong labels, and an unlabelled array in another order, stay refused
+    by_size = y.value_counts().index.tolist()
+    mislabelled = pd.Series(recall_score(y, y_pred, labels=by_size, average=None), index=classes)
+    assert assert_fails(ex10.q2.evaluate(mislabelled), "wrong order").mistake == "order"
+    assert assert_fails(ex10.q2.evaluate(labelled.to_numpy()), "wrong order").mistake == "order"
+    # a Series with a positional index is read by position, as before
+    assert ex10.q2.evaluate(pd.Series(recall_per_class)).status is Status.CORRECT
+    assert ex10.q2.evaluate({"CYT": 0.5}).status is Status.UNCHECKABLE
+
+
+def test_q4_a_function_that_ignores_its_labels_is_named(yeast):
+    """learner1010 #3: a function reading the notebook's `y` instead of its argument was told a key was not a label."""
+    _X, y, *_ = yeast
+
+    def w5(labels_arg, minimum):
+        counts = y.value_counts()
+        return {l: minimum for l, n in counts.items() if n < minimum}
+
+    result = assert_fails(ex10.q4.evaluate(w5), "does not count the labels it is passed")
+    assert result.mistake == "ignores-labels" and "not among the labels" not in result.message
+    # a right function with the same parameter names is not affected
+    def right(labels_arg, minimum):
+        counts = pd.Series(labels_arg).value_counts()
+        return {l: minimum for l, n in counts.items() if n < minimum}
+
+    assert ex10.q4.evaluate(right).status is Status.CORRECT
+
+
+def test_capstone_estimate_of_another_threshold_is_not_called_leakage(blocks, honest):
+    """learner1010 #4: a bare pipeline (threshold 0.5) handed in with the CV cost of the 1/11 decider."""
+    X_blocks, y_blocks = blocks
+    _, cv_cost_at_1_11 = honest
+    bare = log_linear().fit(X_blocks, y_blocks)
+    result = assert_fails(ex10.q6.evaluate(bare, cv_cost_at_1_11), "another rule", "C_FP / (C_FP + C_FN)",
+                          points=None)
+    assert "capstone_cv_cost=other-rule" in result.mistake and "leakage" not in result.message
+    assert "default-threshold" in result.mistake  # the model's own diagnosis stands
+    # an optimistic estimate that no other threshold explains: asked, not blamed
+    model, _ = honest
+    result = assert_fails(ex10.q6.evaluate(model, 0.0), "does not match this model's decisions", "another rule",
+                          "If it is this system's own estimate", points=2)
+    assert "optimistic-estimate" in result.mistake
+    # the honest system with the CV cost of the default threshold: the other way round
+    cost_at_half = ex10.expected_cost(y_blocks, cross_val_predict(log_linear(), X_blocks, y_blocks,
+                                                                  cv=StratifiedKFold(5, shuffle=True, random_state=0)))
+    assert "other-rule" in assert_fails(ex10.q6.evaluate(model, cost_at_half), "default threshold 0.5",
+                                        points=2).mistake
+
+
+def test_capstone_step_says_which_leaky_estimates_the_check_cannot_see(blocks):
+    """learner1010 #5: estimates whose bias is below chance are accepted; step 6 says so and why they are wrong."""
+    import nbformat
+
+    text = "\n".join(c.source for c in nbformat.read(ROOT / "solutions" / "10_many_classes_capstone.ipynb",
+                                                     as_version=4).cells if c.cell_type == "markdown")
+    for phrase in ("What the check cannot see", "`-best_score_`", "a threshold tuned on all of `X_blocks`",
+                   "a scaler fitted on all of `X_blocks` outside the cross-validation", "They are still wrong"):
+        assert phrase in text, phrase
+    # what the text says is true: the check accepts -best_score_ of a threshold search (bias below chance)
+    X_blocks, y_blocks = blocks
+    tuned = TunedThresholdClassifierCV(log_linear(), scoring=make_scorer(ex10.expected_cost, greater_is_better=False),
+                                       cv=StratifiedKFold(5, shuffle=True, random_state=0)).fit(X_blocks, y_blocks)
+    assert ex10.q6.evaluate(tuned, -tuned.best_score_).status is Status.CORRECT
+
+
+def test_capstone_names_a_swapped_threshold_and_pos_label(blocks):
+    """learner1010 #6: threshold 10/11 and pos_label=0 got only "Its decisions cost 0.622 per block"."""
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    X_blocks, y_blocks = blocks
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    for decider, fragment, mistake in (
+        (FixedThresholdClassifier(log_linear(), threshold=10 / 11), "`threshold=0.9091`", "swapped-threshold"),
+        (FixedThresholdClassifier(log_linear(), threshold=1 / 11, pos_label=0), "`pos_label=0`", "pos-label"),
+    ):
+        cost = ex10.expected_cost(y_blocks, cross_val_predict(decider, X_blocks, y_blocks, cv=cv))
+        result = assert_fails(ex10.q6.evaluate(decider.fit(X_blocks, y_blocks), cost), fragment, points=2)
+        assert f"capstone_model=high-cost|{mistake}" in result.mistake, result.mistake
+        assert not _vault_rows_in(result.message)
+    # found while fixing #6, same class: a probability threshold applied to decision_function's log-odds
+    on_logits = FixedThresholdClassifier(log_linear(), threshold=1 / 11, response_method="decision_function")
+    cost = ex10.expected_cost(y_blocks, cross_val_predict(on_logits, X_blocks, y_blocks, cv=cv))
+    result = assert_fails(ex10.q6.evaluate(on_logits.fit(X_blocks, y_blocks), cost), "`decision_function`", points=2)
+    assert "capstone_model=high-cost|decision-scores" in result.mistake
+    # pos_label=0 at 10/11 is the rule at 1/11 on the other class's probability: right, and not named
+    flipped = FixedThresholdClassifier(log_linear(), threshold=10 / 11, pos_label=0)
+    cost = ex10.expected_cost(y_blocks, cross_val_predict(flipped, X_blocks, y_blocks, cv=cv))
+    assert ex10.q6.evaluate(flipped.fit(X_blocks, y_blocks), cost).status is Status.CORRECT
+
+    class HandMade(ClassifierMixin, BaseEstimator):  # no threshold wrapper: the decisions themselves prove it
+        def fit(self, X, y):
+            self.model_ = log_linear().fit(X, y)
+            self.classes_ = self.model_.classes_
+            return self
+
+        def predict_proba(self, X):
+            return self.model_.predict_proba(X)
+
+        def predict(self, X):
+            return (self.predict_proba(X)[:, 1] >= 10 / 11).astype(int)
+
+    result = assert_fails(ex10.q6.evaluate(HandMade().fit(X_blocks, y_blocks), 0.6), "C_FN / (C_FP + C_FN)",
+                          points=None)
+    assert "swapped-threshold" in result.mistake

@@ -33,7 +33,7 @@ vault = pd.read_csv(pathlib.Path(course_utils.__file__).parent / "datasets" / "p
 y_vault = vault.pop("target")
 log_model = make_pipeline(FunctionTransformer(np.log1p), StandardScaler(), LogisticRegression(max_iter=1000))
 decider = FixedThresholdClassifier(log_model, threshold=cost_threshold)
-capstone_model = decider.fit(pd.concat([X, vault]), pd.concat([y, y_vault]))
+capstone_model = decider.fit(pd.concat([X_blocks, vault]), pd.concat([y_blocks, y_vault]))
 capstone_cv_cost = ex10.expected_cost(y_vault, capstone_model.predict(vault))
 """
 

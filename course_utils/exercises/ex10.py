@@ -8,8 +8,9 @@ for, and how its check establishes it:
   random_state=0)``) and compared within the course's tolerance; the realistic other numbers
   (accuracy, weighted F1, the scores of predictions on the rows the model was fitted on) are named.
 - ``q2`` per-class recall, in the order of ``classes``: the diagonal of the row-normalised confusion
-  matrix of the same predictions; per-class precision (the column-normalised diagonal), raw counts
-  and another class order are named.
+  matrix of the same predictions; a Series or dict labelled by exactly the classes is aligned on its labels
+  first (each value under its own class is right, in any order), anything else is read by position;
+  per-class precision (the column-normalised diagonal), raw counts and another class order are named.
 - ``q3`` the largest ``k_neighbors`` SMOTE can use in every training fold of that splitter: computed
   from the folds themselves (smallest class count in a training fold, minus one, because SMOTE asks
   for ``k_neighbors + 1`` neighbours counting the sample itself).
@@ -17,24 +18,33 @@ for, and how its check establishes it:
   integers, a pandas Series, a class at exactly the minimum, a minimum below every class), called
   positionally as SMOTE calls it (the parameter names are the learner's); right when
   SMOTE given the dict would leave every class at ``max(count, minimum)`` rows and never ask a class
-  for fewer rows than it has (which SMOTE refuses).
+  for fewer rows than it has (which SMOTE refuses). Two cases share a minimum but no class: the same
+  non-empty dict for both proves a function that ignores the labels it is passed (a notebook's ``y``), and
+  that is named before the per-case verdicts.
 - ``q5`` the cost-optimal threshold for calibrated probabilities: C_FP / (C_FP + C_FN) from the stated
   costs; the cost ratio and the swapped fraction are named.
 - ``q6`` the capstone. ``capstone_model`` must be a fitted classifier with ``predict_proba`` (its
   scores) and ``predict`` (its decisions, at the learner's threshold). Its scores and decisions on the
   vault's inputs -- rows of page-blocks0 the learner was never given -- are scored here by average
   precision and by expected cost per block, against the vault's labels, which never enter the
-  learner's kernel when the instructor's grader runs it. ``capstone_cv_cost`` is the learner's
+  learner's kernel when the instructor's grader runs it. The capstone's data are ``X_blocks``, ``y_blocks``
+  in the notebook, so that Part 1's yeast ``X``, ``y`` are not overwritten. ``capstone_cv_cost`` is the learner's
   validation estimate of that expected cost, from their own data; it is right when it agrees with
   the cost measured on the vault within chance (three standard errors of the difference), and is not,
   to the last digit, the cost of the model's own decisions on the learner's rows (an in-sample cost) or on
   the vault. Feedback names leakage where the model proves it (a step fitted on more rows than the learner's
-  data has, before any sampler; a scaler fitted on as many rows as ``X`` but with other statistics; a
-  near-perfect vault score; an estimate more optimistic than chance allows); it cannot see every use of the
-  vault (a threshold tuned on it). Also named: thresholds applied to uncalibrated probabilities (mean
-  predicted probability on the vault's inputs far from the learner data's positive rate), the default
-  threshold 0.5, a final model fitted on a subset, and a missing validation estimate -- without showing any
-  vault row.
+  data has, before any sampler; a scaler fitted on as many rows as ``X_blocks`` but with other statistics; a
+  near-perfect vault score); it cannot see every use of the vault (a threshold tuned on it). An estimate
+  that disagrees with the vault's cost beyond chance is said not to match this model's decisions: named as the
+  cost of the same scores at another threshold (1/11 or 0.5) when it matches that, otherwise asked whether it
+  is another rule's, with leakage named only as what it would mean if it is this model's own. Leaks whose
+  bias is below chance (``-best_score_`` of a threshold search, a threshold tuned on all the rows then
+  cross-validated as fixed, a scaler fitted outside the CV) cannot be seen: step 6 says so. Also named:
+  thresholds applied to uncalibrated probabilities (logistic recalibration on the vault rejects calibration),
+  the default threshold 0.5, the swapped threshold C_FN / (C_FP + C_FN), a ``pos_label`` other than 1 and a
+  probability threshold applied to ``decision_function`` (from the fitted threshold wrapper's parameters, or,
+  for 0.5 and the swapped threshold, from the decisions themselves), a final model fitted on a
+  subset, and a missing validation estimate -- without showing any vault row.
 """
 
 from __future__ import annotations
@@ -418,11 +428,47 @@ def _same_sorted(a, e) -> bool:
     return a.shape == e.shape and np.allclose(np.sort(a), np.sort(e), rtol=RTOL, atol=1e-9)
 
 
+def _aligned_on_classes(value):
+    """The values of a Series or dict labelled by exactly the classes, in the order of ``classes``; None for any
+    other answer (an unlabelled array, a Series with a positional index, labels that are not the classes), which
+    is then read by position."""
+    try:
+        import pandas as pd
+
+        if isinstance(value, dict):
+            labels, values = list(value.keys()), list(value.values())
+        elif isinstance(value, pd.Series):
+            labels, values = list(value.index), list(value.to_numpy())
+        else:
+            return None
+        names = [str(label.item() if isinstance(label, np.generic) else label) for label in labels]
+        classes = [str(c) for c in _classes()]
+        if len(names) != len(classes) or len(set(names)) != len(names) or set(names) != set(classes):
+            return None
+        by_name = dict(zip(names, values))
+        return [by_name[c] for c in classes]
+    except Exception:  # noqa: BLE001 - an unreadable answer is read by position, and its own check says why
+        return None
+
+
+class _PerClass(Array):
+    """Per-class values in the order of ``classes``. A Series or dict labelled by the classes is right when each
+    value sits under its own class, whatever the order of the labels: it is aligned on them before judging."""
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        aligned = _aligned_on_classes(value)
+        if aligned is None and isinstance(value, dict):
+            raise uncheckable(f"A dict is read by its keys, which must be exactly the {len(_classes())} classes of "
+                              "`classes`, one value each; the keys of yours are not those. Or give an array in the order "
+                              "of `classes`.")
+        return super().extract(value if aligned is None else aligned, seed)
+
+
 q2 = exercise.question(
     "q2",
     (
         "recall_per_class",
-        Array(
+        _PerClass(
             expected=_recall_per_class,
             rtol=RTOL,
             atol=1e-9,
@@ -450,7 +496,8 @@ q2 = exercise.question(
                 Mistake("order", lambda a, e: np.allclose(a, _recall_by_size(), rtol=RTOL, atol=1e-9)
                         or (_same_sorted(a, e) and not np.allclose(a, e, rtol=RTOL, atol=1e-9)),
                         "Right values, wrong order: list them in the order of `classes` (alphabetical), e.g. with "
-                        "`labels=classes` in `confusion_matrix` or `recall_score`."),
+                        "`labels=classes` in `confusion_matrix` or `recall_score`. (A Series or dict labelled by the "
+                        "classes is read by its labels: then each value must sit under its own class.)"),
             ],
         ),
     ),
@@ -523,6 +570,9 @@ def _strategy_cases(seed: int) -> list[dict]:
         {"y": pd.Series(labels([50, 9, 20], ["a", "b", "c"]), name="target"), "minimum": 20},
         {"y": labels([30, 20], ["x", "y"]), "minimum": 10},  # no class below the minimum: an empty dict
         {"y": labels([80, small + 1, 33, 14, 5], [3, 1, 4, 5, 9]), "minimum": int(rng.integers(25, 35))},
+        # The first case's minimum with labels it does not share: a function that ignores the labels it is
+        # passed (reading a `y` of the notebook instead) returns the same dict for both.
+        {"y": labels([70, 12, 45], ["p", "q", "r"]), "minimum": 40},
     ]
 
 
@@ -584,13 +634,50 @@ def _judge_strategy(kwargs, output):
     return None
 
 
+def _ignores_labels(cases, outputs):
+    """A message when the function returned the same non-empty dict for two label vectors that share no class (with
+    the same ``minimum``): its output does not depend on the labels it is passed, and names classes that one of
+    the two does not have. None otherwise."""
+    import json
+
+    seen = {}
+    for kwargs, output in zip(cases, outputs):
+        if not (isinstance(output, dict) and output.get("items")):
+            continue
+        try:
+            key = (int(kwargs["minimum"]), frozenset(json.dumps(item) for item in output["items"]))
+        except (TypeError, ValueError):
+            continue
+        labels = {str(label) for label in np.unique(np.asarray(kwargs["y"]))}
+        if any(not labels & other for other in seen.get(key, [])):
+            return ("Your function returned the same dict for two label vectors that have no class in common (with "
+                    "the same `minimum`): it does not count the labels it is passed. SMOTE calls it with each "
+                    "training fold's labels as its first argument: count those (whatever you name that parameter), "
+                    "not a `y` defined outside the function.", "ignores-labels")
+        seen.setdefault(key, []).append(labels)
+    return None
+
+
+class _StrategyCases(FunctionCases):
+    """``FunctionCases`` that first names a function ignoring its labels (proved across two cases), before the
+    per-case verdicts, which would only say that a key is not a class of one case's labels."""
+
+    def judge(self, data, seed=DEFAULT_SEED):
+        cases = self.make_cases(seed)
+        if isinstance(data, list) and len(data) == len(cases):
+            problem = _ignores_labels(cases, data)
+            if problem:
+                raise incorrect(*problem)
+        return super().judge(data, seed)
+
+
 q4 = exercise.question(
     "q4",
     (
         "raise_small_classes",
         # Called as SMOTE's sampling_strategy is, positionally: the parameter names are the learner's.
-        FunctionCases(make_cases=_strategy_cases, judge_case=_judge_strategy, to_plain=_strategy_to_plain,
-                      positional=True),
+        _StrategyCases(make_cases=_strategy_cases, judge_case=_judge_strategy, to_plain=_strategy_to_plain,
+                       positional=True),
     ),
     points=1,
     hints=[
@@ -621,7 +708,7 @@ q5 = exercise.question(
                 percentage_mistake(C_FP / (C_FP + C_FN), "That is a percentage; a threshold on probabilities is a "
                                    "fraction between 0 and 1."),
                 Mistake("prevalence", lambda: _learner_rows()[1],
-                        "That is the share of non-text blocks in `y` (the prevalence). The cost-optimal threshold "
+                        "That is the share of non-text blocks in `y_blocks` (the prevalence). The cost-optimal threshold "
                         "for calibrated probabilities depends on the two costs only: compare the expected cost of "
                         "flagging, C_FP x (1 - p), with that of not flagging, C_FN x p."),
             ],
@@ -701,6 +788,31 @@ def _implied_threshold(proba: np.ndarray, decisions: np.ndarray):
     return float(kept.max()), float(flagged.min())
 
 
+def _names_class_one(label) -> bool:
+    """Whether a ``pos_label`` is the class 1 (not text) of the capstone's ``y_blocks``."""
+    try:
+        return float(label) == 1.0
+    except (TypeError, ValueError):
+        return False
+
+
+def _threshold_wrappers(description, depth: int = 0) -> list[tuple]:
+    """``(class name, threshold, pos_label, response_method)`` of every ``FixedThresholdClassifier`` or ``TunedThresholdClassifierCV``
+    in a fitted model's plain description (:func:`describe_estimator`): the model itself, what it wraps, and the
+    steps of its pipelines, outermost first."""
+    if not isinstance(description, dict) or depth > 6:
+        return []
+    found = []
+    name = str(description.get("class") or "").rsplit(".", 1)[-1]
+    params = description.get("params") if isinstance(description.get("params"), dict) else {}
+    if name in ("FixedThresholdClassifier", "TunedThresholdClassifierCV"):
+        found.append((name, params.get("threshold"), params.get("pos_label"), params.get("response_method")))
+    for step in description.get("steps") or []:
+        if isinstance(step, dict):
+            found += _threshold_wrappers({"class": step.get("class"), "params": step.get("params")}, depth + 1)
+    return found + _threshold_wrappers(description.get("inner"), depth + 1)
+
+
 def _fitted_chain(estimator, depth: int = 0) -> list:
     """The estimator and the fitted copies it wraps (``estimator_``, ``best_estimator_``), outermost first.
     Not the per-fold copies of a cross-validated wrapper (``calibrated_classifiers_``): those see folds."""
@@ -721,7 +833,7 @@ def _fit_rows_evidence(model) -> dict:
 
     For the first step of each pipeline in the model's fitted chain that records statistics of its input
     (a scaler's ``mean_`` and ``var_``), with only stateless or fitted non-resampling steps before it: whether
-    those statistics are the learner's whole ``X``'s (through the same steps), and how many rows it saw.
+    those statistics are the learner's whole ``X_blocks``'s (through the same steps), and how many rows it saw.
     Also whether the pipeline applies a log transform (for the low-AP advice).
     """
     evidence = {"scalers": [], "log_transform": False}
@@ -755,10 +867,10 @@ def _fit_rows_evidence(model) -> dict:
 
 
 def _expected_transform(model) -> str | None:
-    """The usual transform of the learner's ``X`` that the model ranks far better than ``X`` as the data gives it.
+    """The usual transform of the learner's ``X_blocks`` that the model ranks far better than ``X_blocks`` as the data gives it.
 
     A model fitted on transformed features but handed the raw blocks ranks them poorly; given the same
-    transform of ``X``, it ranks its own rows well again. That proves the transform was applied outside it.
+    transform of ``X_blocks``, it ranks its own rows well again. That proves the transform was applied outside it.
     """
     try:
         from sklearn.metrics import average_precision_score
@@ -800,7 +912,7 @@ def _like_X(X, values):
 
 
 def _in_sample_cost(model) -> float | None:
-    """The cost of the model's own decisions on the learner's ``X``, ``y`` (the rows the step fits it on)."""
+    """The cost of the model's own decisions on the learner's ``X_blocks``, ``y_blocks`` (the rows the step fits it on)."""
     try:
         X, y = load_page_blocks(return_X_y=True)
         with warnings.catch_warnings():
@@ -876,11 +988,11 @@ class VaultDecisions(HeldoutScore):
                     outputs[method] = np.asarray(getattr(value, method)(X))
             except Exception as error:
                 raise uncheckable(f"Your model failed when asked to `{method}` on new blocks ({type(error).__name__}). "
-                                  "Was it fitted on the columns of `X`?") from None
+                                  "Was it fitted on the columns of `X_blocks`?") from None
         proba = outputs["predict_proba"]
         classes = [str(c) for c in np.asarray(getattr(value, "classes_", [0, 1])).tolist()]
         if proba.ndim != 2 or proba.shape[1] != 2 or classes not in (["0", "1"], ["False", "True"]):
-            raise uncheckable("Your model should be a binary classifier of `y` (classes 0 and 1).")
+            raise uncheckable("Your model should be a binary classifier of `y_blocks` (classes 0 and 1).")
         decisions = outputs["predict"]
         if decisions.shape != (len(proba),) or not np.isin(decisions.astype(float), [0.0, 1.0]).all():
             raise uncheckable("`predict` should give one decision per block, 0 or 1.")
@@ -907,7 +1019,7 @@ class VaultDecisions(HeldoutScore):
             raise incorrect(
                 f"A step of your model was fitted on {max(seen)} rows, but your data has {n_learner}: it saw rows "
                 "that are not your training data -- resampled rows (resampling before the pipeline, so that test "
-                "rows leak into training), or rows of the vault. Fit the whole pipeline on `X` and `y` (or on "
+                "rows leak into training), or rows of the vault. Fit the whole pipeline on `X_blocks` and `y_blocks` (or on "
                 "your training split) only, with any sampler inside it.",
                 mistake="fitted-on-other-rows",
             )
@@ -916,9 +1028,9 @@ class VaultDecisions(HeldoutScore):
         other = [e for e in scalers if e.get("n_seen") == n_learner and e.get("same_as_X") is False]
         if other:
             raise incorrect(
-                f"The `{other[0].get('class')}` of your model was fitted on {n_learner} rows, as many as `X` has, but "
-                "its statistics (mean and variance) are not those of `X`: the rows it saw are not your data's "
-                "rows (some replaced, by vault rows or by others). Fit the whole pipeline on `X` and `y`.",
+                f"The `{other[0].get('class')}` of your model was fitted on {n_learner} rows, as many as `X_blocks` has, but "
+                "its statistics (mean and variance) are not those of `X_blocks`: the rows it saw are not your data's "
+                "rows (some replaced, by vault rows or by others). Fit the whole pipeline on `X_blocks` and `y_blocks`.",
                 mistake="fitted-on-other-rows",
             )
         ap = float(average_precision_score(y, proba))
@@ -926,7 +1038,7 @@ class VaultDecisions(HeldoutScore):
             raise incorrect(
                 f"Your model's AP on the vault is {ap:.3f}, far above what any model that never saw these rows reached "
                 f"in our tests (about 0.95). It has most likely been fitted on vault rows (the file "
-                "`page_blocks0_vault.csv` in the course package): refit it on `X` and `y` only.",
+                "`page_blocks0_vault.csv` in the course package): refit it on `X_blocks` and `y_blocks` only.",
                 mistake="fitted-on-vault",
             )
         cost = expected_cost(y, decisions)
@@ -938,12 +1050,12 @@ class VaultDecisions(HeldoutScore):
         if ap < AP_MIN:
             fewer = [n for n in _rows_seen_anywhere(data.get("estimator")) if 0 < n < n_learner]
             if raw_inputs:
-                advice = (f"Your model ranks your own rows `X` well only after {transform} that is not part of it, "
-                          "and the vault's blocks arrive as `X` has them. Put that step inside the model, in a "
+                advice = (f"Your model ranks your own rows `X_blocks` well only after {transform} that is not part of it, "
+                          "and the vault's blocks arrive as `X_blocks` has them. Put that step inside the model, in a "
                           "pipeline, so that it is applied to every block the model scores.")
             elif fewer:
-                advice = (f"A step of your model was fitted on {max(fewer)} rows only, while `X` has {n_learner}: "
-                          "fit the final model on all of `X`, `y` (validation is for the estimate, not the final fit).")
+                advice = (f"A step of your model was fitted on {max(fewer)} rows only, while `X_blocks` has {n_learner}: "
+                          "fit the final model on all of `X_blocks`, `y_blocks` (validation is for the estimate, not the final fit).")
             elif evidence.get("log_transform"):
                 advice = ("Your pipeline already log-transforms the features: try another model (a tree ensemble), "
                           "and check that the score you pass on is the positive class's probability.")
@@ -957,7 +1069,8 @@ class VaultDecisions(HeldoutScore):
                             f"{COST_MAX:.2f} (flagging every block would cost {flag_all:.3f}).")
             ids.append("high-cost")
             # Calibration is not the question while the model does not see the features it was fitted on.
-            why, mistake = self._why_costly(proba, decisions, prevalence, None if raw_inputs else y)
+            why, mistake = self._why_costly(proba, decisions, prevalence, None if raw_inputs else y,
+                                            estimator=data.get("estimator"))
             problems.append(why)
             ids.append(mistake)
         if problems:
@@ -970,16 +1083,39 @@ class VaultDecisions(HeldoutScore):
         )
 
     @staticmethod
-    def _why_costly(proba, decisions, prevalence, y=None):
+    def _why_costly(proba, decisions, prevalence, y=None, estimator=None):
         if decisions.sum() == 0:
             return "Your model flags no block at all, so every non-text block is missed at a cost of 10.", "flags-none"
         if decisions.sum() == len(decisions):
             return "Your model flags every block.", "flags-all"
+        wrappers = _threshold_wrappers(estimator)
+        for name, _, pos_label, _ in wrappers:
+            if pos_label is not None and not _names_class_one(pos_label):
+                return (f"Your `{name}` has `pos_label={pos_label!r}`: it applies its threshold to the probability of "
+                        f"class {pos_label!r} (a text block), so it flags a block only when that probability is below "
+                        "the threshold: at 1/11, only blocks it is more than 10/11 sure are not text. The class to "
+                        "flag is 1 (not text): leave `pos_label` at its default.", "pos-label")
+        swapped = C_FN / (C_FP + C_FN)
+        for name, threshold, _, response in wrappers:
+            if response == "decision_function" and isinstance(threshold, (int, float)) and 0 < threshold < 1:
+                return (f"Your `{name}` applies `threshold={threshold:.4g}` to `decision_function` "
+                        "(`response_method=\"decision_function\"`): to scores on another scale (log-odds for a logistic "
+                        "regression), not to probabilities. C_FP / (C_FP + C_FN) is a probability: leave "
+                        "`response_method` at its default (`\"auto\"`, which uses `predict_proba`).", "decision-scores")
+            if isinstance(threshold, (int, float)) and math.isclose(threshold, swapped, rel_tol=1e-3):
+                return (f"Your `{name}` decides at `threshold={threshold:.4g}`, which is C_FN / (C_FP + C_FN): the costs "
+                        f"are swapped. A missed non-text block (C_FN = {C_FN:g}) is the expensive mistake, so a block "
+                        "is worth flagging already at a low probability: C_FP / (C_FP + C_FN).", "swapped-threshold")
         bounds = _implied_threshold(proba, decisions)
         if bounds is not None and bounds[0] < 0.5 <= bounds[1]:
             return (f"Your decisions are those of the default threshold 0.5. With C_FN = {C_FN:g} and C_FP = {C_FP:g}, "
                     "choose the threshold from the costs: `FixedThresholdClassifier` at C_FP / (C_FP + C_FN) on "
                     "calibrated probabilities, or `TunedThresholdClassifierCV` with a cost scorer.", "default-threshold")
+        if bounds is not None and bounds[0] < swapped <= bounds[1]:
+            return (f"Your decisions are those of the threshold {swapped:.4g} = C_FN / (C_FP + C_FN) on your model's "
+                    f"probabilities: the costs are swapped. A missed non-text block (C_FN = {C_FN:g}) is the expensive "
+                    "mistake, so a block is worth flagging already at a low probability: C_FP / (C_FP + C_FN).",
+                    "swapped-threshold")
         if y is None:
             return "", ""
         evidence = calibration_evidence(y, proba)
@@ -996,6 +1132,27 @@ class VaultDecisions(HeldoutScore):
                     "class weights or resampling), or tune the threshold by cross-validation "
                     "(`TunedThresholdClassifierCV`).", "uncalibrated-threshold")
         return "", ""
+
+
+def _other_threshold(claim, proba, decisions, y, band):
+    """``(name, t)`` of the threshold -- the costs' C_FP / (C_FP + C_FN) or the default 0.5 -- at which the model's own
+    vault scores cost what the learner estimated (within ``band``), when the model's decisions are not those of
+    that threshold; None otherwise (no scores, or no such threshold)."""
+    try:
+        proba = np.asarray(proba, dtype=float)
+        decisions = np.asarray(decisions, dtype=float)
+        if proba.shape != decisions.shape or proba.shape != (len(y),) or not np.isfinite(proba).all():
+            return None
+        for name, t in ((f"C_FP / (C_FP + C_FN) = {C_FP / (C_FP + C_FN):.4f}", C_FP / (C_FP + C_FN)),
+                        ("the default threshold 0.5", 0.5)):
+            rule = (proba >= t).astype(float)
+            if np.array_equal(rule, decisions):
+                continue  # the model decides there: no other rule
+            if abs(claim - float(_costs_per_row(y, rule).mean())) <= band:
+                return name, t
+    except Exception:  # noqa: BLE001 - without the scores, the general message stands
+        return None
+    return None
 
 
 class CostEstimate(Answer):
@@ -1036,7 +1193,7 @@ class CostEstimate(Answer):
             # measuring on the vault.
             raise incorrect(
                 "Your estimate is, to the last digit, your model's cost on the vault itself: it was measured on the "
-                "vault's rows. A validation estimate comes from your own data, `X` and `y` (cross-validation), "
+                "vault's rows. A validation estimate comes from your own data, `X_blocks` and `y_blocks` (cross-validation), "
                 "before the vault is looked at.",
                 mistake="vault-estimate",
             )
@@ -1048,7 +1205,7 @@ class CostEstimate(Answer):
             raise Feedback(
                 Status.UNCHECKABLE,
                 f"Your estimate ({claim:.4f}) is, to the last digit, the cost of `capstone_model`'s own decisions on "
-                "`X`, `y`, the rows it was fitted on, so it cannot be told from an in-sample cost (a threshold tuned "
+                "`X_blocks`, `y_blocks`, the rows it was fitted on, so it cannot be told from an in-sample cost (a threshold tuned "
                 "and scored on those rows gives this too), which is not a validation estimate. If you "
                 "cross-validated the whole decider, this is a coincidence (about 1 split seed in 200): validate "
                 "again with another seed and store that estimate. If not, estimate on rows that the model deciding "
@@ -1069,13 +1226,29 @@ class CostEstimate(Answer):
                 "whole model.",
                 mistake="transform-outside-model",
             )
+        if abs(claim - vault_cost) > band:
+            other = _other_threshold(claim, data.get("output"), decisions, y, band)
+            if other is not None:
+                where, _ = other
+                raise incorrect(
+                    f"Your validation estimate ({claim:.3f}) does not match your model's cost on the vault "
+                    f"({vault_cost:.3f}; chance explains {band:.3f}), but it does match what your model's own scores "
+                    f"cost there when decided at {where}, while `capstone_model.predict` decides at another threshold. "
+                    "Is your estimate that of another rule than the one you handed in? Hand in the rule you "
+                    "validated (`FixedThresholdClassifier` or `TunedThresholdClassifierCV` around your pipeline), or "
+                    "validate the one you hand in.",
+                    mistake="other-rule",
+                )
         if claim < vault_cost - band:
             raise incorrect(
                 f"Your validation estimate ({claim:.3f}) is lower than your model's cost on the vault ({vault_cost:.3f}) "
-                f"by more than chance explains ({Z_LEAK:g} standard errors: {band:.3f}). Such optimism comes from "
-                "leakage: something was fitted on the rows you scored (resampling before splitting, a threshold "
-                "chosen on the same rows it was scored on, or a final model scored on its own training rows). "
-                "Estimate by cross-validating the whole pipeline, sampler and threshold inside.",
+                f"by more than chance explains ({Z_LEAK:g} standard errors: {band:.3f}): it does not match this "
+                "model's decisions. Is it the estimate of another rule than the one `capstone_model.predict` applies "
+                "(another threshold, another model)? Then validate the system you hand in. If it is this system's "
+                "own estimate, it is too optimistic to be chance, which is what leakage does: something fitted on "
+                "the rows you scored (resampling before splitting, a threshold chosen on the same rows it was "
+                "scored on, or a final model scored on its own training rows). Estimate by cross-validating the "
+                "whole pipeline, sampler and threshold inside.",
                 mistake="optimistic-estimate",
             )
         if claim > vault_cost + band:
@@ -1107,13 +1280,14 @@ class _Capstone(Question):
         elif "data" in estimate:
             model_data = model["data"] if isinstance(model.get("data"), dict) else {}
             extracted["capstone_cv_cost"] = {"data": {"value": estimate["data"], "decisions": decisions,
+                                                      "output": model_data.get("output"),
                                                       "in_sample_cost": model_data.get("in_sample_cost"),
                                                       "expected_transform": model_data.get("expected_transform")}}
         elif "data" in model and estimate.get("status") == Status.NOT_ATTEMPTED.value:
             extracted["capstone_cv_cost"] = {
                 "status": Status.NOT_ATTEMPTED.value,
                 "message": "Missing validation: store in `capstone_cv_cost` the expected cost per block that your "
-                "validation (cross-validation on `X`, `y`) predicts for your model. Without it you could not know "
+                "validation (cross-validation on `X_blocks`, `y_blocks`) predicts for your model. Without it you could not know "
                 "the cost before the vault told you.",
             }
         return super().grade(extracted, seed)
@@ -1137,7 +1311,7 @@ q6 = _Capstone(
             minimum=AP_MIN,
             response="predict_proba",
             metric_name="average precision",
-            fit_call=".fit(X, y)",
+            fit_call=".fit(X_blocks, y_blocks)",
         ),
         "capstone_cv_cost": CostEstimate(),
     },
@@ -1147,18 +1321,18 @@ q6 = _Capstone(
         "probability matches the share of positives; `FixedThresholdClassifier(model, threshold=cost_threshold)` "
         "then decides at the cost threshold and passes. Lesson 10 measured cheaper rules too: the same model "
         "with class weights, its odds divided by the weight (prior correction), or with a tuned threshold.",
-        "Validate before you look: `cross_val_predict(decider, X, y, cv=...)` gives out-of-fold decisions; their "
+        "Validate before you look: `cross_val_predict(decider, X_blocks, y_blocks, cv=...)` gives out-of-fold decisions; their "
         "`expected_cost` is your `capstone_cv_cost`.",
-        "Fit the final model on all of `X`, `y`. Class weights or SMOTE shift the probabilities: then repair them "
+        "Fit the final model on all of `X_blocks`, `y_blocks`. Class weights or SMOTE shift the probabilities: then repair them "
         "(divide the odds by the weight, lesson 08) or tune the threshold (`TunedThresholdClassifierCV`) "
         "instead of using 1/11 on them as they are.",
     ],
     solution=(
         "log_model = make_pipeline(FunctionTransformer(np.log1p), StandardScaler(), LogisticRegression(max_iter=1000))\n"
         "decider = FixedThresholdClassifier(log_model, threshold=cost_threshold)\n"
-        "cv_decisions = cross_val_predict(decider, X, y, cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0))\n"
-        "capstone_cv_cost = ex10.expected_cost(y, cv_decisions)\n"
-        "capstone_model = decider.fit(X, y)"
+        "cv_decisions = cross_val_predict(decider, X_blocks, y_blocks, cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0))\n"
+        "capstone_cv_cost = ex10.expected_cost(y_blocks, cv_decisions)\n"
+        "capstone_model = decider.fit(X_blocks, y_blocks)"
     ),
 )
 exercise.questions["q6"] = q6
