@@ -1,0 +1,79 @@
+"""Per-kernel limits that protect honest neighbours (red-team round 3), measured on the real machine.
+
+* A kernel's processes share one CPU weight: 8 busy processes in one kernel's cgroup get about as much CPU as
+  1 busy process in another's, where without the cgroup they would get 8 times more.
+* A notebook of very many cells is refused before it is parsed (950,000 empty cells took 36 s and 1.35 GB).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from course_utils.grading import _limits
+from course_utils.grading import grade as grader
+
+BUSY = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
+
+
+def _cpu_groups():
+    groups = []
+    for name in ("hog", "honest"):
+        group = _limits.Cgroup.create(f"course-grade-test-{name}-{os.getpid()}", 256 * 2**20)
+        if group is None or "cpu" not in group.folders:
+            for made in groups + ([group] if group is not None else []):
+                made.remove()
+            return None
+        groups.append(group)
+    return groups
+
+
+def _start_in(group, seconds: float) -> subprocess.Popen:
+    def join():
+        for procs in group.procs_files:
+            with open(procs, "w") as handle:
+                handle.write(str(os.getpid()))
+
+    return subprocess.Popen([sys.executable, "-c", BUSY.format(seconds=seconds)], preexec_fn=join)
+
+
+def test_the_cpu_share_is_per_kernel_not_per_process():
+    groups = _cpu_groups()
+    if groups is None:
+        pytest.skip("no writable cgroup with the cpu controller on this machine")
+    hog_group, honest_group = groups
+    seconds = 4.0
+    n_cores = len(os.sched_getaffinity(0))
+    try:
+        hogs = [_start_in(hog_group, seconds) for _ in range(8 * n_cores)]
+        honest = _start_in(honest_group, seconds)
+        watched = psutil.Process(honest.pid)
+        time.sleep(seconds - 0.5)
+        times = watched.cpu_times()
+        honest_cpu = times.user + times.system
+        for process in hogs + [honest]:
+            process.wait(timeout=60)
+    finally:
+        for group in groups:
+            group.remove()
+    # Without a group of its own, 1 busy process among 8 per core gets about 1/8 of a core; with one, the cores are
+    # shared between the two kernels (and whatever else runs): measured here, at least half a core.
+    assert honest_cpu > 0.35 * (seconds - 0.5), honest_cpu
+
+
+def test_a_notebook_of_very_many_cells_is_refused_before_parsing(tmp_path):
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ""}] * (grader.MAX_CELLS + 1)
+    notebook = {"cells": cells, "metadata": {"course": {"exercise": "ex01"}}, "nbformat": 4, "nbformat_minor": 5}
+    folder = tmp_path / "subs" / "mallory"
+    folder.mkdir(parents=True)
+    (folder / "01_imbalance_basics.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    (found,) = grader._discover(tmp_path / "subs", tmp_path / "out")
+    sub = grader._read_submission(found, ["ex01"], {})
+    assert sub.status == "invalid" and f"{grader.MAX_CELLS + 1:,} cells" in sub.problem
+    assert sub.nb is None and sub.data is None  # neither parsed nor kept
