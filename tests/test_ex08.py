@@ -13,7 +13,7 @@ import pytest
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline
 from scipy.special import expit, logit
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -541,3 +541,124 @@ def test_q6_cost_scorer_with_the_wrong_sign_is_named(train):
     right = TunedThresholdClassifierCV(plain_pipeline(), scoring=make_scorer(cost_fn, greater_is_better=False),
                                        cv=5).fit(X_train, y_train)
     assert ex08.q6.check(right).status is Status.CORRECT
+
+
+# --------------------------------------------------------------------------- #
+# A fresh learner's q6 cases: rule parameters read as step 3 reads them; the formulas' values required where
+# they apply; step 2's slips inside a rule
+# --------------------------------------------------------------------------- #
+
+
+def test_q6_threshold_for_class_0_passes(train, plain):
+    # V1: identical decisions to p1 >= 0.2, refused as "threshold 0.8 ... the other way round".
+    X_train, y_train = train
+    rule = FixedThresholdClassifier(plain, threshold=0.8, pos_label=0).fit(X_train, y_train)
+    for seed in (0, 7):
+        result = grade_as_grader(ex08.q6, rule, seed)
+        assert result.status is Status.CORRECT, result.message
+    on_log_odds = FixedThresholdClassifier(plain, threshold=np.log(0.2 / 0.8), response_method="decision_function")
+    assert ex08.q6.check(on_log_odds.fit(X_train, y_train)).status is Status.CORRECT
+    both = FixedThresholdClassifier(plain, threshold=-np.log(0.2 / 0.8), pos_label=0, response_method="decision_function")
+    assert ex08.q6.check(both.fit(X_train, y_train)).status is Status.CORRECT
+
+
+
+@pytest.mark.parametrize("t", [0.4, 0.35, 0.3, 0.15])
+def test_q6_threshold_on_calibrated_probabilities_must_be_the_costs(train, plain, t):
+    # A6: within the score's tolerance, but not the threshold the costs give.
+    X_train, y_train = train
+    rule = FixedThresholdClassifier(plain, threshold=t).fit(X_train, y_train)
+    result = assert_fails(ex08.q6.check(rule), f"threshold is {t:g}", "C_FP / (C_FP + C_FN) = 0.2")
+    assert result.mistake == "threshold-not-from-costs"
+    assert grade_as_grader(ex08.q6, rule, 7).mistake == "threshold-not-from-costs"
+
+
+@pytest.mark.parametrize("w", [5, 3])
+def test_q6_weight_on_the_plain_model_must_be_the_costs(train, w):
+    # A6: weights that save about as much, but are not C_FN / C_FP.
+    X_train, y_train = train
+    rule = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight={0: 1, 1: w})).fit(X_train, y_train)
+    result = assert_fails(ex08.q6.check(rule), f"positives {w} times", "C_FN / C_FP = 4")
+    assert result.mistake == "weight-not-from-costs"
+
+
+@pytest.mark.parametrize("class_weight", [{0: 1, 1: 4}, {1: 4}, {0: 0.25, 1: 1}, {0: 2, 1: 8}])
+def test_q6_cost_weight_in_any_scaling_passes(train, class_weight):
+    X_train, y_train = train
+    rule = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight=class_weight)).fit(X_train, y_train)
+    assert ex08.q6.check(rule).status is Status.CORRECT
+
+
+def test_q6_thresholds_on_uncalibrated_scores_are_judged_by_the_score(train, smote_model):
+    # A threshold mapped onto the SMOTE model's inflated risks (prior odds 24 : 1): the formulas do not fix it.
+    X_train, y_train = train
+    mapped = FixedThresholdClassifier(smote_model, threshold=6 / 7).fit(X_train, y_train)
+    assert ex08.q6.check(mapped).status is Status.CORRECT
+
+
+def test_q6_budget_rule_on_calibrated_probabilities_is_refused(train, plain):
+    # A8: the top 2.5 % of the training scores, read off the rule as a threshold of about 0.32.
+    X_train, y_train = train
+    cut = float(np.quantile(plain.predict_proba(X_train)[:, 1], 0.975))
+    rule = FixedThresholdClassifier(plain, threshold=cut).fit(X_train, y_train)
+    assert_fails(ex08.q6.check(rule), "for a budget of alerts").mistake == "threshold-not-from-costs"
+
+
+def test_q6_isotonic_calibration_inside_the_rule_passes(train, smote_model):
+    # A7 (first rule): step 6 asks for calibrated probabilities, not for step 2's method; cross-fitted isotonic
+    # gives them, so the score judges it.
+    X_train, y_train = train
+    rule = FixedThresholdClassifier(CalibratedClassifierCV(clone(smote_model), method="isotonic", cv=5),
+                                    threshold=0.2).fit(X_train, y_train)
+    assert ex08.q6.check(rule).status is Status.CORRECT
+
+
+def test_q6_calibration_on_the_model_s_own_rows_is_refused(train, smote_model):
+    # A7 (second rule): step 2's in-sample calibration, wrapped in a rule; detected as q2 detects it.
+    X_train, y_train = train
+    rule = FixedThresholdClassifier(CalibratedClassifierCV(FrozenEstimator(clone(smote_model).fit(X_train, y_train)),
+                                                           method="sigmoid"), threshold=0.2).fit(X_train, y_train)
+    result = assert_fails(ex08.q6.check(rule), "very rows", "not fitted on")
+    assert result.mistake == "in-sample"
+    assert grade_as_grader(ex08.q6, rule, 7).mistake == "in-sample"
+
+
+def test_q6_calibrator_fitted_on_part_of_the_rows_is_refused(train):
+    # The other-rows slip (q2 detects it from the calibrator's pipelines) inside a rule.
+    X_train, y_train = train
+    rule = FixedThresholdClassifier(CalibratedClassifierCV(smote_pipeline(), method="sigmoid", cv=5),
+                                    threshold=0.2).fit(X_train[:1000], y_train[:1000])
+    assert_fails(ex08.q6.check(rule), "1,000 rows").mistake == "other-rows"
+
+
+def test_q6_threshold_tuned_on_the_model_s_own_rows_passes(train, plain):
+    # A9: the threshold tuned on the training rows, as exercise 05's step 6 asks; the course does not call it a slip.
+    X_train, y_train = train
+    rule = TunedThresholdClassifierCV(clone(plain).fit(X_train, y_train), scoring=cost_scorer(), cv="prefit",
+                                      refit=False).fit(X_train, y_train)
+    assert ex08.q6.check(rule).status is Status.CORRECT
+
+
+def test_q6_probability_threshold_on_the_log_odds_is_explained(train, plain):
+    # M6: said "need a threshold well below 0.5".
+    X_train, y_train = train
+    rule = FixedThresholdClassifier(plain, threshold=0.2, response_method="decision_function").fit(X_train, y_train)
+    result = assert_fails(ex08.q6.check(rule), "log-odds", "0.5498", "-1.386")
+    assert result.mistake == "threshold-on-log-odds" and "well below 0.5" not in result.message
+
+
+def test_q6_weight_and_threshold_together_count_the_costs_twice(train):
+    # Said "is the threshold applied to calibrated probabilities?".
+    X_train, y_train = train
+    weighted = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight={0: 1, 1: 4}))
+    rule = FixedThresholdClassifier(weighted, threshold=0.2).fit(X_train, y_train)
+    assert_fails(ex08.q6.check(rule), "counts the costs twice").mistake == "costs-twice"
+    assert ex08.q6.check(FixedThresholdClassifier(weighted, threshold=0.5).fit(X_train, y_train)).status is Status.CORRECT
+
+
+def test_q2_temperature_scaling_is_named(train, smote_model):
+    # M7: "Calibrate them with cross-validation on rows in their true proportions", which the learner did.
+    X_train, y_train = train
+    rep = CalibratedClassifierCV(smote_model, method="temperature", cv=5).fit(X_train, y_train)
+    result = assert_fails(ex08.q2.check(rep), "temperature", "no intercept")
+    assert result.mistake == "temperature" and "true proportions" not in result.message

@@ -17,8 +17,14 @@ establishes, and how:
 - ``q5``: precision and recall of the top-k policy on the given day, recomputed here from the same data
   and the same (deterministic) SMOTE pipeline.
 - ``q6`` (held-out decision rule): the fitted rule's ``predict`` on fresh draws, scored by the share of
-  the cost it saves against flagging nobody, with the exercise's costs. Any way of reaching a low expected
-  cost passes (calibrate and threshold, tune, weight, ...).
+  the cost it saves against flagging nobody, with the exercise's costs, against the cost rule on the same draw.
+  Every way that follows the costs passes (calibrate and threshold, tune on a cost scorer, weight, ...). Since
+  near the best threshold the cost changes little, the fitted rule's parameters are also read as step 3 reads
+  them (``pos_label`` and log-odds included): where the formulas fix them (a threshold on calibrated
+  probabilities, a weight, alone or with a threshold, on the plain logistic regression), they must have the
+  formulas' value (``_THRESHOLD_SLACK``); on other scores (SMOTE's, another model's) only step 3's named slips
+  are. Step 2's slips inside the rule (a calibrator fitted on its frozen model's own rows, or on other rows)
+  are detected as q2 detects them.
 - ``q7``: which calibrator suits a small calibration set.
 """
 
@@ -319,8 +325,8 @@ _N_PROBE = 2000  # held-out rows on which a refit is compared with the learner's
 
 def _in_sample_evidence(value, seed: int) -> dict | None:
     """For a calibrator wrapped around a frozen model: the frozen model and the calibrator, each recomputed on the
-    training rows, on held-out rows. Equal to the learner's on both counts proves the calibrator learned on the rows
-    the model was fitted on."""
+    training rows, and the calibrator itself, on held-out rows. Equal to the learner's on both counts proves the
+    calibrator learned on the rows the model was fitted on (``_calibrated_in_sample``; q2 and q6 share it)."""
     import warnings
 
     from sklearn.calibration import CalibratedClassifierCV
@@ -337,8 +343,21 @@ def _in_sample_evidence(value, seed: int) -> dict | None:
         model = np.asarray(inner.predict_proba(X_probe), dtype=float)[:, 1].tolist()
         recalibrated = CalibratedClassifierCV(FrozenEstimator(inner), method=value.method).fit(X_train, y_train)
         calibrated_on_train = recalibrated.predict_proba(X_probe)[:, 1].tolist()
+        calibrated = np.asarray(value.predict_proba(X_probe), dtype=float)[:, 1].tolist()
     return {"model": model, "model_refit": _refit_predictions(inner, X_train, y_train, X_probe, "predict_proba"),
-            "calibrated_on_train": calibrated_on_train}
+            "calibrated": calibrated, "calibrated_on_train": calibrated_on_train}
+
+
+def _calibrated_in_sample(evidence: dict | None) -> bool:
+    """The frozen model was fitted on the training rows, and the calibrator learned on them too."""
+    return bool(evidence) and _close_lists(evidence["model"], evidence["model_refit"]) and _close_lists(
+        evidence["calibrated"], evidence["calibrated_on_train"])
+
+
+_IN_SAMPLE_WHY = ("learned on `X_train, y_train`, the very rows the frozen model was fitted on. On those rows the "
+                  "model's scores are better than on new data, so the map it learns is too confident.")
+_IN_SAMPLE_FIX = ("Calibrate on rows the model was not fitted on: let `CalibratedClassifierCV` cross-fit with internal "
+                  "folds (`cv=...`, without `FrozenEstimator`), or hold rows out *before* fitting the model.")
 
 
 _PARTITION_CV = ("KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold")
@@ -406,20 +425,21 @@ class _FreshCalibration(HeldoutScore):
         proba = np.asarray(data["output"], dtype=float)
         if proba.shape != (len(y),):
             raise incorrect("Your model returned the wrong number of probabilities.")
-        evidence = data.get("in_sample")
-        if (evidence and _close_lists(evidence["model"], evidence["model_refit"])
-                and _close_lists(proba[:_N_PROBE].tolist(), evidence["calibrated_on_train"])):
-            return Result(Status.INCORRECT, mistake="in-sample", message=(
-                "Your calibrator learned on `X_train, y_train`, the very rows the frozen model was fitted on. On "
-                "those rows the model's scores are better than on new data, so the map it learns is too confident. "
-                "Calibrate on rows the model was not fitted on: let `CalibratedClassifierCV` cross-fit with internal "
-                "folds (`cv=...`, without `FrozenEstimator`), or hold rows out *before* fitting the model."))
+        if _calibrated_in_sample(data.get("in_sample")):
+            return Result(Status.INCORRECT, mistake="in-sample",
+                          message=f"Your calibrator {_IN_SAMPLE_WHY} {_IN_SAMPLE_FIX}")
         brier = float(np.mean((proba - y) ** 2))
         prevalence, mean = float(np.mean(y)), float(np.mean(proba))
         ratio = mean / prevalence
         measured = (f"On fresh data: Brier score {brier:.4f} (needed at most {_MAX_BRIER}), mean risk {mean:.3f} "
                     f"for a prevalence of {prevalence:.3f} ({ratio:.2f} x).")
         if ratio > 2:
+            if data.get("method") == "temperature":
+                return Result(Status.INCORRECT, mistake="temperature", message=measured + " The risks are still "
+                              "inflated. Your calibrator uses the temperature method: it divides the model's log-odds "
+                              "by one number and has no intercept, so it can sharpen or soften the risks but cannot "
+                              "lower them all, and SMOTE raised them all. Use the method with two parameters, a slope "
+                              "and an intercept, that lesson 08 recommends for few positives.")
             return Result(Status.INCORRECT, mistake="inflated", message=measured + " The risks are still inflated: the SMOTE model's probabilities "
                           "were not repaired. Calibrate them with cross-validation on rows in their true proportions "
                           "(the training rows, not resampled).")
@@ -726,8 +746,9 @@ def _final_params(d: dict) -> dict:
     return last["steps"][-1]["params"] if last.get("steps") else last.get("params", {})
 
 
-def _positive_weight(d: dict):
-    weight = _final_params(d).get("class_weight")
+def _weight_ratio(weight):
+    """A ``class_weight`` as the positives' weight over the negatives' ("balanced" kept; None when there is none or
+    it cannot be read)."""
     if weight == "balanced":
         return "balanced"
     if isinstance(weight, dict):
@@ -739,20 +760,191 @@ def _positive_weight(d: dict):
     return None
 
 
+def _positive_weight(d: dict):
+    return _weight_ratio(_final_params(d).get("class_weight"))
+
+
 def _wrapper(d: dict, name: str) -> dict | None:
     return next((x for x in _chain(d) if _short_class(x) == name), None)
 
 
+# The threshold and the weight the step's formulas fix, and the slack around them. Both are judged on one scale:
+# the threshold on the calibrated probability of the positive class that the rule amounts to by step 3's formulas
+# (a weight w multiplies the odds by w, so at the threshold t the weighted model flags when the unweighted odds
+# exceed odds(t) / w). The slack, 0.005 on that scale, admits every rounding a learner types (0.2; 0.8 with
+# `pos_label=0`; -1.39 or -1.4 on the log-odds; a weight of 3.9 or 4.1), and stays far from every other value the
+# lesson and step 3 name (thresholds 1/9, 0.15, 1/6, 0.25, 0.5; weights 0.25, 0.8, 8). Measured on a fresh draw of
+# 40,000 rows, the plain model at 0.195 and at 0.205 decides 0.24 % of the rows differently; at 1/6 or 0.25 instead
+# of 0.2 it changes about 0.95 %.
+_COST_THRESHOLD = _C_FP / (_C_FP + _C_FN)
+_COST_WEIGHT = _C_FN / _C_FP
+_THRESHOLD_SLACK = 0.005
+
+
+def _from_costs(effective: float) -> bool:
+    return abs(effective - _COST_THRESHOLD) <= _THRESHOLD_SLACK
+
+
+def _odds_threshold(p: float, weight: float) -> float:
+    """The unweighted probability above which a model weighted by ``weight`` has a probability above ``p``."""
+    if p <= 0 or p >= 1:
+        return float(p)
+    odds = p / (1 - p) / weight
+    return odds / (1 + odds)
+
+
+def _scores_of(d: dict | None) -> tuple[str | None, float | None]:
+    """What a threshold wrapper's inner model scores (bare, in a pipeline without a sampler, or frozen):
+    ("calibrator", None) for a calibrator; ("plain", None) for the plain logistic regression; ("weighted", w) for
+    that regression with the class weight w; (None, None) for anything else (a sampler, another model, a search):
+    scores whose threshold the formulas do not fix."""
+    while d is not None and _short_class(d) == "FrozenEstimator":
+        d = d.get("inner")
+    if d is None:
+        return None, None
+    if _short_class(d) == "CalibratedClassifierCV":
+        return "calibrator", None
+    if d.get("inner") is not None or _has_sampler(d):
+        return None, None
+    final = d["steps"][-1] if d.get("steps") else d
+    if _short_class(final) == "CalibratedClassifierCV":
+        return "calibrator", None
+    if _short_class(final) != "LogisticRegression":
+        return None, None
+    weight = _weight_ratio(final.get("params", {}).get("class_weight"))
+    if final.get("params", {}).get("class_weight") is None or weight == 1.0:
+        return "plain", None
+    return ("weighted", weight) if isinstance(weight, float) and weight > 0 else (None, None)
+
+
+def _threshold_reading(fixed: dict) -> dict | None:
+    """A ``FixedThresholdClassifier``'s threshold read as step 3 reads one: the probability of the positive class
+    above which it flags a case (``pos_label`` and ``response_method`` taken into account), on which scores."""
+    from scipy.special import expit
+
+    params = fixed.get("params", {})
+    t, pos, method = params.get("threshold", "auto"), params.get("pos_label"), params.get("response_method", "auto")
+    scores, weight = _scores_of(fixed.get("inner"))
+    if pos not in (None, 0, 1) or method not in ("auto", "predict_proba", "decision_function"):
+        return None
+    if method == "auto":  # every model whose scores are read here has predict_proba, tried first
+        method = "predict_proba"
+    if t == "auto":
+        t = 0.5 if method == "predict_proba" else 0.0
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not np.isfinite(t):
+        return None
+    t, positive = float(t), pos != 0
+    if method == "predict_proba":
+        p = t if positive else 1 - t
+    elif scores in ("plain", "weighted"):
+        p = float(expit(t if positive else -t))  # a logistic regression's decision function is its log-odds
+    else:
+        return None
+    effective = _odds_threshold(p, weight) if scores == "weighted" else p
+    if positive and method == "predict_proba":
+        said = f"Your rule's threshold is {t:.4g}"
+    elif method == "predict_proba":
+        said = (f"Your rule's threshold {t:.4g} applies to the probability of class 0 (`pos_label=0`), so it flags a "
+                f"case when its probability of being positive is above {p:.4g}")
+    else:
+        said = (f"Your rule's threshold {t:.4g} applies to the log-odds (`response_method=\"decision_function\"`"
+                + ("" if positive else ", `pos_label=0`") + f"), so it flags a case when its probability is above {p:.4g}")
+    return {"threshold": t, "p": p, "effective": effective, "method": method, "positive": positive,
+            "scores": scores, "weight": weight, "said": said}
+
+
+def _how_to_write(reading: dict) -> str:
+    """Step 3's threshold written the way the learner's rule reads its threshold."""
+    from scipy.special import logit
+
+    c = _COST_THRESHOLD
+    if reading["method"] == "decision_function":
+        value = float(logit(c)) if reading["positive"] else -float(logit(c))
+        return (f"on the log-odds, that is {'' if reading['positive'] else 'minus '}log({c:g} / {1 - c:g}) "
+                f"= {value:.3f}")
+    if not reading["positive"]:
+        return f"on the probability of class 0, that is 1 - {c:g} = {1 - c:g}"
+    return f"that is {c:g}"
+
+
+def _threshold_slip(reading: dict | None) -> tuple[str, str] | None:
+    """The slip a threshold rule proves, judged from its parameters when the formulas fix them."""
+    if reading is None:
+        return None
+    p, scores = reading["p"], reading["scores"]
+    calibrated = scores in ("plain", "calibrator")
+    if scores == "weighted":
+        weight, effective = reading["weight"], reading["effective"]
+        if _from_costs(effective):
+            return None
+        if _from_costs(p) and _from_costs(1 / (1 + weight)):
+            return ("costs-twice", f"Your rule counts the costs twice: its model weighs the positives {weight:.4g} times "
+                    f"the negatives (step 3's weight) *and* its threshold is step 3's {p:.4g}. Each of the two alone "
+                    "moves the decisions as far as the costs ask; together they flag a case from a probability of "
+                    f"about {effective:.2g}. Keep one of them: the weight at the threshold 0.5, or the threshold on a "
+                    "model without class weights.")
+        if abs(p - 0.5) < 1e-9:
+            return _weight_slip(weight)
+        return ("threshold-not-from-costs", f"{reading['said']}, on a model that weighs the positives {weight:.4g} "
+                "times the negatives: by step 3's formulas (a weight w multiplies the odds by w) that flags a case when "
+                f"its unweighted probability is above {effective:.3g}, where the costs ask for "
+                f"C_FP / (C_FP + C_FN) = {_COST_THRESHOLD:g}. Use step 3's weight at the threshold 0.5, or step 3's "
+                "threshold on a model without class weights.")
+    if calibrated:
+        if _from_costs(p):
+            return None
+        t = reading["threshold"]
+        if reading["method"] == "decision_function" and _from_costs(t):
+            return ("threshold-on-log-odds", f"{reading['said']}, not above {t:.4g}: step 3's threshold is a "
+                    "probability, and the decision function gives log-odds. Write the threshold "
+                    f"{_how_to_write(reading)}, or threshold the probabilities (`response_method=\"predict_proba\"`).")
+        if not reading["positive"] and _from_costs(t):
+            return ("threshold-pos-label", f"{reading['said']}: the other way round. With `pos_label=0` the threshold "
+                    f"applies to the probability of class 0; {_how_to_write(reading)}. Or leave `pos_label` out: "
+                    "the positives are class 1.")
+    slip = _q3_threshold_slip(p) if reading["method"] == "predict_proba" else None
+    if slip is not None:
+        return (f"threshold={slip.id}", f"{reading['said']}. " + slip.says(p) + " (Step 3 names this slip too.)")
+    if calibrated:
+        return ("threshold-not-from-costs", f"{reading['said']}. On calibrated probabilities the costs fix the "
+                f"threshold: C_FP / (C_FP + C_FN) = {_COST_THRESHOLD:g} (step 3)"
+                + ("" if reading["positive"] and reading["method"] == "predict_proba" else f"; {_how_to_write(reading)}")
+                + ". A "
+                "threshold chosen another way (by eye, for a budget of alerts, for another metric) is not the one the "
+                "costs give, even where it costs about as much on fresh data: near the best threshold the cost "
+                "changes little. Use step 3's threshold, or let `TunedThresholdClassifierCV` choose one with a scorer "
+                "that counts the costs.")
+    return None
+
+
+def _weight_slip(weight: float) -> tuple[str, str] | None:
+    """A class weight on the plain logistic regression at the threshold 0.5, judged against step 3's weight."""
+    if not (np.isfinite(weight) and weight > 0):
+        return None  # no weight a learner means: the score judges it
+    if _from_costs(1 / (1 + weight)):
+        return None
+    slip = next((m for m in q3.parts["positive_weight"].all_mistakes()
+                 if m.id != "rounded" and not callable(m.match) and np.isclose(weight, float(m.match), rtol=1e-3)), None)
+    if slip is not None:
+        return (f"weight={slip.id}", f"Your model weighs the positives {weight:.4g} times the negatives. "
+                + slip.says(weight))
+    return ("weight-not-from-costs", f"Your model weighs the positives {weight:.4g} times the negatives. The costs fix "
+            f"that weight: C_FN / C_FP = {_COST_WEIGHT:g} (step 3), with the negatives weighing 1 (any scaling of the "
+            "two works, only their ratio counts). A weight chosen another way is not the one the costs give, even "
+            "where it costs about as much on fresh data: near the best weight the cost changes little.")
+
+
 def _proven_slip(d: dict) -> tuple[str, str] | None:
-    """A slip the fitted rule's own parameters prove: (mistake id, message), or None."""
+    """A slip the fitted rule's own parameters prove: (mistake id, message), or None. A threshold or a weight that
+    the step's formulas fix (a threshold on calibrated probabilities, a weight on the plain logistic regression) must
+    have the formula's value; on other scores (SMOTE's, another model's) only step 3's named slips are named."""
+    chain = _chain(d)
     fixed = _wrapper(d, "FixedThresholdClassifier")
-    if fixed is not None and isinstance(fixed["params"].get("threshold"), (int, float)):
-        threshold = float(fixed["params"]["threshold"])
-        slip = _q3_threshold_slip(threshold)
-        if slip is not None:
-            return (f"threshold={slip.id}", f"Your rule's threshold is {threshold:.4g}. " + slip.says(threshold)
-                    + " (Step 3 names this slip too.)")
     tuned = _wrapper(d, "TunedThresholdClassifierCV")
+    if fixed is not None and (tuned is None or chain.index(fixed) < chain.index(tuned)):
+        slip = _threshold_slip(_threshold_reading(fixed))
+        if slip is not None:
+            return slip
     if tuned is not None:
         scoring = tuned["params"].get("scoring", "balanced_accuracy")
         if scoring is None or isinstance(scoring, str):
@@ -767,12 +959,30 @@ def _proven_slip(d: dict) -> tuple[str, str] | None:
                     "24 : 1 here), not by the costs: at the threshold 0.5 such a model flags far too many cases. The "
                     "weight that follows the costs is step 3's `positive_weight`.")
         if isinstance(weight, float):
-            slip = next((m for m in q3.parts["positive_weight"].all_mistakes()
-                         if m.id != "rounded" and not callable(m.match) and np.isclose(weight, float(m.match), rtol=1e-3)
-                         and not np.isclose(weight, _C_FN / _C_FP, rtol=1e-3)), None)
-            if slip is not None:
-                return (f"weight={slip.id}", f"Your model weighs the positives {weight:.4g} times the negatives. "
-                        + slip.says(weight))
+            searched = any(_short_class(x).endswith("SearchCV") for x in chain)  # a weight tuned: judged by the score
+            if _scores_of(d)[0] == "weighted" and not searched:
+                return _weight_slip(weight)
+            slip = _weight_slip(weight)
+            if slip is not None and slip[0].startswith("weight="):
+                return slip
+    return None
+
+
+def _find_calibrator(rule):
+    """The calibrator inside a fitted rule (under threshold wrappers and ``FrozenEstimator``), or None."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    model = rule
+    for _ in range(4):
+        if isinstance(model, CalibratedClassifierCV):
+            return model
+        name = type(model).__name__
+        if name in ("FixedThresholdClassifier", "TunedThresholdClassifierCV"):
+            model = getattr(model, "estimator_", None)
+        elif name == "FrozenEstimator":
+            model = getattr(model, "estimator", None)
+        else:
+            return None
     return None
 
 
@@ -830,8 +1040,9 @@ def _inflated_smote(d: dict) -> bool:
 # q6's bar: fresh draws of 40,000 rows make the share saved noisy (sd about 0.015), so a rule is compared, on
 # the same draw, with the cost rule the step's formulas give (the plain model at C_FP / (C_FP + C_FN)). Measured
 # on 25 draws: the solution's repair scores 0.017-0.044 below it, other valid repairs up to 0.064 below, rules at
-# the default threshold 0.5 0.081-0.130 below. Slips that save about as much (q3's wrong thresholds, a threshold
-# tuned for another metric, other fit rows) are refused from the fitted rule itself, not from the score.
+# the default threshold 0.5 0.081-0.130 below. Slips that save about as much (a threshold or weight that the
+# formulas fix with another value, q3's wrong thresholds, a threshold tuned for another metric, a calibrator
+# fitted on its model's own rows, other fit rows) are refused from the fitted rule itself, not from the score.
 _MAX_SHORTFALL = 0.075
 
 
@@ -846,6 +1057,10 @@ class _DecisionRule(HeldoutScore):
             data["cost_sign"] = _scorer_prefers_cost(value)
         except Exception:  # a scorer that cannot be probed: judged by the decisions
             data["cost_sign"] = None
+        try:  # step 2's slip inside the rule: probabilities calibrated on the rows their frozen model was fitted on
+            data["in_sample"] = _in_sample_evidence(_find_calibrator(value), seed)
+        except Exception:  # a calibrator the recomputation cannot rebuild: judged by the decisions
+            data["in_sample"] = None
         data["refits"] = None
         try:
             X_probe = self.make_heldout(seed)[0][:_N_PROBE]
@@ -857,6 +1072,9 @@ class _DecisionRule(HeldoutScore):
                 refits["train_again"] = _refit_predictions(value, X_train, y_train, X_probe, "predict")
                 refits["day"] = _refit_predictions(value, *_day_data(), X_probe, "predict")
                 refits["scaler_rows"] = _scaler_rows(value)
+                if refits["scaler_rows"] is None:  # under a cross-fitting calibrator: its pipelines' scalers
+                    rows = _calibration_rows(_find_calibrator(value))
+                    refits["scaler_rows"] = None if rows is None else {**rows, "by": "calibrator"}
             data["refits"] = refits
         except Exception:  # a rule that cannot be cloned and refitted: judged by its decisions alone
             pass
@@ -873,6 +1091,10 @@ class _DecisionRule(HeldoutScore):
         slip = _proven_slip(d)
         if slip is not None:
             return Result(Status.INCORRECT, slip[1], mistake=slip[0])
+        if _calibrated_in_sample(data.get("in_sample")):
+            return Result(Status.INCORRECT, mistake="in-sample", message=(
+                f"Your rule thresholds probabilities whose calibrator {_IN_SAMPLE_WHY} Step 3's threshold assumes "
+                f"probabilities that are calibrated on new data. {_IN_SAMPLE_FIX}"))
         sign = data.get("cost_sign")
         if sign is not None and sign["prefers_cost"]:
             return Result(Status.INCORRECT, mistake="scorer-sign", message=(
@@ -892,7 +1114,8 @@ class _DecisionRule(HeldoutScore):
             rows = refits.get("scaler_rows")
             if rows is not None and not rows["same_rows"]:
                 return Result(Status.INCORRECT, mistake="other-rows", message=(
-                    f"Your rule was fitted on other rows: its scaler saw {rows['n']:,} rows"
+                    "Your rule was fitted on other rows: " + ("its calibrator's pipelines saw" if rows.get("by") else
+                                                              "its scaler saw") + f" {rows['n']:,} rows"
                     + (" that are not the 4,000 of `X_train`" if rows["n"] == _N_TRAIN else
                        ", not the 4,000 of `X_train`") + ". Fit it on all of `X_train, y_train`."))
         score, reference = self.metric(np.asarray(y), output), _reference_saved(seed)
