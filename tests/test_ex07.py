@@ -646,3 +646,27 @@ def test_q5_both_models_refitted_on_the_test_rows_are_named(big):
     ap_fast = average_precision_score(y_test, fast.predict_proba(X_test)[:, 1])
     result = assert_fails(ex07.q5.check(ap_full, ap_fast), "refitted on `X_test, y_test`", points=0)
     assert result.mistake == "ap_full=refit-on-test; ap_fast=refit-on-test"
+
+
+# learnerC78 A11 and M2 (step 3): the search must be over the given `pipe`; its passthrough scores alone did not
+# show a rebuilt pipeline that resamples before it scales, or a changed model.
+
+
+@pytest.mark.parametrize("pipe,fragment", [
+    (Pipeline([("sampler", "passthrough"), ("scale", StandardScaler()), ("model", LogisticRegression())]),
+     "resamples before it scales"),
+    (Pipeline([("scale", StandardScaler()), ("sampler", "passthrough"),
+               ("model", LogisticRegression(class_weight="balanced"))]), "`class_weight='balanced'`"),
+])
+def test_q3_a_search_over_another_pipeline_is_named(new_data, pipe, fragment):
+    X, y = new_data
+    search = GridSearchCV(pipe, {"sampler": _candidates()}, scoring="average_precision", cv=_cv()).fit(X, y)
+    result = assert_fails(ex07.q3.check(search, search.best_score_), "not over the given `pipe`", fragment, points=None)
+    assert result.mistake.startswith("search=given-pipe")
+
+
+def test_q3_the_same_pipeline_under_other_step_names_passes(new_data):
+    X, y = new_data
+    pipe = Pipeline([("scaler", StandardScaler()), ("resample", "passthrough"), ("clf", LogisticRegression())])
+    search = GridSearchCV(pipe, {"resample": _candidates()}, scoring="average_precision", cv=_cv()).fit(X, y)
+    assert ex07.q3.check(search, search.best_score_).status is Status.CORRECT

@@ -14,8 +14,8 @@ computed from the shipped or generated data, once, and cached. What each questio
 - ``q2`` (``n_danger``, ``n_noise``): the counts on yeast4, compared with the definition's counts.
 - ``q3`` (``search``, ``best_ap``): a sampler chosen by cross-validation inside one pipeline. The fitted
   search must offer ``"passthrough"`` (no resampling) among at least three candidates for the sampler
-  step, score by average precision, and use the given repeated splits; its best score must equal the
-  score of that search run by the checker.
+  step, score by average precision, use the given repeated splits and search the given ``pipe`` (scaler, sampler
+  slot, model, at their given settings); its best score must equal the score of that search run by the checker.
 - ``q4`` (``full_model``, ``fast_model``, ``speed_report``): an under-sampling speed-up measured and reported.
   ``fast_model`` must be ``full_model`` with a ``RandomUnderSampler`` added, both fitted on ``X_big``. The check
   times both models itself (CPU time of one thread, which other programs do not inflate) and compares: the report
@@ -52,6 +52,7 @@ from ..checks import (
     Result,
     Status,
     as_plain_number,
+    describe_estimator,
     describe_type,
     incorrect,
     uncheckable,
@@ -675,6 +676,33 @@ def _recorded_scores_message(d: dict) -> str:
             "`cv=cv`, and searches over the given `pipe`.")
 
 
+def _pipe_difference(d: dict) -> str | None:
+    """How the searched pipeline differs from the given ``pipe`` (scaler, then the sampler slot, then the model,
+    both at their given settings); None when it does not, or cannot be read."""
+    searched = d.get("searched")
+    if not searched or not searched["steps"]:
+        return None
+    steps = searched["steps"]
+    slots = [i for i, step in enumerate(steps) if step["class"] == "passthrough" or step["is_sampler"]]
+    if len(slots) != 1:
+        return None  # no sampler slot: named by the "pipe" requirement
+    given = [st for st in describe_estimator(_search_pipeline())["steps"] if st["class"] != "passthrough"]
+    others = [st for i, st in enumerate(steps) if i != slots[0]]
+    if [st["class"] for st in others] != [st["class"] for st in given]:
+        return f"apart from the sampler, its steps are {_describe_steps([[st['class'], None] for st in others])}"
+    for mine, theirs in zip(others, given):
+        changed = sorted(k for k in theirs["params"] if mine["params"].get(k) != theirs["params"][k])
+        if changed:
+            name, params = mine["class"].rsplit(".", 1)[-1], mine["params"]
+            settings = ", ".join(f"`{k}={params.get(k)!r}`" for k in changed)
+            return f"its `{name}` is set differently ({settings})"
+    if slots[0] == 0:
+        return "it resamples before it scales"
+    if slots[0] == len(steps) - 1:
+        return "its sampler comes after the model"
+    return None
+
+
 @dataclass
 class _SearchSpec(EstimatorSpec):
     """The fitted search, plus the scores it recorded for the "passthrough" candidate on each split.
@@ -691,6 +719,10 @@ class _SearchSpec(EstimatorSpec):
             description["sampler_candidates"] = _read_sampler_candidates(value)
         except Exception:  # an odd search: its candidates are not judged
             description["sampler_candidates"] = []
+        try:
+            description["searched"] = describe_estimator(value.estimator)
+        except Exception:  # no readable estimator: judged by its scores
+            description["searched"] = None
         try:
             results = getattr(value, "cv_results_", None)
             refit = getattr(value, "refit", True)
@@ -731,6 +763,10 @@ _search_spec = _SearchSpec(
         ("pipe", lambda d: d["inner"] is None or any(s["class"] == "passthrough" or s["is_sampler"]
                                                      for s in d["inner"]["steps"]),
          "Search over the given `pipe`, whose `sampler` step the grid replaces."),
+        ("given-pipe", lambda d: _pipe_difference(d) is None,
+         lambda d: f"Your search is not over the given `pipe`: {_pipe_difference(d)}. Search the given `pipe` "
+         "(`scale` → `sampler` → `model`): the samplers must see scaled features (SMOTE finds neighbours by distance), "
+         "and only the sampler may change between candidates."),
         ("recorded-scores", _recorded_scores_requirement, _recorded_scores_message),
     ],
     must_be_fitted=True,
