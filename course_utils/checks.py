@@ -78,6 +78,7 @@ __all__ = [
     "percentage_mistake",
     "swapped_mistake",
     "wrong_class_mistake",
+    "trapezoid_mistake",
     "wrong_split_mistake",
 ]
 
@@ -580,6 +581,14 @@ def wrong_class_mistake(value_for_other_class: Any, message: str, *, id: str = "
 def wrong_split_mistake(value_on_other_rows: Any, message: str, *, id: str = "training-set") -> Mistake:
     """Mistake of data: the value measured on other rows (``"training-set"``, ``"all-data"``, ...)."""
     return Mistake(id, value_on_other_rows, message)
+
+
+def trapezoid_mistake(value_by_trapezoid: Any) -> Mistake:
+    """Mistake ``"trapezoid"``: the area under the precision-recall curve by the trapezoidal rule instead of the
+    average precision asked for."""
+    return Mistake("trapezoid", value_by_trapezoid, "That is the area under the precision-recall curve by the "
+                   "trapezoidal rule (`auc(recall, precision)`), which interpolates linearly between points. Use "
+                   "`average_precision_score`.")
 
 
 def rounding_mistakes(expected, *, tolerance: float = RTOL, digits=(1, 2, 3), exclude=(0,)) -> list:

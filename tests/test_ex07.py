@@ -670,3 +670,10 @@ def test_q3_the_same_pipeline_under_other_step_names_passes(new_data):
     pipe = Pipeline([("scaler", StandardScaler()), ("resample", "passthrough"), ("clf", LogisticRegression())])
     search = GridSearchCV(pipe, {"resample": _candidates()}, scoring="average_precision", cv=_cv()).fit(X, y)
     assert ex07.q3.check(search, search.best_score_).status is Status.CORRECT
+
+
+def test_q5_trapezoid_area_is_named():
+    # learnerC78 M4: `auc(recall, precision)` got "close... did you round?"; the slip is declared once, in checks.
+    scores = ex07._big_scores()
+    result = ex07.q5.check(scores["full_trapezoid"], scores["fast_trapezoid"])
+    assert result.mistake == "ap_full=trapezoid; ap_fast=trapezoid" and "average_precision_score" in result.message

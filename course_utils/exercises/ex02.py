@@ -64,6 +64,7 @@ from ..checks import (
     near,
     percentage_mistake,
     swapped_mistake,
+    trapezoid_mistake,
     wrong_class_mistake,
     wrong_split_mistake,
 )
@@ -384,9 +385,7 @@ q3 = exercise.question(
                                     "the majority class. Take column 1: `[:, 1]`."),
                 Mistake("roc-auc", _value("roc_auc"), "That is the ROC-AUC, not the average precision: use "
                         "`average_precision_score`."),
-                Mistake("trapezoid", _value("pr_auc_trapezoid"), "That is the area under the precision-recall curve "
-                        "by the trapezoidal rule (`auc(recall, precision)`), which interpolates linearly between "
-                        "points. Use `average_precision_score`."),
+                trapezoid_mistake(_value("pr_auc_trapezoid")),
                 wrong_split_mistake(_value("ap_train"), _TRAIN),
             ],
         ),

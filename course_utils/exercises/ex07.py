@@ -55,6 +55,7 @@ from ..checks import (
     describe_estimator,
     describe_type,
     incorrect,
+    trapezoid_mistake,
     uncheckable,
 )
 from ..data import load_yeast4, make_imbalanced, make_toy_2d
@@ -1182,7 +1183,7 @@ def _big_scores() -> dict:
     from imblearn.pipeline import make_pipeline
     from imblearn.under_sampling import RandomUnderSampler
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import average_precision_score, roc_auc_score
+    from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_auc_score
     from sklearn.preprocessing import StandardScaler
 
     X, y, X_test, y_test = _big_data()
@@ -1201,6 +1202,8 @@ def _big_scores() -> dict:
         out[f"{name}_labels"] = float(average_precision_score(y_test, model.predict(X_test)))
         out[f"{name}_train"] = float(average_precision_score(y, model.predict_proba(X)[:, 1]))
         out[f"{name}_column0"] = float(average_precision_score(y_test, model.predict_proba(X_test)[:, 0]))
+        precision, recall, _ = precision_recall_curve(y_test, score)
+        out[f"{name}_trapezoid"] = float(auc(recall, precision))
     return out
 
 
@@ -1241,6 +1244,7 @@ def _ap_mistakes(kind: str) -> list:
                 "`predict_proba`, the probability of the *negative* class: rank by the positive class's column."),
         (_ap_is(other, kind), "That is the other model's AP: check which model each variable names."),
         (_ap_is(f"{kind}_auc", kind), "That is the ROC-AUC; this step asks for `average_precision_score`."),
+        trapezoid_mistake(_ap_is(f"{kind}_trapezoid", kind)),
         (_ap_is(f"{kind}_labels", kind), "That AP was computed from 0/1 predictions (`predict`); use the scores: "
          "`predict_proba(X_test)[:, 1]`."),
         (_ap_is(f"{kind}_train", kind), "That AP is measured on the training data; use `X_test, y_test`."),
