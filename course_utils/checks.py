@@ -79,6 +79,7 @@ __all__ = [
     "swapped_mistake",
     "wrong_class_mistake",
     "trapezoid_mistake",
+    "roc_auc_mistake",
     "wrong_split_mistake",
 ]
 
@@ -581,6 +582,12 @@ def wrong_class_mistake(value_for_other_class: Any, message: str, *, id: str = "
 def wrong_split_mistake(value_on_other_rows: Any, message: str, *, id: str = "training-set") -> Mistake:
     """Mistake of data: the value measured on other rows (``"training-set"``, ``"all-data"``, ...)."""
     return Mistake(id, value_on_other_rows, message)
+
+
+def roc_auc_mistake(value_of_roc_auc: Any) -> Mistake:
+    """Mistake ``"roc-auc"``: the ROC-AUC of the same scores instead of the average precision asked for."""
+    return Mistake("roc-auc", value_of_roc_auc, "That is the ROC-AUC (`roc_auc_score`), not the average precision: "
+                   "use `average_precision_score`.")
 
 
 def trapezoid_mistake(value_by_trapezoid: Any) -> Mistake:

@@ -401,3 +401,11 @@ def test_q6_training_set_and_test_fit_are_named(machines, supervised):
     fitted_on_test = LogisticRegression(max_iter=1000).fit(X_test, y_test)
     ap = average_precision_score(y_test, fitted_on_test.predict_proba(X_test)[:, 1])
     assert "fitted-on-test-set" in assert_fails(ex09.q6.check(ap, "b"), "fitted on the test set").mistake
+
+
+def test_q5_q6_other_areas_and_the_wrong_class_are_named():
+    # learnerC910: the wrong class as positive got the generic message; the trapezoid-rule area is declared once in
+    # checks (ex02, ex07 and here).
+    assert ex09.q5.check(ex09._trapezoid(ex09._detector_scores())).mistake == "trapezoid"
+    assert ex09.q5.check(ex09._ap_of_normals_by_normality()).mistake == "wrong-class"
+    assert ex09.q6.check(ex09._trapezoid(ex09._supervised_proba()), "a").mistake == "supervised_ap=trapezoid"

@@ -67,6 +67,7 @@ from ..checks import (
     trapezoid_mistake,
     wrong_class_mistake,
     wrong_split_mistake,
+    roc_auc_mistake,
 )
 from ..data import load_abalone19, load_yeast4, make_imbalanced
 from ..pipeline_checks import CONVERGED_SOLVERS, SOLVERS_REASON
@@ -383,8 +384,7 @@ q3 = exercise.question(
                         "precision needs the scores: use the minority-class column of `predict_proba`."),
                 wrong_class_mistake(_value("ap_column_0"), "You used column 0 of `predict_proba`, the probability of "
                                     "the majority class. Take column 1: `[:, 1]`."),
-                Mistake("roc-auc", _value("roc_auc"), "That is the ROC-AUC, not the average precision: use "
-                        "`average_precision_score`."),
+                roc_auc_mistake(_value("roc_auc")),
                 trapezoid_mistake(_value("pr_auc_trapezoid")),
                 wrong_split_mistake(_value("ap_train"), _TRAIN),
             ],
@@ -590,8 +590,7 @@ q7 = exercise.question(
                         "predictions that are all 0. Score the minority-class probabilities of `predict_proba`."),
                 wrong_class_mistake(_abalone("ap_column_0"), "You used column 0 of `predict_proba`, the probability "
                                     "of the majority class. Take column 1: `[:, 1]`."),
-                Mistake("roc-auc", _abalone("roc_auc"), "That is the ROC-AUC, not the average precision: use "
-                        "`average_precision_score`."),
+                roc_auc_mistake(_abalone("roc_auc")),
                 Mistake("liblinear", lambda: _abalone_values()["liblinear_ap"],
                         "That is the AP of a `solver='liblinear'` fit, which penalises the intercept too and so fits "
                         "a different model: keep the default solver (or any other)."),

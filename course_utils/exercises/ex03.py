@@ -69,6 +69,7 @@ from ..checks import (
     swapped_mistake,
     wrong_class_mistake,
     wrong_split_mistake,
+    roc_auc_mistake,
 )
 from ..data import make_imbalanced
 from .. import pipeline_checks
@@ -568,8 +569,7 @@ q4 = exercise.question(
                 wrong_class_mistake(_huge("ap_class_0"),
                                     "You scored the probabilities of class 0, column `[:, 0]`. The minority class is "
                                     "label 1: column `[:, 1]`."),
-                Mistake("roc-auc", _huge("roc_auc"),
-                        "That is the ROC-AUC (`roc_auc_score`). Average precision is `average_precision_score`."),
+                roc_auc_mistake(_huge("roc_auc")),
                 wrong_split_mistake(_huge("train_ap"), _TRAIN),
             ],
         ),

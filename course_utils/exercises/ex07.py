@@ -57,6 +57,7 @@ from ..checks import (
     incorrect,
     trapezoid_mistake,
     uncheckable,
+    roc_auc_mistake,
 )
 from ..data import load_yeast4, make_imbalanced, make_toy_2d
 
@@ -1243,7 +1244,7 @@ def _ap_mistakes(kind: str) -> list:
         Mistake("wrong-class", _ap_is(f"{kind}_column0", kind), "That AP ranks the rows by column 0 of "
                 "`predict_proba`, the probability of the *negative* class: rank by the positive class's column."),
         (_ap_is(other, kind), "That is the other model's AP: check which model each variable names."),
-        (_ap_is(f"{kind}_auc", kind), "That is the ROC-AUC; this step asks for `average_precision_score`."),
+        roc_auc_mistake(_ap_is(f"{kind}_auc", kind)),
         trapezoid_mistake(_ap_is(f"{kind}_trapezoid", kind)),
         (_ap_is(f"{kind}_labels", kind), "That AP was computed from 0/1 predictions (`predict`); use the scores: "
          "`predict_proba(X_test)[:, 1]`."),

@@ -60,6 +60,8 @@ from ..checks import (
     rounding_message,
     uncheckable,
     wrong_split_mistake,
+    roc_auc_mistake,
+    trapezoid_mistake,
 )
 
 exercise = Exercise("ex09", "Exercise 09 - balanced ensembles and one-class detectors")
@@ -347,6 +349,20 @@ def _supervised_ap_fitted_on_test_set() -> float:
 
     _, (X_test, y_test) = _machines()
     return _ap(LogisticRegression(max_iter=1000).fit(X_test, y_test).predict_proba(X_test)[:, 1])
+
+
+def _trapezoid(scores) -> float:
+    from sklearn.metrics import auc, precision_recall_curve
+
+    precision, recall, _ = precision_recall_curve(_machines()[1][1], scores)
+    return float(auc(recall, precision))
+
+
+def _ap_of_normals_by_normality() -> float:
+    """The wrong class as positive: the normal rows found by ``score_samples`` (high for normal rows)."""
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(1 - _machines()[1][1], -_detector_scores()))
 
 
 def _roc_auc(scores) -> float:
@@ -741,8 +757,11 @@ q5 = exercise.question(
                 Mistake("raw-predict", lambda: _ap(_detector_scores("raw-predict")),
                         "That is the AP of `predict`'s labels, +1 for normal and -1 for anomalies: backwards, and only "
                         "two values. AP needs a score that ranks the rows: `-detector.score_samples(X_test)`."),
-                Mistake("roc-auc", lambda: _roc_auc(_detector_scores()),
-                        "That is the ROC-AUC. The step asks for the average precision: `average_precision_score`."),
+                roc_auc_mistake(lambda: _roc_auc(_detector_scores())),
+                trapezoid_mistake(lambda: _trapezoid(_detector_scores())),
+                Mistake("wrong-class", lambda: _ap_of_normals_by_normality(),
+                        "That is the AP of finding the *normal* rows (`y_test == 0`), ranked by how normal they look. "
+                        "The positives are the faults, label 1: rank the test rows by how anomalous they look."),
                 Mistake("all-training-rows", lambda: _ap(_detector_scores("all-training-rows")),
                         "That is the AP of a detector fitted on all training rows, faults included. Fit it on "
                         "`X_train[y_train == 0]` (step 4)."),
@@ -786,8 +805,8 @@ q6 = exercise.question(
                 Mistake("wrong-column", lambda: _ap(1 - _supervised_proba()),
                         "That is the AP of column 0, the probability of *normal*. Use the faults' column: "
                         "`predict_proba(X_test)[:, 1]`."),
-                Mistake("roc-auc", lambda: _roc_auc(_supervised_proba()),
-                        "That is the ROC-AUC. The step asks for the average precision."),
+                roc_auc_mistake(lambda: _roc_auc(_supervised_proba())),
+                trapezoid_mistake(lambda: _trapezoid(_supervised_proba())),
                 wrong_split_mistake(_supervised_ap_on_training_set,
                                     "That is the AP on the training set, the rows the model was fitted on. Score it "
                                     "on the test set, as the detector: `X_test`, `y_test`."),
