@@ -1093,6 +1093,15 @@ class HeldoutScore(Answer):
         failing verdict. Never consulted when the score passes.
     fit_call : str
         The fit call the question expects, quoted when the model is not fitted.
+    reference : callable, optional
+        ``reference(seed) -> float``: the score of a reference model on the same held-out draw. When given, the
+        score needed is ``reference(seed) - max_shortfall`` instead of ``minimum``: a draw that is hard for every
+        model lowers the bar with it, so a fixed bar never rejects a valid answer on an unlucky draw (the whole
+        class shares one grading draw), and differences on the same rows vary far less than scores do.
+    max_shortfall : float
+        How far below the reference a valid answer may score on the same draw.
+    reference_name : str
+        What the reference is, in messages.
     """
 
     make_heldout: Callable[[int], tuple[Any, Any]]
@@ -1103,7 +1112,18 @@ class HeldoutScore(Answer):
     spec: EstimatorSpec | None = None
     mistakes: Sequence[tuple[Callable[[np.ndarray, float], bool], str]] = ()
     fit_call: str = ".fit(X_train, y_train)"
+    reference: Callable[[int], float] | None = None
+    max_shortfall: float = 0.0
+    reference_name: str = "the reference model"
     expects = "a fitted classifier"
+
+    def needed(self, seed: int = DEFAULT_SEED) -> tuple[float, str]:
+        """The score needed on the draw of ``seed``, and how it is said in messages."""
+        if self.reference is None:
+            return self.minimum, f"{self.minimum:.2f}"
+        reference = float(self.reference(seed))
+        needed = reference - self.max_shortfall
+        return needed, f"{needed:.3f}; {self.reference_name} scores {reference:.3f} on the same rows"
 
     def extract(self, value, seed=DEFAULT_SEED):
         description = describe_estimator(value)
@@ -1148,12 +1168,13 @@ class HeldoutScore(Answer):
         if output.shape != (len(y),):
             raise uncheckable("Your model returned the wrong number of predictions.")
         score = float(self.metric(np.asarray(y), output))
-        if score >= self.minimum:
-            return Result(Status.CORRECT, f"{self.metric_name} on unseen data: {score:.3f} (needed {self.minimum:.2f}).")
+        needed, how = self.needed(seed)
+        if score >= needed:
+            return Result(Status.CORRECT, f"{self.metric_name} on unseen data: {score:.3f} (needed {how}).")
         why = next((message for match, message in self.mistakes if match(output, score)), "")
         return Result(
             Status.INCORRECT,
-            f"{self.metric_name} on unseen data is {score:.3f}; it needs to reach {self.minimum:.2f}. {why}".rstrip(),
+            f"{self.metric_name} on unseen data is {score:.3f}; it needs to reach {how}. {why}".rstrip(),
         )
 
 

@@ -519,3 +519,16 @@ def test_step_3_says_why_cv_5_is_accepted_here():
     search on fresh data, it compares no number that depends on the folds)."""
     text = _step_text("### Step 3")
     assert "cv=5" in text and "fresh data" in text
+
+
+@pytest.mark.parametrize("seed", [156, 296264633, 2892540454])
+def test_the_bar_is_set_on_the_same_draw(search, cost_model, seed):
+    # A fixed bar of 0.47 rejected the solution on these draws (q3 on draw 156: AP 0.469; q5 on the grader test's
+    # draw: 0.468): a draw that is hard for every model now lowers the bar with it.
+    for question, answer in [(ex06.q3, search), (ex06.q5, cost_model)]:
+        plain = json.loads(json.dumps(question.extract(answer, seed=seed)))
+        result = question.grade(plain, seed=seed)
+        assert result.status is Status.CORRECT and "on the same rows" in result.message, (question.label, seed)
+    # ...and a rule that ignores the costs still fails on them: the calibrated best pipeline at 0.5.
+    at_half = FixedThresholdClassifier(cost_model.estimator, threshold=0.5).fit(*ex06._training_set())
+    assert ex06.q5.grade(json.loads(json.dumps(ex06.q5.extract(at_half, seed=seed))), seed=seed).status is not Status.CORRECT
