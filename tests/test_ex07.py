@@ -677,3 +677,10 @@ def test_q5_trapezoid_area_is_named():
     scores = ex07._big_scores()
     result = ex07.q5.check(scores["full_trapezoid"], scores["fast_trapezoid"])
     assert result.mistake == "ap_full=trapezoid; ap_fast=trapezoid" and "average_precision_score" in result.message
+
+
+def test_q4_times_far_longer_than_the_fits_cannot_pass(fitted_models):
+    # learnerC78 A3: 9 s and 4 s typed in, where the fits take a few hundredths of a second.
+    full, fast = fitted_models
+    typed = {"full_seconds": 9.0, "fast_seconds": 4.0, "speedup": 2.25}
+    assert_fails(ex07.q4.check(full, fast, typed), "far longer", status=Status.UNCHECKABLE, points=2)

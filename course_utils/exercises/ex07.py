@@ -1068,6 +1068,8 @@ class _SpeedQuestion(Question):
 # includes it); nor is an honest speed-up several times the check's (measured under load: single wall-clock
 # timings moved the ratio by up to about 2x).
 _SHORTEST_SHARE, _LARGEST_SPEEDUP_FACTOR = 0.25, 3.0
+# Nor is an honest single fit 50 times the check's CPU time (a loaded machine stretched these fits at most 3 times).
+_LONGEST_FACTOR = 50.0
 
 
 @dataclass
@@ -1131,6 +1133,12 @@ class _SpeedReport(Answer):
                         + (" Your times look like minutes: store seconds, as `timeit` and the `time` module give them."
                            if in_minutes else " Store the seconds of one fit of each model, measured around its "
                            "`.fit(X_big, y_big)` call."), "minutes" if in_minutes else "too-short")
+        if measured and any(seconds > _LONGEST_FACTOR * cpu for _, seconds, cpu in pairs):
+            name, seconds, cpu = next(p for p in pairs if p[1] > _LONGEST_FACTOR * p[2])
+            raise uncheckable(
+                f"`{name}` = {seconds:.3g} s is far longer than one fit of that model takes on this machine: the check "
+                f"just timed it at {cpu:.2g} s of CPU time. Time only the `.fit(X_big, y_big)` call, one fit (or the "
+                "fastest of several), and run the cell again.")
         if full <= fast:
             # Not proof of a slip: on a busy machine (a class graded in parallel, a shared Colab) an honest single
             # timing of these short fits can come out inverted (measured: ratios down to 1.08 under load).
