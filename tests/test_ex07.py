@@ -3,6 +3,7 @@ with the message that names them."""
 
 from __future__ import annotations
 
+import json
 import time
 import timeit
 
@@ -684,3 +685,13 @@ def test_q4_times_far_longer_than_the_fits_cannot_pass(fitted_models):
     full, fast = fitted_models
     typed = {"full_seconds": 9.0, "fast_seconds": 4.0, "speedup": 2.25}
     assert_fails(ex07.q4.check(full, fast, typed), "far longer", status=Status.UNCHECKABLE, points=2)
+
+
+def test_q1_a_case_with_no_row_in_danger_is_judged():
+    # The grader test's question seed made a case where no minority row is in danger: imbalanced-learn then records no
+    # danger indices for the class, and the check raised KeyError ("could not be checked" for the solution).
+    seed = 2514002820
+    case = ex07._danger_cases(seed)[1]
+    assert not ex07.danger_reference(case["X"], case["y"], case["m_neighbors"]).any()
+    plain = json.loads(json.dumps(ex07.q1.extract(ex07.danger_reference, seed=seed)))
+    assert ex07.q1.grade(plain, seed=seed).status is Status.CORRECT
