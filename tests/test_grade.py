@@ -627,14 +627,16 @@ def test_a_model_cannot_find_the_heldout_labels(key, name, variable, tmp_path, c
 
 def test_each_question_draws_from_a_seed_of_its_own(tmp_path):
     """Red-team round 3: a function that wrote its test cases into its own feedback let a 2^32 search find the
-    run's seed, and with it another exercise's held-out labels. Each question now has its own 32-bit seed, an HMAC
-    of the run's 128-bit seed: finding one question's seed gives nothing else."""
+    run's seed, and with it another exercise's held-out labels; the re-test then found a question's 32-bit seed from
+    the held-out inputs inside the kernel. Each question now has its own 128-bit seed, an HMAC of the run's 128-bit
+    seed: neither can be searched, and one question's seed gives nothing else."""
     from course_utils.checks import HeldoutScore
 
     assert grader.SEED_RANGE == 2**128
     labels = [q.label for key, _s, _b in PAIRS for q in load(key).questions.values()]
     seeds = {label: grader.question_seed(SEED, label) for label in labels}
-    assert len(set(seeds.values())) == len(labels) and all(0 <= s < 2**32 for s in seeds.values())
+    assert len(set(seeds.values())) == len(labels) and all(0 <= s < 2**128 for s in seeds.values())
+    assert max(seeds.values()) > 2**100  # all 128 bits are used
     assert seeds == {label: grader.question_seed(SEED, label) for label in labels}  # the same on every re-run
     assert grader.question_seed(SEED + 1, labels[0]) != seeds[labels[0]]
     # What the kernel is sent comes from the question's seed, not from the run's.

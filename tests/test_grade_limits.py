@@ -2,7 +2,8 @@
 
 * A kernel's processes share one CPU weight: 8 busy processes in one kernel's cgroup get about as much CPU as
   1 busy process in another's, where without the cgroup they would get 8 times more.
-* A notebook of very many cells is refused before it is parsed (950,000 empty cells took 36 s and 1.35 GB).
+* A notebook of very many cells, or of very many values anywhere (metadata, outputs), is refused before it is parsed
+  (950,000 empty cells took 36 s and 1.35 GB; 2 million empty objects in metadata 11 s and 1.2 GB).
 """
 
 from __future__ import annotations
@@ -77,3 +78,30 @@ def test_a_notebook_of_very_many_cells_is_refused_before_parsing(tmp_path):
     sub = grader._read_submission(found, ["ex01"], {})
     assert sub.status == "invalid" and f"{grader.MAX_CELLS + 1:,} cells" in sub.problem
     assert sub.nb is None and sub.data is None  # neither parsed nor kept
+
+
+@pytest.mark.parametrize("where", ["metadata", "outputs"])
+def test_a_notebook_of_very_many_values_is_refused_before_parsing(tmp_path, where):
+    # Red-team re-test: few cells, but millions of empty objects in the metadata or outputs of one cell.
+    cell = {"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [], "execution_count": None}
+    many = [{}] * (grader.MAX_JSON_SEPARATORS // 2 + 1)
+    if where == "metadata":
+        cell["metadata"] = {"blobs": many}
+    else:
+        cell["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {"text/plain": ""}}] * len(many)
+    notebook = {"cells": [cell], "metadata": {"course": {"exercise": "ex01"}}, "nbformat": 4, "nbformat_minor": 5}
+    folder = tmp_path / "subs" / "mallory"
+    folder.mkdir(parents=True)
+    (folder / "01_imbalance_basics.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    (found,) = grader._discover(tmp_path / "subs", tmp_path / "out")
+    sub = grader._read_submission(found, ["ex01"], {})
+    assert sub.status == "invalid" and "too many values" in sub.problem
+    assert sub.nb is None and sub.data is None
+
+
+def test_the_course_notebooks_are_far_below_the_value_budget():
+    from conftest import ROOT
+
+    for path in [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("solutions/*.ipynb")]:
+        data = path.read_bytes()
+        assert sum(data.count(c) for c in (b",", b"{", b"[", b":")) < grader.MAX_JSON_SEPARATORS / 50, path

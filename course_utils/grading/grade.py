@@ -80,13 +80,18 @@ MAX_NOTEBOOK_BYTES = 50 * 2**20
 #: Most cells a graded notebook may have (an exercise has about 30). Checked before the notebook is parsed: 950,000
 #: empty cells fit in 48 MB, and parsing them took 36 s and 1.35 GB (red-team round 3).
 MAX_CELLS = 2_000
+#: Most JSON separators (``,``, ``{``, ``[``, ``:``) a notebook's text may hold: a bound on the number of values,
+#: and so on the memory parsing it takes, whatever holds them (cells, outputs, metadata, worksheets). The course's
+#: largest notebook has 3,700. Counted on the raw bytes, before parsing: 2 million empty objects in 5.7 MB of
+#: metadata took 11 s and 1.2 GB to parse (red-team re-test).
+MAX_JSON_SEPARATORS = 500_000
 #: Largest answer export read back from a kernel, per question (no message can be larger anyway).
 MAX_EXPORT_CHARS = _sandbox.MAX_MESSAGE_BYTES
 MAX_MESSAGE_CHARS = 600
 #: Statuses of a submission, most serious first (one is reported; the others are in details.json).
 STATUS_ORDER = ("tampered", "memory", "disk", "timeout", "died", "error", "ok")
 KERNEL_STATUSES = {"not attempted", "could not be checked", "incorrect"}
-#: The run's seed: 128 bits, so that it cannot be searched for. Each question gets its own 32-bit seed from it
+#: The run's seed: 128 bits, so that it cannot be searched for. Each question gets its own 128-bit seed from it
 #: (:func:`question_seed`), which is what the checkers draw held-out data and test cases from.
 SEED_RANGE = 2**128
 NO_SANDBOX_NOTE = "graded WITHOUT a sandbox (--no-sandbox): for trusted notebooks only"
@@ -315,6 +320,11 @@ def _read_submission(found: Found, known: list[str], stems: dict[str, str], layo
     if len(sub.data) > MAX_NOTEBOOK_BYTES:
         sub.problem, sub.status, sub.data = "the file is too large", "invalid", None
         return sub
+    separators = sum(sub.data.count(c) for c in (b",", b"{", b"[", b":"))
+    if separators > MAX_JSON_SEPARATORS:
+        sub.problem, sub.status, sub.data = (f"the notebook holds too many values ({separators:,} JSON separators, more "
+                                             f"than {MAX_JSON_SEPARATORS:,}): not graded", "invalid", None)
+        return sub
     try:
         text = sub.data.decode("utf-8")
         raw = json.loads(text)
@@ -450,16 +460,16 @@ class Context:
 
 
 def question_seed(seed: int, label: str) -> int:
-    """The 32-bit seed of question ``label`` (``"ex02.q5"``) in a run graded with ``seed``.
+    """The 128-bit seed of question ``label`` (``"ex02.q5"``) in a run graded with ``seed``: an HMAC of the run's seed.
 
-    An HMAC of the run's seed: test cases that a submission's code sees, and can leak into its own feedback, let a
-    search of 2^32 seeds find at most this question's seed, whose cases that code already sees. Another question's
-    held-out labels, or another exercise's, come from another seed, and the run's 128-bit seed cannot be searched.
+    Held-out data are drawn with it (numpy's ``SeedSequence`` takes all 128 bits), so the inputs a kernel is sent
+    cannot be searched back to their seed and labels: with 32 bits, a red-team found the seed from the inputs in
+    about 7 CPU-minutes inside the kernel. A question's seed also says nothing about another question's.
     """
     import hmac
 
     digest = hmac.new(str(int(seed)).encode(), label.encode(), hashlib.sha256).digest()
-    return int.from_bytes(digest[:4], "big")
+    return int.from_bytes(digest[:16], "big")
 
 
 def _fingerprint(key: str | None = None) -> str:
@@ -1220,6 +1230,11 @@ def grade(
             seed = secrets.randbelow(SEED_RANGE)
             _say(progress, f"held-out seed: {seed} (drawn at random; kept in details.json, reused on re-runs)")
     seed = int(seed) % SEED_RANGE
+    if seed < 2**64:
+        # Each question's seed is an HMAC of this one: a small run seed can be searched for from the held-out inputs.
+        _say(progress, f"course-grade: warning: the held-out seed {seed} is small enough to be searched for (it was "
+             "given with --seed, or kept from a results folder graded by an older version). For marks that count, "
+             "grade into a new results folder without --seed: a 128-bit seed is drawn.")
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     if workdir.is_relative_to(root) or workdir.is_relative_to(out):
         shutil.rmtree(workdir, ignore_errors=True)
