@@ -707,3 +707,14 @@ def test_q4_a_fit_on_the_test_rows_is_not_called_minutes(big, fitted_models):
         g = _cpu_seconds(clone(fast), X_test, y_test)
     result = ex07.q4.check(full, fast, {"full_seconds": f, "fast_seconds": g, "speedup": f / g})
     assert "minutes" not in result.message and result.mistake == "speed_report=too-short", result.message
+
+
+def test_q4_a_total_of_ten_fits_cannot_pass(big, fitted_models):
+    # learnerE67 1.5: timeit.timeit(..., number=10) without dividing by 10.
+    X, y, _, _ = big
+    full, fast = fitted_models
+    with threadpool_limits(1):
+        a = timeit.timeit(lambda: clone(full).fit(X, y), number=10, timer=time.process_time)
+        b = timeit.timeit(lambda: clone(fast).fit(X, y), number=10, timer=time.process_time)
+    assert_fails(ex07.q4.check(full, fast, {"full_seconds": a, "fast_seconds": b, "speedup": a / b}), "far longer",
+                 status=Status.UNCHECKABLE, points=2)
