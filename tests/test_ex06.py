@@ -249,8 +249,9 @@ def test_q3_other_wrong_answers(train, search):
                           "no sampler")
     assert "fitting it fails" not in result.message and "refuses to fit" not in result.message
     assert_fails(ex06.q3.check(small_search(X, y, refit=False)), "`refit=False`", status=Status.UNCHECKABLE)
-    # An integer cv is stratified for classifiers: accepted, and scored.
-    assert ex06.q3.check(small_search(X, y, cv=3))
+    # An integer cv is stratified for classifiers: accepted, and scored. (On the step's grid: SMALL_GRID offers one
+    # value per parameter, which the check now refuses since the step lists the values, learner 0606 case 2.)
+    assert ex06.q3.check(small_search(X, y, cv=3, grid=GRID))
 
 
 # --------------------------------------------------------------------------- #
@@ -532,3 +533,180 @@ def test_the_bar_is_set_on_the_same_draw(search, cost_model, seed):
     # ...and a rule that ignores the costs still fails on them: the calibrated best pipeline at 0.5.
     at_half = FixedThresholdClassifier(cost_model.estimator, threshold=0.5).fit(*ex06._training_set())
     assert ex06.q5.grade(json.loads(json.dumps(ex06.q5.extract(at_half, seed=seed))), seed=seed).status is not Status.CORRECT
+
+
+# --------------------------------------------------------------------------- a fresh learner's answers (0606)
+# Their exact code, with `pipe`, `param_grid`, `search`, `cost_threshold`, `C_FN`, `C_FP` as the notebook makes them.
+
+
+@pytest.fixture(scope="module")
+def notebook(train):
+    from types import SimpleNamespace
+
+    X_train, y_train = train
+    pipe = make_pipe()
+    param_grid = dict(GRID)
+    search = GridSearchCV(pipe, param_grid, scoring="average_precision",
+                          cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0)).fit(X_train, y_train)
+    return SimpleNamespace(X_train=X_train, y_train=y_train, pipe=pipe, param_grid=param_grid, search=search,
+                           cost_threshold=1 / 11, C_FN=10, C_FP=1)
+
+
+def test_learner_search_scored_by_the_ap_of_the_negative_class_is_named(notebook):
+    """Case 1: a scorer object was not read, so the AP of class 0 (best_score_ 0.994) passed. The scores the search
+    recorded are compared with the checker's own on the same splits; the scorer's `pos_label` backs it up."""
+    from sklearn.metrics import average_precision_score
+
+    nb = notebook
+    pipe, param_grid, X_train, y_train = nb.pipe, nb.param_grid, nb.X_train, nb.y_train
+    search = GridSearchCV(pipe, param_grid, scoring=make_scorer(average_precision_score, response_method="predict_proba", pos_label=0), cv=StratifiedKFold(5, shuffle=True, random_state=0)).fit(X_train, y_train)
+    assert search.best_score_ > 0.99
+    result = assert_fails(ex06.q3.check(search), "average precision of the majority class", "`pos_label=0`")
+    assert result.mistake == "scorer"
+    plain = json.loads(json.dumps(ex06.q3.extract(search)))  # the grader's route
+    assert ex06.q3.grade(plain).mistake == "scorer"
+    # The evidence alone names it (the recorded scores), and so do the scorer's arguments alone.
+    described = plain["search"]["data"]["estimator"]
+    assert ex06._scorer_measures(described) == "ap_class_0"
+    assert ex06._scorer_measures({"scoring_evidence": {**described["scoring_evidence"], "recorded": None}}) == "ap_class_0"
+    # Another metric in a scorer object is named from what it recorded.
+    from sklearn.metrics import roc_auc_score
+
+    auc = small_search(X_train, y_train, grid=GRID, scoring=make_scorer(roc_auc_score, response_method="predict_proba"))
+    assert_fails(ex06.q3.check(auc), "ROC-AUC")
+
+
+def test_learner_scorer_objects_that_measure_average_precision_pass(notebook):
+    """Valid scorer objects stay accepted: make_scorer on the probabilities or the decision function, the named
+    scorer's object, a plain callable, a multi-metric search refitted on AP, with cv=5 too."""
+    from sklearn.metrics import average_precision_score, get_scorer
+
+    nb = notebook
+    X, y = nb.X_train, nb.y_train
+    for scoring, cv in (
+        (make_scorer(average_precision_score, response_method="predict_proba"), None),
+        (make_scorer(average_precision_score, response_method="decision_function"), 5),
+        (get_scorer("average_precision"), None),
+        (lambda est, X_, y_: average_precision_score(y_, est.predict_proba(X_)[:, 1]), None),
+    ):
+        kwargs = {"cv": cv} if cv else {}
+        search = small_search(X, y, grid=GRID, scoring=scoring, **kwargs)
+        result = ex06.q3.check(search)
+        assert result, (scoring, result)
+    multi = small_search(X, y, grid=GRID, scoring={"ap": "average_precision", "auc": "roc_auc"}, refit="ap")
+    assert ex06.q3.check(multi)
+
+
+def test_learner_grid_must_offer_the_step_values(notebook):
+    """Case 2: only the grid's keys were read. Each key must offer at least the step's values; which are missing is
+    said. A superset, a list of grids and a randomized search over the step's lists stay accepted."""
+    from scipy.stats import uniform
+    from sklearn.model_selection import RandomizedSearchCV
+
+    nb = notebook
+    pipe, X_train, y_train = nb.pipe, nb.X_train, nb.y_train
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    for param_grid, said in (
+        ({"smote__sampling_strategy": [0.1], "smote__k_neighbors": [3], "model__class_weight": [None, "balanced"]},
+         ["`smote__sampling_strategy` lacks `0.3`, `1.0`", "`smote__k_neighbors` lacks `10`"]),
+        ({"smote__sampling_strategy": [0.1, 0.3, 1.0], "smote__k_neighbors": [3, 10], "model__class_weight": ["balanced"]},
+         ["`model__class_weight` lacks `None`"]),
+        ({"smote__sampling_strategy": [1.0], "smote__k_neighbors": [3, 10], "model__class_weight": [None, "balanced"]},
+         ["`smote__sampling_strategy` lacks `0.1`, `0.3`"]),
+    ):
+        search = GridSearchCV(pipe, param_grid, scoring="average_precision", cv=cv).fit(X_train, y_train)
+        result = assert_fails(ex06.q3.check(search), "does not offer every value the step lists", *said)
+        assert result.mistake == "grid-values"
+    superset = {"smote__sampling_strategy": [0.1, 0.2, 0.3, "auto"], "smote__k_neighbors": [3, 5, 10],
+                "model__class_weight": [None, "balanced", {0: 1, 1: 10}]}
+    assert ex06.q3.check(small_search(X_train, y_train, grid=superset))
+    # A distribution cannot be listed: not refused for what it may offer.
+    spread = RandomizedSearchCV(pipe, {**GRID, "smote__sampling_strategy": uniform(0.1, 0.9)}, n_iter=3,
+                                scoring="average_precision", cv=3, random_state=0).fit(X_train, y_train)
+    assert ex06.q3.check(spread)
+
+
+def test_learner_pos_label_0_is_named_and_its_equivalent_rule_passes(notebook):
+    """Case 3: `pos_label=0` with `cost_threshold` got "flags few cases... Did you apply `cost_threshold`?". It is
+    named from the fitted wrapper; the same rule written for class 0, threshold 1 - cost_threshold, passes."""
+    nb = notebook
+    search, cost_threshold, X_train, y_train = nb.search, nb.cost_threshold, nb.X_train, nb.y_train
+    cost_model = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_, method="sigmoid", cv=5), threshold=cost_threshold, pos_label=0).fit(X_train, y_train)
+    result = assert_fails(ex06.q5.check(cost_model), "`pos_label=0`", "probability of class 0", "0.9091")
+    assert result.mistake == "threshold-pos-label" and "Did you apply" not in result.message
+    assert ex06.q6.check(cost_model).mistake == "threshold-pos-label"
+    flipped = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_, method="sigmoid", cv=5),
+                                       threshold=1 - cost_threshold, pos_label=0).fit(X_train, y_train)
+    assert ex06.q5.check(flipped)
+    # Another threshold with pos_label=0: the threshold it amounts to on class 1 is said.
+    other = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_, method="sigmoid", cv=5),
+                                     threshold=0.5, pos_label=0).fit(X_train, y_train)
+    assert_fails(ex06.q5.check(other), "with `pos_label=0`", "not step 4's cost threshold")
+    # For a low score, the same reason is read from any threshold wrapper's pos_label (a tuned one too).
+    data = json.loads(json.dumps(ex06.q5.extract(cost_model)))
+    assert ex06._described_reason(data["cost_model"]["data"]["estimator"])[0] == "pos-label"
+
+
+def test_learner_swapped_class_weights_are_named(notebook):
+    """Case 4: class weights {0: C_FN, 1: C_FP} got "Did you apply `cost_threshold`?", though no threshold is
+    involved; the weights the model was given are named."""
+    from sklearn.base import clone
+
+    nb = notebook
+    search, C_FN, C_FP, X_train, y_train = nb.search, nb.C_FN, nb.C_FP, nb.X_train, nb.y_train
+    cost_model = clone(search.best_estimator_).set_params(model__class_weight={0: C_FN, 1: C_FP}).fit(X_train, y_train)
+    result = assert_fails(ex06.q5.check(cost_model), "`class_weight`", "the costs swapped", "class 0 (the negatives) 10")
+    assert result.mistake == "swapped-class-weights" and "cost_threshold`?" not in result.message
+    plain = json.loads(json.dumps(ex06.q5.extract(cost_model)))
+    assert ex06.q5.grade(plain).mistake == "swapped-class-weights"
+
+
+def test_learner_decision_function_on_a_calibrator_is_explained(notebook):
+    """Case 5: `response_method="decision_function"` around `CalibratedClassifierCV` failed on predict and got
+    "Was it fitted on the same columns?"; the cause, no `decision_function`, is said."""
+    nb = notebook
+    search, cost_threshold, X_train, y_train = nb.search, nb.cost_threshold, nb.X_train, nb.y_train
+    cost_model = FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_, method="sigmoid", cv=5), threshold=cost_threshold, response_method="decision_function").fit(X_train, y_train)
+    with pytest.raises(AttributeError):
+        cost_model.predict(X_train[:5])
+    result = assert_fails(ex06.q5.check(cost_model), "`CalibratedClassifierCV` has no `decision_function`",
+                          "leave `response_method` at its default")
+    assert result.mistake == "threshold-on-scores" and "same columns" not in result.message
+    plain = json.loads(json.dumps(ex06.q5.extract(cost_model)))
+    assert ex06.q5.grade(plain).mistake == "threshold-on-scores"
+    assert ex06.q6.check(cost_model).mistake == "threshold-on-scores"
+
+
+def test_learner_untuned_pipe_is_refused_as_the_step_says(notebook):
+    """Case 6: the step says to start from `search.best_estimator_`; the untuned `pipe` calibrated at 1/11 passed.
+    Its SMOTE keeps SMOTE's defaults ("auto", k_neighbors=5), which no setting of step 3's grid gives: refused,
+    even though it saves as much on fresh data. The best pipeline, and a pipeline set by hand to a grid setting,
+    pass."""
+    from sklearn.base import clone
+
+    nb = notebook
+    pipe, search, cost_threshold, X_train, y_train = nb.pipe, nb.search, nb.cost_threshold, nb.X_train, nb.y_train
+    cost_model = FixedThresholdClassifier(CalibratedClassifierCV(pipe, method="sigmoid", cv=5), threshold=cost_threshold).fit(X_train, y_train)
+    result = assert_fails(ex06.q5.check(cost_model), "keeps its defaults", "search.best_estimator_")
+    assert result.mistake == "untuned-pipeline"
+    assert ex06.q6.check(cost_model).mistake == "untuned-pipeline"
+    tuned = TunedThresholdClassifierCV(pipe, scoring=make_scorer(cost, greater_is_better=False)).fit(X_train, y_train)
+    assert ex06.q5.check(tuned).mistake == "untuned-pipeline"
+    assert ex06.q5.check(FixedThresholdClassifier(CalibratedClassifierCV(search.best_estimator_, method="sigmoid", cv=5), threshold=cost_threshold).fit(X_train, y_train))
+    by_hand = clone(pipe).set_params(**search.best_params_)
+    assert ex06.q5.check(FixedThresholdClassifier(CalibratedClassifierCV(by_hand, cv=5), threshold=cost_threshold).fit(X_train, y_train))
+
+
+def test_learner_0606_checks_are_fast(notebook):
+    import time
+
+    from sklearn.metrics import average_precision_score
+
+    nb = notebook
+    search = GridSearchCV(nb.pipe, nb.param_grid, scoring=make_scorer(average_precision_score, response_method="predict_proba", pos_label=0), cv=StratifiedKFold(5, shuffle=True, random_state=0)).fit(nb.X_train, nb.y_train)
+    cost_model = FixedThresholdClassifier(CalibratedClassifierCV(nb.pipe, method="sigmoid", cv=5), threshold=nb.cost_threshold).fit(nb.X_train, nb.y_train)
+    ex06.q3.check(search), ex06.q5.check(cost_model)  # warm the caches (held-out draw, reference model)
+    for question, answer in ((ex06.q3, search), (ex06.q3, nb.search), (ex06.q5, cost_model)):
+        start = time.perf_counter()
+        question.check(answer)
+        assert time.perf_counter() - start < 0.5, question.label

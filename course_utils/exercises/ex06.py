@@ -15,7 +15,10 @@ sees. For each question, the property its step asks for, and how the check estab
     A fitted grid search of that pipeline over the sampling ratio, ``k_neighbors`` and the class weights,
     scored by average precision, on stratified folds, fitted on the original ``X_train`` (its final pipeline
     saw exactly 3,000 rows: more reveals a resampling outside the pipeline). Established from its
-    description; then its average precision on fresh data must be at most 0.035 below the plain scaled logistic
+    description: the grid must offer at least the step's values for each parameter (``_grid_values_problem``), and a
+    scorer object is judged by what the search recorded for its best setting, compared with the checker's own
+    scores of that setting on the same splits (``_scoring_evidence``; its ``pos_label`` when they cannot be
+    recomputed); then its average precision on fresh data must be at most 0.035 below the plain scaled logistic
     regression's on the same draw (the course's reference).
 ``q4`` ``cost_threshold``
     C_FP / (C_FP + C_FN) = 1/11, within the course's 0.1 %. The costs swapped, their ratio, 0.5 and the
@@ -32,7 +35,10 @@ sees. For each question, the property its step asks for, and how the check estab
     calling the scorer on decisions with known numbers of misses and false alarms
     (``_scorer_cost_ratio``). Then the share of the cost saved on fresh data must be at most 0.025 below the plain
     scaled logistic regression's at the cost threshold, on the same draw. ``q6`` also
-    requires the reloaded object to be a thresholded classifier.
+    requires the reloaded object to be a thresholded classifier. A threshold with ``pos_label=0`` is read on class
+    1's probability (``1 - cost_threshold`` passes); a pipeline whose SMOTE keeps its defaults (``pipe`` untuned,
+    which no setting of step 3's grid gives) is refused even when it scores; a low score that the model's settings
+    explain (``pos_label``, class weights favouring the negatives) is said from them.
 ``q8`` ``yeast_threshold``, ``yeast_alarms`` (transfer: yeast4, which lesson 06 did not use)
     The cost threshold for other costs (C_FN = 30, C_FP = 2: 1/16), and the number of test proteins flagged
     by the calibrated scaled logistic regression the step prescribes at that threshold. Established by
@@ -43,15 +49,17 @@ sees. For each question, the property its step asks for, and how the check estab
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
-from ..checks import (DEFAULT_SEED, RTOL, Choice, EstimatorSpec, Exercise, HeldoutScore, Number, incorrect,
-                      percentage_mistake, swapped_mistake, uncheckable)
+from ..checks import (DEFAULT_SEED, RTOL, Choice, EstimatorSpec, Exercise, Feedback, HeldoutScore, Number, Result,
+                      Status, describe_estimator, incorrect, percentage_mistake, swapped_mistake, uncheckable)
 from ..data import make_imbalanced
+from ..threshold_reading import names_class_one, threshold_on_class_one, threshold_wrappers
 
 exercise = Exercise("ex06", "Exercise 06 - production pipelines")
 progress = exercise.progress
@@ -264,6 +272,67 @@ def _missing_grid_parameter(d: dict) -> str | None:
     return None
 
 
+#: The values step 3 lists for each parameter of the grid. A grid must offer at least these (more is fine; a list of
+#: grids or a randomized search's lists may spread them over several candidates).
+_STEP_GRID = {
+    "__sampling_strategy": ("smote__sampling_strategy", (0.1, 0.3, 1.0)),
+    "__k_neighbors": ("smote__k_neighbors", (3, 10)),
+    "__class_weight": ("model__class_weight", (None, "balanced")),
+}
+#: For two classes, these strings make SMOTE balance the classes: the ratio 1.0.
+_BALANCING_STRATEGIES = ("auto", "minority", "not majority", "all")
+
+
+def _grid_offers(d: dict, suffix: str) -> list | None:
+    """Every value the search offers for the parameter ending in ``suffix`` (over all its grids), or None when one
+    of them cannot be read (a distribution, an estimator): then what it offers is unknown."""
+    params = d["params"]
+    grid = params.get("param_grid", params.get("param_distributions"))
+    grids = grid if isinstance(grid, list) else [grid]
+    offered = []
+    for g in grids:
+        if not isinstance(g, dict):
+            continue
+        for key, values in g.items():
+            if not str(key).endswith(suffix):
+                continue
+            if not isinstance(values, list):
+                return None
+            for value in values:
+                if isinstance(value, dict):  # an estimator or another object: unreadable
+                    return None
+                offered.append(1.0 if suffix == "__sampling_strategy" and value in _BALANCING_STRATEGIES else value)
+    return offered
+
+
+def _offers(offered: list, value) -> bool:
+    if value is None or isinstance(value, str):
+        return any(v is value or v == value for v in offered if v is None or isinstance(v, str))
+    return any(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isclose(v, value, rel_tol=1e-9)
+               for v in offered)
+
+
+def _literal(value) -> str:
+    return f'`"{value}"`' if isinstance(value, str) else f"`{value!r}`"
+
+
+def _grid_values_problem(d: dict) -> str | None:
+    """The values of step 3 the grid does not offer, or None (also when they cannot be read)."""
+    missing = []
+    for suffix, (name, values) in _STEP_GRID.items():
+        offered = _grid_offers(d, suffix)
+        if offered is None:
+            continue
+        lacking = [v for v in values if not _offers(offered, v)]
+        if lacking:
+            missing.append(f"`{name}` lacks {', '.join(map(_literal, lacking))} "
+                           f"(the step lists {', '.join(map(_literal, values))})")
+    if not missing:
+        return None
+    return ("Your grid does not offer every value the step lists: " + "; ".join(missing) + ". Give each parameter "
+            "at least the step's values, so that validation can choose among them (more values are fine).")
+
+
 def _scoring_problem(d: dict) -> str | None:
     scoring = d["params"].get("scoring")
     if scoring in (None, "accuracy"):
@@ -278,6 +347,106 @@ def _scoring_problem(d: dict) -> str | None:
     if isinstance(scoring, str) and scoring != "average_precision":
         return f'The step asks for average precision: `scoring="average_precision"` (you have `"{scoring}"`).'
     return None
+
+
+_METRIC_NAMES = {"ap_class_0": "the average precision of the majority class (label 0, `pos_label=0`)",
+                 "roc_auc": "ROC-AUC", "f1": "F1 at the threshold 0.5", "recall": "recall at the threshold 0.5",
+                 "precision": "precision at the threshold 0.5", "accuracy": "accuracy",
+                 "balanced_accuracy": "balanced accuracy"}
+
+
+def _same_scores(found, reference) -> bool:
+    found, reference = np.asarray(found, dtype=float), np.asarray(reference, dtype=float)
+    return found.shape == reference.shape and bool(np.allclose(found, reference, rtol=1e-6, atol=1e-9))
+
+
+def _scoring_evidence(search) -> dict | None:
+    """What a search scored by a scorer object (not a metric's name) measured: the scores it recorded for its best
+    candidate on each split, and that candidate's scores by several metrics, recomputed by the checker on the same
+    splits of ``X_train`` (refitting it on each training fold; about 0.05 s). Also the scorer's own arguments.
+    None for a metric's name (judged by the name) or when nothing can be read."""
+    scoring = getattr(search, "scoring", None)
+    if scoring is None or isinstance(scoring, str):
+        return None
+    evidence = {"kwargs": None, "recorded": None, "metrics": None}
+    refit = getattr(search, "refit", True)
+    scorer = scoring.get(refit) if isinstance(scoring, dict) and isinstance(refit, str) else scoring
+    if isinstance(scorer, str):
+        return None
+    kwargs = getattr(scorer, "_kwargs", None)
+    if isinstance(kwargs, dict):
+        evidence["kwargs"] = {str(k): (v if isinstance(v, (str, bool)) else
+                                       int(v) if isinstance(v, numbers.Integral) else float(v))
+                              for k, v in kwargs.items() if isinstance(v, (numbers.Real, str))}
+    evidence["function"] = str(getattr(getattr(scorer, "_score_func", None), "__name__", ""))
+    try:
+        from sklearn.base import clone
+        from sklearn.metrics import (accuracy_score, average_precision_score, balanced_accuracy_score, f1_score,
+                                     precision_score, recall_score, roc_auc_score)
+        from sklearn.model_selection import check_cv
+
+        key = "score" if not isinstance(scoring, (dict, list, tuple)) else refit
+        results, index = search.cv_results_, int(search.best_index_)
+        n_splits = int(search.n_splits_)
+        if not isinstance(key, str) or not 0 < n_splits <= 20:
+            return evidence
+        recorded = [float(results[f"split{i}_test_{key}"][index]) for i in range(n_splits)]
+        X, y = _training_set()
+        splits = list(check_cv(search.cv, y, classifier=True).split(X, y))
+        if len(splits) != n_splits:
+            return evidence
+        candidate = clone(search.estimator).set_params(**results["params"][index])
+        metrics = {name: [] for name in ("ap", *_METRIC_NAMES)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for train, test in splits:
+                model = clone(candidate).fit(X[train], y[train])
+                proba, pred, truth = model.predict_proba(X[test]), model.predict(X[test]), y[test]
+                metrics["ap"].append(float(average_precision_score(truth, proba[:, 1])))
+                metrics["ap_class_0"].append(float(average_precision_score(truth == 0, proba[:, 0])))
+                metrics["roc_auc"].append(float(roc_auc_score(truth, proba[:, 1])))
+                for name, metric in (("f1", f1_score), ("recall", recall_score), ("precision", precision_score)):
+                    metrics[name].append(float(metric(truth, pred, zero_division=0)))
+                metrics["accuracy"].append(float(accuracy_score(truth, pred)))
+                metrics["balanced_accuracy"].append(float(balanced_accuracy_score(truth, pred)))
+        evidence["recorded"], evidence["metrics"] = recorded, metrics
+    except Exception:  # an odd search (a generator of splits, another estimator): judged by the scorer's arguments
+        pass
+    return evidence
+
+
+def _scorer_measures(d: dict) -> str | None:
+    """What a scorer object measures, when the search proves it: "ap", another metric of ``_METRIC_NAMES``, or
+    None when unknown. First the scores the search recorded for its best candidate (compared with the checker's
+    recomputation on the same splits), then the scorer's ``pos_label``."""
+    evidence = d.get("scoring_evidence") or {}
+    recorded, metrics = evidence.get("recorded"), evidence.get("metrics") or {}
+    if recorded is not None:
+        for name, scores in metrics.items():
+            if _same_scores(recorded, scores):
+                return name
+    pos_label = (evidence.get("kwargs") or {}).get("pos_label")
+    if pos_label is not None and not isinstance(pos_label, bool) and pos_label in (0, "0"):
+        return "ap_class_0" if evidence.get("function") == "average_precision_score" else "pos_label_0"
+    return None
+
+
+def _scorer_problem(d: dict) -> str | None:
+    measured = _scorer_measures(d)
+    if measured in (None, "ap"):
+        return None
+    if measured == "ap_class_0":
+        return ("Your scorer measures the average precision of the majority class, label 0 (`pos_label=0`): the "
+                "scores your search recorded equal that on its splits. Finding the negatives is easy (almost every "
+                "row is one), so every setting scores near 1 and the search cannot tell them apart. Score by the "
+                "average precision of the positives, label 1: `scoring=\"average_precision\"`, or leave "
+                "`pos_label` out of your scorer.")
+    if measured == "pos_label_0":
+        return ("Your scorer has `pos_label=0`: it scores how well the majority class, label 0, is found, which "
+                "almost every setting does. Score by the average precision of the positives, label 1: "
+                "`scoring=\"average_precision\"`.")
+    return (f"The scores your search recorded are its best setting's {_METRIC_NAMES[measured]} on its splits: your "
+            "scorer measures that, not average precision. Use `scoring=\"average_precision\"`.")
 
 
 def _cv_problem(d: dict) -> str | None:
@@ -385,16 +554,31 @@ _search_spec = EstimatorSpec(
         (lambda d: _rows_seen(d) in (None, _N_TRAIN), _rows_message),
         (lambda d: _missing_grid_parameter(d) is None, _missing_grid_parameter),
         (lambda d: _scoring_problem(d) is None, _scoring_problem),
+        ("scorer", lambda d: _scorer_problem(d) is None, _scorer_problem),
         (lambda d: _cv_problem(d) is None, _cv_problem),
+        ("grid-values", lambda d: _grid_values_problem(d) is None, _grid_values_problem),
     ],
     must_be_fitted=True,
 )
+
+
+@dataclass
+class _SearchScore(HeldoutScore):
+    """``HeldoutScore`` whose description also carries what a scorer object measured (``_scoring_evidence``)."""
+
+    def extract(self, value, seed=DEFAULT_SEED):
+        out = super().extract(value, seed)
+        try:
+            out["estimator"]["scoring_evidence"] = _scoring_evidence(value)
+        except Exception:  # the evidence is optional: without it nothing is named
+            out["estimator"]["scoring_evidence"] = None
+        return out
 
 q3 = exercise.question(
     "q3",
     (
         "search",
-        HeldoutScore(
+        _SearchScore(
             make_heldout=_heldout,
             metric=_average_precision,
             minimum=0.47,  # unused: the bar is set by the plain model on the same draw
@@ -489,6 +673,30 @@ def _starts_from_best_pipeline(d: dict) -> bool:
     return any(step.get("is_sampler") for x in _chain(d) for step in x.get("steps") or [])
 
 
+#: SMOTE's own defaults, which `pipe` of step 2 keeps: no search over step 3's grid returns them (its ratios are
+#: numbers, and it offers k_neighbors 3 and 10).
+_SMOTE_DEFAULTS = {"sampling_strategy": "auto", "k_neighbors": 5}
+
+
+def _untuned_sampler(d: dict) -> dict | None:
+    """The SMOTE step's parameters when they are SMOTE's defaults (`pipe` as step 2 built it, untuned), else None."""
+    for x in _chain(d):
+        for step in x.get("steps") or []:
+            if step.get("is_sampler"):
+                params = step.get("params") or {}
+                if all(params.get(k) == v for k, v in _SMOTE_DEFAULTS.items()):
+                    return params
+                return None
+    return None
+
+
+def _untuned_message(d: dict) -> str:
+    return ("Your model starts from a pipeline whose SMOTE keeps its defaults (`sampling_strategy=\"auto\"`, "
+            "`k_neighbors=5`): that is `pipe` as step 2 built it, not the search's best pipeline. No setting of "
+            "step 3's grid gives these values. Start from `search.best_estimator_`, the pipeline with the settings "
+            "the search chose.")
+
+
 def _fixed(d: dict) -> dict | None:
     return next((x for x in _chain(d) if str(x.get("class", "")).endswith(".FixedThresholdClassifier")), None)
 
@@ -506,22 +714,48 @@ def _fixed_threshold(d: dict):
     return threshold if isinstance(threshold, (int, float)) else None
 
 
+def _fixed_pos_label(d: dict):
+    return (_fixed(d) or {}).get("params", {}).get("pos_label")
+
+
 def _threshold_is_cost(d: dict) -> bool:
-    """A fixed threshold must be step 4's cost threshold (the course's tolerance, 0.1 %)."""
+    """A fixed threshold must be step 4's cost threshold (the course's tolerance, 0.1 %), on the probability of
+    class 1: with ``pos_label=0`` the threshold applies to class 0's, so ``1 - cost_threshold`` is the same rule."""
     if _fixed(d) is None:
         return True
-    threshold = _fixed_threshold(d)
+    threshold = threshold_on_class_one(_fixed_threshold(d), _fixed_pos_label(d))
     return threshold is not None and math.isclose(threshold, COST_THRESHOLD, rel_tol=RTOL)
 
 
+def _pos_label_flips_the_threshold(d: dict) -> bool:
+    """``pos_label`` other than 1 with step 4's threshold itself: the threshold applies to class 0's probability."""
+    pos_label, threshold = _fixed_pos_label(d), _fixed_threshold(d)
+    return (_fixed(d) is not None and pos_label is not None and not names_class_one(pos_label)
+            and threshold is not None and math.isclose(threshold, COST_THRESHOLD, rel_tol=RTOL))
+
+
+def _pos_label_message(d: dict) -> str:
+    pos_label = _fixed_pos_label(d)
+    return (f"Your `FixedThresholdClassifier` has `pos_label={pos_label!r}`: it applies `cost_threshold` to the "
+            f"probability of class {pos_label!r}, the negatives, so it flags a case only when its probability of being "
+            f"positive is above 1 - {COST_THRESHOLD:.4g} = {1 - COST_THRESHOLD:.4g}: only the cases it is almost sure "
+            "of. The positives, the cases to flag, are class 1: leave `pos_label` at its default.")
+
+
 def _threshold_message(d: dict) -> str:
-    threshold = _fixed_threshold(d)
+    threshold = threshold_on_class_one(_fixed_threshold(d), _fixed_pos_label(d))
+    if _fixed_threshold(d) is not None and threshold is None:
+        return (f"Your `FixedThresholdClassifier` has `pos_label={_fixed_pos_label(d)!r}`, which is not a class of "
+                "`y_train` (0 or 1): leave `pos_label` at its default, and pass `threshold=cost_threshold`.")
     if threshold is None:
         return ("Your `FixedThresholdClassifier` has no numeric threshold: pass `threshold=cost_threshold`, the "
                 "threshold of step 4.")
     said = (" That is the lesson's threshold, for C_FN = 5." if math.isclose(threshold, 1 / 6, rel_tol=RTOL) else
             " That is 0.5, right only when both mistakes cost the same." if math.isclose(threshold, 0.5) else "")
-    return (f"Your `FixedThresholdClassifier` applies the threshold {threshold:.4g}, not step 4's cost threshold "
+    pos_label = _fixed_pos_label(d)
+    on = "" if pos_label is None or names_class_one(pos_label) else (
+        f" (its threshold {_fixed_threshold(d):.4g} on class 0's probability, with `pos_label=0`)")
+    return (f"Your `FixedThresholdClassifier` applies the threshold {threshold:.4g}{on}, not step 4's cost threshold "
             f"C_FP / (C_FP + C_FN) = {COST_THRESHOLD:.4g}.{said} Pass `threshold=cost_threshold`.")
 
 
@@ -611,11 +845,16 @@ _decision_requirements = [
     (lambda d: d["is_classifier"], "Pass a classifier: the model that makes the yes/no decisions."),
     (_starts_from_best_pipeline, "Start from the search's best pipeline, `search.best_estimator_` (scaler, SMOTE, "
      "model), as the step asks: the point is to turn the tuned pipeline into decisions."),
+    ("threshold-pos-label", lambda d: not _pos_label_flips_the_threshold(d), _pos_label_message),
     ("threshold-not-cost", _threshold_is_cost, _threshold_message),
     ("uncalibrated", _calibrated_if_fixed, _UNCALIBRATED),
     ("calibrated-in-sample", lambda d: not d.get("calibrated_in_sample"), _IN_SAMPLE),
-    ("threshold-on-scores", _fixed_on_probabilities, "Apply `cost_threshold` to probabilities: leave "
-     "`response_method` at its default (or `\"predict_proba\"`); a decision function is not a probability."),
+    ("threshold-on-scores", _fixed_on_probabilities, lambda d: (
+        "Your `FixedThresholdClassifier` asks for `response_method=\"decision_function\"`, but "
+        f"`{_short_class(_fixed(d).get('inner') or {})}` has no `decision_function`, so the model fails as soon as "
+        "it predicts. " if _fixed(d).get("wraps_decision_function") is False else "")
+     + "Apply `cost_threshold` to probabilities: leave `response_method` at its default (or "
+     "`\"predict_proba\"`); a decision function is not a probability."),
     ("tuned-not-on-costs", _tuned_on_costs, _tuned_message),
 ]
 
@@ -737,7 +976,13 @@ class _CostDecisions(HeldoutScore):
     """
 
     def extract(self, value, seed=DEFAULT_SEED):
-        out = super().extract(value, seed)
+        try:
+            out = super().extract(value, seed)
+        except Feedback as failed:
+            out = _failed_on_decision_function(value, failed)
+            if out is None:
+                raise
+            return out
         out["proba"] = _probabilities(value, self.make_heldout, seed)
         try:
             out["estimator"]["calibrated_in_sample"] = _calibrated_in_sample(value)
@@ -753,6 +998,8 @@ class _CostDecisions(HeldoutScore):
     def judge(self, data, seed=DEFAULT_SEED):
         if self.spec is not None:
             self.spec.judge(data["estimator"], seed)
+        if data.get("output") is None:  # the model failed to predict, for a reason the requirements did not name
+            raise uncheckable(str(data.get("failed") or "Your model failed when asked to predict on new data."))
         proba = data.get("proba")
         if _fixed(data["estimator"]) is not None:
             if proba is None:
@@ -770,7 +1017,71 @@ class _CostDecisions(HeldoutScore):
                     f"of {found['prevalence']:.3f}, and their Brier score {found['brier']:.4f}. Check that the model "
                     "was fitted on `X_train, y_train`, and calibrate it with cross-validation "
                     "(`CalibratedClassifierCV`) before the threshold.", "uncalibrated")
-        return super().judge(data, seed)
+        result = super().judge(data, seed)
+        if result.status is Status.CORRECT and _untuned_sampler(data["estimator"]) is not None:
+            # Judged after the score, so that a model that also fails on fresh data hears why it does.
+            raise incorrect(_untuned_message(data["estimator"]), "untuned-pipeline")
+        reason = _described_reason(data["estimator"]) if result.status is Status.INCORRECT else None
+        if reason is None:
+            return result
+        # A low score the model's own settings explain: say that, rather than guess from the number of alarms.
+        score = float(self.metric(np.asarray(self.make_heldout(seed)[1]), np.asarray(data["output"], dtype=float)))
+        return Result(Status.INCORRECT, f"{self.metric_name} on unseen data is {score:.3f}; it needs to reach "
+                      f"{self.needed(seed)[1]}. {reason[1]}", mistake=reason[0])
+
+
+def _failed_on_decision_function(model, failed) -> dict | None:
+    """The plain data of a ``FixedThresholdClassifier(response_method="decision_function")`` around a model that has
+    no ``decision_function`` (``CalibratedClassifierCV``): it fails on ``predict``. None for any other failure."""
+    try:
+        description = describe_estimator(model)
+        fixed = _fixed(description)
+        wrapper = next((m for m in _estimators_in(model) if type(m).__name__ == "FixedThresholdClassifier"), None)
+        if fixed is None or wrapper is None or getattr(wrapper, "response_method", None) != "decision_function":
+            return None
+        inner = getattr(wrapper, "estimator_", None) or getattr(wrapper, "estimator", None)
+        if hasattr(inner, "decision_function"):
+            return None
+        fixed["wraps_decision_function"] = False
+        return {"estimator": description, "output": None, "proba": None, "failed": failed.message}
+    except Exception:  # the original failure is reported
+        return None
+
+
+def _class_weights(d: dict) -> tuple[float, float] | None:
+    """``(weight of class 0, weight of class 1)`` of the first classifier in the chain given a ``class_weight``
+    dict, else None."""
+    for x in _chain(d):
+        params = (x["steps"][-1].get("params") if x.get("steps") else x.get("params")) or {}
+        weights = params.get("class_weight")
+        if isinstance(weights, dict) and weights:
+            try:
+                w0, w1 = float(weights.get("0", 1.0)), float(weights.get("1", 1.0))
+            except (TypeError, ValueError):
+                return None
+            return (w0, w1) if w0 > 0 and w1 > 0 else None
+    return None
+
+
+def _described_reason(d: dict) -> tuple[str, str] | None:
+    """The reason for a low score that the model's settings prove, as ``(mistake id, message)``, or None."""
+    for name, _, pos_label, _ in threshold_wrappers(d):
+        if pos_label is not None and not names_class_one(pos_label):
+            return ("pos-label", f"Your `{name}` has `pos_label={pos_label!r}`: it decides on the probability of class "
+                    f"{pos_label!r}, the negatives, so it flags the cases it is least sure are negative, far fewer "
+                    "than the costs justify. The positives, the cases to flag, are class 1: leave `pos_label` at its "
+                    "default.")
+    weights = _class_weights(d)
+    if weights is not None and weights[0] > weights[1]:
+        w0, w1 = weights
+        said = ("C_FN on the negatives and C_FP on the positives: the costs swapped. " if
+                math.isclose(w0 / w1, _C_FN / _C_FP, rel_tol=RTOL) else "")
+        return ("swapped-class-weights", f"Your model's `class_weight` weighs class 0 (the negatives) {w0:g} and class "
+                f"1 (the positives) {w1:g}: {said}A miss, a positive left unflagged, is the expensive mistake "
+                f"(C_FN = {_C_FN}, a false alarm C_FP = {_C_FP}), so weighing the negatives more makes the model flag "
+                "even fewer cases. Start from `search.best_estimator_` as it is, and turn its calibrated "
+                "probabilities into decisions with `cost_threshold`.")
+    return None
 
 
 def _estimators_in(model) -> list:

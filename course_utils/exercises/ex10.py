@@ -80,6 +80,7 @@ from ..checks import (
     wrong_split_mistake,
 )
 from ..data import PAGE_BLOCKS_COSTS, load_page_blocks, load_yeast
+from ..threshold_reading import names_class_one as _names_class_one, threshold_wrappers as _threshold_wrappers
 
 exercise = Exercise("ex10", "Exercise 10 - many classes, and the capstone")
 progress = exercise.progress
@@ -786,31 +787,6 @@ def _implied_threshold(proba: np.ndarray, decisions: np.ndarray):
     if len(flagged) == 0 or len(kept) == 0 or kept.max() >= flagged.min():
         return None
     return float(kept.max()), float(flagged.min())
-
-
-def _names_class_one(label) -> bool:
-    """Whether a ``pos_label`` is the class 1 (not text) of the capstone's ``y_blocks``."""
-    try:
-        return float(label) == 1.0
-    except (TypeError, ValueError):
-        return False
-
-
-def _threshold_wrappers(description, depth: int = 0) -> list[tuple]:
-    """``(class name, threshold, pos_label, response_method)`` of every ``FixedThresholdClassifier`` or ``TunedThresholdClassifierCV``
-    in a fitted model's plain description (:func:`describe_estimator`): the model itself, what it wraps, and the
-    steps of its pipelines, outermost first."""
-    if not isinstance(description, dict) or depth > 6:
-        return []
-    found = []
-    name = str(description.get("class") or "").rsplit(".", 1)[-1]
-    params = description.get("params") if isinstance(description.get("params"), dict) else {}
-    if name in ("FixedThresholdClassifier", "TunedThresholdClassifierCV"):
-        found.append((name, params.get("threshold"), params.get("pos_label"), params.get("response_method")))
-    for step in description.get("steps") or []:
-        if isinstance(step, dict):
-            found += _threshold_wrappers({"class": step.get("class"), "params": step.get("params")}, depth + 1)
-    return found + _threshold_wrappers(description.get("inner"), depth + 1)
 
 
 def _fitted_chain(estimator, depth: int = 0) -> list:
