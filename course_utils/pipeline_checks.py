@@ -45,17 +45,128 @@ def _logistic(d: dict) -> dict:
     return d["steps"][-1]["params"] if d.get("steps") else {}
 
 
-def _weights_equal(found, expected: dict | None) -> bool:
-    """Whether a ``class_weight`` found equals the expected one (None: no weighting; all-1 weights are the same)."""
-    if expected is None:
-        return found in (None, {}) or (isinstance(found, dict) and all(float(w) == 1 for w in found.values()))
-    if not isinstance(found, dict):
-        return False
+def _label(key):
+    """A ``class_weight`` key as the class label it names: ``0``, ``"0"`` (plain data keys are strings) and ``0.0``
+    all name class 0; None when it names no integer label."""
+    if isinstance(key, bool):
+        return None
     try:
-        mine = {int(float(k)): float(v) for k, v in found.items()}
+        value = float(key)
     except (TypeError, ValueError):
-        return False
-    return mine == {int(k): float(v) for k, v in expected.items()}
+        return None
+    return int(value) if np.isfinite(value) and value == int(value) else None
+
+
+def class_weights(found, classes=(0, 1)):
+    """The weight each class gets from a ``class_weight`` (plain data), as scikit-learn applies it.
+
+    A class a dict leaves out gets weight 1, so ``{1: 1000}`` is ``{0: 1, 1: 1000}``; None and ``{}`` weigh every
+    class 1. ``"balanced"`` is returned as it is (its weights depend on the rows). None when it cannot be read (a
+    key that is no class label, a weight that is no number). The weights themselves are compared, not their
+    ratio: multiplying every weight by the same factor multiplies the loss, which for a penalised model such as
+    ``LogisticRegression`` amounts to another ``C`` (``{0: 2, 1: 2000}`` fits another model than ``{0: 1, 1: 1000}``).
+    """
+    if found is None:
+        return {c: 1.0 for c in classes}
+    if isinstance(found, str):
+        return found if found == "balanced" else None
+    if not isinstance(found, dict):
+        return None
+    weights = {c: 1.0 for c in classes}
+    for key, weight in found.items():
+        label = _label(key)
+        if label not in weights or isinstance(weight, bool):
+            return None
+        try:
+            weights[label] = float(weight)
+        except (TypeError, ValueError):
+            return None
+    return weights
+
+
+def same_class_weights(found, expected, classes=(0, 1)) -> bool:
+    """Whether two ``class_weight`` values weigh every class alike (None: no weighting; left-out classes weigh 1)."""
+    mine, theirs = class_weights(found, classes), class_weights(expected, classes)
+    if mine is None or theirs is None or isinstance(mine, str) or isinstance(theirs, str):
+        return mine is not None and mine == theirs
+    return all(np.isclose(mine[c], theirs[c], rtol=1e-12, atol=0) for c in classes)
+
+
+def weights_text(found) -> str:
+    """A ``class_weight`` written as the learner typed it: the plain description stores dict keys as strings, so a
+    key that reads as a number is shown as one (``{0: 1000, 1: 1}``, not ``{'0': 1000, '1': 1}``)."""
+    if not isinstance(found, dict):
+        return repr(found)
+
+    def key_text(key):
+        if isinstance(key, str):
+            try:
+                float(key)
+                return key
+            except ValueError:
+                return repr(key)
+        return repr(key)
+
+    return "{" + ", ".join(f"{key_text(k)}: {v!r}" for k, v in found.items()) + "}"
+
+
+def fitted_state(model) -> dict:
+    """What a fitted pipeline's steps record of its fit, as plain data: the first scaler's means
+    (``scaler_mean``, which tell its rows) and the largest iteration count of a step (``n_iter``, which tells
+    whether the fit converged); None when a step does not record them."""
+    state = {"scaler_mean": None, "n_iter": None}
+    for _, step in (getattr(model, "steps", None) or [])[:5]:
+        try:
+            mean = getattr(step, "mean_", None)
+            if mean is not None and state["scaler_mean"] is None:
+                mean = np.asarray(mean, dtype=float).ravel()
+                if mean.size <= 100 and np.isfinite(mean).all():
+                    state["scaler_mean"] = mean.tolist()
+            n_iter = getattr(step, "n_iter_", None)
+            if n_iter is not None:
+                state["n_iter"] = int(np.max(np.asarray(n_iter)))
+        except Exception:  # an odd step: judged by its class alone
+            pass
+    return state
+
+
+def scaled_logistic_requirements(class_weight: dict | None = None, model=lambda d: d, whose: str = "Your") -> list:
+    """The requirements on the model itself of the pipeline StandardScaler then LogisticRegression at its given
+    settings: its steps (any names, scikit-learn's or imblearn's pipeline), its class weight, its regularisation,
+    a converged solver other than liblinear (any ``max_iter`` that converges).
+
+    ``model(d)`` gives the description of the model to judge (with ``n_iter`` from :func:`fitted_state`) out of
+    the description the spec receives; it is the description itself for a bare pipeline, the wrapped model's
+    for a wrapper. ``whose`` starts the messages ("Your", or e.g. "The model inside `tuned`: its").
+    """
+    weight_text = "no `class_weight`" if class_weight is None else f"`class_weight={weights_text(class_weight)}`"
+    names = lambda d: [_short_class(s["class"]) for s in d["steps"]]  # noqa: E731
+    lr = lambda d: _logistic(model(d))  # noqa: E731
+    return [
+        ("no-scaler", lambda d: bool(model(d)["steps"]) or not model(d)["class"].endswith(".LogisticRegression"),
+         f"{whose} model is a `LogisticRegression` without the `StandardScaler` the step asks for: put both in one "
+         "pipeline, the scaler first."),
+        ("not-pipeline", lambda d: bool(model(d)["steps"]),
+         lambda d: f"{whose} model is a `{_short_class(model(d)['class'])}`; the step asks for a pipeline: a "
+         "`StandardScaler`, then a `LogisticRegression`."),
+        ("steps", lambda d: names(model(d)) == ["StandardScaler", "LogisticRegression"],
+         lambda d: f"{whose} pipeline's steps are {', '.join(names(model(d)))}; the step asks for a `StandardScaler`, "
+         "then a `LogisticRegression`, and nothing else."),
+        ("class-weight", lambda d: same_class_weights(lr(d).get("class_weight"), class_weight),
+         lambda d: f"{whose} `LogisticRegression` has `class_weight={weights_text(lr(d).get('class_weight'))}`; the "
+         f"step asks for {weight_text}."),
+        ("liblinear", lambda d: lr(d).get("solver") != "liblinear", LIBLINEAR_MESSAGE),
+        ("settings-changed",
+         lambda d: lr(d).get("C", 1.0) == 1.0 and lr(d).get("fit_intercept", True) is True
+         and lr(d).get("penalty", "deprecated") in ("deprecated", "l2")
+         and lr(d).get("l1_ratio", 0.0) in (0.0, None),
+         "Keep the default regularisation of `LogisticRegression` (`C=1.0`, L2 penalty, with an intercept): "
+         "the step changes nothing else."),
+        ("not-converged",
+         lambda d: model(d).get("n_iter") is None or model(d)["n_iter"] < int(lr(d).get("max_iter", 100) or 100),
+         lambda d: f"{whose} fit stopped at `max_iter={lr(d).get('max_iter')}` before it converged "
+         "(scikit-learn warned with a `ConvergenceWarning`): raise `max_iter`, or keep the default solver."),
+    ]
 
 
 @dataclass
@@ -88,19 +199,7 @@ class ScaledLogisticSpec(EstimatorSpec):
 
     def extract(self, value, seed=DEFAULT_SEED):
         description = super().extract(value, seed)
-        description["scaler_mean"] = description["n_iter"] = None
-        for _, step in (getattr(value, "steps", None) or [])[:5]:
-            try:
-                mean = getattr(step, "mean_", None)
-                if mean is not None and description["scaler_mean"] is None:
-                    mean = np.asarray(mean, dtype=float).ravel()
-                    if mean.size <= 100 and np.isfinite(mean).all():
-                        description["scaler_mean"] = mean.tolist()
-                n_iter = getattr(step, "n_iter_", None)
-                if n_iter is not None:
-                    description["n_iter"] = int(np.max(np.asarray(n_iter)))
-            except Exception:  # an odd step: judged by its class alone
-                pass
+        description.update(fitted_state(value))
         return description
 
     def judge(self, data, seed=DEFAULT_SEED):
@@ -114,31 +213,8 @@ class ScaledLogisticSpec(EstimatorSpec):
         )
 
     def _requirements(self) -> list:
-        weight_text = "no `class_weight`" if self.class_weight is None else f"`class_weight={self.class_weight}`"
-        names = lambda d: [_short_class(s["class"]) for s in d["steps"]]  # noqa: E731
         return [
-            ("no-scaler", lambda d: bool(d["steps"]) or not d["class"].endswith(".LogisticRegression"),
-             "Your model is a `LogisticRegression` without the `StandardScaler` the step asks for: put both in one "
-             "pipeline, the scaler first."),
-            ("not-pipeline", lambda d: bool(d["steps"]),
-             "The step asks for a pipeline: a `StandardScaler`, then a `LogisticRegression`."),
-            ("steps", lambda d: names(d) == ["StandardScaler", "LogisticRegression"],
-             lambda d: f"Your pipeline's steps are {', '.join(names(d))}; the step asks for a `StandardScaler`, then a "
-             "`LogisticRegression`, and nothing else."),
-            ("class-weight", lambda d: _weights_equal(_logistic(d).get("class_weight"), self.class_weight),
-             lambda d: f"Your `LogisticRegression` has `class_weight={_logistic(d).get('class_weight')!r}`; the step "
-             f"asks for {weight_text}."),
-            ("liblinear", lambda d: _logistic(d).get("solver") != "liblinear", LIBLINEAR_MESSAGE),
-            ("settings-changed",
-             lambda d: _logistic(d).get("C", 1.0) == 1.0 and _logistic(d).get("fit_intercept", True) is True
-             and _logistic(d).get("penalty", "deprecated") in ("deprecated", "l2")
-             and _logistic(d).get("l1_ratio", 0.0) in (0.0, None),
-             "Keep the default regularisation of `LogisticRegression` (`C=1.0`, L2 penalty, with an intercept): "
-             "the step changes nothing else."),
-            ("not-converged",
-             lambda d: d.get("n_iter") is None or d["n_iter"] < int(_logistic(d).get("max_iter", 100) or 100),
-             lambda d: f"Your fit stopped at `max_iter={_logistic(d).get('max_iter')}` before it converged "
-             "(scikit-learn warned with a `ConvergenceWarning`): raise `max_iter`, or keep the default solver."),
+            *scaled_logistic_requirements(self.class_weight),
             ("all-data", lambda d: self._rows(d, "train") or not self._rows(d, "all"),
              f"Your pipeline was fitted on all the rows, test rows included (its scaler's means are theirs): fit it "
              f"on `{self.train_names}` only, so that the test rows stay unseen."),

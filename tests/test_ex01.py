@@ -437,6 +437,20 @@ def test_q5_wrong_models(toy):
                  status=Status.UNCHECKABLE, points=1)
 
 
+def test_q5_one_step_pipeline_is_the_model(toy):
+    """Learner finding (fix0305, case 5): `make_pipeline(LogisticRegression())` is the same model; it was rejected
+    with "Fit a plain LogisticRegression, not a pipeline". A pipeline with any other step is still refused."""
+    X_train, y_train = toy["X_train"], toy["y_train"]
+    recall = recall_score(toy["y_test"], toy["model"].predict(toy["X_test"]))
+    assert ex01.q5.check(make_pipeline(LogisticRegression()).fit(X_train, y_train), recall)
+    one_weighted = make_pipeline(LogisticRegression(class_weight="balanced")).fit(X_train, y_train)
+    assert_fails(ex01.q5.check(one_weighted, recall), "default `class_weight`", points=1)
+    from sklearn.preprocessing import StandardScaler
+    scaled = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    assert_fails(ex01.q5.check(scaled, recall), "not a pipeline", points=1)
+
+
+
 # --------------------------------------------------------------------------- #
 # q6, q7: concepts
 # --------------------------------------------------------------------------- #

@@ -228,6 +228,35 @@ def test_q4_liblinear_and_leaks_are_refused(split):
     assert ex03.q4.check(*plain).mistake.startswith("huge=class-weight")
 
 
+def test_q4_left_out_class_weighs_1(split):
+    """Learner finding (fix0305, case 3): `class_weight={1: 1000}` gives class 0 weight 1, so it fits exactly the
+    model of `{0: 1, 1: 1000}`; it was rejected with "has `class_weight={'1': 1000}`". Weights are compared per
+    class, a left-out class at 1; every weight scaled alike is another model (another effective `C`), refused."""
+    X_train, X_test, y_train, y_test = split
+    exact = make_pipeline(StandardScaler(), LogisticRegression(class_weight={1: 1000})).fit(X_train, y_train)
+    assert np.allclose(exact[-1].coef_, make_pipeline(StandardScaler(), LogisticRegression(
+        class_weight={0: 1, 1: 1000})).fit(X_train, y_train)[-1].coef_, rtol=0, atol=0)
+    for weights in ({1: 1000}, {1: 1000.0}, {np.int64(1): 1000, np.int64(0): 1}):
+        model = make_pipeline(StandardScaler(), LogisticRegression(class_weight=weights))
+        result = ex03.q4.check(*_q4_answer(model, split))
+        assert result.status is Status.CORRECT, (weights, result)
+    scaled = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 2, 1: 2000}))
+    result = ex03.q4.check(*_q4_answer(scaled, split))
+    assert result.mistake.startswith("huge=class-weight") and "`class_weight={0: 2, 1: 2000}`" in result.message
+
+
+def test_q4_class_weight_keys_are_shown_as_typed(split):
+    """Learner finding (fix0305, case 4): `{0: 1000, 1: 1}` was quoted as `{'0': 1000, '1': 1}`."""
+    swapped = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1000, 1: 1}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no positive predicted: precision's UndefinedMetricWarning
+        answer = _q4_answer(swapped, split)
+    result = ex03.q4.check(*answer)
+    assert result.mistake.startswith("huge=class-weight")
+    assert "`class_weight={0: 1000, 1: 1}`" in result.message and "'0'" not in result.message
+
+
+
 @pytest.mark.parametrize("digits", [1, 2, 3, 4, 5])
 def test_q4_rounding_is_treated_alike_for_both_numbers(solution, digits):
     for name, value in (("precision_huge", solution["precision_huge"]), ("ap_huge", solution["ap_huge"])):

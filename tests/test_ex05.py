@@ -334,12 +334,79 @@ def test_q6_accepts_every_leak_free_workflow(synthetic, carved):
         "scikit-learn's pipeline": TunedThresholdClassifierCV(
             sk_make_pipeline(StandardScaler(), LogisticRegression()), scoring="f1").fit(X_train, y_train),
         "scorer object": TunedThresholdClassifierCV(_plain(), scoring=make_scorer(f1_score)).fit(X_train, y_train),
-        "prefit on its own training rows": TunedThresholdClassifierCV(
-            _plain().fit(X_train, y_train), scoring="f1", cv="prefit", refit=False).fit(X_train, y_train),
+        # "prefit on its own training rows" stood here (cv="prefit", the model fitted on all of X_train, tuned on
+        # X_train). Step 6 says otherwise: the threshold is chosen by cross-validation, or on a validation split
+        # with the pipeline fitted "on the rest". That workflow is now refused, named "tuned-in-sample", as the
+        # course refuses a calibrator fitted on its frozen model's own rows (ex06, ex08 q2):
+        # test_q6_refuses_a_threshold_tuned_on_the_model_s_own_rows.
     }
     for name, tuned in workflows.items():
         result = ex05.q6.check(tuned)
         assert result and result.points == 2, (name, result)
+
+
+def test_q6_refuses_a_threshold_tuned_on_the_model_s_own_rows(synthetic, carved):
+    """Learner finding (fix0305, case 2): a frozen pipeline fitted on all of X_train, its threshold tuned on X_train,
+    was accepted (F1 0.355). Step 6 tunes by cross-validation, or on a validation split the pipeline was not fitted
+    on. The answer proves it: the frozen scaler saw all 2,000 rows of X_train with their means, and the thresholds
+    tried run between scores of training rows. cv="prefit" and a validation split carved after the fit are the same
+    slip."""
+    from sklearn.frozen import FrozenEstimator
+
+    X_train, y_train = synthetic["X_train"], synthetic["y_train"]
+    X_fit, X_val, y_fit, y_val, model = carved
+    base = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    tuned = TunedThresholdClassifierCV(FrozenEstimator(base), scoring="f1").fit(X_train, y_train)
+    for slip in (tuned,
+                 TunedThresholdClassifierCV(_plain().fit(X_train, y_train), scoring="f1", cv="prefit",
+                                            refit=False).fit(X_train, y_train),
+                 TunedThresholdClassifierCV(FrozenEstimator(base), scoring="f1").fit(X_val, y_val)):
+        result = assert_fails(ex05.q6.check(slip), "fitted on", "all 2,000 rows", "cross-validate")
+        assert result.mistake == "tuned-in-sample"
+    # The valid ways around it still pass: cross-validation of a fresh pipeline, a pipeline frozen after a fit
+    # on the rest of X_train and tuned on the validation split.
+    assert ex05.q6.check(TunedThresholdClassifierCV(_plain(), scoring="f1").fit(X_train, y_train))
+    assert ex05.q6.check(TunedThresholdClassifierCV(FrozenEstimator(model), scoring="f1").fit(X_val, y_val))
+
+
+def test_q6_refuses_another_model_than_the_plain_pipeline(synthetic):
+    """Learner finding (fix0305, case 1): a tuned HistGradientBoosting (F1 0.593) and a tuned LogisticRegression
+    without the scaler (0.351) were accepted. Step 6 tunes the plain pipeline, StandardScaler then
+    LogisticRegression; its model is checked as exercises 01-03 check that pipeline (shared requirements)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X_train, y_train = synthetic["X_train"], synthetic["y_train"]
+    hgb = TunedThresholdClassifierCV(HistGradientBoostingClassifier(random_state=0), scoring="f1").fit(X_train, y_train)
+    result = assert_fails(ex05.q6.check(hgb), "`HistGradientBoostingClassifier`", "`StandardScaler`")
+    assert result.mistake == "not-pipeline"
+    bare = TunedThresholdClassifierCV(LogisticRegression(), scoring="f1").fit(X_train, y_train)
+    assert assert_fails(ex05.q6.check(bare), "without the `StandardScaler`").mistake == "no-scaler"
+    others = {
+        "C": (make_pipeline(StandardScaler(), LogisticRegression(C=10)), "settings-changed"),
+        "liblinear": (make_pipeline(StandardScaler(), LogisticRegression(solver="liblinear")), "liblinear"),
+        "extra step": (make_pipeline(StandardScaler(), StandardScaler(), LogisticRegression()), "steps"),
+        "not converged": (make_pipeline(StandardScaler(), LogisticRegression(solver="sag", max_iter=2)), "not-converged"),
+    }
+    import warnings
+
+    for name, (pipe, mistake) in others.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = ex05.q6.check(TunedThresholdClassifierCV(pipe, scoring="f1").fit(X_train, y_train))
+        assert result.status is Status.INCORRECT and result.mistake == mistake, (name, result)
+
+
+def test_q6_accepts_the_plain_pipeline_in_every_valid_form(synthetic):
+    """Step names, either library's pipeline, a converged solver with any max_iter, all-1 class weights."""
+    from imblearn.pipeline import Pipeline
+
+    X_train, y_train = synthetic["X_train"], synthetic["y_train"]
+    for pipe in (Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression(max_iter=1000))]),
+                 make_pipeline(StandardScaler(), LogisticRegression(solver="newton-cg")),
+                 make_pipeline(StandardScaler(), LogisticRegression(solver="newton-cholesky")),
+                 make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: 1}))):
+        result = ex05.q6.check(TunedThresholdClassifierCV(pipe, scoring="f1").fit(X_train, y_train))
+        assert result and result.points == 2, (pipe, result)
 
 
 def test_q6_refuses_a_threshold_tuned_on_the_test_set(synthetic, carved):

@@ -21,15 +21,19 @@ how the check establishes it:
     The mean predicted probability of class 1 on the test set of each model. Established by recomputing
     both (swapped values are named "swapped", one model's value in the other's place is named).
 ``q6`` ``tuned``
-    A plain pipeline (no sampler, no class weights) whose decision threshold is tuned for F1, where the
-    rows the threshold was chosen on are training rows, and so are the rows the model was fitted on.
+    The step's plain pipeline (``StandardScaler`` then ``LogisticRegression`` at its given settings, no
+    sampler, no class weights), checked by the requirements exercises 01-03 use for that pipeline
+    (``pipeline_checks.scaled_logistic_requirements``: any step names, either library's pipeline, a frozen
+    one, any converged solver but liblinear), whose decision threshold is tuned for F1, where the rows the
+    threshold was chosen on are training rows, and so are the rows the model was fitted on, but not the
+    same rows: step 6 tunes by cross-validation, or on a validation split the pipeline was not fitted on.
     The fitted object does not keep its rows, so the check reads them off what it keeps
-    (``_threshold_rows``): the model's rows from its scaler's row count and mean (or by refitting it on
-    each known set); for cross-validation with a refit, the threshold's rows are folds of the model's
+    (``_threshold_rows``): the model's rows from its scaler's row count and mean; for cross-validation with a refit, the threshold's rows are folds of the model's
     rows; otherwise (``cv="prefit"``, ``FrozenEstimator``, one split without refit) the thresholds tried
     are ``linspace(lowest, highest score of the tuning rows)``, so ``best_threshold_`` must lie on such a
     grid whose two ends are scores of training rows (a subset of ``X_train`` always passes; ``X_test``,
-    ``X_train`` + ``X_test`` and made-up rows are named). Limits: a model fitted on part of ``X_train`` is
+    ``X_train`` + ``X_test`` and made-up rows are named); a model fitted before the tuning on all of
+    ``X_train`` and tuned on rows of it is tuned in-sample (``_tuned_in_sample``), named. Limits: a model fitted on part of ``X_train`` is
     accepted from its row count (its rows cannot be read back), and resampled tuning rows whose extreme
     scores are real rows are not named (the F1 on fresh data then refuses them). Then the F1 on 20,000
     fresh rows must reach 0.30.
@@ -48,10 +52,11 @@ from functools import cache
 
 import numpy as np
 
-from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, HeldoutScore, Mistake, Number, near,
+from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, HeldoutScore, Mistake, Number, Result, Status, near,
                       percentage_mistake, rounding_message, swapped_mistake, uncheckable, wrong_class_mistake,
                       wrong_split_mistake)
 from ..data import load_ecoli4, make_imbalanced
+from ..pipeline_checks import fitted_state, same_class_weights, scaled_logistic_requirements
 
 exercise = Exercise("ex05", "Exercise 05 - pitfalls")
 progress = exercise.progress
@@ -607,6 +612,16 @@ def _model_params(d: dict) -> list:
     return [x.get("params") or {} for x in _chain(d)[1:]]
 
 
+_NO_MODEL = {"class": "", "steps": [], "params": {}}
+
+
+def _tuned_model(d: dict) -> dict:
+    """The description of the model whose threshold is tuned (inside any ``FrozenEstimator``), with the iteration
+    count its fit recorded (``n_iter``, read by ``extract``)."""
+    model = next((x for x in _chain(d)[1:] if not str(x.get("class", "")).endswith(".FrozenEstimator")), None)
+    return {**(model or _NO_MODEL), "n_iter": d.get("model_n_iter")}
+
+
 def _fitted_model(tuned):
     """The classifier a fitted ``TunedThresholdClassifierCV`` predicts with, unwrapped from ``FrozenEstimator``."""
     model = getattr(tuned, "estimator_", None)
@@ -615,18 +630,13 @@ def _fitted_model(tuned):
     return model
 
 
-def _same_model(model, other, X) -> bool:
-    return np.allclose(model.predict_proba(X)[:, 1], other.predict_proba(X)[:, 1], rtol=1e-9, atol=1e-12)
-
-
 def _fit_rows(model) -> str | None:
     """Which of the exercise's row sets ``model`` was fitted on: "train", "test", "train+test", or None.
 
-    A scaler in front records its rows (count and mean), so they are compared first; otherwise the model is
-    refitted on each set, which gives the same model only on the same rows (the plain model is deterministic).
+    A scaler in front records its rows (count and mean). A model without one is not the step's pipeline and is
+    refused before its rows matter, so it is not refitted here (a refit of another model, such as gradient
+    boosting, cost most of the check's half second).
     """
-    from sklearn.base import clone
-
     X_train, y_train, X_test, y_test = _synthetic()
     sets = {"train": (X_train, y_train), "test": (X_test, y_test),
             "train+test": (np.vstack([X_train, X_test]), np.r_[y_train, y_test])}
@@ -637,13 +647,6 @@ def _fit_rows(model) -> str | None:
             if int(np.max(seen)) == len(X) and np.allclose(mean, X.mean(axis=0), rtol=1e-10, atol=1e-12):
                 return name
         return None
-    probe = X_test[:500]
-    for name, (X, y) in list(sets.items())[:2]:
-        try:
-            if _same_model(model, clone(model).fit(X, y), probe):
-                return name
-        except Exception:  # a model that cannot be refitted here: its rows stay unknown
-            return None
     return None
 
 
@@ -686,6 +689,9 @@ def _threshold_rows(tuned) -> dict:
         # threshold was chosen on (folds of) the model's rows.
         evidence["threshold_rows"] = evidence["model_rows"] or "same-as-model"
         return evidence
+    # The model was fitted before, or apart from, the tuning: the threshold was chosen on its scores of the rows
+    # passed to the tuner's fit, none of them held out by the tuner itself.
+    evidence["fixed_model"] = tuned.cv == "prefit" or frozen or not tuned.refit
     n_thresholds = tuned.thresholds
     if not isinstance(n_thresholds, (int, np.integer)):
         return evidence
@@ -767,7 +773,7 @@ def _fixed_threshold_best_on_test(model) -> bool:
     return bool(f1[-1] >= f1[:-1].max() - 1e-12)
 
 
-_tuned_requirements = [
+_tuned_structure = [
     ("threshold-on-test-set", lambda d: not d.get("fixed_best_on_test"), lambda d: (
         f"Your threshold, {d['params'].get('threshold'):.3g}, is the best one for F1 on `X_test`: no threshold in "
         "steps of 0.01 does better there, so it looks chosen by looking at the test set. Then the test set has "
@@ -785,11 +791,35 @@ _tuned_requirements = [
         "is to see what a tuned threshold does on its own.",
     ),
     (
-        lambda d: all(s["params"].get("class_weight") in (None, {}) for s in _model_steps(d))
-        and all(p.get("class_weight") in (None, {}) for p in _model_params(d)),
+        lambda d: all(same_class_weights(s["params"].get("class_weight"), None) for s in _model_steps(d))
+        and all(same_class_weights(p.get("class_weight"), None) for p in _model_params(d)),
         "Tune the plain model, without class weights: the point is to see what a tuned threshold does on its own.",
     ),
+    # The model itself: the step's plain pipeline at its given settings (shared with exercises 01-03's checks of
+    # the same pipeline: any step names, either library's pipeline, any converged solver but liblinear).
+    *scaled_logistic_requirements(None, model=_tuned_model, whose="Inside `tuned`, your"),
     (_scoring_is_f1, _scoring_message),
+]
+
+_IN_SAMPLE = (
+    f"Your threshold was tuned on rows the model inside `tuned` was fitted on: its scaler saw all {_N_TRAIN:,} rows "
+    "of `X_train` (their count and their means), and the thresholds it tried run between scores of training rows. "
+    "On the rows it was fitted on, a model's scores are better than on new data, so a threshold chosen there suits "
+    "a picture that is too good. Let `TunedThresholdClassifierCV` cross-validate a fresh pipeline on `X_train` (its "
+    "default), or fit the pipeline on part of `X_train` and tune on the rest, the validation split, as step 6 says."
+)
+
+def _tuned_in_sample(d: dict) -> bool:
+    """A model fitted before the tuning (``cv="prefit"``, ``FrozenEstimator``, or one split without refit) on all of
+    ``X_train`` (its scaler's count and means), and a threshold chosen on rows of ``X_train``: every row the learner
+    could tune on, apart from ``X_test`` (named before), is one the model was fitted on. (As ``_calibrated_in_sample``
+    of exercise 06 reads a calibrator.) Limit: a model fitted on part of ``X_train`` and tuned on all of it is not
+    named (its rows cannot be read back)."""
+    return bool(d.get("fixed_model")) and d.get("model_rows") == "train" and d.get("threshold_rows") == "train"
+
+
+_tuned_requirements = [
+    *_tuned_structure,
     ("test-set", lambda d: d.get("model_rows") not in ("test", "train+test"), lambda d: (
         f"Your model inside `tuned` was fitted on {'`X_test`' if d['model_rows'] == 'test' else '`X_train` and `X_test` together'}. "
         + _NOT_ON_TEST)),
@@ -831,6 +861,10 @@ class _TunedThreshold(HeldoutScore):
             out["estimator"].update(_threshold_rows(value))
         except Exception:  # the evidence is optional: without it the rows count as unknown
             pass
+        try:
+            out["estimator"]["model_n_iter"] = fitted_state(_fitted_model(value))["n_iter"]
+        except Exception:  # the evidence is optional: without it convergence is not judged
+            out["estimator"]["model_n_iter"] = None
         scoring = getattr(value, "scoring", None)
         out["estimator"]["scorer_function"] = _scorer_function(scoring)
         out["estimator"]["scorer_kwargs"] = {k: v for k, v in (getattr(scoring, "_kwargs", None) or {}).items()
@@ -841,11 +875,17 @@ class _TunedThreshold(HeldoutScore):
         description = data["estimator"]
         if description.get("fitted") and description.get("threshold_rows") is None:
             # Structure first: a mistake there says more than "rows unknown".
-            EstimatorSpec(requirements=_tuned_requirements[:6]).judge(description, seed)
+            EstimatorSpec(requirements=_tuned_structure).judge(description, seed)
             raise uncheckable(
                 "The check could not establish on which rows your threshold was chosen: it reads them off the "
                 "grid of thresholds tried, so leave `thresholds` at an integer (its default is 100).")
-        return super().judge(data, seed)
+        result = super().judge(data, seed)
+        if not _tuned_in_sample(description):
+            return result
+        if result.status is Status.CORRECT:
+            return Result(Status.INCORRECT, _IN_SAMPLE, mistake="tuned-in-sample")
+        # A low score has its own diagnosis (resampled tuning rows, ...): both are said.
+        return Result(result.status, f"{result.message} {_IN_SAMPLE}", mistake="tuned-in-sample")
 
 
 q6 = exercise.question(
