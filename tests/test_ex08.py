@@ -631,12 +631,21 @@ def test_q6_calibrator_fitted_on_part_of_the_rows_is_refused(train):
     assert_fails(ex08.q6.check(rule), "1,000 rows").mistake == "other-rows"
 
 
-def test_q6_threshold_tuned_on_the_model_s_own_rows_passes(train, plain):
-    # A9: the threshold tuned on the training rows, as exercise 05's step 6 asks; the course does not call it a slip.
+def test_q6_threshold_tuned_on_the_model_s_own_rows_is_refused(train, plain):
+    # A9: the threshold tuned on the rows the model was fitted on. An earlier test accepted it "as exercise 05's step 6
+    # asks"; that was a misreading: exercise 05 refuses it (tuned-in-sample), as this step refuses a calibrator
+    # learned on its model's own rows. Cross-validated tuning, or a model fitted on part of X_train, still passes.
     X_train, y_train = train
     rule = TunedThresholdClassifierCV(clone(plain).fit(X_train, y_train), scoring=cost_scorer(), cv="prefit",
                                       refit=False).fit(X_train, y_train)
-    assert ex08.q6.check(rule).status is Status.CORRECT
+    assert_fails(ex08.q6.check(rule), "fitted on", "cross-validate").mistake == "tuned-in-sample"
+    frozen = TunedThresholdClassifierCV(FrozenEstimator(clone(plain).fit(X_train, y_train)), scoring=cost_scorer()
+                                        ).fit(X_train, y_train)
+    assert ex08.q6.check(frozen).mistake == "tuned-in-sample"
+    part = TunedThresholdClassifierCV(clone(plain).fit(X_train[:3000], y_train[:3000]), scoring=cost_scorer(),
+                                      cv="prefit", refit=False).fit(X_train[3000:], y_train[3000:])
+    assert ex08.q6.check(part).mistake != "tuned-in-sample"
+    assert ex08.q6.check(TunedThresholdClassifierCV(plain_pipeline(), scoring=cost_scorer(), cv=5).fit(X_train, y_train))
 
 
 def test_q6_probability_threshold_on_the_log_odds_is_explained(train, plain):

@@ -986,6 +986,20 @@ def _find_calibrator(rule):
     return None
 
 
+def _tuned_in_sample(rule) -> bool:
+    """A ``TunedThresholdClassifierCV`` that tunes without cross-validation (``cv="prefit"``, or around a
+    ``FrozenEstimator``) a model whose scaler saw all of ``X_train``: the rule is fitted on ``X_train``, so its
+    threshold was chosen on the model's own training rows (as exercise 05's ``_tuned_in_sample``)."""
+    if type(rule).__name__ != "TunedThresholdClassifierCV":
+        return False
+    model = rule.get_params(deep=False).get("estimator")
+    frozen = type(model).__name__ == "FrozenEstimator"
+    if not (rule.cv == "prefit" or frozen):
+        return False
+    rows = _scaler_rows(model.estimator if frozen else model)
+    return bool(rows and rows["same_rows"])
+
+
 def _scaler_rows(rule) -> dict | None:
     """The rows the fitted rule's first scaler saw (a pipeline's first step with ``n_samples_seen_`` and ``mean_``,
     under a threshold wrapper or directly), against the training rows; None when there is no such scaler, or
@@ -1061,6 +1075,10 @@ class _DecisionRule(HeldoutScore):
             data["in_sample"] = _in_sample_evidence(_find_calibrator(value), seed)
         except Exception:  # a calibrator the recomputation cannot rebuild: judged by the decisions
             data["in_sample"] = None
+        try:
+            data["tuned_in_sample"] = _tuned_in_sample(value)
+        except Exception:  # an odd wrapper: judged by the decisions
+            data["tuned_in_sample"] = False
         data["refits"] = None
         try:
             X_probe = self.make_heldout(seed)[0][:_N_PROBE]
@@ -1095,6 +1113,14 @@ class _DecisionRule(HeldoutScore):
             return Result(Status.INCORRECT, mistake="in-sample", message=(
                 f"Your rule thresholds probabilities whose calibrator {_IN_SAMPLE_WHY} Step 3's threshold assumes "
                 f"probabilities that are calibrated on new data. {_IN_SAMPLE_FIX}"))
+        if data.get("tuned_in_sample"):
+            return Result(Status.INCORRECT, mistake="tuned-in-sample", message=(
+                "Your threshold was tuned on the rows its model was fitted on: a model fitted on all of `X_train` "
+                "(its scaler's row count and means say so), tuned on `X_train` without cross-validation (`cv=\"prefit\"` "
+                "or a `FrozenEstimator`). On those rows the model's scores look better than on new data, so the "
+                "threshold suits a picture that is too good (lesson and exercise 05). Let `TunedThresholdClassifierCV` "
+                "cross-validate a fresh model (its default `cv`), or fit the model on part of `X_train` and tune on "
+                "the rest."))
         sign = data.get("cost_sign")
         if sign is not None and sign["prefers_cost"]:
             return Result(Status.INCORRECT, mistake="scorer-sign", message=(
