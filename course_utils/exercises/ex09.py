@@ -262,6 +262,16 @@ def _swapped_sizes_p() -> float:
 
 
 @cache
+def _fitted_detector(all_rows: bool = False):
+    """LOF(novelty=True) fitted on the normal training rows (or on all of them): fitted once, and shared by the
+    slips that score it another way (its decisions, ``predict``'s labels, the training rows)."""
+    from sklearn.neighbors import LocalOutlierFactor
+
+    (X_train, y_train), _ = _machines()
+    return LocalOutlierFactor(novelty=True).fit(X_train if all_rows else X_train[y_train == 0])
+
+
+@cache
 def _detector_scores(fitted_on: str = "honest"):
     """Anomaly scores on the test set of LOF(novelty=True) fitted on the rows ``fitted_on`` names.
 
@@ -274,8 +284,7 @@ def _detector_scores(fitted_on: str = "honest"):
         return -LocalOutlierFactor().fit(X_test).negative_outlier_factor_
     if fitted_on == "test-normals":  # a novelty detector fitted on the test set's normal rows
         return -LocalOutlierFactor(novelty=True).fit(X_test[y_test == 0]).score_samples(X_test)
-    rows = X_train if fitted_on == "all-training-rows" else X_train[y_train == 0]
-    detector = LocalOutlierFactor(novelty=True).fit(rows)
+    detector = _fitted_detector(fitted_on == "all-training-rows")
     if fitted_on == "decisions":
         return (detector.predict(X_test) == -1).astype(float)
     if fitted_on == "raw-predict":  # predict's own labels: +1 normal, -1 anomaly
