@@ -40,6 +40,7 @@ import numpy as np
 from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, FunctionCases, HeldoutScore, Mistake, Number, Result,
                       Status, incorrect, percentage_mistake)
 from ..data import make_imbalanced
+from ..pipeline_checks import class_weights
 
 exercise = Exercise("ex08", "Exercise 08 - from scores to decisions")
 progress = exercise.progress
@@ -748,16 +749,13 @@ def _final_params(d: dict) -> dict:
 
 def _weight_ratio(weight):
     """A ``class_weight`` as the positives' weight over the negatives' ("balanced" kept; None when there is none or
-    it cannot be read)."""
+    it cannot be read). Read by :func:`course_utils.pipeline_checks.class_weights` (a left-out class weighs 1)."""
     if weight == "balanced":
         return "balanced"
-    if isinstance(weight, dict):
-        try:
-            weights = {int(float(k)): float(v) for k, v in weight.items()}
-            return weights.get(1, 1.0) / weights.get(0, 1.0)
-        except (TypeError, ValueError, ZeroDivisionError):
-            return None
-    return None
+    weights = class_weights(weight) if isinstance(weight, dict) else None
+    if not isinstance(weights, dict) or weights[0] == 0:
+        return None
+    return weights[1] / weights[0]
 
 
 def _positive_weight(d: dict):
