@@ -41,6 +41,7 @@ ones the same way in every exercise.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import inspect
@@ -114,6 +115,14 @@ _STYLE = {
     Status.NOT_ATTEMPTED: ("#4d4d4d", "#f2f2f2", "\u2026", "Not attempted"),
     Status.UNCHECKABLE: ("#8c510a", "#fdf3e1", "?", "Could not be checked"),
 }
+
+
+def _status_label(status: Status, points: float) -> str:
+    """The word shown for a status: a question of several parts with some right and none wrong, the rest
+    not set yet, is "Unfinished" (it keeps its points), not "Not attempted"."""
+    if status is Status.NOT_ATTEMPTED and points > 0:
+        return "Unfinished"
+    return _STYLE[status][3]
 
 
 # --------------------------------------------------------------------------- #
@@ -218,7 +227,7 @@ class Result(_ShowsItself):
 
     @property
     def label(self) -> str:
-        return _STYLE[self.status][3]
+        return _status_label(self.status, self.points)
 
     def __str__(self) -> str:
         head = f"{self.question}: " if self.question else ""
@@ -227,7 +236,8 @@ class Result(_ShowsItself):
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colour, background, icon, label = _STYLE[self.status]
+        colour, background, icon, _ = _STYLE[self.status]
+        label = self.label
         head = f"{html.escape(self.question)} &middot; " if self.question else ""
         return (
             f'<div style="border-left:4px solid {colour};background:{background};'
@@ -414,12 +424,17 @@ class Mistake:
         (relative), or at the precision the value was typed with when that is 4 significant digits
         or more and the right value differs at that precision -- and then name it even inside the
         tolerance: an exact match is the proof.
+    unless_right : str
+        The name of another part of the same question whose right answer rules this mistake out
+        (a model part judged to be the default fit rules out "the value of a liblinear fit"). When
+        that part is right, this part is judged again without the mistake.
     """
 
     id: str
     match: Any
     message: Any
     exact: bool = False
+    unless_right: str = ""
 
     def says(self, value: Any) -> str:
         return str(self.message(value) if callable(self.message) else self.message)
@@ -729,7 +744,9 @@ class Number(Answer):
         if exact:
             return _mistake_feedback(exact, value)
         if self._close(value, expected) or self._in_valid_range(value, expected):
-            why = f" ({self.tolerance_reason})" if self.tolerance_reason else ""
+            # The reason for a wider range is said only when the answer needed it.
+            strict = math.isclose(value, float(expected), rel_tol=RTOL, abs_tol=ATOL_FLOOR)
+            why = f" ({self.tolerance_reason})" if self.tolerance_reason and not strict else ""
             return Result(Status.CORRECT, f"{value:.6g} is right{why}.")
         way = self._alternative(value)
         if way:
@@ -895,6 +912,10 @@ class Array(Answer):
                 tip = " Flatten it with `.ravel()`, or select the column you need."
             elif answer.ndim == 2 and answer.shape == (expected.shape[0], 2) and expected.ndim == 1:
                 tip = " For probabilities, keep only the positive class: `[:, 1]`."
+            if answer.ndim == 0 and expected.size > 1:
+                raise incorrect(f"Expected {expected.size} values (shape {expected.shape}), got a single number.{tip}")
+            if answer.ndim == 1 and expected.ndim == 1:
+                raise incorrect(f"Expected {expected.size} values, got {answer.size}.{tip}")
             raise incorrect(f"Expected shape {expected.shape}, got {answer.shape}.{tip}")
         has_nan = bool(np.isnan(answer).any())
         if not has_nan and np.allclose(answer, expected, atol=self.atol, rtol=self.rtol):
@@ -1397,8 +1418,28 @@ class Question:
                 part_results[name] = Result(
                     Status.UNCHECKABLE, f"Your value for `{name}` could not be checked ({type(error).__name__})."
                 )
+        self._drop_ruled_out_mistakes(extracted, part_results, seed)
         self._detect_swapped_parts(extracted, part_results, seed)
         return self._combine(part_results)
+
+    def _drop_ruled_out_mistakes(self, extracted: Mapping[str, Any], part_results: dict, seed: int) -> None:
+        """Judge a part again without the mistakes that a right sibling part rules out (see
+        :attr:`Mistake.unless_right`): a slip is named only when the whole answer allows it."""
+        for name, answer in self.parts.items():
+            result = part_results[name]
+            mistakes = getattr(answer, "mistakes", None) or ()
+            if result.status is not Status.INCORRECT or not result.mistake or "data" not in (extracted.get(name) or {}):
+                continue
+            ruled_out = {m.id for m in mistakes if isinstance(m, Mistake) and m.unless_right
+                         and getattr(part_results.get(m.unless_right), "status", None) is Status.CORRECT}
+            if not ruled_out & set(result.mistake.split("|")):
+                continue
+            try:
+                kept = dataclasses.replace(answer, mistakes=[m for m in mistakes
+                                                             if not (isinstance(m, Mistake) and m.id in ruled_out)])
+                part_results[name] = kept.judge(extracted[name]["data"], seed)
+            except Exception:  # noqa: BLE001 -- keep the first verdict rather than fail
+                pass
 
     def _detect_swapped_parts(self, extracted: Mapping[str, Any], part_results: dict, seed: int) -> None:
         """Two wrong parts that would both be right with their values exchanged are named "swapped",
@@ -1571,17 +1612,18 @@ class Progress(_ShowsItself):
         for r in self.rows:
             latest = f"; latest check: {r.latest.value} ({r.latest_points:g}/{r.max_points:g})" if r.latest is not None else ""
             note = " (solution viewed)" if r.solution_viewed else ""
-            lines.append(f"  {r.name}: {r.status.value} ({r.points:g}/{r.max_points:g}){latest}{note}")
+            status = _status_label(r.status, r.points).lower()
+            lines.append(f"  {r.name}: {status} ({r.points:g}/{r.max_points:g}){latest}{note}")
         return "\n".join(lines)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        def status_cell(status: Status) -> str:
-            return f"<span style='color:{_STYLE[status][0]}'>{_STYLE[status][2]} {_STYLE[status][3]}</span>"
+        def status_cell(status: Status, points: float = 0.0) -> str:
+            return f"<span style='color:{_STYLE[status][0]}'>{_STYLE[status][2]} {_status_label(status, points)}</span>"
 
         cells = "".join(
-            f"<tr><td>{html.escape(r.name)}</td><td>{status_cell(r.status)}</td>"
+            f"<tr><td>{html.escape(r.name)}</td><td>{status_cell(r.status, r.points)}</td>"
             f"<td>{r.points:g}/{r.max_points:g}</td>"
             f"<td>{'latest check: ' + status_cell(r.latest) + f' ({r.latest_points:g}/{r.max_points:g})' if r.latest is not None else ''}</td>"
             f"<td>{'solution viewed' if r.solution_viewed else ''}</td></tr>"

@@ -95,6 +95,9 @@ def test_array_shape_tips_and_counts(exercise):
     assert "1 of 4 values differ" in q.check([0, 1, 2, 4]).message
     assert "NaN" in q.check([0, np.nan, 2, 3]).message
     assert q.check(["a", "b", "c", "d"]).status is Status.UNCHECKABLE
+    # Learner pass 5: "Expected shape (5,), got ()" was jargon; the counts say it in words.
+    assert "Expected 4 values (shape (4,)), got a single number" in q.check(3.0).message
+    assert "Expected 4 values, got 3" in q.check([0, 1, 2]).message
 
 
 def test_multi_part_question_gives_partial_credit(exercise):
@@ -105,7 +108,12 @@ def test_multi_part_question_gives_partial_credit(exercise):
     partial = q.check(0.5, 0.9)
     assert partial.status is Status.INCORRECT and partial.points == 1
     assert "`r`: incorrect" in partial.message
-    assert q.check(0.5).points == 1  # one part still blank
+    unfinished = q.check(0.5)  # one part still blank: it keeps its point, and says "Unfinished", not "Not attempted"
+    assert unfinished.points == 1 and unfinished.status is Status.NOT_ATTEMPTED
+    assert str(unfinished).startswith("\u2026 ex99.q1: Unfinished.") and "Unfinished." in unfinished._repr_html_()
+    other = exercise.question("q2", {"p": Number(0.5), "r": Number(0.25)}, points=2, hints=["h"], solution="p=0.5")
+    other.check(0.5)
+    assert "q2: unfinished (1/2)" in str(exercise.summary()) and "Unfinished" in exercise.summary()._repr_html_()
     assert q.check(0.5, 0.25, 1).status is Status.UNCHECKABLE
 
 

@@ -425,7 +425,12 @@ def test_q5_best_weight_follows_the_learners_own_scores(solution):
     result = ex03.q5.check(own, 1)
     assert "`best_weight`: correct" in result.message and "index" not in result.message
     assert result.points == 1  # the scores themselves are still wrong
-    assert ex03.q5.check(own, 3).mistake == "best_weight=not-best"
+    # Learner pass 5: the right weight (3) is right whatever the scores beside it; before, reversed scores made 3
+    # "the position of the best mean F1 (an index)", a slip the answer did not prove.
+    assert "`best_weight`: correct" in ex03.q5.check(own, 3).message
+    reversed_scores = ex03.q5.check(np.array(solution["cv_f1"])[::-1], 3)
+    assert "`best_weight`: correct" in reversed_scores.message and "index" not in reversed_scores.message
+    assert ex03.q5.check(own, 10).mistake == "best_weight=not-best"
 
 
 # --------------------------------------------------------------------------- q6, transfer: ecoli4

@@ -105,3 +105,26 @@ def test_checker_solutions_appear_in_solution_notebooks():
             assert re.sub(r"\s+", "", question.solution_code) in squashed, (
                 f"{question.label}.solution() differs from the code in {solution.name}"
             )
+
+
+@pytest.mark.parametrize("lesson", NUMBERED, ids=ids(NUMBERED))
+def test_prediction_prompts_offer_the_options_their_checker_takes(lesson):
+    # Learner pass 5: lesson 03 said `"a", "b", "c" or "d"` above a prompt of three options. The letters a prompt
+    # cell lists, and the options its markdown offers, are the checker's option keys.
+    nb = nbformat.read(lesson, as_version=4)
+    cells = nb.cells
+    found = 0
+    for index, cell in enumerate(cells):
+        call = re.search(r"(ex\d\d)\.(p\d+)\.check\(my_prediction\)", cell.source)
+        if cell.cell_type != "code" or not call:
+            continue
+        found += 1
+        module = importlib.import_module(f"course_utils.exercises.{call.group(1)}")
+        keys = list(module.exercise.prompts[call.group(2)].parts["my_prediction"].options)
+        listed = re.findall(r'"([a-z])"', cell.source.split("#", 1)[1].splitlines()[0]) if "#" in cell.source else []
+        if len(listed) > 1:
+            assert listed == keys, (index, listed, keys)
+        markdown = next(c.source for c in reversed(cells[:index]) if c.cell_type == "markdown")
+        offered = re.findall(r"^- \*\*\(?([a-z])\)?\*\*", markdown, flags=re.M)
+        assert offered == keys, (index, offered, keys)
+    assert found >= 3

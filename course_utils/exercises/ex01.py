@@ -879,7 +879,9 @@ q5 = exercise.question(
     },
     points=2,
     hints=[
-        "`model = LogisticRegression().fit(X_train, y_train)`, then predict on `X_test`.",
+        "Fit a `LogisticRegression` with its default settings on the training half only, predict the test half, "
+        "and measure the recall of label 1 there.",
+        "`model = LogisticRegression().fit(X_train, y_train)`, then `y_pred = model.predict(X_test)`; "
         "`recall_score(y_test, y_pred)` is the share of minority (label 1) test points the model finds.",
         "Store the recall as `recall_score` returns it: a fraction between 0 and 1, not rounded.",
     ],
@@ -1019,8 +1021,8 @@ q8 = exercise.question(
             mistakes=[
                 percentage_mistake(_ecoli("recall"), _PERCENT_RECALL),
                 # 0.8 is both the training recall and liblinear's test recall: both are named, as the value
-                # cannot tell them apart (the model part says which one it was).
-                Mistake("liblinear", lambda: _ecoli_scores()["liblinear_recall"], _LIBLINEAR),
+                # cannot tell them apart, unless the model part is right (then it was no liblinear fit).
+                Mistake("liblinear", lambda: _ecoli_scores()["liblinear_recall"], _LIBLINEAR, unless_right="ecoli_model"),
                 wrong_split_mistake(_ecoli("train_recall"), "That is the recall on the training half; compute it on the test half."),
                 swapped_mistake(_ecoli("precision"), "That is the precision, which is also what `recall_score` returns "
                                 "with its two arguments swapped: the true labels come first, then the predictions."),

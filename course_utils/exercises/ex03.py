@@ -576,6 +576,8 @@ q4 = exercise.question(
     },
     points=3,
     hints=[
+        "The weights belong to the model: `LogisticRegression(class_weight=...)` takes a dict from each label to "
+        "its weight, 1 for label 0 and 1000 for label 1 here. Keep the scaler in front, and fit on the training half.",
         "`huge = make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 1, 1: 1000})).fit(X_train, y_train)`.",
         "`precision_score(y_test, huge.predict(X_test))` and "
         "`average_precision_score(y_test, huge.predict_proba(X_test)[:, 1])`.",
@@ -656,6 +658,13 @@ class _BestWeight(Number):
         if value in winners:
             whose = f"your `{self.scores_name}`" if mine is not None else "the cross-validation"
             return Result(Status.CORRECT, f"{value:g} is the weight with the highest mean F1 in {whose}.")
+        if mine is not None:
+            # Scores wrong elsewhere (reversed, standard deviations...) but a choice that is the right weight:
+            # the choice is right, and no slip can be read from it.
+            right = np.asarray(self.reference(), dtype=float)
+            if value in [float(w) for w, score in zip(self.weights, right) if score == right.max()]:
+                return Result(Status.CORRECT, f"{value:g} is the weight with the highest mean F1 in the "
+                                              "cross-validation the step asks for.")
         in_grid = any(value == w for w in self.weights)
         ratio = self.balanced_ratio()
         near_balanced = float(min(self.weights, key=lambda w: abs(w - ratio)))
