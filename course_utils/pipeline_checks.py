@@ -36,6 +36,19 @@ LIBLINEAR_MESSAGE = (
 )
 
 
+#: Said when a step's ``LogisticRegression`` has another ``C``, penalty or intercept than the default.
+REGULARISATION_MESSAGE = ("Keep the default regularisation of `LogisticRegression` (`C=1.0`, L2 penalty, with an "
+                          "intercept): the step changes nothing else.")
+
+
+def default_regularisation(params: dict) -> bool:
+    """Whether a described ``LogisticRegression``'s parameters keep the default regularisation: ``C=1.0``, the L2
+    penalty and an intercept (other settings, such as the solver or ``max_iter``, are not looked at)."""
+    return (params.get("C", 1.0) == 1.0 and params.get("fit_intercept", True) is True
+            and params.get("penalty", "deprecated") in ("deprecated", "l2")
+            and params.get("l1_ratio", 0.0) in (0.0, None))
+
+
 def _short_class(name: str) -> str:
     return str(name).rsplit(".", 1)[-1]
 
@@ -156,12 +169,7 @@ def scaled_logistic_requirements(class_weight: dict | None = None, model=lambda 
          lambda d: f"{whose} `LogisticRegression` has `class_weight={weights_text(lr(d).get('class_weight'))}`; the "
          f"step asks for {weight_text}."),
         ("liblinear", lambda d: lr(d).get("solver") != "liblinear", LIBLINEAR_MESSAGE),
-        ("settings-changed",
-         lambda d: lr(d).get("C", 1.0) == 1.0 and lr(d).get("fit_intercept", True) is True
-         and lr(d).get("penalty", "deprecated") in ("deprecated", "l2")
-         and lr(d).get("l1_ratio", 0.0) in (0.0, None),
-         "Keep the default regularisation of `LogisticRegression` (`C=1.0`, L2 penalty, with an intercept): "
-         "the step changes nothing else."),
+        ("settings-changed", lambda d: default_regularisation(lr(d)), REGULARISATION_MESSAGE),
         ("not-converged",
          lambda d: model(d).get("n_iter") is None or model(d)["n_iter"] < int(lr(d).get("max_iter", 100) or 100),
          lambda d: f"{whose} fit stopped at `max_iter={lr(d).get('max_iter')}` before it converged "

@@ -580,6 +580,36 @@ def test_learner_q8_prevalence_slips_are_named():
     assert result.mistake == "percentage"
 
 
+def test_learner5_q8_slips_are_named_not_the_step_restated(abalone):
+    """Learner pass 5: six slips got the step restated; liblinear (0.14 % off) was refused without a reason."""
+    import pandas as pd
+
+    X_train, X_test, y_train, y_test = abalone
+    X_all, y_all = pd.concat([X_train, X_test]), pd.concat([y_train, y_test])
+
+    def pipe(*steps, scale=True):
+        return make_pipeline(*((StandardScaler(),) if scale else ()), *steps)
+
+    smote = pipe(SMOTE(random_state=0), LogisticRegression()).fit(X_train, y_train)
+    risk = smote.predict_proba(X_test)[:, 1].mean()
+    cases = {
+        "training-prevalence": risk / y_train.mean(),
+        "predicted-labels": smote.predict(X_test).mean() / y_test.mean(),
+        "no-scaler": pipe(SMOTE(random_state=0), LogisticRegression(max_iter=5000), scale=False).fit(X_train, y_train)
+        .predict_proba(X_test)[:, 1].mean() / y_test.mean(),
+        "liblinear": pipe(SMOTE(random_state=0), LogisticRegression(solver="liblinear")).fit(X_train, y_train)
+        .predict_proba(X_test)[:, 1].mean() / y_test.mean(),
+        "other-seed": pipe(SMOTE(random_state=1), LogisticRegression()).fit(X_train, y_train)
+        .predict_proba(X_test)[:, 1].mean() / y_test.mean(),
+    }
+    for mistake, value in cases.items():
+        assert ex05.q8.check(value).mistake == mistake, (mistake, value)
+    # The pipeline fitted on all rows, and the mean risk over all rows, land within 0.1 % of each other: both named.
+    on_all = pipe(SMOTE(random_state=0), LogisticRegression()).fit(X_all, y_all).predict_proba(X_test)[:, 1].mean()
+    assert set(ex05.q8.check(on_all / y_test.mean()).mistake.split("|")) == {"all-rows", "test-set"}
+    assert "test-set" in ex05.q8.check(smote.predict_proba(X_all)[:, 1].mean() / y_all.mean()).mistake
+
+
 def test_learner_two_parts_with_one_slip_each_give_a_reason(learner5):
     """W4: when both values share one slip, the second part said only "incorrect."; now it refers to the first."""
     X_train, y_train, X_test, y_test, plain, smote_pipe = learner5

@@ -155,9 +155,22 @@ def test_q7_predict_time():
 def test_q2_solution_passes_fitted_or_not(train):
     assert ex06.q2.check(make_pipe())
     assert ex06.q2.check(make_pipe().fit(*train))
-    # Another scaler, another name for the scaler, other settings of the model: fine too.
+    # Another scaler, another name for the scaler, another solver or a class weight that step 3's grid sets anyway:
+    # fine too.
     assert ex06.q2.check(Pipeline([("scaler", MinMaxScaler()), ("smote", SMOTE(random_state=0)),
-                                   ("model", LogisticRegression(C=0.5))]))
+                                   ("model", LogisticRegression(solver="newton-cg", class_weight="balanced"))]))
+
+
+def test_q2_refuses_a_changed_regularisation():
+    # Learner pass 5: `C=0.01` passed, and carried into step 3's search, whose grid does not tune C.
+    for model in (LogisticRegression(max_iter=1000, C=0.01), LogisticRegression(fit_intercept=False),
+                  LogisticRegression(l1_ratio=1.0, solver="saga")):
+        result = assert_fails(ex06.q2.check(Pipeline([("scale", StandardScaler()), ("smote", SMOTE(random_state=0)),
+                                                      ("model", model)])), "default regularisation")
+        assert result.mistake == "settings-changed"
+    liblinear = Pipeline([("scale", StandardScaler()), ("smote", SMOTE(random_state=0)),
+                          ("model", LogisticRegression(solver="liblinear"))])
+    assert assert_fails(ex06.q2.check(liblinear), "penalises the intercept").mistake == "liblinear"
     assert ex06.q2.check(Pipeline(steps=[("scale", StandardScaler()), ("smote", SMOTE(random_state=42, k_neighbors=3)),
                                          ("model", LogisticRegression(max_iter=1000))]))
 
@@ -464,6 +477,25 @@ def test_q8_transfer_wrong_answers_are_named(yeast):
     train_alarms = int(np.sum(_calibrated_y4().fit(X_train, y_train).predict_proba(X_train)[:, 1] >= 1 / 16))
     assert_fails(ex06.q8.check(1 / 16, train_alarms), "training split", points=1)
     assert_fails(ex06.q8.check(right, 1 / 16), "hold each other's values")
+
+
+def test_learner5_q8_a_count_several_slips_give_names_them_all(yeast):
+    """Learner pass 5: 53 flagged proteins was called "the count for the uncalibrated pipeline" for learners who
+    did calibrate (isotonic, fitted on all rows, threshold C_FP / C_FN): a count that several slips give names them
+    all, and the threshold slip only when the threshold part is wrong."""
+    X_train, X_test, y_train, y_test = yeast
+    X_all, y_all = data.load_yeast4(return_X_y=True)  # "fitted on all of yeast4", as the learner did
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    isotonic = CalibratedClassifierCV(pipe, method="isotonic", cv=5).fit(X_train, y_train)
+    count = int(np.sum(isotonic.predict_proba(X_test)[:, 1] >= 1 / 16))
+    on_all = int(np.sum(_calibrated_y4().fit(X_all, y_all).predict_proba(X_test)[:, 1] >= 1 / 16))
+    ratio = int(np.sum(_calibrated_y4().fit(X_train, y_train).predict_proba(X_test)[:, 1] >= 2 / 30))
+    assert count == on_all == ratio == 53  # the collision the learner met
+    result = assert_fails(ex06.q8.check(1 / 16, count), "cannot tell", "isotonic", "all of yeast4", "uncalibrated",
+                          points=1)
+    assert "C_FP / C_FN" not in result.message.split("`yeast_alarms`")[1]  # the threshold part is right
+    result = ex06.q8.check(2 / 30, ratio)
+    assert "cost-ratio-threshold" in result.mistake and result.points == 0
 
 
 # --------------------------------------------------------------------------- a fresh learner's answers (v9d)

@@ -838,7 +838,9 @@ q5 = exercise.question(
         },
     )),
     points=1,
-    hints=["Compare the two plots point by point. Does imblearn use `np.random.default_rng` in the same order as you?"],
+    hints=["Compare the two plots point by point. imblearn turns `random_state` into a legacy "
+           "`np.random.RandomState` (scikit-learn's `check_random_state`), not your `default_rng`, and draws from it "
+           "in its own order: would the same seed give the same points?"],
     solution='compare_answer = "b"',
 )
 

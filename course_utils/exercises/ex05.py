@@ -56,7 +56,8 @@ from ..checks import (DEFAULT_SEED, Choice, EstimatorSpec, Exercise, HeldoutScor
                       percentage_mistake, rounding_message, swapped_mistake, uncheckable, wrong_class_mistake,
                       wrong_split_mistake)
 from ..data import load_ecoli4, make_imbalanced
-from ..pipeline_checks import fitted_state, same_class_weights, scaled_logistic_requirements
+from ..pipeline_checks import (LIBLINEAR_MESSAGE, SOLVERS_REASON, fitted_state, same_class_weights,
+                              scaled_logistic_requirements)
 
 exercise = Exercise("ex05", "Exercise 05 - pitfalls")
 progress = exercise.progress
@@ -968,18 +969,40 @@ def _abalone_ratios() -> dict:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    import pandas as pd
+
     X_train, X_test, y_train, y_test = _abalone_split()
     out = {"smote": [], "plain": [], "smote_train": [], "smote_risk": [], "smote_all_data": []}
     prevalence_all = float(np.r_[np.asarray(y_train), np.asarray(y_test)].mean())
+    prevalence = float(y_test.mean())
     for settings in _Q8_SOLVERS:
         smote = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression(**settings)).fit(X_train, y_train)
         plain = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
         risk = float(smote.predict_proba(X_test)[:, 1].mean())
-        out["smote"].append(risk / float(y_test.mean()))
-        out["plain"].append(float(plain.predict_proba(X_test)[:, 1].mean()) / float(y_test.mean()))
+        out["smote"].append(risk / prevalence)
+        out["plain"].append(float(plain.predict_proba(X_test)[:, 1].mean()) / prevalence)
         out["smote_train"].append(float(smote.predict_proba(X_train)[:, 1].mean()) / float(y_train.mean()))
         out["smote_risk"].append(risk)
         out["smote_all_data"].append(risk / prevalence_all)
+    # Learner pass 5: slips that got only the step restated. One fit each, about 15 ms (default solver).
+    smote = make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression()).fit(X_train, y_train)
+    X_all, y_all = pd.concat([X_train, X_test]), pd.concat([y_train, y_test])
+
+    def ratio_of(model, fit_on=(X_train, y_train)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an unscaled fit may not converge: its value is still the slip's
+            fitted = model.fit(*fit_on)
+        return [float(fitted.predict_proba(X_test)[:, 1].mean()) / prevalence]
+
+    out["train_prevalence"] = [out["smote_risk"][0] / float(y_train.mean())]
+    out["all_rows"] = [float(smote.predict_proba(X_all)[:, 1].mean()) / prevalence_all]
+    out["predict"] = [float(smote.predict(X_test).mean()) / prevalence]
+    out["fitted_on_all"] = ratio_of(make_pipeline(StandardScaler(), SMOTE(random_state=0), LogisticRegression()),
+                                    (X_all, y_all))
+    out["no_scaler"] = ratio_of(make_pipeline(SMOTE(random_state=0), LogisticRegression()))
+    out["liblinear"] = ratio_of(make_pipeline(StandardScaler(), SMOTE(random_state=0),
+                                              LogisticRegression(solver="liblinear")))
+    out["other_seed"] = ratio_of(make_pipeline(StandardScaler(), SMOTE(random_state=1), LogisticRegression()))
     return out
 
 
@@ -997,7 +1020,7 @@ q8 = exercise.question(
         Number(
             expected=lambda: _abalone_ratios()["smote"][0],
             valid_values=lambda: _abalone_ratios()["smote"],
-            tolerance_reason="any converged solver's fit is accepted",
+            tolerance_reason=SOLVERS_REASON,
             mistakes=[
                 swapped_mistake(_abalone_any("smote", invert=True), "That is the prevalence divided by the mean "
                                 "risk: the ratio asked for is the other way up, mean predicted risk / prevalence."),
@@ -1013,6 +1036,19 @@ q8 = exercise.question(
                 ("percentage", lambda v: any(near(r / 100)(v) for r in _abalone_ratios()["smote"]),
                  "You divided by the prevalence as a percentage (100 times the share of positives): your ratio is 100 "
                  "times too small. Divide by the share itself, a fraction between 0 and 1."),
+                ("training-prevalence", _abalone_any("train_prevalence"), "You divided the test split's mean risk by "
+                 "the training split's prevalence; divide by the test split's, `y_ab_test.mean()`."),
+                wrong_split_mistake(_abalone_any("all_rows"), "That is the mean risk over all rows of abalone19 over "
+                                    "their prevalence; measure both on the test split.", id="all-rows"),
+                ("predicted-labels", _abalone_any("predict"), "That averages the predicted labels (0 or 1, from "
+                 "`predict`); the risk is the probability of class 1, `predict_proba(X_ab_test)[:, 1]`."),
+                wrong_split_mistake(_abalone_any("fitted_on_all"), "Your pipeline was fitted on all of abalone19, the "
+                                    "test split included: fit it on `X_ab_train, y_ab_train` only.", id="test-set"),
+                ("no-scaler", _abalone_any("no_scaler"), "That pipeline has no `StandardScaler`: SMOTE interpolates "
+                 "between nearest neighbours, which need scaled features. Scale first, as in step 4."),
+                ("liblinear", _abalone_any("liblinear"), LIBLINEAR_MESSAGE),
+                ("other-seed", _abalone_any("other_seed"), "That is SMOTE with another `random_state`: the step fixes "
+                 "`SMOTE(random_state=0)`, so that everyone's synthetic rows, and values, are the same."),
             ],
             otherwise="Fit the pipeline of step 4 (scaler, `SMOTE(random_state=0)`, logistic regression) on the "
             "training split of abalone19, then divide the mean of its class-1 probabilities on the test split by the "

@@ -56,9 +56,10 @@ from functools import cache
 
 import numpy as np
 
-from ..checks import (DEFAULT_SEED, RTOL, Choice, EstimatorSpec, Exercise, Feedback, HeldoutScore, Number, Result,
-                      Status, describe_estimator, incorrect, percentage_mistake, swapped_mistake, uncheckable)
+from ..checks import (DEFAULT_SEED, RTOL, Choice, EstimatorSpec, Exercise, Feedback, HeldoutScore, Mistake, Number,
+                      Result, Status, describe_estimator, incorrect, percentage_mistake, swapped_mistake, uncheckable)
 from ..data import make_imbalanced
+from ..pipeline_checks import LIBLINEAR_MESSAGE, REGULARISATION_MESSAGE, default_regularisation
 from ..threshold_reading import names_class_one, threshold_on_class_one, threshold_wrappers
 
 exercise = Exercise("ex06", "Exercise 06 - production pipelines")
@@ -235,6 +236,11 @@ def _pipeline_problem(p: dict | None) -> str | None:
     if sampler["params"].get("random_state") is None:
         return "Give SMOTE a `random_state` (`SMOTE(random_state=0)`), so that your results can be reproduced."
     return None
+
+
+def _is_logistic(p: dict) -> bool:
+    """Whether a described pipeline ends in a ``LogisticRegression``."""
+    return bool(p.get("steps")) and p["steps"][-1]["class"].endswith(".LogisticRegression")
 
 
 #: The step names the grid of step 3 uses (``smote__k_neighbors``, ``model__class_weight``).
@@ -516,6 +522,11 @@ q2 = exercise.question(
             requirements=[
                 (lambda d: _pipeline_problem(d) is None, _pipeline_problem),
                 ("step-names", lambda d: _names_problem(d) is None, _names_problem),
+                # Learner pass 5: `C=0.01` passed, and carried into the search of step 3, whose grid does not tune C.
+                ("settings-changed", lambda d: not _is_logistic(d) or default_regularisation(d["steps"][-1]["params"]),
+                 REGULARISATION_MESSAGE),
+                ("liblinear", lambda d: not _is_logistic(d) or d["steps"][-1]["params"].get("solver") != "liblinear",
+                 LIBLINEAR_MESSAGE),
             ],
         ),
     ),
@@ -1217,8 +1228,32 @@ def _yeast_scores() -> dict:
             "uncalibrated": model.fit(X_train, y_train).predict_proba(X_test)[:, 1]}
 
 
+@cache
+def _yeast_slip_scores() -> dict:
+    """The test split's probabilities of two more slips (isotonic calibration, a model fitted on all rows): fitted
+    only when a wrong count is judged, so that a right answer stays fast."""
+    from imblearn.pipeline import make_pipeline
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from ..data import load_yeast4
+
+    X, y = load_yeast4(return_X_y=True)
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    isotonic = CalibratedClassifierCV(model, method="isotonic", cv=5).fit(X_train, y_train)
+    on_all_rows = CalibratedClassifierCV(model, method="sigmoid", cv=5).fit(X, y)
+    return {"isotonic": isotonic.predict_proba(X_test)[:, 1], "all_rows": on_all_rows.predict_proba(X_test)[:, 1]}
+
+
 def _alarms(threshold: float, rows: str = "test"):
-    return lambda: float(np.sum(_yeast_scores()[rows] >= threshold))
+    def count() -> float:
+        scores = _yeast_scores().get(rows)
+        return float(np.sum((scores if scores is not None else _yeast_slip_scores()[rows]) >= threshold))
+
+    return count
 
 
 q8 = exercise.question(
@@ -1249,6 +1284,15 @@ q8 = exercise.question(
                  "probabilities. Wrap the pipeline in `CalibratedClassifierCV` as the step says."),
                 ("training-set", _alarms(YEAST_THRESHOLD, "train"), "That is counted on the training split; count "
                  "the flagged proteins of the test split."),
+                # Learner pass 5: these slips land on the uncalibrated count too; a count that several slips give
+                # names them all ("cannot tell which"), not one of them as the cause.
+                ("isotonic", _alarms(YEAST_THRESHOLD, "isotonic"), "That is the count with isotonic calibration; the "
+                 "step asks for `method=\"sigmoid\"`."),
+                ("test-set", _alarms(YEAST_THRESHOLD, "all_rows"), "That is the count of a model fitted on all of "
+                 "yeast4, the test split included: fit on `X_y4_train, y_y4_train` only."),
+                Mistake("cost-ratio-threshold", _alarms(YEAST_C_FP / YEAST_C_FN), "That is the count at the threshold "
+                        "C_FP / C_FN: derive the threshold from the two expected costs, as `yeast_threshold` asks.",
+                        unless_right="yeast_threshold"),
             ],
             otherwise="Count the test proteins your model flags: fit `FixedThresholdClassifier` around the calibrated "
             "pipeline the step describes, with `threshold=yeast_threshold`, on the training split, then add up "
