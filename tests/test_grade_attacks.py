@@ -78,6 +78,13 @@ for frame in [big] * 2 + [small] * {IOPUB_MB // 10}:
 time.sleep(4)
 """
 
+# E. Error messages with names of any size, straight from the kernel (red-team 5: 100 cells of 15 MB names took the
+# grader to 9.8 GB and wrote a 3 GB details.json).
+HUGE_ERROR = """k = get_ipython().kernel
+k.session.send(k.iopub_socket, "error", {"ename": "E" * 5_000_000, "evalue": "v" * 5_000_000, "traceback": []},
+               parent=k.get_parent())
+"""
+
 RAW_NAME = b"M\xfc.ipynb"  # Latin-1 "Mü": not UTF-8
 LITERAL_NAME = "M\\xfc.ipynb"  # prints exactly like RAW_NAME
 LINK_NAME = "M\\xfc.ipynb (same printed name, #2)"  # named like the suffix the second one used to get
@@ -134,7 +141,9 @@ def graded(bwrap_ready, tmp_path_factory):
     honest = _solution(HONEST_KEY)
     (subs / "alice").mkdir(parents=True)
     shutil.copyfile(honest, subs / "alice" / honest.name)
-    for name, cells in {"mallory_module": [FAKE_MODULE], "mallory_deep": [DEEP_EXPORT], "mallory_flood": [FLOOD]}.items():
+    attackers = {"mallory_module": [FAKE_MODULE], "mallory_deep": [DEEP_EXPORT], "mallory_flood": [FLOOD],
+                 "mallory_error": [HUGE_ERROR] * 3}
+    for name, cells in attackers.items():
         (subs / name).mkdir()
         nbformat.write(_attacker(cells), subs / name / "attack.ipynb")
     # D. Three entries printing alike: a non-UTF-8 name, its printed form as a literal name, and a
@@ -156,11 +165,13 @@ def graded(bwrap_ready, tmp_path_factory):
     peak = sampler.stop()
     seconds = time.monotonic() - started
     details = json.loads((out / "details.json").read_text(encoding="utf-8")) if (out / "details.json").exists() else {}
+    details_bytes = (out / "details.json").stat().st_size if (out / "details.json").exists() else 0
     rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8"))) if (out / "grades.csv").exists() else []
     print(f"\ngraded in {seconds:.0f} s; grader peak RSS {peak / 2**20:.0f} MB", file=sys.stderr)
     for rel, record in sorted(details.get("submissions", {}).items()):
         print(f"  {rel}: {record['status']} {record['total']}/{record['max_total']}", file=sys.stderr)
     return {"returncode": proc.returncode, "stderr": stderr, "details": details, "rows": rows, "peak": peak,
+            "details_bytes": details_bytes,
             "subs": subs, "elsewhere": elsewhere, "honest": f"alice/{honest.name}"}
 
 
@@ -267,6 +278,16 @@ def test_a_message_flood_does_not_grow_the_grader(graded):
     assert graded["peak"] < (250 + STDIN_MB // 2 + 50) * 2**20, f"grader peak RSS {graded['peak'] / 2**20:.0f} MB"
 
 
+def test_an_error_of_any_size_is_kept_short(graded):
+    _assert_run_complete_and_honest_full_marks(graded)
+    record = _record(graded, "mallory_error")
+    errors = [cell for cell in record["cells"].values() if cell.get("ename")]
+    assert errors, record["cells"]
+    assert all(len(cell["ename"]) <= _sandbox.MAX_ERROR_NAME and len(cell["evalue"]) <= 500 for cell in errors)
+    # 15 MB of error text was sent; the whole run's details stay small.
+    assert graded["details_bytes"] < 2 * 2**20, graded["details_bytes"]
+
+
 # --------------------------------------------------------------------------- #
 # D. Printed names unique by construction; the grader never writes through a link
 # --------------------------------------------------------------------------- #
@@ -275,7 +296,7 @@ def test_a_message_flood_does_not_grow_the_grader(graded):
 def test_names_that_print_alike_get_their_own_rows_and_the_link_is_untouched(graded):
     _assert_run_complete_and_honest_full_marks(graded)
     shown = [row["submission"] for row in graded["rows"]]
-    assert len(shown) == len(set(shown)) == len(graded["details"]["submissions"]) == 7, shown
+    assert len(shown) == len(set(shown)) == len(graded["details"]["submissions"]) == 8, shown
     eve = [r for r in graded["details"]["submissions"].values() if r["student"] == "eve"]
     assert len(eve) == 3 and all(r["status"] == "invalid" for r in eve)
     link = graded["subs"] / "eve" / LINK_NAME

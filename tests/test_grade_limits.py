@@ -17,7 +17,7 @@ import time
 import psutil
 import pytest
 
-from course_utils.grading import _limits
+from course_utils.grading import _limits, _sandbox, handout
 from course_utils.grading import grade as grader
 
 BUSY = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
@@ -105,3 +105,58 @@ def test_the_course_notebooks_are_far_below_the_value_budget():
     for path in [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("solutions/*.ipynb")]:
         data = path.read_bytes()
         assert sum(data.count(c) for c in (b",", b"{", b"[", b":")) < grader.MAX_JSON_SEPARATORS / 50, path
+
+
+# --------------------------------------------------------------------------- #
+# Red-team 5: memory the watchdog did not see, open files, and the given-code comparison
+# --------------------------------------------------------------------------- #
+
+MEMFD = """import os, sys, time
+fd = os.memfd_create("hidden")
+block = b"x" * 2**20
+for _ in range(64):
+    os.write(fd, block)
+sys.stdout.write("ready\\n"); sys.stdout.flush()
+time.sleep(60)
+"""
+
+
+def test_memory_in_anonymous_files_is_counted_by_the_watchdog():
+    # Written with write(), a memfd's pages are in no process's resident memory (red-team 5 hid 1.4 GB so).
+    child = subprocess.Popen([sys.executable, "-c", MEMFD], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        process = psutil.Process(child.pid)
+        assert process.memory_info().rss < 64 * 2**20  # the blind spot: not resident
+        assert _sandbox._memfd_bytes([process]) >= 64 * 2**20
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+
+
+def test_a_kernels_open_files_are_capped():
+    # Each open socket holds buffers outside any resident memory: 3,000 socket pairs held ~1.5 GB unseen.
+    limit = _limits.rlimits(0)["RLIMIT_NOFILE"]
+    code = (f"import resource, socket\nresource.setrlimit(resource.RLIMIT_NOFILE, ({limit}, {limit}))\nn = 0\n"
+            "kept = []\ntry:\n    while True:\n        kept.append(socket.socketpair())\n        n += 1\nexcept OSError:\n    print(n)\n")
+    opened = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout)
+    assert opened < limit // 2 + 1 and limit <= 1024
+
+
+def test_the_given_code_comparison_reads_a_bounded_part_of_a_notebook(monkeypatch):
+    # Red-team 5: six 2 MB comment cells took 672 s in the grader (before any time limit), 1,000 cells of 48 KB 107 s.
+    from conftest import ROOT
+
+    calls = []
+    real = handout._code
+    monkeypatch.setattr(handout, "_code", lambda source: calls.append(len(source)) or real(source))
+    ratios = []
+    real_ratio = handout.difflib.SequenceMatcher.ratio
+    monkeypatch.setattr(handout.difflib.SequenceMatcher, "ratio",
+                        lambda self: ratios.append(len(self.b)) or real_ratio(self))
+    cells = [(i, "#" + "x = f(a)" * 250_000) for i in range(6)] + [(i, "x = f(a, b) + 1\n" * 3000) for i in range(6, 1006)]
+    result = handout.compare("ex01", cells, ROOT / "exercises")
+    cell_reads = [n for n in calls if n > 1_000]  # the cells' text (the handed-out lines are read too, a few each)
+    assert sum(cell_reads) <= handout.MAX_COMPARED_TOTAL and max(calls) <= handout.MAX_COMPARED_CHARS
+    assert not ratios  # no cell is near the given code's length: the full ratio is never computed
+    assert "handed-out code cells are missing" in result["note"]

@@ -222,6 +222,17 @@ def test_unpack_refuses_zip_slip_links_and_bombs(tmp_path, monkeypatch):
     assert report.bytes <= 10_000 and any("zip bomb" in r for r in report.zips[0]["refused"])
 
 
+def test_refusals_are_listed_up_to_a_cap_and_the_rest_counted(tmp_path):
+    # Red-team 5: a zip of 400,000 refused members listed every one (a 110 MB details.json, a 64 MB report).
+    many = _zip(tmp_path / "many.zip", {f"../x{i}.ipynb": "x" for i in range(lms.MAX_LISTED_REFUSALS + 150)})
+    report = lms.Unpacked()
+    lms.unpack(many, tmp_path / "m", "many.zip", report)
+    refused = report.zips[0]["refused"]
+    assert len(refused) == lms.MAX_LISTED_REFUSALS + 1 and all("zip-slip" in r for r in refused[:-1])
+    assert refused[-1] == "... and 150 more members refused (not listed)"
+    assert not list(tmp_path.glob("x*.ipynb"))
+
+
 def test_bulk_zip_and_a_students_zip_are_graded_and_reported(tmp_path, fake_kernels):
     canvas = tmp_path / "canvas"
     canvas_download(canvas)

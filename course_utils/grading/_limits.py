@@ -34,6 +34,9 @@ import psutil
 MAX_TASKS = 256
 #: Largest file a kernel may write (its scratch space is capped anyway).
 MAX_FILE_BYTES = 512 * 2**20
+#: Open files a kernel may hold (the usual default; an honest kernel holds about 60). Each open socket can hold
+#: a few hundred KB of buffers that no process's resident memory shows: this bounds them (red-team 5).
+MAX_OPEN_FILES = 1024
 #: Kernel user ids are drawn from this range, far above any account of a real system.
 UID_RANGE = (1_500_000_000, 1_900_000_000)
 
@@ -45,7 +48,8 @@ def address_space_backstop(max_memory_bytes: int) -> int:
 
 def rlimits(max_memory_bytes: int) -> dict[str, int]:
     """The rlimits of a kernel's processes, by ``resource`` constant name."""
-    limits = {"RLIMIT_CORE": 0, "RLIMIT_FSIZE": MAX_FILE_BYTES, "RLIMIT_NPROC": MAX_TASKS}
+    limits = {"RLIMIT_CORE": 0, "RLIMIT_FSIZE": MAX_FILE_BYTES, "RLIMIT_NPROC": MAX_TASKS,
+              "RLIMIT_NOFILE": MAX_OPEN_FILES}
     if max_memory_bytes:
         limits["RLIMIT_AS"] = address_space_backstop(max_memory_bytes)
     return limits

@@ -63,6 +63,10 @@ MAX_SCRATCH_BYTES = SCRATCH_BYTES
 INTERRUPT_GRACE = 3.0
 #: Text kept per cell, for the records (an export cell may keep more).
 MAX_CELL_TEXT = 20_000
+#: Characters kept of an error's name and of its message (a kernel can send any text as either; red-team 5 sent
+#: 15 MB names, one per cell, and the grader's records grew to gigabytes).
+MAX_ERROR_NAME = 200
+MAX_ERROR_TEXT = 2_000
 #: Bytes of a kernel's own stdout/stderr kept in its log.
 MAX_LOG_BYTES = 64 * 2**10
 #: Largest message frame the grader accepts from a kernel (a peer sending more is cut off). A plot is a
@@ -409,6 +413,29 @@ def _bounded_context():
     context.setsockopt(zmq.LINGER, 0)
     return context
 
+
+
+def _memfd_bytes(processes) -> int:
+    """Memory held in anonymous files (``memfd_create``) that the processes hold open: written with ``write()``,
+    it is in no process's resident memory and on no mounted file system (red-team 5 hid 1.4 GB that way from the
+    watchdog). Each file is counted once, by what it has allocated."""
+    seen, total = set(), 0
+    for process in processes:
+        try:
+            entries = list(os.scandir(f"/proc/{process.pid}/fd"))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if not os.readlink(entry.path).startswith("/memfd:"):
+                    continue
+                info = os.stat(entry.path)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                total += info.st_blocks * 512
+    return total
 
 class Kernel:
     """A fresh IPython kernel, fenced in as ``sandbox`` says, with a copy of ``notebook`` in its work folder.
@@ -774,7 +801,7 @@ class Kernel:
                 continue
         if self.sandbox.bwrap:
             total += sum(used for used, _size in self._tmpfs_usage())
-        return total
+        return total + _memfd_bytes(tree)
 
     def _tmpfs_usage(self) -> list[tuple[int, int]]:
         usage = []
@@ -900,7 +927,8 @@ class Kernel:
             elif kind == "stream":
                 self._keep(text, str(content.get("text", "")))
             elif kind == "error":
-                ename, evalue = str(content.get("ename", "")), str(content.get("evalue", ""))
+                ename = str(content.get("ename", ""))[:MAX_ERROR_NAME]
+                evalue = str(content.get("evalue", ""))[:MAX_ERROR_TEXT]
             elif kind in ("execute_result", "display_data"):
                 self._keep(text, str(content.get("data", {}).get("text/plain", "")))
         self._drain_shell()

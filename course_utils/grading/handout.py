@@ -43,6 +43,14 @@ _STUB = re.compile(r"(^\.\.\.$|=\s*\.\.\.\s*$|^return\s+\.\.\.\s*$|\.\.\.\s*#\s*
 _CALL = re.compile(r"(?:\b(q\d+)|\bquestions\s*\[\s*['\"](q\d+)['\"]\s*\])\s*\.\s*(solution\s*\(|solution_code\b)")
 
 
+#: Characters of one submitted cell, and of the whole notebook, that the comparison with the handed-out code reads
+#: (an honest notebook has a few KB of code in all; a forged one of 1,000 cells of 48 KB took 107 s to read whole).
+MAX_COMPARED_CHARS = 20_000
+MAX_COMPARED_TOTAL = 400_000
+#: How close (``difflib`` ratio) a cell must be to a handed-out cell to count as its edited copy.
+CLOSE_ENOUGH = 0.75
+
+
 def _normal(line: str) -> str:
     return "".join(line.split())
 
@@ -122,6 +130,16 @@ def _first(lines: list[str], limit: int = 50) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _similarity(given: str, source: str, cutoff: float) -> float:
+    """``difflib``'s ratio of the two texts, or 0 when its cheap upper bounds already fall below ``cutoff`` (a
+    cell far longer than the given code can never be close to it): the full ratio grows with the product of
+    the lengths."""
+    matcher = difflib.SequenceMatcher(None, given, source)
+    if matcher.real_quick_ratio() < cutoff or matcher.quick_ratio() < cutoff:
+        return 0.0
+    return matcher.ratio()
+
+
 def _change(given: list[str], source: str) -> list[str]:
     """``- given`` / ``+ submitted`` lines for the given lines missing from ``source``."""
     present = [line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
@@ -145,8 +163,15 @@ def compare(exercise: str | None, cells: list[tuple[int, str]], exercises_dir: P
     reference = given_cells(exercise or "", exercises_dir)
     if not reference:
         return {"note": "", "changes": []}
-    # Layout and comments ignored: a given line counts as kept if the cell's code (its tokens) holds it.
-    sources = {index + 1: (source, _code(source)) for index, source in cells}
+    # Layout and comments ignored: a given line counts as kept if the cell's code (its tokens) holds it. Only the
+    # start of a very large cell is read: the comparison runs in the grader before any time limit, and a notebook
+    # of a few huge cells made it take minutes (red-team 5). Given code is a few lines; a cell that hides it past
+    # these caps only loses this note.
+    sources, budget = {}, MAX_COMPARED_TOTAL
+    for index, source in cells:
+        read = source[: max(0, min(MAX_COMPARED_CHARS, budget))]
+        budget -= len(read)
+        sources[index + 1] = (read, _code(read))
     found: dict[int, int] = {}  # handed-out cell -> submission cell holding all its given lines
     for handout_cell, lines in reference:
         wanted = [_code(line) for line in lines]
@@ -163,9 +188,9 @@ def compare(exercise: str | None, cells: list[tuple[int, str]], exercises_dir: P
         best = max(hits, key=hits.get, default=None)
         if best is None or hits[best] == 0:  # nothing of it left: the closest free cell by text, if close
             text = "\n".join(lines)
-            scored = [(difflib.SequenceMatcher(None, text, sources[n][0]).ratio(), n) for n in free]
+            scored = [(_similarity(text, sources[n][0], CLOSE_ENOUGH), n) for n in free]
             ratio, best = max(scored, default=(0.0, None))
-            best = best if ratio >= 0.75 else None
+            best = best if ratio >= CLOSE_ENOUGH else None
         if best is None:
             changes.append({"cell": None, "handout_cell": handout_cell, "first_line": _first(lines), "diff": [f"- {line}" for line in lines]})
         else:

@@ -68,6 +68,9 @@ MAX_RUN_FILES = 500_000
 MIN_FREE_BYTES = 512 * 2**20
 #: Zips inside zips are unpacked to this depth (a bulk zip holding students' zips is depth 2).
 MAX_ZIP_DEPTH = 3
+#: Refusals listed per zip, and per person of a bulk download; the rest are only counted.
+MAX_LISTED_REFUSALS = 200
+MAX_LISTED_REFUSALS_PER_PERSON = 20
 #: A member deeper than this many folders, or with a name part over 255 bytes, is refused.
 MAX_MEMBER_DEPTH = 32
 #: Notebooks graded per student and exercise (the newest); the others are listed, not graded.
@@ -537,11 +540,20 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
     budgets: dict[str, _Budget] = {}
     stopped: set[str] = set()
 
+    listed: dict[str, int] = {}
+
     def refuse(message: str, key: str) -> None:
-        """List a refusal; in a bulk download also record, as data, whose LMS-named part it was."""
-        entry["refused"].append(message)
+        """List a refusal; in a bulk download also record, as data, whose LMS-named part it was. The lists are
+        capped (a zip of 400,000 refused members made a 110 MB details.json, red-team 5); the rest are counted."""
+        if len(entry["refused"]) < MAX_LISTED_REFUSALS:
+            entry["refused"].append(message)
+        else:
+            entry["refused_unlisted"] = entry.get("refused_unlisted", 0) + 1
         if listing and "\x00" in key:
-            entry.setdefault("owners", []).append([key.split("\x00")[-1], message])
+            owner = key.split("\x00")[-1]
+            listed[owner] = listed.get(owner, 0) + 1
+            if listed[owner] <= MAX_LISTED_REFUSALS_PER_PERSON:
+                entry.setdefault("owners", []).append([owner, message])
 
     inner = []
     with archive:
@@ -617,6 +629,8 @@ def unpack(zip_path: Path, target: Path, label: str, report: Unpacked, depth: in
                 folder.rename(path)  # its notebooks show as .../work.zip/<path in the zip>
         except (Exception, RecursionError) as error:  # noqa: BLE001 - one bad member never stops the run
             refuse(f"{name}: the zip inside could not be unpacked ({type(error).__name__})", key)
+    if entry.get("refused_unlisted"):
+        entry["refused"].append(f"... and {entry['refused_unlisted']} more members refused (not listed)")
 
 
 def _remove_quietly(path: str) -> None:
