@@ -33,10 +33,14 @@ _smote_params = describe(best_pipe.get_params())
 _prevalence_train = float(y_train.mean())
 _reference_se = float(reference_se)
 _fold_thresholds = [float(t) for t in fold_thresholds]
+_calibrated_fold_slopes = [float(s) for s in calibrated_fold_slopes]
+_stable_alerts = {"reference_gap": float(reference_gap), "limit": float(stable_limit), "false_alert": float(false_alert),
+                  "fresh_recall": float(fresh_recall)}
 """
 NAMES = ["_results", "_grid_gaps", "_cost_gaps", "_ranking", "_grid_fits", "_smote_params", "best_name", "_decisions", "_stream", "_at_prevalence", "_sizes", "_checks", "_best", "_prevalence_train",
          "fold_positives", "ap_scores", "run_means", "cost_threshold", "tuned_threshold", "test_cost", "cv_cost",
-         "low", "high", "_reference_se", "test_recall", "_fold_thresholds"]
+         "low", "high", "_reference_se", "test_recall", "_fold_thresholds", "_calibrated_fold_slopes",
+         "_stable_alerts"]
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +169,8 @@ def test_tuned_threshold_sits_above_the_formula_on_every_fold_with_a_wide_spread
 
 def test_calibration_restores_the_risks_and_its_lead_is_within_noise(lesson):
     # "calibrating first brings the mean predicted risk back to the prevalence and the Brier score down to the
-    # baseline's; its slope, a little above 1, is slightly timid"; "the lowest mean cost of the SMOTE pipelines,
+    # baseline's; its mean slope is a little above 1, but from fold to fold it ranges from below 1 to well above
+    # (printed above): on these rows it cannot be told from 1"; "the lowest mean cost of the SMOTE pipelines,
     # but its lead over the tuned threshold and over 0.5 is small ... (corrected p-values well above 0.1)"
     d = lesson["_decisions"]
     calibrated = d[CALIBRATED]
@@ -173,6 +178,8 @@ def test_calibration_restores_the_risks_and_its_lead_is_within_noise(lesson):
     assert abs(calibrated["Brier score"] - d[BASELINE]["Brier score"]) < 0.001
     assert calibrated["Brier score"] < d["SMOTE pipeline, threshold 0.5"]["Brier score"]
     assert 1.0 < calibrated["calibration slope"] < 1.2
+    slopes = lesson["_calibrated_fold_slopes"]
+    assert min(slopes) < 1.0 < 1.2 < max(slopes)
     smote_rules = [row["CV cost per case"] for name, row in d.items() if name.startswith(("SMOTE", "fully"))]
     assert calibrated["CV cost per case"] == min(smote_rules)
     for other in ["SMOTE pipeline, threshold 0.5", "SMOTE pipeline, TunedThresholdClassifierCV"]:
@@ -208,6 +215,8 @@ def test_test_cost_agrees_with_cross_validation(lesson):
     # "The test cost is a little lower than the cross-validated estimate ... the estimate lies inside that interval"
     assert lesson["low"] < lesson["cv_cost"] < lesson["high"]
     assert lesson["test_cost"] < lesson["cv_cost"]
+    # "the interval is about 0.08 wide"; "here the validation cost is, if anything, the higher one"
+    assert 0.065 < lesson["high"] - lesson["low"] < 0.095
 
 
 def test_reloaded_model_is_identical_and_never_resamples(lesson):
@@ -256,13 +265,22 @@ def test_alert_rule_fires_late_and_on_precision_only(lesson):
 
 
 def test_reference_recall_is_uncertain_and_was_optimistic(lesson):
-    # "with 50 positives the reference recall is uncertain by several points"; "the test set's reference
-    # recall was optimistic: on 100,000 fresh cases at 5 % the model's recall is lower, by about one standard
-    # error of the reference"
+    # "with 50 positives the reference recall is uncertain by several points"; "The test set's reference recall
+    # was optimistic: on 100,000 fresh cases at 5 % the model's recall is lower, by 1.3 standard errors of the
+    # reference (printed above). So the recall limit sits only about one batch standard error below the model's
+    # true recall, and a stable model falls below it by chance in about one week in 7: over the 8 stable weeks, at
+    # least one false recall alert was more likely than not (printed above). None came in this run"
     assert 0.04 < lesson["_reference_se"] < 0.08
     fresh_recall = lesson["_at_prevalence"]["0.05"][0]
     gap = lesson["test_recall"] - fresh_recall
-    assert 0.5 * lesson["_reference_se"] < gap < 1.5 * lesson["_reference_se"]
+    assert 1.2 * lesson["_reference_se"] < gap < 1.5 * lesson["_reference_se"]
+    a = lesson["_stable_alerts"]
+    assert a["reference_gap"] == pytest.approx(1.3, abs=0.05)
+    batch_se = (fresh_recall * (1 - fresh_recall) / 100) ** 0.5
+    assert 0.7 * batch_se < fresh_recall - a["limit"] < 1.3 * batch_se
+    assert 1 / 8.5 < a["false_alert"] < 1 / 6  # "about one week in 7"
+    assert 1 - (1 - a["false_alert"]) ** 8 > 0.5  # "more likely than not"
+    assert not any(row["recall"] < row["recall limit"] for week, row in lesson["_stream"].items() if int(week) <= 8)
 
 
 def test_week_15_alert_is_borderline_and_later_ones_are_clear(lesson):

@@ -26,7 +26,8 @@ _knn_gap, _mlp_gap, _mlp_ap_gap = knn_gap._asdict(), mlp_gap._asdict(), mlp_ap_g
 _hgb_vs = {k: v._asdict() for k, v in hgb_vs.items()}
 _intervals = {"brf_vs_rf AP": corrected_interval(brf_vs_rf["AP"], n_train, n_test),
               "knn": corrected_interval(knn_gap, n_train, n_test),
-              "mlp AP": corrected_interval(mlp_ap_gap, n_train, n_test)}
+              "mlp AP": corrected_interval(mlp_ap_gap, n_train, n_test),
+              "mlp BA": corrected_interval(mlp_gap, n_train, n_test)}
 _across_intervals = dict(zip([f"{d} | {m}" for d, m in across], [corrected_interval(g, *nt) for g, nt in
                                                                zip(across.values(), across_sizes)]))
 _fit_ratios = {k: [float(x) for x in v] for k, v in fit_ratios.items()}
@@ -40,7 +41,8 @@ _sizes = {"rows": int(len(y_yeast)), "positives": int(y_yeast.sum()), "splits": 
           "ecoli_positives": int(load("ecoli4")[1].sum())}
 _moved_interval = [float(moved_low), float(moved_high)]
 _extras = {"lowest_proba": lowest_proba, "hgb_surviving": list(hgb_surviving), "train_shares": train_shares,
-           "gnb_shares": gnb_shares, "draws_won": draws_won}
+           "gnb_shares": gnb_shares, "draws_won": draws_won,
+           "adaboost_floor": float(adaboost_floor)}
 _gnb = {"same_as_prior": bool(same_as_prior), "shift_min": float(log_odds_shift.min()),
         "shift_max": float(log_odds_shift.max()), "prior_shift": float(prior_shift)}
 """
@@ -122,6 +124,12 @@ def test_balanced_probabilities_and_the_prevalence_threshold(lesson):
         assert table[name]["BA at prevalence"] == pytest.approx(0.5, abs=0.005)
         # L6: "even their lowest probability (printed above) is far above the prevalence"
         assert lesson["_extras"]["lowest_proba"][name] > 2 * lesson["prevalence"]
+    # "no probability can fall below 1 / (1 + e²) ... RUSBoost's lowest probability sits on that floor,
+    # EasyEnsemble's ... above it"
+    floor = lesson["_extras"]["adaboost_floor"]
+    assert floor == pytest.approx(0.119, abs=0.0005)
+    assert lesson["_extras"]["lowest_proba"]["RUSBoost"] == pytest.approx(floor, abs=1e-6)
+    assert lesson["_extras"]["lowest_proba"]["EasyEnsemble"] > floor + 0.01
 
 
 def test_rusboost_ranks_worst(lesson):
@@ -132,17 +140,21 @@ def test_rusboost_ranks_worst(lesson):
 
 
 def test_fit_time_rows_and_ratios(lesson):
-    # Rows per tree on the first split (1187 vs 2 x 40 or 41). "In this run the ratios of the two small datasets
-    # scatter around 1, and on abalone19, with about 3,300 training rows, the balanced forest was faster in the
-    # median split". Ratios of two timings on the same split of the same run (never an absolute time), with wide
-    # margins: a busy machine moves a single split by a factor of two, so only medians are bounded tightly.
+    # Rows per tree on the first split (1187 vs 2 x 40 or 41). "In this run (medians printed above) the two small
+    # datasets, yeast4 and ecoli4, have median ratios within about 15 % of 1, one a little below and one a little
+    # above: no clear saving. On abalone19, with about 3,300 training rows, the balanced forest took about half the
+    # weighted forest's CPU time in the median split." Recap: "within about 15 % of each other on the two small
+    # sets, and the balanced forest took about half on the largest". CPU-time ratios of two fits on the same split,
+    # timed one after the other (about 0.9, 1.1 and 0.56 when written): the bounds are wide enough for any machine
+    # load, narrow enough to catch a changed story (a saving on the small sets, none on abalone19). Which small
+    # set falls below 1 is this run's draw, so it is not asserted.
     rows = lesson["rows_per_tree"]
     assert rows["RF balanced_subsample"] == 1187 and 2 * 40 <= rows["BalancedRandomForest"] <= 2 * 41
     median = {name: float(np.median(r)) for name, r in lesson["_fit_ratios"].items()}
     for name in ("yeast4", "ecoli4"):
-        assert 0.5 < median[name] < 2.0
-    # Only the median is claimed: single splits and the order of medians between datasets move with the load.
-    assert median["abalone19"] < 0.9
+        assert 0.7 < median[name] < 1.4
+    assert median["abalone19"] < 0.8
+    assert median["abalone19"] < min(median["yeast4"], median["ecoli4"])
     assert lesson["train_rows"]["abalone19"] == pytest.approx(3300, abs=50)
 
 
@@ -225,12 +237,15 @@ def test_remedies_for_gaussian_nb(lesson):
 
 
 def test_remedies_for_mlp(lesson):
-    # "the weighted loss raises balanced accuracy at 0.5, but the plain MLP at the prevalence does as well (below).
-    # Its mean AP is higher too, by a difference that 5 splits cannot separate from noise."
+    # "the weighted loss raises balanced accuracy at 0.5, but against the plain MLP at the prevalence no difference
+    # is detected (below). That is not "as well": the corrected interval still allows differences of more than 0.1
+    # either way. The plain MLP's mean AP is higher, by a difference that 5 splits cannot separate from noise."
     r = lesson["_remedies"]
     assert r["MLP, balanced sample_weight"]["BA at 0.5"] > r["MLP"]["BA at 0.5"] + 0.1
     gap = lesson["_mlp_gap"]
     assert abs(gap["mean_difference"]) < 0.05 and gap["p_value"] > 0.2
+    low, high = lesson["_intervals"]["mlp BA"]
+    assert low < -0.1 and high > 0.1
     assert r["MLP"]["AP"] > r["MLP, balanced sample_weight"]["AP"]
     ap_gap = lesson["_mlp_ap_gap"]
     assert ap_gap["mean_difference"] < 0 and ap_gap["p_value"] > 0.05
@@ -270,14 +285,14 @@ def test_detectors_win_on_a_new_kind_of_fault(lesson):
     assert lesson["_novel_iso_wins"] == 1.0
 
 
-def test_supervised_overtakes_from_a_dozen_to_a_few_dozen_labels(lesson):
-    # "With a handful of labelled new faults the supervised model is still behind; from about a dozen to a few
-    # dozen it overtakes the detectors."
+def test_supervised_overtakes_between_20_and_40_labels(lesson):
+    # "With a handful of labelled new faults the supervised model is still behind; its mean AP passes the
+    # detectors' between 20 and 40 labelled faults in this run (printed above: k = 20 for IsolationForest,
+    # k = 40 for LocalOutlierFactor)."
     curve = {int(k): v for k, v in lesson["_curve"].items()}  # JSON keys are strings
     novel, overtakes = lesson["_novel"], lesson["overtakes"]
     assert curve[5] < min(novel["IsolationForest"], novel["LocalOutlierFactor"])
-    assert 10 <= overtakes["IsolationForest"] <= 20 and 15 in curve and 30 in curve
-    assert 20 <= overtakes["LocalOutlierFactor"] <= 40
+    assert overtakes["IsolationForest"] == 20 and overtakes["LocalOutlierFactor"] == 40
     assert curve[40] > curve[10] > curve[0]
     # "These are means of 5 draws: at the crossing it is not ahead on every draw"
     won = lesson["_extras"]["draws_won"]
