@@ -407,7 +407,7 @@ q1 = exercise.question(
             options={
                 "a": "the balanced forest ranks the positives better than the weighted forest",
                 "b": "the balanced forest mostly moved the operating point: its 0.5 is a low threshold in the "
-                "real data's terms, and the weighted forest with a moved threshold does as well",
+                "real data's terms, and against the weighted forest with a moved threshold no difference is detected",
                 "c": "balanced accuracy is the wrong metric: only AP counts",
                 "d": "the weighted forest overfits, so its balanced accuracy is low",
             },
