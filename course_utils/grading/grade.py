@@ -772,7 +772,8 @@ def _judge(ctx: Context, sub: Submission, exported: dict, record: dict) -> dict:
             except Exception as error:  # noqa: BLE001 - a checker bug is a row, never a crash
                 result = Result(Status.UNCHECKABLE, "This question could not be graded automatically; your instructor will look at it.",
                                 0.0, question.points, question.label)
-                record.setdefault("grader_errors", []).append(f"{name}: {type(error).__name__}: {error}")
+                # The error's text may quote the submission's own data: kept short, as every kernel-made text is.
+                record.setdefault("grader_errors", []).append(f"{name}: {type(error).__name__}: {str(error)[:500]}")
         entry = result.to_dict()
         entry["message"] = _clean(entry["message"])
         entry.setdefault("mistake", getattr(result, "mistake", None))  # stable id of a named mistake, if the checker gives one
