@@ -47,6 +47,7 @@ import html
 import inspect
 import math
 import numbers
+import re
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -1246,7 +1247,10 @@ class FunctionCases(Answer):
             except Feedback:
                 raise
             except Exception as error:
-                outputs.append({"error": f"{type(error).__name__}: {_short(str(error), 120)}"})
+                # A nested function's qualified name ("test.<locals>.f() got an unexpected keyword ...") would push the
+                # reason past the cut: keep its own name only.
+                text = re.sub(r"^[\w.<>]*\.(?=\w+\(\))", "", str(error))
+                outputs.append({"error": f"{type(error).__name__}: {_short(text, 120)}"})
         return outputs
 
     def judge(self, data, seed=DEFAULT_SEED):
@@ -1263,8 +1267,15 @@ class FunctionCases(Answer):
             )
         for kwargs, output in zip(cases, data):
             if isinstance(output, dict) and "error" in output:
-                explained = self.explain_error(kwargs, str(output["error"])) if self.explain_error else None
-                raise incorrect(explained or f"Your function raised {output['error']}.")
+                error = str(output["error"])
+                explained = self.explain_error(kwargs, error) if self.explain_error else None
+                if explained is None and error.startswith("TypeError") and any(
+                        words in error for words in ("unexpected keyword argument", "required positional argument",
+                                                     "required keyword-only argument")):
+                    # Learner pass 6: a right function with renamed parameters got only the raw TypeError.
+                    explained = (f"Keep the step's parameter names ({', '.join(f'`{k}`' for k in kwargs)}): the check "
+                                 f"calls your function with them by name, and it raised {error}.")
+                raise incorrect(explained or f"Your function raised {error}.")
             problem = self.judge_case(kwargs, output)
             if problem:
                 raise incorrect(*problem) if isinstance(problem, tuple) else incorrect(problem)

@@ -329,12 +329,14 @@ def test_q4_other_honest_timings_pass(big, fitted_models):
     assert ex07.q4.check(full, fast, mean).status in (Status.CORRECT, Status.UNCHECKABLE)
 
 
-def test_q4_sampler_after_the_scaler_passes(big, fitted_models, report):
+def test_q4_sampler_after_the_scaler_is_refused(big, fitted_models, report):
+    # Learner pass 6: the step says "as its first step"; with the sampler second, the scaler still fits on all rows.
     X, y, _, _ = big
     full, _ = fitted_models
     fast = make_pipeline(StandardScaler(), RandomUnderSampler(sampling_strategy=0.1, random_state=0),
                          LogisticRegression()).fit(X, y)
-    assert ex07.q4.check(full, fast, report).status is Status.CORRECT
+    result = assert_fails(ex07.q4.check(full, fast, report), "`RandomUnderSampler` first", points=None)
+    assert "fast_model=sampler-not-first" in result.mistake
 
 
 def test_q4_report_mistakes(fitted_models, report):
@@ -343,7 +345,7 @@ def test_q4_report_mistakes(fitted_models, report):
     assert_fails(ex07.q4.check(full, fast, {**report, "speedup": g / f}), "other way round", points=2)
     assert_fails(ex07.q4.check(full, fast, {**report, "speedup": 1.5 * f / g}), "not `full_seconds / fast_seconds`",
                  points=2)
-    slower = {"full_seconds": f, "fast_seconds": 2 * f, "speedup": 0.5}
+    slower = {"full_seconds": f, "fast_seconds": 1.2 * f, "speedup": 1 / 1.2}
     # Not faster does not prove a slip (a busy machine can invert two short fits): could not be checked, no points.
     assert_fails(ex07.q4.check(full, fast, slower), "not faster", "timeit.repeat", status=Status.UNCHECKABLE,
                  points=2)
@@ -394,7 +396,15 @@ def test_q4_a_speedup_far_above_the_checks_cannot_pass(fitted_models, report):
     full, fast = fitted_models
     f, g = report["full_seconds"], report["fast_seconds"]
     summed = {"full_seconds": 5 * f, "fast_seconds": g, "speedup": 5 * f / g}
-    assert_fails(ex07.q4.check(full, fast, summed), "far above", "one fit each", status=Status.UNCHECKABLE, points=2)
+    assert_fails(ex07.q4.check(full, fast, summed), "far longer", "total of five fits", status=Status.UNCHECKABLE,
+                 points=2)
+    # Learner pass 6: both times summed over five fits (the speed-up then right) passed under the former factor 8.
+    both = {"full_seconds": 5 * f, "fast_seconds": 5 * g, "speedup": f / g}
+    assert_fails(ex07.q4.check(full, fast, both), "far longer", "total of five fits", status=Status.UNCHECKABLE,
+                 points=2)
+    # Three fits summed for the full model only: caught by the speed-up, as before.
+    three = {"full_seconds": 3 * f, "fast_seconds": g, "speedup": 3 * f / g}
+    assert_fails(ex07.q4.check(full, fast, three), "far above", "one fit each", status=Status.UNCHECKABLE, points=2)
 
 
 def test_q4_full_model_fitted_on_part_of_the_rows_is_refused(big, fitted_models, report):

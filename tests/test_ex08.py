@@ -671,3 +671,17 @@ def test_q2_temperature_scaling_is_named(train, smote_model):
     rep = CalibratedClassifierCV(smote_model, method="temperature", cv=5).fit(X_train, y_train)
     result = assert_fails(ex08.q2.check(rep), "temperature", "no intercept")
     assert result.mistake == "temperature" and "true proportions" not in result.message
+
+
+def test_learner6_renamed_parameters_are_told_to_keep_the_steps_names():
+    """Learner pass 6: a right function with renamed parameters got the raw TypeError (exercise 07 explains it)."""
+
+    def prior_correct_renamed(p, pi_s, pi):
+        return solution_prior_correct(p, pi_s, pi)
+
+    def top_k_renamed(scores, budget):
+        return solution_top_k(scores, budget)
+
+    result = assert_fails(ex08.q1.check(prior_correct_renamed), "Keep the step's parameter names", "`proba`", points=0)
+    assert "unexpected keyword argument" in result.message
+    assert_fails(ex08.q4.check(top_k_renamed), "Keep the step's parameter names", "`risk`", "`k`", points=0)

@@ -675,14 +675,15 @@ def test_capstone_step_says_which_leaky_estimates_the_check_cannot_see(blocks):
 
     text = "\n".join(c.source for c in nbformat.read(ROOT / "solutions" / "10_many_classes_capstone.ipynb",
                                                      as_version=4).cells if c.cell_type == "markdown")
-    for phrase in ("What the check cannot see", "`-best_score_`", "a threshold tuned on all of `X_blocks`",
-                   "a scaler fitted on all of `X_blocks` outside the cross-validation", "They are still wrong"):
+    for phrase in ("What the check cannot see", "a threshold tuned on all of `X_blocks`",
+                   "a scaler fitted on all of `X_blocks` outside the cross-validation", "They are still wrong",
+                   "One such estimate it does name", "`-best_score_`"):
         assert phrase in text, phrase
-    # what the text says is true: the check accepts -best_score_ of a threshold search (bias below chance)
+    # what the text says is true: -best_score_ of a threshold search is named (learner pass 6), from the model itself
     X_blocks, y_blocks = blocks
     tuned = TunedThresholdClassifierCV(log_linear(), scoring=make_scorer(ex10.expected_cost, greater_is_better=False),
                                        cv=StratifiedKFold(5, shuffle=True, random_state=0)).fit(X_blocks, y_blocks)
-    assert ex10.q6.evaluate(tuned, -tuned.best_score_).status is Status.CORRECT
+    assert "tuning-score-estimate" in ex10.q6.evaluate(tuned, -tuned.best_score_).mistake
 
 
 def test_capstone_names_a_swapped_threshold_and_pos_label(blocks):
@@ -724,3 +725,21 @@ def test_capstone_names_a_swapped_threshold_and_pos_label(blocks):
     result = assert_fails(ex10.q6.evaluate(HandMade().fit(X_blocks, y_blocks), 0.6), "C_FN / (C_FP + C_FN)",
                           points=None)
     assert "swapped-threshold" in result.mistake
+
+
+def test_learner6_estimate_of_another_rule_and_the_searchs_own_score_are_named(blocks, honest):
+    """Learner pass 6: a calibrated model deciding at 0.5, handed in with the 1/11 rule's estimate, got the estimate
+    part right (0.150 from its vault cost, inside the 0.152 band); `-tuned.best_score_` passed as an estimate."""
+    X, y = blocks
+    _model, estimate_of_one_eleventh = honest
+    calibrated = CalibratedClassifierCV(log_linear(), cv=3).fit(X, y)
+    result = ex10.q6.evaluate(calibrated, estimate_of_one_eleventh)
+    assert "capstone_cv_cost=other-rule" in result.mistake, result
+    assert "capstone_cv_cost" not in [p for p in result.message.split("`") if "correct" in p]
+    scorer = make_scorer(ex10.expected_cost, greater_is_better=False)
+    tuned = TunedThresholdClassifierCV(log_linear(), scoring=scorer, cv=5).fit(X, y)
+    result = assert_fails(ex10.q6.evaluate(tuned, -tuned.best_score_), "best_score_", points=None)
+    assert "capstone_cv_cost=tuning-score-estimate" in result.mistake
+    # The same search, validated from outside (its own tuning inside each fold), still passes.
+    outside = ex10.expected_cost(y, cross_val_predict(clone(tuned), X, y, cv=StratifiedKFold(5, shuffle=True, random_state=1)))
+    assert ex10.q6.evaluate(tuned, outside).status is Status.CORRECT

@@ -706,6 +706,8 @@ q5 = exercise.question(
                                 "You swapped the costs: a missed non-text block (C_FN = 10) is the expensive one, so "
                                 "the threshold is low."),
                 Mistake("default", 0.5, "0.5 is the best threshold only when both mistakes cost the same."),
+                Mistake("inverse-cost-ratio", C_FN / C_FP, "That is the ratio of the costs, C_FN / C_FP: a threshold is a "
+                        "probability, between 0 and 1. Compare the expected costs of flagging and of not flagging."),
                 percentage_mistake(C_FP / (C_FP + C_FN), "That is a percentage; a threshold on probabilities is a "
                                    "fraction between 0 and 1."),
                 Mistake("prevalence", lambda: _learner_rows()[1],
@@ -901,6 +903,16 @@ def _in_sample_cost(model) -> float | None:
         return None
 
 
+def _tuning_score(model) -> float | None:
+    """``best_score_`` of a fitted ``TunedThresholdClassifierCV`` (the score of the threshold it chose, on the folds
+    it chose it on), None for any other model."""
+    try:
+        score = float(getattr(model, "best_score_"))
+        return score if math.isfinite(score) and hasattr(model, "best_threshold_") else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
 CALIBRATION_ALPHA = 0.001
 """The capstone says "not calibrated" only when logistic recalibration rejects calibration at this level."""
 
@@ -979,6 +991,7 @@ class VaultDecisions(HeldoutScore):
             "evidence": _fit_rows_evidence(value),
             "in_sample_cost": _in_sample_cost(value),
             "expected_transform": _expected_transform(value),
+            "tuning_score": _tuning_score(value),
         }
 
     def judge(self, data, seed=DEFAULT_SEED):
@@ -1188,6 +1201,17 @@ class CostEstimate(Answer):
                 "them was not fitted on.",
                 "in-sample-estimate",
             )
+        tuning = data.get("tuning_score") if isinstance(data, dict) else None
+        if isinstance(tuning, (int, float)) and any(math.isclose(claim, s * float(tuning), rel_tol=1e-9, abs_tol=1e-12)
+                                                    for s in (-1.0, 1.0)):
+            # Learner pass 6: `-tuned.best_score_` passed. It is the cost of the threshold the search chose, on the
+            # folds it chose it on: the best of many candidates, so biased low, and no estimate of the final model.
+            raise incorrect(
+                "Your estimate is the search's own `best_score_`: the cost of the threshold it chose, measured on the "
+                "same folds it chose it on. Picking the best of many thresholds makes that score optimistic. Estimate by "
+                "cross-validating the whole `TunedThresholdClassifierCV` (its own tuning inside each fold).",
+                mistake="tuning-score-estimate",
+            )
         n_learner, _ = _learner_rows()
         se_vault = float(costs.std(ddof=1) / math.sqrt(len(costs)))
         # A cross-validated estimate over the learner's rows has about the same per-row spread.
@@ -1202,6 +1226,21 @@ class CostEstimate(Answer):
                 "whole model.",
                 mistake="transform-outside-model",
             )
+        se = band / Z_LEAK
+        # Learner pass 6: a model deciding at 0.5 handed in with the estimate of the 1/11 rule passed, 0.150 from its
+        # own vault cost against a band of 0.152. An estimate more than 2 standard errors from its own rule's cost
+        # and within 1 of another named rule's (a likelihood ratio of about e^4 or more) is that rule's.
+        if abs(claim - vault_cost) > 2 * se and abs(claim - vault_cost) <= band:
+            other = _other_threshold(claim, data.get("output"), decisions, y, se)
+            if other is not None:
+                where, _ = other
+                raise incorrect(
+                    f"Your validation estimate ({claim:.3f}) is far from your model's cost on the vault ({vault_cost:.3f}) "
+                    f"and close to what your model's own scores cost there when decided at {where}, while "
+                    "`capstone_model.predict` decides at another threshold. Is your estimate that of another rule than "
+                    "the one you handed in? Hand in the rule you validated, or validate the one you hand in.",
+                    mistake="other-rule",
+                )
         if abs(claim - vault_cost) > band:
             other = _other_threshold(claim, data.get("output"), decisions, y, band)
             if other is not None:
@@ -1258,7 +1297,8 @@ class _Capstone(Question):
             extracted["capstone_cv_cost"] = {"data": {"value": estimate["data"], "decisions": decisions,
                                                       "output": model_data.get("output"),
                                                       "in_sample_cost": model_data.get("in_sample_cost"),
-                                                      "expected_transform": model_data.get("expected_transform")}}
+                                                      "expected_transform": model_data.get("expected_transform"),
+                                                      "tuning_score": model_data.get("tuning_score")}}
         elif "data" in model and estimate.get("status") == Status.NOT_ATTEMPTED.value:
             extracted["capstone_cv_cost"] = {
                 "status": Status.NOT_ATTEMPTED.value,
