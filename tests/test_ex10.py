@@ -743,3 +743,24 @@ def test_learner6_estimate_of_another_rule_and_the_searchs_own_score_are_named(b
     # The same search, validated from outside (its own tuning inside each fold), still passes.
     outside = ex10.expected_cost(y, cross_val_predict(clone(tuned), X, y, cv=StratifiedKFold(5, shuffle=True, random_state=1)))
     assert ex10.q6.evaluate(tuned, outside).status is Status.CORRECT
+
+
+def test_learner6_many_models_checked_against_the_vault_get_a_warning(blocks, honest):
+    """Learner pass 6: looping the check over 29 thresholds found the vault's best one, with nothing said. The check
+    cannot stop it (the numbers are the feedback), but after more than VAULT_LOOKS models it says what that is."""
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = blocks
+    fitted = log_linear().fit(X, y)
+    question = ex10._Capstone("ex10.q6", ex10.q6.parts, points=4, hints=["h"], solution="")  # a fresh session
+    messages = []
+    for threshold in np.linspace(0.05, 0.2, ex10.VAULT_LOOKS + 2):
+        model = FixedThresholdClassifier(FrozenEstimator(fitted), threshold=float(threshold)).fit(X, y)
+        messages.append(question.evaluate(model, honest[1]).message)
+    assert not any("different models against the vault" in m for m in messages[: ex10.VAULT_LOOKS])
+    assert all("checked" in m and "different models against the vault" in m for m in messages[ex10.VAULT_LOOKS:])
+    # Checking the same model again is not another look; the grader (grade, one call per student) never warns.
+    again = question.evaluate(model, honest[1]).message
+    assert f"checked {ex10.VAULT_LOOKS + 2} different models" in again
+    graded = question.grade(question.extract(model, honest[1]))
+    assert "against the vault" not in graded.message

@@ -49,6 +49,8 @@ for, and how its check establishes it:
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 import warnings
 from functools import cache
@@ -1277,14 +1279,41 @@ class CostEstimate(Answer):
                                       f"({vault_cost:.3f}) within chance (\u00b1{band:.3f}).")
 
 
+#: Different models a learner may check against the vault in one session before the check warns that choosing among
+#: them by the vault's numbers is tuning on it (learner pass 6 found the best vault threshold by looping the check).
+VAULT_LOOKS = 5
+
+
 class _Capstone(Question):
     """q6: hands the model's vault decisions to the estimate's judge, and names a missing estimate."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._models_seen: set[str] = set()
+        self._last_model: str | None = None
+
+    def evaluate(self, *values):
+        self._last_model = None
+        result = super().evaluate(*values)
+        if self._last_model is not None:
+            self._models_seen.add(self._last_model)
+        if len(self._models_seen) > VAULT_LOOKS:
+            result = dataclasses.replace(result, message=result.message + (
+                f" Note: you have checked {len(self._models_seen)} different models against the vault in this session. "
+                "Choosing among them by the vault's numbers tunes your model on the vault, which then no longer "
+                "measures unseen data (lesson 05's leak, with the vault as the test set). Choose with your own "
+                "validation, and look at the vault once, at the end."))
+            self.last_result = result
+        return result
 
     def grade(self, extracted, seed=DEFAULT_SEED):
         extracted = dict(extracted)
         model = extracted.get("capstone_model") or {}
         estimate = extracted.get("capstone_cv_cost") or {}
         decisions = model["data"].get("decisions") if isinstance(model.get("data"), dict) else None
+        if decisions is not None:
+            self._last_model = hashlib.sha256(np.asarray(decisions, dtype=float).tobytes()
+                                              + np.asarray(model["data"].get("output") or [], dtype=float).tobytes()).hexdigest()
         if decisions is not None and self._leaked(model["data"], seed):
             decisions = None  # an estimate cannot be compared with the vault cost of a model that saw the vault
             extracted["capstone_cv_cost"] = {
