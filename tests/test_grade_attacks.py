@@ -85,6 +85,22 @@ k.session.send(k.iopub_socket, "error", {"ename": "E" * 5_000_000, "evalue": "v"
                parent=k.get_parent())
 """
 
+# F. Signed messages whose frames are inflated JSON (red-team 6: 15 MB of "{},{},..." per frame took the grader to
+# 3.7 GB), and messages of the wrong JSON types (a display's data as a string, red-team 6: a grader-error row).
+INFLATED = """import json, uuid
+k = get_ipython().kernel
+s = k.session
+pad = '[' + '{},' * 1_500_000 + '{}]'
+for _ in range(3):
+    header = json.dumps({"msg_id": uuid.uuid4().hex, "msg_type": "stream", "session": s.session, "username": "u",
+                         "date": "2020-01-01T00:00:00Z", "version": "5.3"})[:-1] + ', "pad": ' + pad + '}'
+    parent = json.dumps(k.get_parent()["header"], default=str).encode()
+    content = ('{"name": "stdout", "text": "x", "pad": ' + pad + '}').encode()
+    frames = [header.encode(), parent, b'{}', content]
+    k.iopub_socket.send_multipart([b"stream", b"<IDS|MSG>", s.sign(frames)] + frames)
+k.session.send(k.iopub_socket, "display_data", {"data": "not a dict", "metadata": {}}, parent=k.get_parent())
+"""
+
 RAW_NAME = b"M\xfc.ipynb"  # Latin-1 "Mü": not UTF-8
 LITERAL_NAME = "M\\xfc.ipynb"  # prints exactly like RAW_NAME
 LINK_NAME = "M\\xfc.ipynb (same printed name, #2)"  # named like the suffix the second one used to get
@@ -142,7 +158,7 @@ def graded(bwrap_ready, tmp_path_factory):
     (subs / "alice").mkdir(parents=True)
     shutil.copyfile(honest, subs / "alice" / honest.name)
     attackers = {"mallory_module": [FAKE_MODULE], "mallory_deep": [DEEP_EXPORT], "mallory_flood": [FLOOD],
-                 "mallory_error": [HUGE_ERROR] * 3}
+                 "mallory_error": [HUGE_ERROR] * 3, "mallory_inflated": [INFLATED]}
     for name, cells in attackers.items():
         (subs / name).mkdir()
         nbformat.write(_attacker(cells), subs / name / "attack.ipynb")
@@ -247,6 +263,18 @@ def test_parse_refuses_nesting_deeper_than_real_exports():
     assert export.depth([[[]], {"a": [1]}]) == 3
 
 
+def test_parse_refuses_an_export_of_more_values_than_real_exports_hold(monkeypatch):
+    # Red-team 6: 15 MB of "{},{},..." in each export took the grader to 3.2 GB once parsed. Counted before parsing.
+    nonce = "cd" * 16
+    wrap = lambda body: f"{export.BEGIN}{nonce}\n{body}\n{export.END}{nonce}\n"  # noqa: E731
+    honest = '{"question": "q1", "extracted": {"x": {"data": [' + ", ".join(["0.5"] * 42_000) + "]}}}"
+    assert export.parse(wrap(honest), nonce)[1] is None  # the largest real export holds about 42,000 values
+    padded = '{"question": "q1", "extracted": {}, "pad": [' + "{}," * export.MAX_EXPORT_VALUES + "{}]}"
+    parsed = []
+    monkeypatch.setattr(export.json, "loads", lambda text: parsed.append(len(text)) or {})
+    assert export.parse(wrap(padded), nonce) == (None, export.TOO_LARGE) and not parsed
+
+
 def test_a_record_that_cannot_be_written_costs_only_its_own_details():
     deep: list = []
     for _ in range(5000):
@@ -278,6 +306,14 @@ def test_a_message_flood_does_not_grow_the_grader(graded):
     assert graded["peak"] < (250 + STDIN_MB // 2 + 50) * 2**20, f"grader peak RSS {graded['peak'] / 2**20:.0f} MB"
 
 
+def test_inflated_or_mistyped_messages_cost_the_grader_nothing(graded):
+    _assert_run_complete_and_honest_full_marks(graded)
+    record = _record(graded, "mallory_inflated")
+    assert record["status"] != "grader-error", record
+    assert record["cells"]["1"]["status"] == "ok", record["cells"]
+    # The run's grader peak (see the flood test) stays far below what unpacking these frames cost (about 1 GB here).
+
+
 def test_an_error_of_any_size_is_kept_short(graded):
     _assert_run_complete_and_honest_full_marks(graded)
     record = _record(graded, "mallory_error")
@@ -296,7 +332,7 @@ def test_an_error_of_any_size_is_kept_short(graded):
 def test_names_that_print_alike_get_their_own_rows_and_the_link_is_untouched(graded):
     _assert_run_complete_and_honest_full_marks(graded)
     shown = [row["submission"] for row in graded["rows"]]
-    assert len(shown) == len(set(shown)) == len(graded["details"]["submissions"]) == 8, shown
+    assert len(shown) == len(set(shown)) == len(graded["details"]["submissions"]) == 9, shown
     eve = [r for r in graded["details"]["submissions"].values() if r["student"] == "eve"]
     assert len(eve) == 3 and all(r["status"] == "invalid" for r in eve)
     link = graded["subs"] / "eve" / LINK_NAME

@@ -160,3 +160,50 @@ def test_the_given_code_comparison_reads_a_bounded_part_of_a_notebook(monkeypatc
     assert sum(cell_reads) <= handout.MAX_COMPARED_TOTAL and max(calls) <= handout.MAX_COMPARED_CHARS
     assert not ratios  # no cell is near the given code's length: the full ratio is never computed
     assert "handed-out code cells are missing" in result["note"]
+
+
+SLOW_ANSWERS = """import numbers, time
+class _Slow:
+    def __init__(self, value):
+        self.value = value
+    def __float__(self):
+        time.sleep(4)
+        return float(self.value)
+numbers.Real.register(_Slow)
+for _name, _value in list(globals().items()):
+    if isinstance(_value, float) and not _name.startswith("_"):
+        globals()[_name] = _Slow(_value)
+"""
+
+
+def test_the_answer_export_ends_within_one_cell_timeout_after_the_budget(tmp_path, monkeypatch):
+    # Red-team 6: answers whose reading sleeps (here 4 s each, under the cell timeout) ran the export 8 cell timeouts
+    # past the budget, with full marks. Now the export as a whole ends within one cell timeout after the budget.
+    import nbformat
+    from conftest import ROOT
+
+    from course_utils.grading import _sandbox as sandbox_module
+
+    try:
+        sandbox_module.probe(ROOT / "course_utils", workdir=tmp_path / "probe")
+    except sandbox_module.SandboxError as error:
+        if os.environ.get("CI") or os.geteuid() == 0:
+            pytest.fail(f"the grader's sandbox must work here: {error}")
+        pytest.skip(f"bubblewrap cannot run here: {error}")
+    solution = next((ROOT / "solutions").glob("02_*.ipynb"))
+    nb = nbformat.read(solution, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(SLOW_ANSWERS))
+    (tmp_path / "subs" / "mallory").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "subs" / "mallory" / solution.name)
+    cell_timeout, budget = 5, 10
+    monkeypatch.setattr(grader, "_time_budget", lambda timeout: budget)
+    grader.grade(tmp_path / "subs", tmp_path / "out", cell_timeout=cell_timeout, jobs=1, seed=7, progress=False)
+    details = json.loads((tmp_path / "out" / "details.json").read_text(encoding="utf-8"))
+    (record,) = details["submissions"].values()
+    # The cells take about 8 s here: the budget then runs out while the answers are read (on a slower machine, during
+    # the cells; either way, nothing is read after the deadline).
+    assert any(e.startswith("time budget of the submission used up") for e in record["events"]), record["events"]
+    assert "timeout" in record["flags"]
+    assert any("took too long overall" in r.get("message", "") for r in record["questions"].values()), record["questions"]
+    # Before: every slow answer was read (4 s each, q2 two of them), about 30 s in all.
+    assert record["seconds"] < budget + cell_timeout + sandbox_module.INTERRUPT_GRACE + 8, record["seconds"]

@@ -180,6 +180,10 @@ COURSE_MODULES = frozenset({COURSE_PACKAGE} | {f"{COURSE_PACKAGE}.{m}" for m in 
 
 #: Deepest nesting of lists and objects accepted in an answer export (a real one is a few levels deep).
 MAX_EXPORT_DEPTH = 50
+#: Separators (``,`` ``:`` ``[`` ``{``) one answer export may hold: the course's solutions need at most about 42,000
+#: values; 15 MB of ``{},{},...`` (red-team 6) cost the grader 3.2 GB once parsed.
+MAX_EXPORT_VALUES = 250_000
+TOO_LARGE = "the answer export is too large to read"
 
 
 def is_compared_module(name) -> bool:
@@ -504,8 +508,11 @@ def parse(text: str, nonce: str):
     stop = text.index(end)
     if stop < start:
         return None, "garbled answer export"
+    body = text[start:stop]
+    if sum(body.count(mark) for mark in ",:[{") > MAX_EXPORT_VALUES:
+        return None, TOO_LARGE  # counted on the text, before json.loads builds the objects
     try:
-        payload = json.loads(text[start:stop])
+        payload = json.loads(body)
     except (ValueError, RecursionError):
         return None, "the answer export is not valid JSON"
     if not isinstance(payload, dict):

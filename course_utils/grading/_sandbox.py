@@ -72,6 +72,10 @@ MAX_LOG_BYTES = 64 * 2**10
 #: Largest message frame the grader accepts from a kernel (a peer sending more is cut off). A plot is a
 #: few MB and an answer export far less; this bounds what a kernel can make the grader hold.
 MAX_MESSAGE_BYTES = 16 * 2**20
+#: Largest header, parent header or metadata frame the grader unpacks (real ones are under 1 KB), and most JSON
+#: objects and arrays in a message's content (an honest answer export holds under 50,000 values in all).
+MAX_HEADER_BYTES = 64 * 2**10
+MAX_CONTENT_CONTAINERS = 200_000
 #: Messages queued in the grader per socket before ZeroMQ stops reading (the rest wait in the kernel).
 RECEIVE_QUEUE = 4
 #: Seconds between two looks of the watchdog.
@@ -867,11 +871,19 @@ class Kernel:
         deserialise (bad signature, bad JSON, missing frames) is junk the kernel sent, dropped
         here, never an error of the grader. Raises ``queue.Empty`` when nothing came.
         """
-        getter = self.kc.get_iopub_msg if channel == "iopub" else self.kc.get_shell_msg
+        chan = self.kc.iopub_channel if channel == "iopub" else self.kc.shell_channel
+        if chan.socket is None or not chan.socket.poll(int(timeout * 1000)):
+            raise queue.Empty
         try:
-            msg = getter(timeout=timeout)
-        except queue.Empty:
-            raise
+            frames = chan.socket.recv_multipart()
+            _identities, parts = chan.session.feed_identities(frames)
+            # Red-team 6: signed frames of 15 MB of "{},{},..." cost the grader 3.7 GB and a core to unpack (the
+            # kernel holds the key). Header, parent and metadata are small in any real message; the content (output
+            # text, a plot, an answer export) is bounded by its containers before it is unpacked.
+            if len(parts) < 5 or any(len(part) > MAX_HEADER_BYTES for part in parts[1:4]) \
+                    or parts[4].count(b"{") + parts[4].count(b"[") > MAX_CONTENT_CONTAINERS:
+                return None
+            msg = chan.session.deserialize(parts)
         except Exception:  # noqa: BLE001 - junk from the kernel
             return None
         if not isinstance(msg, dict) or not isinstance(msg.get("parent_header"), dict) or not isinstance(msg.get("content"), dict) \
@@ -930,7 +942,8 @@ class Kernel:
                 ename = str(content.get("ename", ""))[:MAX_ERROR_NAME]
                 evalue = str(content.get("evalue", ""))[:MAX_ERROR_TEXT]
             elif kind in ("execute_result", "display_data"):
-                self._keep(text, str(content.get("data", {}).get("text/plain", "")))
+                data = content.get("data")  # a kernel may send any JSON here (red-team 6: a string crashed the row)
+                self._keep(text, str(data.get("text/plain", "")) if isinstance(data, dict) else "")
         self._drain_shell()
         seconds = time.monotonic() - start
         if self._breach:

@@ -86,7 +86,9 @@ MAX_CELLS = 2_000
 #: metadata took 11 s and 1.2 GB to parse (red-team re-test).
 MAX_JSON_SEPARATORS = 500_000
 #: Largest answer export read back from a kernel, per question (no message can be larger anyway).
-MAX_EXPORT_CHARS = _sandbox.MAX_MESSAGE_BYTES
+#: Characters of one question's answer export read from the kernel, and values it may hold (the course's solutions
+#: export at most 0.9 MB and 42,000 values: red-team 6 sent 15 MB of "{},{},...", 3.2 GB in the grader).
+MAX_EXPORT_CHARS = 4 * 2**20
 MAX_MESSAGE_CHARS = 600
 #: Statuses of a submission, most serious first (one is reported; the others are in details.json).
 STATUS_ORDER = ("tampered", "memory", "disk", "timeout", "died", "error", "ok")
@@ -522,7 +524,7 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
     events: list[str] = []
     restarts = 0
     peak = 0
-    budget_end = time.monotonic() + max(10 * ctx.cell_timeout, 300)
+    budget_end = time.monotonic() + _time_budget(ctx.cell_timeout)
     scratch = _prepare_scratch(ctx)
     nonce = secrets.token_hex(16)
     log_path = ctx.workdir / f"{scratch.name}.log"
@@ -578,6 +580,7 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
                     events.append("kernel restarted; the notebook runs again without the cells that stopped it")
                     continue
                 # Export: a pristine course_utils, then one request per question.
+                export_start = time.monotonic()
                 try:
                     inputs_path = kernel.put_file(f"inputs-{nonce}", "inputs.json", inputs_json)
                 except OSError as error:
@@ -596,8 +599,18 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
                     pending = []
                     break
                 while pending:
+                    # Red-team 6: answers whose reading sleeps (a slow __float__, to_numpy or function) ran the export
+                    # 8 cell timeouts past the budget. The whole export ends within one cell timeout after it.
+                    left = min(ctx.cell_timeout, max(budget_end, export_start) + ctx.cell_timeout - time.monotonic())
+                    if left <= 0:
+                        events.append("time budget of the submission used up while reading the answers")
+                        record["flags"].append("timeout")
+                        for late in pending:
+                            exported[late] = {"problem": "Grading stopped: reading your answers took too long overall."}
+                        pending = []
+                        break
                     name = pending.pop(0)
-                    run = kernel.execute(_extract_code(nonce, name), ctx.cell_timeout, silent=True, keep_stdout=MAX_EXPORT_CHARS)
+                    run = kernel.execute(_extract_code(nonce, name), left, silent=True, keep_stdout=MAX_EXPORT_CHARS)
                     exported[name] = _read_export(run, nonce, name, ctx)
                     if run.killed:
                         crashed = True
@@ -628,6 +641,11 @@ def _execute(ctx: Context, sub: Submission, record: dict) -> dict:
     if record["flags"] and any(f in ("died", "memory") for f in record["flags"]):
         record["kernel_log_tail"] = log_tail
     return exported
+
+
+def _time_budget(cell_timeout: float) -> float:
+    """Seconds one submission's cells may take in all; its answer export then ends within one cell timeout."""
+    return max(10 * cell_timeout, 300)
 
 
 def _describe_run(run: _sandbox.Run, ctx: Context) -> str:
@@ -713,7 +731,7 @@ def _sanitize(question, payload: dict) -> tuple[dict, list[str]]:
             clean[variable] = {"status": "could not be checked", "message": "Your answer could not be read."}
         elif "data" in item:
             clean[variable] = {"data": item["data"]}
-        elif item.get("status") in KERNEL_STATUSES:
+        elif isinstance(item.get("status"), str) and item["status"] in KERNEL_STATUSES:
             clean[variable] = {"status": item["status"], "message": _clean(item.get("message", ""))}
         else:
             flags.append(f"`{variable}`: the kernel claimed status {_clean(item.get('status'), 40)!r}")
