@@ -808,7 +808,8 @@ class Choice(Answer):
         why = self.explanations.get(key, "")
         if key == self.correct:
             return Result(Status.CORRECT, f"({key}) {self.options[key]}. {why}".strip())
-        return Result(Status.INCORRECT, f"({key}) is not it. {why}".strip())
+        # A stable id per wrong option, so that the class report can count them ("34 % chose (c)").
+        return Result(Status.INCORRECT, f"({key}) is not it. {why}".strip(), mistake=f"chose-{key}")
 
 
 def as_plain_array(value: Any, *, name: str = "array") -> np.ndarray:

@@ -83,6 +83,7 @@ def test_choice_is_case_and_space_insensitive_and_explains(exercise):
     q = exercise.question("q1", ("c", kind), points=1, hints=["h"], solution="c = 'b'")
     assert q.check(" B ").status is Status.CORRECT
     assert q.check("a").message.endswith("No: because.")
+    assert q.check("a").mistake == "chose-a"  # counted in the class report (instructor rehearsal: letters were not)
     assert q.check("z").status is Status.UNCHECKABLE
 
 

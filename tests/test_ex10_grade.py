@@ -68,6 +68,8 @@ def graded(tmp_path_factory):
     details = json.loads((out / "details.json").read_text(encoding="utf-8"))["submissions"]
     by_student = {record["student"]: record for record in details.values()}
     rows = {row["student"]: row for row in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
+    book = {row["student"]: row for row in csv.DictReader((out / "gradebook.csv").open(encoding="utf-8"))}
+    rows["blank"]["gradebook_attention"] = book["blank"]["attention"]
     feedback = {student: "\n".join(p.read_text(encoding="utf-8") for p in (out / "feedback" / student).glob("*.md"))
                 for student in by_student}
     return by_student, rows, feedback
@@ -101,6 +103,8 @@ def test_the_blank_capstone_is_not_attempted(graded):
     blank = records["blank"]
     assert {q["status"] for q in blank["questions"].values()} == {"not attempted"}
     assert float(rows["blank"]["total"]) == 0
+    # Instructor rehearsal: an untouched notebook (a wrong upload?) was "ok", 0 points, and not under "needs a look".
+    assert "ex10: nothing attempted" in rows["blank"]["gradebook_attention"]
 
 
 def test_the_feedback_never_shows_the_vault(graded):

@@ -301,6 +301,11 @@ def test_canvas_download_pick_gradebook_and_import(tmp_path, fake_kernels):
     assert (out / counted["feedback_html"]).read_text().startswith("<!DOCTYPE html>")
     names = zipfile.ZipFile(out / "feedback_canvas" / "ex02.zip").namelist()
     assert names == ["smithjohn_123456_7891020_feedback_ex02.html"]
+    # Instructor rehearsal: the page the LMS shows said the raw score while the import said the penalised grade.
+    page = zipfile.ZipFile(out / "feedback_canvas" / "ex02.zip").read(names[0]).decode("utf-8")
+    assert "Grade in the gradebook" in page and "0.9 / " in page and "late: -0.1" in page
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "grade under this run&#x27;s policy" in report or "grade under this run's policy" in report
     # Every new output is the instructor's alone, like grades.csv: files 0600 in a 0700 folder, no leftovers.
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     for path in out.rglob("*"):
@@ -543,3 +548,35 @@ def test_a_folder_of_lms_zips_one_per_assignment(tmp_path, fake_kernels):
     assert [z["notebooks"] for z in summary["details"]["grader"]["unpacked"]] == [1, 1, 2]
     john = {r["student"]: r for r in read_csv(out / "gradebook.csv")}["canvas:123456"]
     assert (john[COL1], john[COL2]) == ("1", "1")
+
+
+# --------------------------------------------------------------------------- #
+# Instructor rehearsal (this stop): what an instructor of 120 met on a term's downloads
+# --------------------------------------------------------------------------- #
+
+
+def test_students_named_like_a_notebook_file_are_warned_about():
+    # A flat folder of "01_imbalance_basics.ipynb", "... (1).ipynb", "... (2).ipynb" made three students, unwarned.
+    identities = [{"student": s, "name": s, "layout": "folders"} for s in ("01_imbalance_basics", "(1)", "(2)")]
+    (warning,) = [w for w in lms.identity_warnings(identities, ["ex01"] * 3, None, "folders") if "notebook file" in w]
+    assert "01_imbalance_basics" in warning and "(1)" in warning and "(2)" in warning
+    people = [{"student": s, "name": s, "layout": "folders"} for s in ("alice", "o'brien_mary", "zoë müller")]
+    assert not lms.identity_warnings(people, ["ex01"] * 3, None, "folders")
+
+
+def test_a_moodle_worksheet_out_of_other_points_is_warned_about_and_no_submission_is_no_time(tmp_path):
+    from course_utils.grading import gradebook
+
+    sheet = tmp_path / "ws.csv"
+    sheet.write_text("Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
+                     "Last modified (submission),Last modified (grade),Feedback comments\n"
+                     "Participant 12345,John Smith,js@x,Submitted,,100.00,Yes,\"Thursday, 20 November 2026, 10:15 AM\",-,\n"
+                     "Participant 12346,Kim Lee,kl@x,No submission,,100.00,Yes,-,-,\n", encoding="utf-8")
+    worksheets = lms.read_worksheets([sheet])
+    record = {"identity": {"student": "moodle:john smith", "layout": "moodle", "lms_id": "12345"}, "exercise": "ex02"}
+    (warning,) = gradebook._moodle_maximum_warnings({("moodle:john smith", "ex02"): record}, worksheets, {"ex02": 10.0})
+    assert "out of 100.00 points but ex02 is out of 10" in warning
+    assert not gradebook._moodle_maximum_warnings({("moodle:john smith", "ex02"): record}, worksheets, {"ex02": 100.0})
+    # "-" is Moodle's "No submission": no time, not an unreadable one (a false "LATE TIMES NOT READ" before).
+    policy = gradebook.Policy(late_per_day=0.1, deadlines=("ex02=2026-11-19T23:59",), moodle_worksheets=(str(sheet),))
+    assert not [w for w in gradebook._lateness([dict(record)], policy, worksheets) if "NOT READ" in w]

@@ -136,13 +136,18 @@ class Book:
     template: lms.Roster | None = None
     question_stats: dict = field(default_factory=dict)
 
+    def grade_of(self, record: dict) -> tuple[float, float]:
+        """``(points, maximum)`` of one submission under this run's policy (exclusions, late penalties)."""
+        points, maximum, _notes = score(record, self.policy)
+        return points, maximum
+
     def scores(self, exercise: str) -> list[float]:
         """The counted scores of ``exercise``, under the policy."""
         return [score(r, self.policy)[0] for (_s, ex), r in sorted(self.counted.items()) if ex == exercise]
 
     def summary(self) -> list[str]:
         lines = [f"gradebook: {len(self.rows)} student(s), {len(self.exercises)} exercise(s)"
-                 + (f", {len(self.missing)} missing from the roster" if self.roster else "")]
+                 + (f", {len(self.missing)} on the roster with no submission" if self.roster else "")]
         extra = sum(len(v) for v in self.others.values())
         if extra:
             lines.append(f"{extra} other submission(s) not counted (pick {self.policy.pick}): listed in gradebook.csv")
@@ -193,7 +198,10 @@ def _lateness(records: list[dict], policy: Policy, worksheets: lms.Worksheets) -
     """Days late of every submission, where known (``record["lateness"]``); warnings."""
     deadlines = late.parse_deadlines(policy.deadlines)
     times = late.read_times(policy.submission_times) if policy.submission_times else {}
-    sheet_times = {pid: entry["submitted"] for pid, entry in worksheets.participants.items() if entry["submitted"]}
+    # "-" is what Moodle writes for "No submission": no time, not an unreadable one (instructor rehearsal: a false
+    # "LATE TIMES NOT READ").
+    sheet_times = {pid: entry["submitted"] for pid, entry in worksheets.participants.items()
+                   if entry["submitted"] and entry["submitted"] not in ("-", "\u2013", "\u2014")}
     # A time the worksheet gives but that cannot be read (another language or format) must not pass as "on time".
     unreadable = sorted(pid for pid, text in sheet_times.items() if late.parse_time(text) is None)
     unknown = 0
@@ -255,6 +263,24 @@ def _export_warnings(identified: list[dict], template: lms.Roster | None, maxima
     return warnings
 
 
+def _moodle_maximum_warnings(counted: dict, worksheets: lms.Worksheets, maxima: dict) -> list[str]:
+    """A Moodle assignment whose maximum grade differs from the exercise's (instructor rehearsal: a worksheet out of
+    100 took the exercise's 10 points with no warning, as Canvas's points row does not)."""
+    differs: dict[str, str] = {}
+    for (_student, exercise), record in counted.items():
+        identity = record.get("identity") or {}
+        entry = worksheets.participants.get(str(identity.get("lms_id") or "")) if identity.get("layout") == "moodle" else None
+        possible = (entry or {}).get("maximum") or ""
+        try:
+            if possible and exercise in maxima and not math.isclose(float(possible.replace(",", ".")), maxima[exercise]):
+                differs.setdefault(exercise, possible)
+        except ValueError:
+            continue
+    return [f"Moodle's worksheet for {exercise} is out of {possible} points but {exercise} is out of {_num(maxima[exercise])}: "
+            f"set the assignment's maximum grade to {_num(maxima[exercise])} in Moodle before uploading the worksheet"
+            for exercise, possible in sorted(differs.items())]
+
+
 def _exercise_maximum(records: list[dict], exercise: str, policy: Policy) -> float:
     best = 0.0
     for record in records:
@@ -294,6 +320,7 @@ def build(records: list[dict], policy: Policy, titles: dict[str, str], previous:
             others[key] = ordered[:-1]
     maxima = {ex: _exercise_maximum(records, ex, policy) for ex in exercises}
     warnings += _export_warnings(identified, template, maxima, titles, counted, others)
+    warnings += _moodle_maximum_warnings(counted, worksheets, maxima)
     people: dict[str, dict] = {}
     for record in records:
         identity = record.get("identity") or {}
@@ -337,6 +364,10 @@ def build(records: list[dict], policy: Policy, titles: dict[str, str], previous:
                 row["attention"].append(f"{exercise}: {record['status']}")
             if record.get("given_code"):
                 row["attention"].append(f"{exercise}: given code changed")
+            questions = record.get("questions") or {}
+            if questions and all((q or {}).get("status") == "not attempted" for q in questions.values()):
+                # Instructor rehearsal: the untouched exercise notebook (a wrong upload?) was "ok", 0 points, unflagged.
+                row["attention"].append(f"{exercise}: nothing attempted (the notebook as handed out? a wrong file?)")
             row["attention"] += [f"{exercise}: {n}" for n in notes if not n.startswith("late")]
             row["counted"].append(record["submission"])
             row["others"] += len(others.get((student, exercise), []))
@@ -689,6 +720,7 @@ def write(out: Path, book: Book, records: list[dict], save, cell) -> dict[str, s
             save(out / "moodle" / f"{exercise}_grading_worksheet.csv", _csv(rows, cell))
             written[f"moodle {exercise}"] = f"moodle/{exercise}_grading_worksheet.csv"
     pages = {}
+    counted = {id(r) for r in book.counted.values()}
     for record in records:
         if record.get("feedback"):
             path = out / record["feedback"]
@@ -696,6 +728,13 @@ def write(out: Path, book: Book, records: list[dict], save, cell) -> dict[str, s
                 text = path.read_text(encoding="utf-8")
             except OSError:
                 continue
+            if id(record) in counted:
+                # Instructor rehearsal: the page uploaded through the LMS said "9 / 13" while the import said 5.4 / 10
+                # (a question excluded, a late penalty): the page now says the grade sent, and why it differs.
+                points, maximum, notes = score(record, book.policy)
+                if not (math.isclose(points, record.get("total") or 0.0) and math.isclose(maximum, record.get("max_total") or 0.0)):
+                    line = f"- Grade in the gradebook: **{_num(points)} / {_num(maximum)}**" + (f" ({'; '.join(notes)})" if notes else "")
+                    text = re.sub(r"^(- Score: .*)$", lambda m: m.group(1) + "\n" + line, text, count=1, flags=re.M)
             page = feedback_html(text, book.titles.get(record.get("exercise"), "Feedback"))
             record["feedback_html"] = str(PurePosixPath(record["feedback"]).with_suffix(".html"))
             save(out / record["feedback_html"], page)

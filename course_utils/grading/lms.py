@@ -91,6 +91,9 @@ MOODLE_FILE_MARK = re.compile(r"_\d+_assignsubmission_file_")
 MOODLE_NO_GROUP = re.compile(r"^(?P<name>[^_]+)_assignsubmission_file_?$")
 #: The name Moodle's blind marking writes instead of a full name (English language pack).
 MOODLE_BLIND_NAME = "participant"
+#: A "student" that is a course notebook's name, a browser's copy suffix or a notebook file: a flat folder of
+#: notebooks read as people (instructor rehearsal: "01_imbalance_basics", "(1)", "(2)" became three students, unwarned).
+NOTEBOOK_NAMED = re.compile(r"(?i)^(\d{2}_[a-z0-9_]+( ?\(\d+\))?|\(\d+\)|.*\.ipynb)$")
 #: A folder named like an exercise or an assignment, never a student.
 EXERCISE_FOLDER = re.compile(
     r"(?i)^(ex(ercise)?[ _-]?\d{1,2}|\d{1,2}|(assignment|hw|homework|lab|week)[ _-]?\d{1,2}([ _-].*)?|submissions?|downloads?)$"
@@ -734,10 +737,12 @@ def identity_warnings(identities: list[dict], exercises: list[str], roster: Rost
     """Loud warnings when the ids look wrong (one line each)."""
     warnings = []
     students = {i["student"] for i in identities}
-    exerciseish = sorted(s for s in students if EXERCISE_FOLDER.match(s) or re.fullmatch(r"(?i)ex\d\d", s))
+    exerciseish = sorted(s for s in students if EXERCISE_FOLDER.match(s) or re.fullmatch(r"(?i)ex\d\d", s)
+                         or NOTEBOOK_NAMED.match(s))
     if exerciseish:
-        warnings.append(f"student(s) named like an exercise: {', '.join(exerciseish)}; is this one folder per assignment? "
-                        "Use --lms canvas/moodle, or put one folder per student")
+        warnings.append(f"student(s) named like an exercise or a notebook file: {', '.join(exerciseish[:8])}"
+                        + (" ..." if len(exerciseish) > 8 else "") + "; is this one folder per assignment, or a flat "
+                        "folder of notebooks? Use --lms canvas/moodle, or put one folder per student")
     if len(identities) > 2 and len(students) == 1:
         warnings.append(f"all {len(identities)} submissions belong to one student ({next(iter(students))}); check --lms and the folder layout")
     per_exercise: dict[tuple, int] = {}
@@ -824,7 +829,8 @@ def read_worksheets(paths) -> Worksheets:
             if not match:
                 continue
             entry = {"name": " ".join((row.get("Full name") or "").split()), "email": (row.get("Email address") or "").strip(),
-                     "submitted": (row.get("Last modified (submission)") or "").strip(), "file": str(path)}
+                     "submitted": (row.get("Last modified (submission)") or "").strip(), "file": str(path),
+                     "maximum": (row.get("Maximum Grade") or "").strip()}
             known = sheets.participants.get(match.group(1))
             if known and (known["name"], known["email"]) != (entry["name"], entry["email"]):
                 raise ValueError(f"{path}: participant {match.group(1)} is {entry['name']} here but {known['name']} in {known['file']}")

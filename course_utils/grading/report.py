@@ -137,10 +137,12 @@ def render(book, records: list[dict]) -> str:
     parts.append("<h2 id='attention'>Needs a look</h2>")
     parts.append(_table(["student", "what"], attention, "attention"))
     names = {r["student"]: r["name"] or r["student"] for r in book.rows}
-    others = [[names.get(student, student), exercise, record["submission"], _num(record.get("total"))]
+    # Instructor rehearsal: the raw score beside policy-applied grades read as a student short-changed; both are shown.
+    others = [[names.get(student, student), exercise, record["submission"], _num(record.get("total")),
+               "{} / {}".format(*map(_num, book.grade_of(record)))]
               for (student, exercise), group in sorted(book.others.items()) for record in group]
     parts.append(f"<h2 id='others'>Submissions not counted ({len(others)})</h2>")
-    parts.append(_table(["student", "exercise", "submission", "score"], others, "others"))
+    parts.append(_table(["student", "exercise", "submission", "score", "grade under this run's policy"], others, "others"))
     parts.append(f"<h2 id='changes'>Changed since the last run ({len(book.changes)})</h2>")
     parts.append(_table(["student", "exercise", "submission", "before", "after", "why"],
                         [[names.get(c["student"], c["student"]), c["exercise"], c["submission"], _num(c["before"]), _num(c["after"]), c["why"]]
