@@ -355,3 +355,20 @@ def test_discover_makes_printed_names_unique_even_against_suffix_lookalikes(tmp_
     names = [f.relpath for f in found]
     assert len(names) == len(set(names)) == 4, names
     assert {os.fsencode(f.path) for f in found} == {os.path.join(folder, n) for n in os.listdir(folder)}
+
+
+def test_a_padded_fingerprint_report_is_a_finding_and_cheap_to_read():
+    # Red-team 7: 25,000 made-up module keys and 25,000 names made the grader's lookup quadratic (134 s of its CPU)
+    # and the row passed as ok. A report far larger than the course's is itself flagged; below that, the lookup is
+    # linear: a report at the cap holding the course's own names plus padding still names an added method.
+    reference = export.fingerprints(loaded_only=False, only={"course_utils.checks"})
+    padded = dict(reference)
+    padded.update({f"module:z{i}": "" for i in range(30_000)})
+    padded.update({f"y{i}": "" for i in range(30_000)})
+    (finding,) = export.replaced(padded, reference)
+    assert "fingerprint report" in finding and f"{len(padded):,} names" in finding
+    method = next(k for k in reference if k.startswith("course_utils.checks.Number."))
+    near_cap = dict(reference)
+    near_cap.update({f"module:z{i}": "" for i in range(3_000)})
+    near_cap[method.rsplit(".", 1)[0] + ".shadow"] = "x"
+    assert export.replaced(near_cap, reference) == [method.rsplit(".", 1)[0] + ".shadow (added)"]

@@ -54,18 +54,20 @@ def test_the_cpu_share_is_per_kernel_not_per_process():
     try:
         hogs = [_start_in(hog_group, seconds) for _ in range(8 * n_cores)]
         honest = _start_in(honest_group, seconds)
-        watched = psutil.Process(honest.pid)
+        watched = [psutil.Process(p.pid) for p in hogs + [honest]]
         time.sleep(seconds - 0.5)
-        times = watched.cpu_times()
-        honest_cpu = times.user + times.system
+        used = [sum(p.cpu_times()[:2]) for p in watched]
+        hogs_cpu, honest_cpu = sum(used[:-1]), used[-1]
         for process in hogs + [honest]:
             process.wait(timeout=60)
     finally:
         for group in groups:
             group.remove()
-    # Without a group of its own, 1 busy process among 8 per core gets about 1/8 of a core; with one, the cores are
-    # shared between the two kernels (and whatever else runs): measured here, at least half a core.
-    assert honest_cpu > 0.35 * (seconds - 0.5), honest_cpu
+    # Without a group of its own, 1 busy process among 8 per core gets 1/(8 n + 1) of the CPU the 8 n others get
+    # together; with one, the two kernels share alike: the honest process gets about as much as all the hogs (it can
+    # use one core only, so on 2 cores about half of theirs at worst). A ratio, not a time: whatever else runs on
+    # the machine (a busy CI) slows both kernels alike (measured: 0.35 core failed under a load average of 6).
+    assert honest_cpu > 0.25 * hogs_cpu, (honest_cpu, hogs_cpu)
 
 
 def test_a_notebook_of_very_many_cells_is_refused_before_parsing(tmp_path):

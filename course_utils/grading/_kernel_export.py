@@ -180,6 +180,8 @@ COURSE_MODULES = frozenset({COURSE_PACKAGE} | {f"{COURSE_PACKAGE}.{m}" for m in 
 
 #: Deepest nesting of lists and objects accepted in an answer export (a real one is a few levels deep).
 MAX_EXPORT_DEPTH = 50
+#: Names a kernel's fingerprint report may hold (the course's own hold about 1,700).
+MAX_FINGERPRINTS = 10_000
 #: Separators (``,`` ``:`` ``[`` ``{``) one answer export may hold: the course's solutions need at most about 42,000
 #: values; 15 MB of ``{},{},...`` (red-team 6) cost the grader 3.2 GB once parsed.
 MAX_EXPORT_VALUES = 250_000
@@ -362,17 +364,27 @@ def fingerprints(*, loaded_only: bool = True, only: set[str] | None = None) -> d
     return out
 
 
+def _dotted_prefixes(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
 def replaced(kernel: dict, reference: dict) -> list[str]:
     """Names whose fingerprint in the kernel differs from the grader's (grader side).
 
     A name the kernel has and the grader lacks counts too when it sits on a class or a course
-    object (a method added to shadow another); a module-level extra name does not.
+    object (a method added to shadow another); a module-level extra name does not. Linear in the
+    report's size, and a report far larger than the grader's is itself the finding (red-team 7:
+    50,000 made-up names cost the grader 134 s of CPU with a quadratic lookup, and passed).
     """
     if not isinstance(kernel, dict):
         return []
+    if len(kernel) > max(MAX_FINGERPRINTS, 4 * len(reference)):
+        return [f"the fingerprint report ({len(kernel):,} names, the course has {len(reference):,})"]
     found = []
     loaded = {key[len("module:"):] for key in kernel if isinstance(key, str) and key.startswith("module:")}
-    modules = sorted(loaded, key=len, reverse=True)
+    referenced_modules = {p for key in reference if key.startswith("module:") for p in _dotted_prefixes(key[len("module:"):])}
+    owners = {p for key in reference if not key.startswith("module:") for p in _dotted_prefixes(key.rsplit(".", 1)[0])}
     for name, value in kernel.items():
         if not isinstance(name, str):
             continue
@@ -380,10 +392,11 @@ def replaced(kernel: dict, reference: dict) -> list[str]:
             if value != reference[name]:
                 found.append(name[len("module:"):] + " (module)" if name.startswith("module:") else name)
             continue
-        module = next((m for m in modules if name.startswith(m + ".")), None)
-        if module is not None and "." in name[len(module) + 1:] and any(k.startswith(f"module:{module}") for k in reference):
+        # The longest loaded module the name sits in (its dotted prefixes, longest first).
+        module = next((m for m in reversed(_dotted_prefixes(name)[:-1]) if m in loaded), None)
+        if module is not None and "." in name[len(module) + 1:] and module in referenced_modules:
             owner = name.rsplit(".", 1)[0]
-            if any(k.startswith(owner + ".") for k in reference):
+            if owner in owners:
                 found.append(name + " (added)")
     return sorted(found)
 

@@ -331,10 +331,10 @@ def _read_submission(found: Found, known: list[str], stems: dict[str, str], layo
         text = sub.data.decode("utf-8")
         raw = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        sub.problem, sub.status = "the file is not a notebook (not valid JSON)", "invalid"
+        sub.problem, sub.status, sub.data = "the file is not a notebook (not valid JSON)", "invalid", None
         return sub
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
-        sub.problem, sub.status = "the file is JSON but not a notebook (no cells)", "invalid"
+        sub.problem, sub.status, sub.data = "the file is JSON but not a notebook (no cells)", "invalid", None
         return sub
     n_cells = len(raw["cells"]) if isinstance(raw.get("cells"), list) else sum(
         len(w["cells"]) for w in raw["worksheets"] if isinstance(w, dict) and isinstance(w.get("cells"), list))
@@ -350,12 +350,15 @@ def _read_submission(found: Found, known: list[str], stems: dict[str, str], layo
             if cell.get("cell_type") == "code"
         ]
     except Exception as error:  # noqa: BLE001 - any malformed notebook becomes a row
-        sub.problem, sub.status = f"the notebook could not be read ({type(error).__name__})", "invalid"
+        sub.problem, sub.status, sub.data = f"the notebook could not be read ({type(error).__name__})", "invalid", None
         return sub
     sub.nb = nb
     sub.exercise, sub.exercise_source = identify_exercise(dict(nb.metadata), relpath, known, stems)
     if sub.exercise is None:
+        # A row that never runs keeps no copy of the notebook (red-team 7: five 47 MB notebooks of no exercise held
+        # 1.5 GB of the grader's memory for the whole run).
         sub.problem, sub.status = "the exercise could not be identified from the notebook's metadata or its file name", "unknown-exercise"
+        sub.data = sub.nb = None
         return sub
     sub.cells = [(i, s) for i, s in cells if s.strip()]
     if not sub.cells:
@@ -1473,7 +1476,7 @@ def _cap_notebooks(subs: list[Submission]) -> list[str]:
             continue
         group.sort(key=lambda s: gradebook.pick_key({"identity": s.identity, "mtime": s.mtime, "submission": s.relpath}))
         for sub in group[:-cap]:
-            sub.status = "not-graded"
+            sub.status, sub.data, sub.nb, sub.cells = "not-graded", None, None, []
             sub.problem = f"not graded: {len(group)} notebooks of {exercise} from this student, only the {cap} newest are graded"
         warnings.append(f"{display_name(student)} handed in {len(group)} notebooks of {exercise}: only the {cap} newest are graded, "
                         "the others are listed as not-graded")
