@@ -580,3 +580,22 @@ def test_a_moodle_worksheet_out_of_other_points_is_warned_about_and_no_submissio
     # "-" is Moodle's "No submission": no time, not an unreadable one (a false "LATE TIMES NOT READ" before).
     policy = gradebook.Policy(late_per_day=0.1, deadlines=("ex02=2026-11-19T23:59",), moodle_worksheets=(str(sheet),))
     assert not [w for w in gradebook._lateness([dict(record)], policy, worksheets) if "NOT READ" in w]
+
+
+def test_lms_names_inside_a_students_own_folder_are_warned_about():
+    # Red-team 7: "eve/Alice_7_assignsubmission_file_/01.ipynb" and two Canvas-named files in "eve/x/" were read as
+    # moodle:alice, canvas:223456 and canvas:1 (eve's row gone, other users' grades in the import), unwarned.
+    stems = {"01_imbalance_basics": "ex01"}
+    paths = ["alice/01_imbalance_basics.ipynb", "eve/Alice_7_assignsubmission_file_/01_imbalance_basics.ipynb",
+             "eve/x/doejane_223456_1_01_imbalance_basics.ipynb", "eve/x/smithj_1_1_01_imbalance_basics.ipynb"]
+    listings = lms.lms_listings(paths)
+    identities = [lms.identify(p, stems, "auto", listings).to_dict() for p in paths]
+    assert identities[1]["under"] == "eve" and identities[2]["under"] == "eve/x" and identities[0]["under"] == ""
+    (warning,) = [w for w in lms.identity_warnings(identities, ["ex01"] * 4, None, "auto") if "ordinary folders" in w]
+    assert "eve" in warning and "eve/x" in warning
+    # A real download at the top, or in an exercise folder or a bulk zip, is not warned about.
+    real = ["Assignment 1/John Smith_12345_assignsubmission_file_/01.ipynb",
+            "submissions.zip/smithjohn_123456_7891011_01_imbalance_basics.ipynb",
+            "obrienmary_223456_7891013_01_imbalance_basics.ipynb"]
+    found = [lms.identify(p, stems, "auto", lms.lms_listings(real)).to_dict() for p in real]
+    assert all(i["under"] == "" for i in found) and {i["layout"] for i in found} == {"moodle", "canvas"}

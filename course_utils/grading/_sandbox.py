@@ -76,6 +76,8 @@ MAX_MESSAGE_BYTES = 16 * 2**20
 #: objects and arrays in a message's content (an honest answer export holds under 50,000 values in all).
 MAX_HEADER_BYTES = 64 * 2**10
 MAX_CONTENT_CONTAINERS = 200_000
+#: ... and most values (counted by their separators: red-team 7 sent one list of 4 million floats, 200 MB once parsed).
+MAX_CONTENT_VALUES = 1_000_000
 #: Messages queued in the grader per socket before ZeroMQ stops reading (the rest wait in the kernel).
 RECEIVE_QUEUE = 4
 #: Seconds between two looks of the watchdog.
@@ -881,7 +883,8 @@ class Kernel:
             # kernel holds the key). Header, parent and metadata are small in any real message; the content (output
             # text, a plot, an answer export) is bounded by its containers before it is unpacked.
             if len(parts) < 5 or any(len(part) > MAX_HEADER_BYTES for part in parts[1:4]) \
-                    or parts[4].count(b"{") + parts[4].count(b"[") > MAX_CONTENT_CONTAINERS:
+                    or parts[4].count(b"{") + parts[4].count(b"[") > MAX_CONTENT_CONTAINERS \
+                    or parts[4].count(b",") + parts[4].count(b":") > MAX_CONTENT_VALUES:
                 return None
             msg = chan.session.deserialize(parts)
         except Exception:  # noqa: BLE001 - junk from the kernel

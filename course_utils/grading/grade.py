@@ -688,6 +688,9 @@ def _read_export(run: _sandbox.Run, nonce: str, name: str, ctx: Context) -> dict
             "died": "Reading your answer crashed the kernel",
         }[run.status]
         return {"problem": what + ", so it could not be checked.", "grader": run.status}
+    if len(run.stdout) >= MAX_EXPORT_CHARS:
+        # Cut at the cap, the export lost its end marker: too large, not forged (red-team 7 saw it called "several").
+        return {"problem": "Your answer could not be read.", "grader": export.TOO_LARGE}
     payload, problem = export.parse(run.stdout, nonce)
     if payload is None or payload.get("question") != name:
         forged = payload is not None or "several" in (problem or "") or problem == export.FORGED_DEPTH

@@ -43,6 +43,7 @@ refused, and the total size and file count are capped.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import re
@@ -138,6 +139,8 @@ class Identity:
     lms_folder: str = ""
     lms_file: str = ""
     anonymous: bool = False
+    #: The ordinary folder (neither the top, an exercise folder nor a zip) an LMS name was read under, if any.
+    under: str = ""
     email: str = ""
 
     def to_dict(self) -> dict:
@@ -344,15 +347,18 @@ def identify(relpath: str, stems: dict[str, str], layout: str = "auto", listings
     if layout != "folders":
         parts = PurePosixPath(relpath).parts
         for k, part in enumerate(parts):
+            # Red-team 7: LMS names under a student's own folder ("eve/Alice_7_assignsubmission_file_/",
+            # "eve/x/doejane_223456_...") made other people's rows; such readings are kept, and warned about.
+            under = "" if _top_listing(parts[:k], stems) else "/".join(parts[:k])
             if layout in ("auto", "moodle"):
                 found = _moodle_part(part)
                 if found is not None:
-                    return found
+                    return dataclasses.replace(found, under=under)
             if layout in ("auto", "canvas"):
                 found = _canvas_part(part)
                 if found is not None and (layout == "canvas" or "/".join(parts[:k]) in (listings or set())
                                           or _top_listing(parts[:k], stems)):
-                    return found
+                    return dataclasses.replace(found, under=under)
     return _folders(relpath, _FileStudent(stems))
 
 
@@ -757,6 +763,12 @@ def identity_warnings(identities: list[dict], exercises: list[str], roster: Rost
         if wrong:
             warnings.append(f"--lms {layout}: {len(wrong)} submission name(s) do not look like a {layout} download and were "
                             f"read as folders ({', '.join(wrong[:5])})")
+    nested = sorted({i.get("under", "") for i in identities if i.get("under")})
+    if nested:
+        warnings.append(f"LMS-named submissions inside ordinary folders were read as LMS people ({', '.join(nested[:5])}"
+                        + (" ..." if len(nested) > 5 else "") + "): right for a download kept in a folder of its own, "
+                        "wrong if that folder is a student's (their files would be credited to the people the names say); "
+                        "check, or grade with --lms folders")
     unclear = sorted({i["name"] for i in identities if i["student"].startswith("moodle-unclear:")})
     if unclear:
         warnings.append(f"{len(unclear)} Moodle file name(s) hold '_<id>_assignsubmission_file_' twice, so the person cannot be "
