@@ -533,22 +533,31 @@ def _abalone_split():
     return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
 
 
+def _abalone_run(settings: dict) -> dict:
+    """q7's values of one converged solver's fit."""
+    X_train, X_test, y_train, y_test = _abalone_split()
+    model = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
+    proba = model.predict_proba(X_test)
+    return {
+        "accuracy": float(model.score(X_test, y_test)),
+        "ap": float(average_precision_score(y_test, proba[:, 1])),
+        "ap_column_0": float(average_precision_score(y_test, proba[:, 0])),
+        "roc_auc": float(roc_auc_score(y_test, proba[:, 1])),
+        "train_accuracy": float(model.score(X_train, y_train)),
+        "train_ap": float(average_precision_score(y_train, model.predict_proba(X_train)[:, 1])),
+    }
+
+
+#: sag and saga take 0.23 s of the 0.35 s these fits cost: fitted only when an answer is not the default fit's value
+#: (bench: the solution's first check reached 550 ms, over the 500 ms budget).
+_Q7_SLOW = tuple(s for s in _Q7_SOLVERS if s.get("solver") in ("sag", "saga"))
+
+
 @cache
 def _abalone_values() -> dict:
-    """q7's expected values for each converged solver (first: the default), and its mistakes' values."""
+    """q7's expected values for each quick converged solver (first: the default), and its mistakes' values."""
     X_train, X_test, y_train, y_test = _abalone_split()
-    runs = []
-    for settings in _Q7_SOLVERS:
-        model = make_pipeline(StandardScaler(), LogisticRegression(**settings)).fit(X_train, y_train)
-        proba = model.predict_proba(X_test)
-        runs.append({
-            "accuracy": float(model.score(X_test, y_test)),
-            "ap": float(average_precision_score(y_test, proba[:, 1])),
-            "ap_column_0": float(average_precision_score(y_test, proba[:, 0])),
-            "roc_auc": float(roc_auc_score(y_test, proba[:, 1])),
-            "train_accuracy": float(model.score(X_train, y_train)),
-            "train_ap": float(average_precision_score(y_train, model.predict_proba(X_train)[:, 1])),
-        })
+    runs = [_abalone_run(settings) for settings in _Q7_SOLVERS if settings not in _Q7_SLOW]
     liblinear = make_pipeline(StandardScaler(), LogisticRegression(solver="liblinear")).fit(X_train, y_train)
     return {
         "runs": runs,
@@ -557,12 +566,17 @@ def _abalone_values() -> dict:
     }
 
 
+@cache
+def _abalone_slow_runs() -> tuple:
+    return tuple(_abalone_run(settings) for settings in _Q7_SLOW)
+
+
 def _abalone(key: str):
     return lambda: _abalone_values()["runs"][0][key]
 
 
 def _abalone_all(key: str):
-    return lambda: [run[key] for run in _abalone_values()["runs"]]
+    return lambda: [run[key] for run in _abalone_values()["runs"] + list(_abalone_slow_runs())]
 
 
 
