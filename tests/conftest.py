@@ -68,6 +68,18 @@ def run_notebook(relative_path: str, names: list[str] | tuple[str, ...], timeout
     return values
 
 
+def require_sandbox(workdir: Path) -> None:
+    """Fail when the grader's sandbox cannot run where it must (CI, root); skip only for a non-root developer."""
+    from course_utils.grading import _sandbox
+
+    try:
+        _sandbox.probe(ROOT / "course_utils", workdir=workdir)
+    except _sandbox.SandboxError as error:
+        if os.environ.get("CI") or os.geteuid() == 0:
+            pytest.fail(f"the grader's sandbox must work here: {error}")
+        pytest.skip(f"bubblewrap cannot run here as a normal user: {error}")
+
+
 def assert_fails(result, *fragments, status=None, points=0):
     """``result`` fails with ``status`` (default: incorrect) and its message holds every fragment.
 
