@@ -1209,11 +1209,9 @@ YEAST_THRESHOLD = YEAST_C_FP / (YEAST_C_FP + YEAST_C_FN)
 
 
 @cache
-def _yeast_scores() -> dict:
-    """q8's calibrated probabilities on yeast4's test split (and, for its mistakes, on the training split and
-    without calibration), with the model the step prescribes."""
+def _yeast_data() -> tuple:
+    """q8's yeast4 (all rows, then the step's split) and the model the step prescribes, unfitted."""
     from imblearn.pipeline import make_pipeline
-    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
@@ -1222,27 +1220,29 @@ def _yeast_scores() -> dict:
 
     X, y = load_yeast4(return_X_y=True)
     X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    return X, y, X_train, X_test, y_train, make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+
+
+@cache
+def _yeast_scores() -> dict:
+    """q8's calibrated probabilities on yeast4's test split (and, for its mistakes, on the training split and
+    without calibration), with the model the step prescribes."""
+    from sklearn.base import clone
+    from sklearn.calibration import CalibratedClassifierCV
+
+    _X, _y, X_train, X_test, y_train, model = _yeast_data()
     calibrated = CalibratedClassifierCV(model, method="sigmoid", cv=5).fit(X_train, y_train)
     return {"test": calibrated.predict_proba(X_test)[:, 1], "train": calibrated.predict_proba(X_train)[:, 1],
-            "uncalibrated": model.fit(X_train, y_train).predict_proba(X_test)[:, 1]}
+            "uncalibrated": clone(model).fit(X_train, y_train).predict_proba(X_test)[:, 1]}
 
 
 @cache
 def _yeast_slip_scores() -> dict:
     """The test split's probabilities of two more slips (isotonic calibration, a model fitted on all rows): fitted
     only when a wrong count is judged, so that a right answer stays fast."""
-    from imblearn.pipeline import make_pipeline
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
-    from ..data import load_yeast4
-
-    X, y = load_yeast4(return_X_y=True)
-    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    X, y, X_train, X_test, y_train, model = _yeast_data()
     isotonic = CalibratedClassifierCV(model, method="isotonic", cv=5).fit(X_train, y_train)
     on_all_rows = CalibratedClassifierCV(model, method="sigmoid", cv=5).fit(X, y)
     return {"isotonic": isotonic.predict_proba(X_test)[:, 1], "all_rows": on_all_rows.predict_proba(X_test)[:, 1]}
